@@ -1,0 +1,61 @@
+import { createHash, type Hash } from 'node:crypto';
+
+/** A content digest `sha256:<64 hex>`, made only by hashing bytes or by parsing a checked string. */
+export type Digest = string & { readonly brand: 'Digest' };
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function isDigest(s: string): s is Digest {
+  return DIGEST_RE.test(s);
+}
+
+/** Parse a digest string; throws on anything that is not `sha256:` + 64 lowercase hex. */
+export function parseDigest(s: string): Digest {
+  if (!isDigest(s)) throw new Error(`[internal] not a sha256 digest: ${JSON.stringify(s)}`);
+  return s;
+}
+
+export function digestOf(data: string | Uint8Array): Digest {
+  return ('sha256:' + createHash('sha256').update(data).digest('hex')) as Digest;
+}
+
+/** The 64 hex characters of a digest. */
+export function hexOf(d: Digest): string {
+  return d.slice(7);
+}
+
+/** The 12-character short id Docker prints. */
+export function shortId(d: Digest): string {
+  return d.slice(7, 19);
+}
+
+/** An incremental sha256 that yields a Digest when done. */
+export class DigestHasher {
+  private readonly hash: Hash = createHash('sha256');
+  sizeBytes = 0;
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.sizeBytes += chunk.length;
+  }
+  digest(): Digest {
+    return ('sha256:' + this.hash.digest('hex')) as Digest;
+  }
+}
+
+/** JSON with object keys sorted at every level: the form cache keys and golden files hash. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,9 @@
+/**
+ * The few types every layer shares: SourceRange, Digest, UserError.
+ * Nothing here knows about Dockerfiles, images or containers; if this folder grows past a
+ * few small files it is hiding a layer.
+ */
+export * from './source-range.js';
+export * from './errors.js';
+export * from './digest.js';
+export * from "./paths.js";

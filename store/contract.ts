@@ -1,0 +1,93 @@
+import type { Writable, Readable } from 'node:stream';
+import type { Digest } from '../common/index.js';
+import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+
+/**
+ * The store's public contract. Everything the other folders may do with the store is here;
+ * `openStore(root)` (store/index.ts) returns an implementation.
+ *
+ * Layout under `root` (see DESIGN.md "The store"):
+ *   oci/            a valid OCI image layout: oci-layout, index.json, blobs/sha256/<hex>
+ *                   index.json lists one manifest per (name) with annotation
+ *                   org.opencontainers.image.ref.name = the full normalised name
+ *                   (docker.io/library/saluda:latest), and untagged images kept alive by
+ *                   an io.tsbuild.untagged annotation. skopeo reads `oci:<root>/oci:<ref.name>`.
+ *   layers/<hex>/   extracted layer (the overlay lower dir) of diff_id sha256:<hex>; never modified
+ *                   after its atomic rename into place
+ *   containers/     container state (issue 3)
+ *   cache/          cache records (issue 4)
+ *   tmp/            temp files; cleaned at open of anything older than the owning process
+ *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
+ *
+ * Atomicity: every write goes temp file → fsync → rename (store/atomic.ts only).
+ * Concurrency: two processes may use one root at once; index.json updates take the lock.
+ * Errors: "not there" is `undefined`; I/O failures throw UserError('store-io', 'store: …').
+ */
+export interface Store {
+  readonly root: string;
+
+  // ---- blobs (content-addressed, immutable) ----
+  hasBlob(digest: Digest): Promise<boolean>;
+  /** Absolute path of a blob (whether or not it exists). */
+  blobPath(digest: Digest): string;
+  /** Whole blob in memory: only for small JSON (manifests, configs). Undefined if absent. */
+  readBlob(digest: Digest): Promise<Buffer | undefined>;
+  /** Streaming read; the caller consumes or destroys the stream. Throws if absent. */
+  openBlob(digest: Digest): Readable;
+  /** Write small bytes as a blob (atomic, idempotent). */
+  putBlob(bytes: Uint8Array | string): Promise<{ digest: Digest; size: number }>;
+  /**
+   * Streaming write: pipe bytes into `stream`, then `commit()` hashes-while-writing,
+   * fsyncs and renames into place. With `expected`, a digest mismatch throws and nothing is
+   * stored. `abort()` removes the temp file. Idempotent: committing an existing blob is fine.
+   */
+  blobWriter(opts?: { expected?: Digest }): BlobWriter;
+
+  // ---- images ----
+  /**
+   * Write the config and manifest blobs for an image whose layer blobs are already stored,
+   * and (optionally) point names at it. Layers may be uncompressed tar
+   * (mediaType layerTar: then blob digest == diff_id) or gzip.
+   */
+  writeImage(img: { config: ImageConfig; layers: Descriptor[]; names?: string[] }): Promise<ImageRecord>;
+  /** Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex). */
+  resolveImage(ref: string): Promise<ImageRecord | undefined>;
+  listImages(): Promise<ImageRecord[]>;
+  /** Point `name` (normalised) at image `id` (moves it off any other image). */
+  tag(id: Digest, name: string): Promise<void>;
+  /** Remove a name; returns the image it pointed at, or undefined. */
+  untag(name: string): Promise<Digest | undefined>;
+  /** Drop an image record entirely (all its names). Blobs stay until gc. */
+  removeImage(id: Digest): Promise<void>;
+
+  // ---- extracted layers (overlay lower dirs) ----
+  /**
+   * The directory holding the extracted content of layer `diffId` (extracting it once from
+   * its blob `blob`, safely: no path escapes, whiteouts become overlay whiteouts/opaque xattrs).
+   */
+  layerDir(diffId: Digest, blob: Descriptor): Promise<string>;
+
+  // ---- housekeeping ----
+  /** Run `fn` while holding the short store lock named `name` (index updates, gc). */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** A private temp dir inside the store (same filesystem, for atomic renames). */
+  makeTempDir(prefix: string): Promise<string>;
+}
+
+export interface BlobWriter {
+  readonly stream: Writable;
+  commit(): Promise<{ digest: Digest; size: number }>;
+  abort(): Promise<void>;
+}
+
+/** One image as the store knows it. `id` is the config digest (DESIGN.md clarification). */
+export interface ImageRecord {
+  id: Digest;
+  manifestDigest: Digest;
+  manifest: Manifest;
+  config: ImageConfig;
+  /** Full normalised names pointing at it (docker.io/library/saluda:latest). */
+  names: string[];
+  /** Sum of regular-file bytes of all layers (Docker's SIZE), computed once at write. */
+  sizeBytes: number;
+}
