@@ -1,0 +1,127 @@
+/**
+ * cli/: the `tsbuild` command — turns argv into calls on the other folders and their
+ * results into text and exit codes. It holds no build logic. Commands are loaded lazily so
+ * that a cached build or `tsbuild images` starts fast.
+ */
+import { readFileSync } from 'node:fs';
+import { UserError, UserErrors } from '../common/index.js';
+import type { CliContext, Command } from './command.js';
+import { defaultRoot } from './root.js';
+
+type Loader = () => Promise<{ command: Command }>;
+
+const commands: Record<string, Loader> = {
+  build: () => import('./commands/build.js'),
+  parse: () => import('./commands/parse.js'),
+  images: () => import('./commands/images.js'),
+  inspect: () => import('./commands/inspect.js'),
+  history: () => import('./commands/history.js'),
+  tag: () => import('./commands/tag.js'),
+  rmi: () => import('./commands/rmi.js'),
+  save: () => import('./commands/save.js'),
+  load: () => import('./commands/load.js'),
+  import: () => import('./commands/import.js'),
+  fsck: () => import('./commands/fsck.js'),
+  prune: () => import('./commands/prune.js'),
+  run: () => import('./commands/run.js'),
+  ps: () => import('./commands/ps.js'),
+  rm: () => import('./commands/rm.js'),
+  commit: () => import('./commands/commit.js'),
+  pull: () => import('./commands/pull.js'),
+  push: () => import('./commands/push.js'),
+  login: () => import('./commands/login.js'),
+};
+
+const USAGE = `Usage: tsbuild [--root DIR] COMMAND [OPTIONS]
+       tsbuild [build] -t NAME[:TAG] [OPTIONS] CONTEXT
+
+Commands:
+  build     Build an image from a Dockerfile
+  run       Run a command in a new container
+  ps        List containers
+  rm        Remove containers
+  commit    Create a new image from a container's changes
+  images    List images
+  inspect   Show an image's configuration as JSON
+  history   Show the history of an image
+  tag       Give an image another name
+  rmi       Remove images
+  save      Write images to a tar archive (docker or oci format)
+  load      Load images from a tar archive
+  import    Create an image from a root filesystem tarball
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  login     Store credentials for a registry
+  prune     Remove unused layers, blobs and cache
+  fsck      Check the store's consistency
+  parse     Print a Dockerfile's parse tree
+
+Run 'tsbuild COMMAND --help' for a command's options.`;
+
+/** Split global options (before the verb) from the rest. */
+function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {
+  let root: string | undefined;
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i];
+    if (a === '--root' && i + 1 < argv.length) {
+      root = argv[i + 1];
+      i += 2;
+    } else if (a.startsWith('--root=')) {
+      root = a.slice('--root='.length);
+      i += 1;
+    } else break;
+  }
+  return { root: root ?? defaultRoot(env), rest: argv.slice(i) };
+}
+
+async function printError(err: unknown, ctx: CliContext): Promise<number> {
+  const errors = err instanceof UserErrors ? err.errors : err instanceof UserError ? [err] : undefined;
+  if (!errors) {
+    const e = err as Error;
+    ctx.stderr.write(`${e?.stack ?? String(err)}\n\ntsbuild: this is a bug, please report it\n`);
+    return 1;
+  }
+  const { renderError } = await import('./render-error.js');
+  const sources = new Map<string, string>();
+  for (const e of errors) {
+    const file = typeof e.where === 'object' ? e.where.file : undefined;
+    if (file && !sources.has(file)) {
+      try {
+        sources.set(file, readFileSync(file, 'utf8'));
+      } catch {
+        // The snippet is a courtesy: without the file the message still stands.
+      }
+    }
+  }
+  for (const e of errors) ctx.stderr.write(renderError(e, sources) + '\n');
+  return errors[0].exitCode;
+}
+
+export async function main(argv: string[], base: Omit<CliContext, 'root'>): Promise<number> {
+  const { root, rest } = splitGlobals(argv, base.env);
+  const ctx: CliContext = { ...base, root };
+  if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
+    (rest.length === 0 ? ctx.stderr : ctx.stdout).write(USAGE + '\n');
+    return rest.length === 0 ? 2 : 0;
+  }
+  if (rest[0] === '--version' || rest[0] === 'version') {
+    ctx.stdout.write('tsbuild 0.1.0\n');
+    return 0;
+  }
+  const verb = rest[0];
+  const known = Object.hasOwn(commands, verb);
+  const loader = known ? commands[verb] : commands.build;
+  const args = known ? rest.slice(1) : rest;
+  try {
+    const { command } = await loader();
+    if (args.includes('--help') && !(verb === 'run' && args.indexOf('--help') > 0)) {
+      ctx.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+      return 0;
+    }
+    return await command.run(args, ctx);
+  } catch (err) {
+    return printError(err, ctx);
+  }
+}
+

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the compiled CLI entry (for tests and scripts that run tsbuild as a user would). */
+export const cliPath: string = resolve(dirname(fileURLToPath(import.meta.url)), 'main.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `tsbuild ARGS` as a child process and collect its output (used by tests and bench). */
+export function runCli(
+  args: string[],
+  opts: { root?: string; cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer; cliFile?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env = { ...process.env, ...opts.env };
+    if (opts.root) env.TSBUILD_ROOT = opts.root;
+    const child = spawn(process.execPath, [opts.cliFile ?? cliPath, ...args], {
+      cwd: opts.cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolvePromise({
+        code: code ?? 128 + (signal ? 9 : 0),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.end(opts.input ?? '');
+  });
+}
