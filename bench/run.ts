@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the same workloads built by tsbuild and by Buildah in one run,
+ * alternating A B A B, each scenario measured several times; prints medians, min/max,
+ * the tsbuild/buildah ratio per cell and peak RSS (/usr/bin/time -v). Needs, once:
+ *   apt-get install -y buildah time busybox-static
+ * Never run by `npm test`; tests never assert on time.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../common/index.js';
+import { workloads, type Workload } from './workloads.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
+
+interface Sample {
+  wallMs: number;
+  rssKb: number;
+}
+
+/** Run a command under /usr/bin/time -v; fail loudly if it fails. */
+function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Sample {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', ...argv], { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) {
+    throw new Error(`bench: ${argv.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  }
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  return { wallMs, rssKb: m ? Number(m[1]) : 0 };
+}
+
+function must(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
+  if (r.status !== 0) throw new Error(`bench: ${argv.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Both tools' side of the comparison: how to reset, prepare the base image, and build. */
+interface Tool {
+  name: string;
+  reset(needsBusybox: boolean): void;
+  build(dir: string, tag: string): string[];
+  env: NodeJS.ProcessEnv;
+}
+
+const busyboxArchive = join(work, 'busybox-oci.tar');
+
+function makeBusyboxArchive(): void {
+  const root = join(work, 'seed-root');
+  must(['bash', join(projectRoot, 'fixtures', 'busybox', 'make.sh'), '--root', root]);
+  must(['node', cli, '--root', root, 'save', '--format', 'oci', '-o', busyboxArchive, 'busybox:latest']);
+}
+
+const tsbuildRoot = join(work, 'tsbuild-root');
+const tsbuild: Tool = {
+  name: 'tsbuild',
+  env: { ...process.env, TSBUILD_ROOT: tsbuildRoot },
+  reset(needsBusybox) {
+    rmSync(tsbuildRoot, { recursive: true, force: true });
+    if (needsBusybox) must(['node', cli, '--root', tsbuildRoot, 'load', '-i', busyboxArchive]);
+  },
+  build: (dir, tag) => ['node', cli, '--root', tsbuildRoot, 'build', '-q', '-t', tag, dir],
+};
+
+const buildahRoot = join(work, 'buildah-root');
+const buildahRun = join(work, 'buildah-runroot');
+const buildahArgs = ['--root', buildahRoot, '--runroot', buildahRun, '--storage-driver', 'overlay'];
+const buildah: Tool = {
+  name: 'buildah',
+  env: process.env,
+  reset(needsBusybox) {
+    spawnSync('buildah', [...buildahArgs, 'rmi', '--all', '--force'], { stdio: 'ignore' });
+    if (needsBusybox) must(['buildah', ...buildahArgs, 'pull', '--quiet', `oci-archive:${busyboxArchive}`]);
+    if (needsBusybox) must(['buildah', ...buildahArgs, 'tag', must(['buildah', ...buildahArgs, 'images', '-q']).trim().split('\n')[0], 'busybox:latest']);
+  },
+  build: (dir, tag) => ['buildah', ...buildahArgs, 'bud', '--layers', '--pull=never', '-q', '-t', tag, dir],
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+type Scenario = 'cold' | 'cached' | 'touched' | 'mtime';
+
+function setMtimes(dir: string, when: Date): void {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) setMtimes(p, when);
+    utimesSync(p, when, when);
+  }
+}
+
+function runScenario(w: Workload, dir: string, tool: Tool, scenario: Scenario, i: number): Sample {
+  const tag = `bench-${tool.name}`;
+  if (scenario === 'cold') {
+    tool.reset(w.needsBusybox);
+    return measure(tool.build(dir, tag), dir, tool.env);
+  }
+  if (scenario === 'touched' && w.touchFile) writeFileSync(join(dir, w.touchFile), `touched ${tool.name} ${i} ${Date.now()}\n`);
+  if (scenario === 'mtime') setMtimes(join(dir, 'src'), new Date(Date.now() - 1000 * (i + 1)));
+  return measure(tool.build(dir, tag), dir, tool.env);
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(0)}ms`;
+}
+
+function main(): void {
+  if (!existsSync(cli)) throw new Error('bench: run `npm install` first (dist/cli/main.js is missing)');
+  makeBusyboxArchive();
+  const rows: string[] = [];
+  rows.push('| workload | scenario | tsbuild median (min–max) | buildah median (min–max) | ratio | peak RSS tsbuild / buildah |');
+  rows.push('|---|---|---|---|---|---|');
+  const only = process.env.BENCH_ONLY;
+  (async () => {
+    for (const w of workloads) {
+      if (only && !w.name.startsWith(only)) continue;
+      const dir = join(work, `w-${w.name.split(' ')[0]}`);
+      await w.make(dir);
+      const scenarios: Scenario[] = ['cold', 'cached'];
+      if (w.touchFile) scenarios.push('touched');
+      if (w.mtimeScenario) scenarios.push('mtime');
+      for (const sc of scenarios) {
+        const samples: Record<string, Sample[]> = { tsbuild: [], buildah: [] };
+        for (let i = 0; i < RUNS; i++) {
+          for (const tool of [tsbuild, buildah]) {
+            if (sc !== 'cold' && i === 0) runScenario(w, dir, tool, 'cold', i); // warm the cache first
+            samples[tool.name].push(runScenario(w, dir, tool, sc, i));
+          }
+        }
+        const t = samples.tsbuild.map((s) => s.wallMs);
+        const b = samples.buildah.map((s) => s.wallMs);
+        const rss = (xs: Sample[]) => `${Math.max(...xs.map((s) => s.rssKb / 1024)).toFixed(0)}MB`;
+        rows.push(
+          `| ${w.name} | ${sc} | ${fmt(median(t))} (${fmt(Math.min(...t))}–${fmt(Math.max(...t))}) | ${fmt(median(b))} (${fmt(Math.min(...b))}–${fmt(Math.max(...b))}) | ${(median(t) / median(b)).toFixed(2)} | ${rss(samples.tsbuild)} / ${rss(samples.buildah)} |`,
+        );
+        console.log(rows[rows.length - 1]);
+      }
+    }
+    console.log('\n' + rows.join('\n'));
+    rmSync(work, { recursive: true, force: true });
+  })().catch((e) => {
+    console.error(String(e));
+    process.exitCode = 1;
+  });
+}
+
+main();

@@ -1,0 +1,162 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UserError, type SourceRange } from '../../common/index.js';
+import type { Command, CliContext } from '../command.js';
+import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
+import { makeProgress, type ProgressMode } from '../progress.js';
+
+const options: OptionSpec[] = [
+  { name: 'tag', short: 't', type: 'string', multiple: true },
+  { name: 'file', short: 'f', type: 'string' },
+  { name: 'build-arg', type: 'string', multiple: true },
+  { name: 'target', type: 'string' },
+  { name: 'no-cache', type: 'boolean' },
+  { name: 'no-cache-filter', type: 'string', multiple: true },
+  { name: 'pull', type: 'boolean' },
+  { name: 'network', type: 'string' },
+  { name: 'progress', type: 'string' },
+  { name: 'quiet', short: 'q', type: 'boolean' },
+  { name: 'label', type: 'string', multiple: true },
+  { name: 'iidfile', type: 'string' },
+  { name: 'platform', type: 'string' },
+  { name: 'root', type: 'string' },
+];
+
+export const command: Command = {
+  name: 'build',
+  usage: 'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] CONTEXT|-',
+  summary: 'Build an image from a Dockerfile and a build context.',
+  run: build,
+};
+
+/** `--build-arg K=V`, or `--build-arg K` taking K from the environment (skipped when unset, as Docker does). */
+function buildArgs(values: string[], env: NodeJS.ProcessEnv): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i === 0) throw usageError(`invalid --build-arg "${v}": the name is empty`);
+    if (i > 0) m.set(v.slice(0, i), v.slice(i + 1));
+    else if (env[v] !== undefined) m.set(v, env[v]!);
+  }
+  return m;
+}
+
+function labels(values: string[]): [string, string][] {
+  return values.map((v) => {
+    const i = v.indexOf('=');
+    return i < 0 ? [v, ''] : [v.slice(0, i), v.slice(i + 1)];
+  });
+}
+
+function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
+  const p = value ?? 'linux/amd64';
+  const [os, architecture, variant] = p.split('/');
+  if (os !== 'linux' || architecture !== 'amd64') {
+    throw new UserError('unsupported-platform', `platform "${p}" is not supported: tsbuild builds linux/amd64 images`, { exitCode: 1 });
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+async function readDockerfile(path: string, shown: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(
+      'dockerfile-missing',
+      `failed to read dockerfile: open ${shown}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
+      { where: shown },
+    );
+  }
+}
+
+async function readStdin(ctx: CliContext): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function build(argv: string[], ctx: CliContext): Promise<number> {
+  const args = parseArgs(argv, options);
+  if (args.positionals.length !== 1) {
+    throw usageError(`"build" requires exactly 1 argument (the context: a folder, or - for a Dockerfile on stdin)`);
+  }
+  const root = stringOpt(args, 'root') ?? ctx.root;
+  const contextArg = args.positionals[0];
+  const fileArg = stringOpt(args, 'file');
+  let contextDir: string | undefined;
+  let dockerfileText: string;
+  let dockerfilePath: string;
+  if (contextArg === '-') {
+    dockerfilePath = 'Dockerfile';
+    dockerfileText = await readStdin(ctx);
+  } else {
+    contextDir = resolve(ctx.cwd, contextArg);
+    const st = await stat(contextDir).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      throw new UserError('context-missing', `unable to prepare context: path "${contextArg}" not found`, { where: contextArg });
+    }
+    if (fileArg === '-') {
+      dockerfilePath = join(contextDir, 'Dockerfile');
+      dockerfileText = await readStdin(ctx);
+    } else {
+      dockerfilePath = fileArg ? (isAbsolute(fileArg) ? fileArg : resolve(ctx.cwd, fileArg)) : join(contextDir, 'Dockerfile');
+      dockerfileText = await readDockerfile(dockerfilePath, fileArg ?? join(contextArg, 'Dockerfile'));
+    }
+  }
+
+  const progressMode = (boolOpt(args, 'quiet') ? 'quiet' : stringOpt(args, 'progress') ?? 'auto') as ProgressMode;
+  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode)) throw usageError(`invalid --progress "${progressMode}": want auto, plain, tty or quiet`);
+  const network = stringOpt(args, 'network') ?? 'default';
+  if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
+  const sde = ctx.env.SOURCE_DATE_EPOCH;
+  const sourceDateEpoch = sde !== undefined && /^[0-9]+$/.test(sde) ? Number(sde) : undefined;
+
+  const { parseRaw, typeInstructions } = await import('../../parser/index.js');
+  const raw = parseRaw(dockerfileText, dockerfilePath);
+  const instructions = typeInstructions(raw);
+
+  const { openStore, normaliseName } = await import('../../store/index.js');
+  const names = listOpt(args, 'tag').map((t) => normaliseName(t));
+  const store = await openStore(root);
+  const { planBuild } = await import('../../planner/index.js');
+  const { makeContentHasher } = await import('../build-context.js');
+  const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath);
+  const { resolveBaseImage } = await import('../base-image.js');
+  const progress = makeProgress(progressMode, ctx.stderr);
+  const buildArgMap = buildArgs(listOpt(args, 'build-arg'), ctx.env);
+  try {
+    const plan = await planBuild(instructions, {
+      buildArgs: buildArgMap,
+      target: stringOpt(args, 'target'),
+      platform: platformOf(stringOpt(args, 'platform')),
+      escape: raw.directives.escape ?? '\\',
+      file: dockerfilePath,
+      network: network as 'default' | 'host' | 'none',
+      resolveImage: (ref: string, where: SourceRange) =>
+        resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), progress: (l) => ctx.stderr.write(l + '\n') }),
+      hashContext: hasher.hash,
+    });
+    const { executeBuild } = await import('../../executor/index.js');
+    const result = await executeBuild(plan, {
+      store,
+      contextDir,
+      ignore: hasher.ignore,
+      progress,
+      noCache: boolOpt(args, 'no-cache'),
+      noCacheStages: listOpt(args, 'no-cache-filter'),
+      sourceDateEpoch,
+      labels: labels(listOpt(args, 'label')),
+      names,
+    });
+    await hasher.save();
+    progress.close();
+    const iidfile = stringOpt(args, 'iidfile');
+    if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
+    if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');
+    return 0;
+  } catch (e) {
+    progress.close();
+    throw e;
+  }
+}

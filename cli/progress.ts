@@ -1,0 +1,128 @@
+import type { Writable } from 'node:stream';
+import type { ProgressSink } from '../executor/index.js';
+
+/** `--progress` modes, as BuildKit names them. */
+export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet';
+
+interface Vertex {
+  id: number;
+  name: string;
+  startedMs: number;
+  endedMs?: number;
+  cached?: boolean;
+  error?: string;
+  tail: string[];
+  partial: string;
+}
+
+/** Pick the display for a mode: `auto` is tty when the output is a terminal, else plain. */
+export function makeProgress(mode: ProgressMode, out: Writable & { isTTY?: boolean; columns?: number }): ProgressSink & {
+  close(): void;
+} {
+  if (mode === 'quiet') return { start() {}, log() {}, status() {}, end() {}, warn() {}, close() {} };
+  if (mode === 'tty' || (mode === 'auto' && out.isTTY)) return new TtyProgress(out);
+  return new PlainProgress(out);
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1) + 's';
+}
+
+/** BuildKit's plain format: `#3 [2/3] ADD hello /`, output lines prefixed with `#3 0.123`, `#3 DONE 0.1s`. */
+class PlainProgress implements ProgressSink {
+  private readonly vertices = new Map<number, Vertex>();
+  constructor(private readonly out: Writable) {}
+
+  start(id: number, name: string): void {
+    this.vertices.set(id, { id, name, startedMs: Date.now(), tail: [], partial: '' });
+    this.out.write(`#${id} ${name}\n`);
+  }
+  log(id: number, chunk: Uint8Array): void {
+    const v = this.vertices.get(id);
+    if (!v) return;
+    const text = v.partial + Buffer.from(chunk).toString('utf8');
+    const lines = text.split('\n');
+    v.partial = lines.pop() ?? '';
+    const t = ((Date.now() - v.startedMs) / 1000).toFixed(3);
+    for (const line of lines) this.out.write(`#${id} ${t} ${line}\n`);
+  }
+  status(id: number, text: string): void {
+    this.out.write(`#${id} ${text}\n`);
+  }
+  end(id: number, outcome: { cached?: boolean; error?: string }): void {
+    const v = this.vertices.get(id);
+    if (v?.partial) this.log(id, Buffer.from('\n'));
+    const took = v ? seconds(Date.now() - v.startedMs) : '0.0s';
+    if (outcome.cached) this.out.write(`#${id} CACHED\n\n`);
+    else if (outcome.error) this.out.write(`#${id} ERROR: ${outcome.error}\n\n`);
+    else this.out.write(`#${id} DONE ${took}\n\n`);
+  }
+  warn(text: string): void {
+    this.out.write(`WARNING: ${text}\n`);
+  }
+  close(): void {}
+}
+
+/** Redraws the list of steps in place (ANSI), with the last output lines of running steps. */
+class TtyProgress implements ProgressSink {
+  private readonly vertices: Vertex[] = [];
+  private readonly warnings: string[] = [];
+  private drawnLines = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedMs = Date.now();
+
+  constructor(private readonly out: Writable & { columns?: number }) {
+    this.timer = setInterval(() => this.draw(), 100);
+    this.timer.unref();
+  }
+  private find(id: number): Vertex | undefined {
+    return this.vertices.find((v) => v.id === id);
+  }
+  start(id: number, name: string): void {
+    this.vertices.push({ id, name, startedMs: Date.now(), tail: [], partial: '' });
+  }
+  log(id: number, chunk: Uint8Array): void {
+    const v = this.find(id);
+    if (!v) return;
+    const lines = (v.partial + Buffer.from(chunk).toString('utf8')).split('\n');
+    v.partial = lines.pop() ?? '';
+    v.tail.push(...lines);
+    if (v.tail.length > 6) v.tail.splice(0, v.tail.length - 6);
+  }
+  status(id: number, text: string): void {
+    this.find(id)?.tail.push(text);
+  }
+  end(id: number, outcome: { cached?: boolean; error?: string }): void {
+    const v = this.find(id);
+    if (!v) return;
+    v.endedMs = Date.now();
+    v.cached = outcome.cached;
+    v.error = outcome.error;
+  }
+  warn(text: string): void {
+    this.warnings.push(text);
+  }
+  private draw(): void {
+    const width = Math.max(40, this.out.columns ?? 80);
+    const clip = (s: string) => (s.length > width - 1 ? s.slice(0, width - 2) + '…' : s);
+    const lines: string[] = [`[+] Building ${seconds(Date.now() - this.startedMs)}`];
+    for (const v of this.vertices) {
+      const state = v.cached
+        ? 'CACHED'
+        : v.error
+          ? 'ERROR'
+          : seconds((v.endedMs ?? Date.now()) - v.startedMs);
+      lines.push(clip(` => ${v.name}`.padEnd(width - 10) + state.padStart(8)));
+      if (v.endedMs === undefined || v.error) for (const t of v.tail) lines.push(clip(` => => ${t}`));
+    }
+    let s = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : '';
+    s += lines.map((l) => `\x1b[2K${l}\n`).join('');
+    this.out.write(s);
+    this.drawnLines = lines.length;
+  }
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.draw();
+    for (const w of this.warnings) this.out.write(`WARNING: ${w}\n`);
+  }
+}

@@ -1,0 +1,199 @@
+import pLimit from 'p-limit';
+import { availableParallelism } from 'node:os';
+import { UserError, type Digest } from '../common/index.js';
+import type { Plan, Stage, Step } from '../planner/index.js';
+import type { Store, ImageRecord, HistoryEntry, Descriptor } from '../store/index.js';
+import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
+import { applyConfigEdit } from '../planner/index.js';
+import type { ProgressSink } from './progress.js';
+import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
+import { runCopyStep } from './copy-step.js';
+import { runExecStep } from './exec-step.js';
+import type { Matcher } from '../planner/dockerignore.js';
+
+export interface ExecuteOptions {
+  store: Store;
+  /** The build context directory (undefined when the Dockerfile came alone on stdin). */
+  contextDir: string | undefined;
+  /** The context's .dockerignore: ignored files never enter a layer. */
+  ignore?: Matcher;
+  progress: ProgressSink;
+  /** Ignore cache records (`--no-cache`), or only for these stages (`--no-cache-filter`). */
+  noCache: boolean;
+  noCacheStages?: string[];
+  /** SOURCE_DATE_EPOCH: fixes `created` and clamps layer mtimes. */
+  sourceDateEpoch?: number;
+  /** `--label`s applied to the final image. */
+  labels: [string, string][];
+  /** Names to tag the result with (normalised by the store). */
+  names: string[];
+}
+
+export interface BuildResult {
+  image: ImageRecord;
+  /** Steps that were cache hits / that ran. */
+  cached: number;
+  executed: number;
+}
+
+/** Step results are observed by the CLI's progress only; vertex numbers are shared build-wide. */
+class Vertices {
+  private next = 1;
+  take(): number {
+    return this.next++;
+  }
+}
+
+/**
+ * Run a plan: stages in dependency order (independent ones in parallel, bounded by cores),
+ * each step from its cache record when there is one, else executed; then write the image.
+ */
+export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<BuildResult> {
+  const cache = new CacheRecords(opts.store.root);
+  const limit = pLimit(Math.max(1, Math.min(availableParallelism(), 4)));
+  const vertices = new Vertices();
+  const results = new Map<number, Promise<StageState>>();
+  const counts = { cached: 0, executed: 0 };
+
+  const stageResult = (index: number): Promise<StageState> => {
+    let p = results.get(index);
+    if (!p) {
+      const stage = plan.stages[index];
+      p = Promise.all(stage.dependsOn.map(stageResult)).then(() =>
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult })),
+      );
+      results.set(index, p);
+    }
+    return p;
+  };
+  for (const w of plan.warnings) opts.progress.warn(w);
+  if (plan.unusedBuildArgs.length) {
+    opts.progress.warn(`one or more build args were not consumed: [${plan.unusedBuildArgs.join(' ')}]`);
+  }
+  const final = await stageResult(plan.target);
+  const image = await exportImage(final, opts, vertices);
+  return { image, ...counts };
+}
+
+interface StageContext {
+  opts: ExecuteOptions;
+  cache: CacheRecords;
+  vertices: Vertices;
+  counts: { cached: number; executed: number };
+  stageResult(index: number): Promise<StageState>;
+}
+
+async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
+  switch (stage.base.kind) {
+    case 'scratch':
+      return scratchState(stage.platform);
+    case 'image':
+      return imageState(stage.base.image);
+    case 'stage':
+      return structuredClone(await sc.stageResult(stage.base.stage));
+  }
+}
+
+function createdNow(opts: ExecuteOptions): string {
+  return (opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000) : new Date()).toISOString();
+}
+
+async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
+  const { opts } = sc;
+  const fromVertex = sc.vertices.take();
+  opts.progress.start(fromVertex, stage.fromDisplay);
+  let state = await initialState(stage, sc);
+  opts.progress.end(fromVertex, {});
+  const skipCache = opts.noCache || (stage.name !== undefined && (opts.noCacheStages ?? []).includes(stage.name));
+
+  for (const step of stage.steps) {
+    const visible = step.op !== 'config';
+    const vertex = visible ? sc.vertices.take() : 0;
+    if (visible) opts.progress.start(vertex, step.display);
+    const record = skipCache ? undefined : await usableRecord(sc, step);
+    if (record) {
+      state = applyRecord(state, step, record);
+      if (visible) {
+        sc.counts.cached++;
+        opts.progress.end(vertex, { cached: true });
+      }
+      continue;
+    }
+    try {
+      const layer = await executeStep(step, state, stage, sc, vertex);
+      const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
+      if (!layer) history.empty_layer = true;
+      if (step.author !== undefined) history.author = step.author;
+      const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
+      await sc.cache.put(rec);
+      state = applyRecord(state, step, rec);
+      if (visible) {
+        sc.counts.executed++;
+        opts.progress.end(vertex, {});
+      }
+    } catch (e) {
+      if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
+      throw e;
+    }
+  }
+  return state;
+}
+
+/** A record for the step whose layer blob is still in the store (else it runs again). */
+async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord | undefined> {
+  const rec = await sc.cache.get(step.cacheKey);
+  if (!rec) return undefined;
+  if (rec.layer && !(await sc.opts.store.hasBlob(rec.layer.digest))) return undefined;
+  return rec;
+}
+
+/** The state after a step: its layer (if any), its config edits, its history entry. */
+function applyRecord(state: StageState, step: Step, rec: CacheRecord): StageState {
+  let next = rec.layer ? withLayer(state, rec.layer, rec.layer.digest as Digest) : { ...state };
+  let config = next.config.config ?? {};
+  for (const e of step.edits) config = applyConfigEdit(config, e);
+  next = { ...next, config: { ...next.config, config }, history: [...next.history, rec.history] };
+  if (step.author !== undefined) next.config = { ...next.config, author: step.author };
+  return next;
+}
+
+async function executeStep(step: Step, state: StageState, stage: Stage, sc: StageContext, vertex: number): Promise<Descriptor | undefined> {
+  switch (step.op) {
+    case 'config':
+      return undefined;
+    case 'copy':
+      return runCopyStep(step, state, {
+        store: sc.opts.store,
+        contextDir: sc.opts.contextDir,
+        ignore: sc.opts.ignore,
+        sourceDateEpoch: sc.opts.sourceDateEpoch,
+        stageResult: sc.stageResult,
+      });
+    case 'exec':
+      return runExecStep(step, state, {
+        store: sc.opts.store,
+        sourceDateEpoch: sc.opts.sourceDateEpoch,
+        onOutput: (chunk) => sc.opts.progress.log(vertex, chunk),
+        hostname: stage.name ?? 'buildkitsandbox',
+      });
+  }
+}
+
+/** Write the final image (config + manifest) and name it; shows as the exporting vertex. */
+async function exportImage(state: StageState, opts: ExecuteOptions, vertices: Vertices): Promise<ImageRecord> {
+  const vertex = vertices.take();
+  opts.progress.start(vertex, 'exporting to image');
+  let config = state.config.config ?? {};
+  if (opts.labels.length) config = applyConfigEdit(config, { field: 'Labels', set: opts.labels });
+  const last = state.history[state.history.length - 1]?.created;
+  const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : last ?? createdNow(opts);
+  const image = await opts.store.writeImage({
+    config: { ...state.config, created, config, history: state.history },
+    layers: state.layers,
+    names: opts.names,
+  });
+  opts.progress.status(vertex, `writing image ${image.id} done`);
+  for (const n of opts.names) opts.progress.status(vertex, `naming to ${n} done`);
+  opts.progress.end(vertex, {});
+  return image;
+}

@@ -1,0 +1,68 @@
+import type { CopyStep } from '../planner/index.js';
+import type { Store, Descriptor } from '../store/index.js';
+import { writeCopyLayer } from './copy.js';
+import { tarLayerDescriptor } from './layer-descriptor.js';
+import { layerDirs, withRootfsView } from './rootfs-view.js';
+import type { StageState } from './stage-state.js';
+import { UserError } from '../common/index.js';
+import type { Matcher } from '../planner/dockerignore.js';
+
+export interface CopyStepOptions {
+  store: Store;
+  contextDir: string | undefined;
+  ignore?: Matcher;
+  sourceDateEpoch?: number;
+  stageResult(index: number): Promise<StageState>;
+}
+
+/** The layers a COPY --from reads: another stage's result or an image's. */
+async function sourceLayers(step: CopyStep, opts: CopyStepOptions): Promise<StageState | undefined> {
+  switch (step.from.kind) {
+    case 'context':
+      return undefined;
+    case 'stage':
+      return opts.stageResult(step.from.stage);
+    case 'image':
+      return {
+        layers: step.from.image.layers,
+        config: step.from.image.config,
+        history: [],
+      };
+  }
+}
+
+/** COPY/ADD (and WORKDIR's mkdir): a layer written straight from the sources, no container. */
+export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyStepOptions): Promise<Descriptor | undefined> {
+  const { store } = opts;
+  const destLowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
+  const src = await sourceLayers(step, opts);
+  const srcLowers = src ? await layerDirs(store, src.layers, src.config.rootfs.diff_ids) : [];
+  if (step.from.kind === 'context' && opts.contextDir === undefined && step.sources.length > 0) {
+    throw new UserError('no-context', `${step.isAdd ? 'ADD' : 'COPY'} needs a build context, but the Dockerfile was read from stdin`, {
+      where: step.origin,
+    });
+  }
+  const layer = await withRootfsView(store, destLowers, (destRoot) =>
+    withRootfsView(store, srcLowers, (srcRoot) =>
+      writeCopyLayer(store, {
+        sourceRoot: step.from.kind === 'context' ? opts.contextDir ?? '/nonexistent' : srcRoot,
+        fromContext: step.from.kind === 'context',
+        ignore: step.from.kind === 'context' ? opts.ignore : undefined,
+        sources: step.sources,
+        inline: step.inline,
+        dest: step.dest,
+        workdir: step.workdir,
+        chown: step.chown,
+        chmod: step.chmod,
+        excludes: step.excludes,
+        parents: step.parents,
+        isAdd: step.isAdd,
+        mkdirOnly: step.mkdirOnly,
+        destRoot,
+        sourceDateEpoch: opts.sourceDateEpoch,
+        where: step.origin,
+      }),
+    ),
+  );
+  return layer ? tarLayerDescriptor(layer) : undefined;
+}

@@ -1,0 +1,91 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../common/index.js';
+import type { ExecStep } from '../planner/index.js';
+import type { Store, Descriptor } from '../store/index.js';
+import { runContainer } from './container.js';
+import { tarLayerDescriptor } from './layer-descriptor.js';
+import { layerDirs, withRootfsView } from './rootfs-view.js';
+import { snapshotDir } from './snapshot.js';
+import type { StageState } from './stage-state.js';
+import { resolveUser } from './user.js';
+
+export interface ExecStepOptions {
+  store: Store;
+  sourceDateEpoch?: number;
+  onOutput(chunk: Uint8Array): void;
+  hostname: string;
+}
+
+/** Last lines of a failed step's output shown under the error. */
+const TAIL_LINES = 10;
+
+/**
+ * RUN: a throwaway container over the stage's layers with an empty upper dir; the upper
+ * dir, turned into a tar, is the step's layer (none when nothing changed).
+ */
+export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
+  const { store } = opts;
+  const lowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
+  const user = /^[0-9]*(:[0-9]*)?$/.test(step.user)
+    ? await resolveUser(step.user || '0', undefined)
+    : await withRootfsView(store, lowers, (root) => resolveUser(step.user, root));
+  const tmp = await store.makeTempDir('run-');
+  const upperDir = join(tmp, 'upper');
+  const workDir = join(tmp, 'work');
+  const mountPoint = join(tmp, 'rootfs');
+  const empty = join(tmp, 'empty');
+  await Promise.all([upperDir, workDir, mountPoint, empty].map((d) => mkdir(d)));
+  const tail: string[] = [];
+  let partial = '';
+  const collect = (chunk: Uint8Array) => {
+    opts.onOutput(chunk);
+    const lines = (partial + Buffer.from(chunk).toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    tail.push(...lines);
+    if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
+  };
+  try {
+    const result = await runContainer(
+      {
+        rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
+        mountPoint,
+        argv: step.argv,
+        env: step.env,
+        cwd: step.cwd,
+        user,
+        hostname: opts.hostname,
+        network: step.network === 'none' ? 'none' : 'host',
+        tty: false,
+        interactive: false,
+      },
+      { stdin: 'ignore', onStdout: collect, onStderr: collect },
+    );
+    if (partial) tail.push(partial);
+    const command = step.argv.join(' ');
+    switch (result.kind) {
+      case 'exited':
+        if (result.code !== 0) {
+          throw new UserError('run-failed', `RUN exited with code ${result.code}: ${command}`, {
+            where: step.origin,
+            detail: tail.join('\n'),
+          });
+        }
+        break;
+      case 'signaled':
+        throw new UserError('run-failed', `RUN was killed by signal ${result.signal}: ${command}`, {
+          where: step.origin,
+          detail: tail.join('\n'),
+        });
+      case 'setup-failed':
+        throw new UserError('run-failed', `RUN could not start: ${result.message}`, {
+          where: step.origin,
+          detail: tail.join('\n'),
+        });
+    }
+    const layer = await snapshotDir(store, upperDir, { kind: 'overlay-upper', sourceDateEpoch: opts.sourceDateEpoch });
+    return layer ? tarLayerDescriptor(layer) : undefined;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

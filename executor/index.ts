@@ -1,0 +1,8 @@
+/**
+ * executor/: runs a Plan — RUN steps in containers through the runtime helper, COPY/ADD
+ * straight into layer tars, config edits — and writes the image to the store. It reads no
+ * Dockerfile syntax: the planner has lowered everything to exec/copy/config steps.
+ */
+export { executeBuild, type ExecuteOptions, type BuildResult } from './build.js';
+
+export { silentProgress, type ProgressSink } from './progress.js';

@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { UserError } from '../common/index.js';
+import type { Store, Descriptor } from '../store/index.js';
+
+const run = promisify(execFile);
+
+/** The extracted directories of an image's layers, bottom-most first. */
+export async function layerDirs(store: Store, layers: readonly Descriptor[], diffIds: readonly string[]): Promise<string[]> {
+  return Promise.all(layers.map((l, i) => store.layerDir(diffIds[i] as Descriptor['digest'], l)));
+}
+
+/**
+ * Run `fn` with a read-only directory view of a stack of layers (bottom-most first):
+ * nothing for no layers, the layer itself for one, else a read-only overlay mount.
+ * Lower dirs are passed relative to their common parent because the mount data is limited
+ * to one page (4 KiB): ~60 absolute store paths would not fit.
+ */
+export async function withRootfsView<T>(
+  store: Store,
+  dirs: readonly string[],
+  fn: (root: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (dirs.length === 0) return fn(undefined);
+  if (dirs.length === 1) return fn(dirs[0]);
+  const tmp = await store.makeTempDir('view-');
+  const mnt = join(tmp, 'rootfs');
+  await mkdir(mnt);
+  const parent = dirname(dirs[0]);
+  const lower = [...dirs]
+    .reverse()
+    .map((d) => (dirname(d) === parent ? basename(d) : d))
+    .join(':');
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower}`, mnt], { cwd: parent });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new UserError('overlay-mount', `mount a read-only view of ${dirs.length} layers: ${(e as Error).message.trim()}`, {
+      hint: 'tsbuild needs root (or a user namespace) and overlayfs to build on top of image layers',
+    });
+  }
+  try {
+    return await fn(mnt);
+  } finally {
+    await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,10 @@
+import type { SourceRange } from '../common/index.js';
+
+/**
+ * Digests what a COPY/ADD selects from the build context, for its cache key: paths, bytes,
+ * modes, link targets — never mtimes (planner/context.ts does the walking and hashing).
+ */
+export type ContentHasher = (
+  sources: string[],
+  opts: { excludes: string[]; where: SourceRange; what: string },
+) => Promise<unknown>;

@@ -1,0 +1,10 @@
+/**
+ * planner/: Dockerfile instructions → a Plan (stages of exec/copy/config steps with cache
+ * keys); ARG/ENV scoping, --target pruning, build-context selection and content hashing.
+ * It must never run anything: it decides what runs and what each result is keyed by.
+ */
+export { planBuild, type PlanOptions } from './plan-build.js';
+export type { Plan, Stage, StageBase, Step, ExecStep, CopyStep, ConfigStep, BaseImage, Network } from './step.js';
+export type { ContentHasher } from './content.js';
+export { cacheKeyOf, explainMiss, type KeyParts } from './cache-key.js';
+export { applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';

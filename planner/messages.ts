@@ -1,0 +1,15 @@
+/** The planner's user-facing messages, one per code (STYLE.md §4). */
+export const messages = {
+  'no-from': () => 'no FROM instruction: a Dockerfile must start with FROM (after ARGs and directives)',
+  'unknown-target': (name: string, known: string[]) =>
+    `target stage "${name}" could not be found` + (known.length ? ` (stages: ${known.join(', ')})` : ''),
+  'unknown-stage': (name: string) => `stage "${name}" is not defined before this instruction`,
+  'stage-self': (name: string) => `stage "${name}" cannot copy from itself`,
+  'duplicate-stage': (name: string) => `duplicate stage name "${name}"`,
+  'invalid-stage-name': (name: string) =>
+    `invalid name for build stage: "${name}", name can't start with a number or contain symbols`,
+  'base-name-empty': () => 'base name (FROM) should not be blank',
+  'onbuild-trigger': (trigger: string, why: string) => `ONBUILD trigger "${trigger}" of the base image: ${why}`,
+  'bad-chmod': (value: string) => `invalid --chmod value "${value}": want an octal mode such as 755`,
+  'unsupported-mount': (type: string) => `RUN --mount=type=${type} is not supported yet`,
+} satisfies Record<string, (...args: never[]) => string>;

@@ -1,0 +1,452 @@
+import { posix } from 'node:path';
+import { UserError, digestOf, type Digest, type SourceRange } from '../common/index.js';
+import {
+  expandInstruction,
+  expandWord,
+  parseRaw,
+  typeInstructions,
+  type Instruction,
+  type CommandLine,
+} from '../parser/index.js';
+import type { ConfigEdit } from './config-edit.js';
+import { applyConfigEdit } from './config-edit.js';
+import type { ContainerConfig } from '../store/index.js';
+import { cacheKeyOf, type KeyParts } from './cache-key.js';
+import { goList, goQuotedList, goSetMap, runCreatedBy } from './history-text.js';
+import { messages } from './messages.js';
+import { StageScope, platformArgs } from './scope.js';
+import { splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
+import type { BaseImage, Network, Plan, Stage, StageBase, Step } from './step.js';
+import type { ContentHasher } from './content.js';
+
+export interface PlanOptions {
+  /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
+  buildArgs: ReadonlyMap<string, string>;
+  target?: string;
+  platform: { os: string; architecture: string; variant?: string };
+  /** The Dockerfile's escape character (directive), `\` by default. */
+  escape: string;
+  /** The Dockerfile's path, for messages. */
+  file: string;
+  /** Build-wide `--network`. */
+  network: Network;
+  /** Finds (and pulls if needed) a base image; throws a UserError when it can't. */
+  resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
+  /** Digests what a COPY/ADD from the context selects (planner/content.ts). */
+  hashContext: ContentHasher;
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+
+/**
+ * Dockerfile instructions → a Plan: the stages the target needs (others are never
+ * resolved nor run, as BuildKit does), each lowered to exec/copy/config steps with cache keys.
+ */
+export async function planBuild(instructions: Instruction[], opts: PlanOptions): Promise<Plan> {
+  const split = splitStages(instructions, opts.file);
+  const target = targetStage(split, opts.target);
+  const consumed = new Set<string>();
+  const globalArgs = resolveGlobalArgs(split, opts, consumed);
+  const planned = new Map<number, Promise<Stage>>();
+  const order: number[] = [];
+  const warnings: string[] = [];
+
+  const planStage = (index: number): Promise<Stage> => {
+    let p = planned.get(index);
+    if (!p) {
+      p = lowerStage(split, split.stages[index], { opts, globalArgs, consumed, planStage, warnings }).then((s) => {
+        order.push(index);
+        return s;
+      });
+      planned.set(index, p);
+    }
+    return p;
+  };
+  await planStage(target);
+  const stages: Stage[] = [];
+  for (const i of [...planned.keys()].sort((a, b) => a - b)) stages[i] = await planned.get(i)!;
+
+  const unusedBuildArgs = [...opts.buildArgs.keys()].filter((k) => !consumed.has(k)).sort();
+  return { stages, target, order, unusedBuildArgs, warnings };
+}
+
+/** Global ARGs: defaults, overridden by build args; platform args are predefined here. */
+function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>): Map<string, string | undefined> {
+  const env = new Map<string, string | undefined>(platformArgs(opts.platform));
+  for (const ins of split.globalArgs) {
+    for (const a of ins.args) {
+      const known = new Map([...env].filter((e): e is [string, string] => e[1] !== undefined));
+      let value = a.default === undefined ? undefined : expandWord(a.default, known, { escape: opts.escape }).value;
+      if (opts.buildArgs.has(a.name)) {
+        value = opts.buildArgs.get(a.name);
+        consumed.add(a.name);
+      }
+      env.set(a.name, value);
+    }
+  }
+  return env;
+}
+
+interface LowerContext {
+  opts: PlanOptions;
+  globalArgs: Map<string, string | undefined>;
+  consumed: Set<string>;
+  planStage(index: number): Promise<Stage>;
+  warnings: string[];
+}
+
+/** Mutable per-stage state while lowering: what the next instruction sees. */
+interface Cursor {
+  config: ContainerConfig;
+  key: Digest;
+  cmdSet: boolean;
+}
+
+async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContext): Promise<Stage> {
+  const { opts } = lc;
+  const fromEnv = new Map([...lc.globalArgs].filter((e): e is [string, string] => e[1] !== undefined));
+  const baseName = expandWord(raw.from.image, fromEnv, { escape: opts.escape }).value;
+  if (baseName === '') throw new UserError('base-name-empty', messages['base-name-empty'](), { where: raw.from.range });
+
+  let base: StageBase;
+  let baseKey: Digest;
+  let config: ContainerConfig;
+  let instructions = raw.instructions;
+  const dependsOn: number[] = [];
+  const stageRef = stageReference(split, baseName, raw.index, { allowIndex: false, where: raw.from.range });
+  if (stageRef !== undefined) {
+    const parent = await lc.planStage(stageRef);
+    base = { kind: 'stage', stage: stageRef };
+    baseKey = lastKey(parent);
+    config = finalConfig(parent);
+    dependsOn.push(stageRef);
+  } else if (baseName.toLowerCase() === 'scratch') {
+    base = { kind: 'scratch' };
+    baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
+    config = { Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] };
+  } else {
+    const image = await opts.resolveImage(baseName, raw.from.range);
+    base = { kind: 'image', image };
+    baseKey = image.manifestDigest;
+    config = { ...(image.config.config ?? {}) };
+    instructions = [...onbuildTriggers(config.OnBuild ?? [], raw.from.range), ...instructions];
+    delete config.OnBuild;
+  }
+
+  const cursor: Cursor = { config, key: baseKey, cmdSet: false };
+  const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed);
+  const steps: Step[] = [];
+  const layerOps = instructions.filter((i) => ['run', 'copy', 'add', 'workdir'].includes(i.kind)).length;
+  const stageLabel = split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '';
+  let vertex = 1;
+  const label = () => `[${stageLabel}${++vertex}/${layerOps + 1}]`;
+
+  for (const original of instructions) {
+    if (original.kind === 'arg') {
+      for (const a of original.args) {
+        const env = scope.expansionEnv(cursor.config.Env);
+        scope.declare(a.name, a.default === undefined ? undefined : expandWord(a.default, env, { escape: opts.escape }).value);
+      }
+      continue;
+    }
+    const env = scope.expansionEnv(cursor.config.Env);
+    const { instruction: ins } = expandInstruction(original, env, opts.escape);
+    const step = await lowerInstruction(ins, { split, raw, cursor, scope, lc, label, dependsOn });
+    if (!step) continue;
+    for (const e of step.edits) cursor.config = applyConfigEdit(cursor.config, e);
+    cursor.key = step.cacheKey;
+    steps.push(step);
+  }
+
+  return {
+    index: raw.index,
+    name: raw.name,
+    base,
+    baseKey,
+    fromDisplay: `[${stageLabel}1/${layerOps + 1}] FROM ${baseName}`,
+    origin: raw.from.range,
+    steps,
+    dependsOn: [...new Set(dependsOn)],
+    platform: opts.platform,
+  };
+}
+
+function lastKey(stage: Stage): Digest {
+  return stage.steps.length ? stage.steps[stage.steps.length - 1].cacheKey : stage.baseKey;
+}
+
+/** The container config a planned stage ends with (for `FROM stage`). */
+function finalConfig(stage: Stage): ContainerConfig {
+  let config: ContainerConfig =
+    stage.base.kind === 'image' ? { ...(stage.base.image.config.config ?? {}) } : { Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] };
+  for (const s of stage.steps) for (const e of s.edits) config = applyConfigEdit(config, e);
+  return config;
+}
+
+/** A base image's ONBUILD triggers, parsed as instructions placed right after FROM. */
+function onbuildTriggers(triggers: string[], where: SourceRange): Instruction[] {
+  const out: Instruction[] = [];
+  for (const t of triggers) {
+    try {
+      const raw = parseRaw(t, where.file);
+      out.push(...typeInstructions(raw).map((i) => ({ ...i, range: where, keywordRange: where })));
+    } catch (e) {
+      throw new UserError('onbuild-trigger', messages['onbuild-trigger'](t, (e as Error).message), { where });
+    }
+  }
+  return out;
+}
+
+interface LowerArgs {
+  split: SplitDockerfile;
+  raw: RawStage;
+  cursor: Cursor;
+  scope: StageScope;
+  lc: LowerContext;
+  label: () => string;
+  dependsOn: number[];
+}
+
+function shellOf(config: ContainerConfig): string[] {
+  return config.Shell && config.Shell.length ? config.Shell : DEFAULT_SHELL;
+}
+
+/** A command line as argv: exec form as given, shell form through the current SHELL. */
+function commandArgv(cmd: CommandLine, config: ContainerConfig): string[] {
+  return cmd.form === 'exec' ? cmd.argv : [...shellOf(config), cmd.script];
+}
+
+function configStep(a: LowerArgs, ins: Instruction, createdBy: string, edits: ConfigEdit[]): Step {
+  const keyParts: KeyParts = { parent: a.cursor.key, op: 'config', edits, createdBy };
+  return {
+    op: 'config',
+    index: 0,
+    display: createdBy,
+    createdBy,
+    cacheKey: cacheKeyOf(keyParts),
+    keyParts,
+    origin: ins.range,
+    edits,
+  };
+}
+
+async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | undefined> {
+  const { cursor } = a;
+  const opts = a.lc.opts;
+  switch (ins.kind) {
+    case 'from':
+    case 'arg':
+      return undefined;
+    case 'run':
+      return lowerRun(ins, a);
+    case 'copy':
+    case 'add':
+      return lowerCopy(ins, a);
+    case 'workdir': {
+      const path = posix.resolve(cursor.config.WorkingDir || '/', ins.path);
+      const keyParts: KeyParts = { parent: cursor.key, op: 'workdir', path };
+      return {
+        op: 'copy',
+        index: 0,
+        display: `${a.label()} WORKDIR ${path}`,
+        createdBy: `WORKDIR ${path}`,
+        cacheKey: cacheKeyOf(keyParts),
+        keyParts,
+        origin: ins.range,
+        edits: [{ field: 'WorkingDir', value: path }],
+        from: { kind: 'context' },
+        sources: [],
+        inline: [],
+        dest: path,
+        workdir: '/',
+        excludes: [],
+        parents: false,
+        isAdd: false,
+        mkdirOnly: true,
+      };
+    }
+    case 'env':
+      return configStep(a, ins, `ENV ${ins.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, [
+        { field: 'Env', set: ins.pairs.map((p) => [p.key, p.value]) },
+      ]);
+    case 'label':
+      return configStep(a, ins, `LABEL ${ins.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, [
+        { field: 'Labels', set: ins.pairs.map((p) => [p.key, p.value]) },
+      ]);
+    case 'cmd': {
+      const argv = commandArgv(ins.command, cursor.config);
+      cursor.cmdSet = true;
+      return configStep(a, ins, `CMD ${goQuotedList(argv)}`, [{ field: 'Cmd', value: argv }]);
+    }
+    case 'entrypoint': {
+      const argv = commandArgv(ins.command, cursor.config);
+      const edits: ConfigEdit[] = [{ field: 'Entrypoint', value: argv }];
+      // BuildKit: an ENTRYPOINT resets a CMD inherited from the base unless this stage set one.
+      if (!cursor.cmdSet) edits.push({ field: 'Cmd', value: null });
+      return configStep(a, ins, `ENTRYPOINT ${goQuotedList(argv)}`, edits);
+    }
+    case 'shell':
+      return configStep(a, ins, `SHELL ${goList(ins.argv)}`, [{ field: 'Shell', value: ins.argv }]);
+    case 'user':
+      return configStep(a, ins, `USER ${ins.user}`, [{ field: 'User', value: ins.user }]);
+    case 'expose': {
+      const ports = ins.ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+      return configStep(a, ins, `EXPOSE ${goSetMap(ports)}`, [{ field: 'ExposedPorts', add: ports }]);
+    }
+    case 'volume':
+      return configStep(a, ins, `VOLUME ${goList(ins.paths)}`, [{ field: 'Volumes', add: ins.paths }]);
+    case 'stopsignal':
+      return configStep(a, ins, `STOPSIGNAL ${ins.signal}`, [{ field: 'StopSignal', value: ins.signal }]);
+    case 'healthcheck': {
+      if (ins.check.kind === 'none') {
+        return configStep(a, ins, 'HEALTHCHECK NONE', [{ field: 'Healthcheck', value: { Test: ['NONE'] } }]);
+      }
+      const c = ins.check;
+      const test = c.test.form === 'exec' ? ['CMD', ...c.test.argv] : ['CMD-SHELL', c.test.script];
+      const value = {
+        Test: test,
+        ...(c.intervalNs !== undefined ? { Interval: c.intervalNs } : {}),
+        ...(c.timeoutNs !== undefined ? { Timeout: c.timeoutNs } : {}),
+        ...(c.startPeriodNs !== undefined ? { StartPeriod: c.startPeriodNs } : {}),
+        ...(c.startIntervalNs !== undefined ? { StartInterval: c.startIntervalNs } : {}),
+        ...(c.retries !== undefined ? { Retries: c.retries } : {}),
+      };
+      return configStep(a, ins, `HEALTHCHECK ${goQuotedList(test)}`, [{ field: 'Healthcheck', value }]);
+    }
+    case 'onbuild':
+      return configStep(a, ins, `ONBUILD ${ins.expression}`, [{ field: 'OnBuild', add: [ins.expression] }]);
+    case 'maintainer': {
+      const s = configStep(a, ins, `MAINTAINER ${ins.name}`, []);
+      s.author = ins.name;
+      return s;
+    }
+    default:
+      void opts;
+      return undefined;
+  }
+}
+
+/** `RUN`: argv through the SHELL, the environment a RUN sees, and its key. */
+function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Step {
+  const { cursor, scope } = a;
+  const opts = a.lc.opts;
+  for (const m of ins.mounts) {
+    throw new UserError('unsupported-mount', messages['unsupported-mount'](m.type), { where: ins.range });
+  }
+  const network: Network = ins.network ?? opts.network;
+  let argv: string[];
+  let text: string;
+  if (ins.command.form === 'exec') {
+    argv = ins.command.argv;
+    text = argv.join(' ');
+  } else {
+    const script = heredocScript(ins.command);
+    argv = [...shellOf(cursor.config), script];
+    text = argv.join(' ');
+  }
+  const runArgs = scope.runArgs(cursor.config.Env);
+  const env = [...(cursor.config.Env ?? []), ...runArgs.map(([k, v]) => `${k}=${v}`)];
+  const cwd = cursor.config.WorkingDir || '/';
+  const user = cursor.config.User || '';
+  const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
+  const createdBy = runCreatedBy(scope.historyArgs(cursor.config.Env), text);
+  return {
+    op: 'exec',
+    index: 0,
+    display: `${a.label()} RUN ${ins.command.form === 'exec' ? JSON.stringify(argv) : ins.command.script}`,
+    createdBy,
+    cacheKey: cacheKeyOf(keyParts),
+    keyParts,
+    origin: ins.range,
+    edits: [],
+    argv,
+    env,
+    cwd,
+    user,
+    network,
+    files: [],
+  };
+}
+
+/**
+ * A shell-form command with heredocs: a lone `<<EOF` runs the body as the script (BuildKit);
+ * otherwise the bodies follow the command line, as a shell reads them.
+ */
+function heredocScript(cmd: Extract<CommandLine, { form: 'shell' }>): string {
+  if (cmd.heredocs.length === 0) return cmd.script;
+  const body = (h: (typeof cmd.heredocs)[number]) => (h.chomp ? h.content.replace(/^\t+/gm, '') : h.content);
+  if (cmd.heredocs.length === 1 && /^\s*\d*<<-?\s*['"]?[^\s'"]+['"]?\s*$/.test(cmd.script)) {
+    return body(cmd.heredocs[0]);
+  }
+  let script = cmd.script + '\n';
+  for (const h of cmd.heredocs) script += body(h) + h.name + '\n';
+  return script;
+}
+
+/** `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key. */
+async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a: LowerArgs): Promise<Step> {
+  const { cursor } = a;
+  const opts = a.lc.opts;
+  const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
+  let from: Extract<Step, { op: 'copy' }>['from'] = { kind: 'context' };
+  let content: unknown;
+  if (ins.from !== undefined) {
+    const ref = stageReference(a.split, ins.from, a.raw.index, { allowIndex: true, where: ins.range });
+    if (ref !== undefined) {
+      const source = await a.lc.planStage(ref);
+      a.dependsOn.push(ref);
+      from = { kind: 'stage', stage: ref };
+      content = { stage: lastKey(source) };
+    } else {
+      const image = await opts.resolveImage(ins.from, ins.range);
+      from = { kind: 'image', image };
+      content = { image: image.manifestDigest };
+    }
+  }
+  const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
+  const sources = ins.sources.filter((s) => !inline.some((h) => s === `<<${h.name}` || s === `<<-${h.name}`));
+  if (from.kind === 'context' && sources.length > 0) {
+    content = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+  }
+  if (inline.length) content = { ...(content as object), inline };
+  const workdir = cursor.config.WorkingDir || '/';
+  const keyParts: KeyParts = {
+    parent: cursor.key,
+    op: ins.kind,
+    sources,
+    dest: ins.dest,
+    workdir,
+    chown: ins.chown,
+    chmod: ins.chmod,
+    excludes: ins.exclude,
+    parents: ins.parents,
+    content,
+  };
+  const flags = [
+    ins.from !== undefined ? `--from=${ins.from}` : '',
+    ins.chown !== undefined ? `--chown=${ins.chown}` : '',
+    ins.chmod !== undefined ? `--chmod=${ins.chmod}` : '',
+  ].filter(Boolean);
+  const text = [...flags, ...ins.sources, ins.dest].join(' ');
+  return {
+    op: 'copy',
+    index: 0,
+    display: `${a.label()} ${kw} ${text}`,
+    createdBy: `${kw} ${text} # buildkit`,
+    cacheKey: cacheKeyOf(keyParts),
+    keyParts,
+    origin: ins.range,
+    edits: [],
+    from,
+    sources,
+    inline,
+    dest: ins.dest,
+    workdir,
+    chown: ins.chown,
+    chmod: ins.chmod,
+    excludes: ins.exclude,
+    parents: ins.parents,
+    isAdd: ins.kind === 'add',
+    mkdirOnly: false,
+  };
+}

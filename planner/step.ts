@@ -1,0 +1,105 @@
+import type { Digest, SourceRange } from '../common/index.js';
+import type { ConfigEdit } from './config-edit.js';
+import type { HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
+import type { KeyParts } from './cache-key.js';
+
+/**
+ * The planner's output: stages of steps in four kinds (DESIGN.md): the executor runs
+ * these without knowing what a Dockerfile is. Every step keeps its `origin` so a failure
+ * points back at the instruction, and its `cacheKey` (planner/cache-key.ts).
+ */
+export interface StepBase {
+  /** 1-based position in the stage, for `[2/3]` display. */
+  index: number;
+  /** The display line: `ADD hello /`. */
+  display: string;
+  /** History `created_by` as Docker writes it. */
+  createdBy: string;
+  cacheKey: Digest;
+  /** The readable object the key is the digest of (kept to explain misses). */
+  keyParts: KeyParts;
+  origin: SourceRange;
+  /** Config changes applied after the step's own work (all a `config` step does). */
+  edits: ConfigEdit[];
+  /** MAINTAINER sets the image's author. */
+  author?: string;
+}
+
+export type Network = 'default' | 'none' | 'host';
+
+export interface ExecStep extends StepBase {
+  op: 'exec';
+  argv: string[];
+  env: string[];
+  cwd: string;
+  /** USER as written (name or uid[:gid]); resolved against the rootfs when run. */
+  user: string;
+  network: Network;
+  /** Heredoc files to provide to the command (for `RUN <<EOF` with a non-shell interpreter). */
+  files: { path: string; content: string; mode: number }[];
+}
+
+export interface CopyStep extends StepBase {
+  op: 'copy';
+  /** Where sources come from: the build context, another stage, or an image. */
+  from: { kind: 'context' } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
+  sources: string[];
+  /** Files given inline by heredocs: `COPY <<EOF /x`. */
+  inline: { name: string; content: string }[];
+  dest: string;
+  workdir: string;
+  chown?: string;
+  chmod?: string;
+  excludes: string[];
+  parents: boolean;
+  isAdd: boolean;
+  /** Only create `dest` as a directory (WORKDIR); sources are empty. */
+  mkdirOnly: boolean;
+}
+
+export interface ConfigStep extends StepBase {
+  op: 'config';
+}
+
+export type Step = ExecStep | CopyStep | ConfigStep;
+
+/** A base image resolved to what the store holds (or will after a pull). */
+export interface BaseImage {
+  /** Normalised reference as the user named it. */
+  ref: string;
+  id: Digest;
+  manifestDigest: Digest;
+  config: ImageConfig;
+  layers: Descriptor[];
+}
+
+export type StageBase = { kind: 'scratch' } | { kind: 'image'; image: BaseImage } | { kind: 'stage'; stage: number };
+
+export interface Stage {
+  index: number;
+  name?: string;
+  base: StageBase;
+  /** Key of the empty state of this stage (base image digest, or the base stage's last key). */
+  baseKey: Digest;
+  /** FROM's own display and history. */
+  fromDisplay: string;
+  origin: SourceRange;
+  steps: Step[];
+  /** Stages whose results this one needs (COPY --from, FROM stage). */
+  dependsOn: number[];
+  /** History entries inherited from a stage base are added by the executor; this is the platform. */
+  platform: { os: string; architecture: string; variant?: string };
+}
+
+export interface Plan {
+  stages: Stage[];
+  /** The stage whose result is the image. */
+  target: number;
+  /** Stages that must run, in dependency order (the target's closure only). */
+  order: number[];
+  /** Build args given but consumed by no stage. */
+  unusedBuildArgs: string[];
+  warnings: string[];
+}
+
+export type { HistoryEntry };

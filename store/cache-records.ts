@@ -1,0 +1,87 @@
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hexOf, digestOf, type Digest } from '../common/index.js';
+import type { Descriptor, HistoryEntry } from './oci-types.js';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * Build cache records: cache key → what the step produced (its layer, if any, and its
+ * history entry), plus the readable key parts so a later miss can be explained.
+ * Records live in `<root>/cache/records/<hex>.json`; a record is only ever written after
+ * its layer blob is in the store, so a record never points at nothing.
+ */
+export interface CacheRecord {
+  key: Digest;
+  layer?: Descriptor;
+  history: HistoryEntry;
+  keyParts: unknown;
+}
+
+/** What the last build of a name used as step inputs, to explain the next build's misses. */
+export interface BuildInputs {
+  steps: { display: string; keyParts: unknown }[];
+}
+
+export class CacheRecords {
+  private readonly dir: string;
+  private readonly buildsDir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'cache', 'records');
+    this.buildsDir = join(root, 'cache', 'builds');
+  }
+
+  async get(key: Digest): Promise<CacheRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, `${hexOf(key)}.json`), 'utf8')) as CacheRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(record: CacheRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(join(this.dir, `${hexOf(record.key)}.json`), JSON.stringify(record));
+  }
+
+  /** Every record (for gc roots and cache export). */
+  async list(): Promise<CacheRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const out: CacheRecord[] = [];
+    for (const n of names) {
+      if (!n.endsWith('.json')) continue;
+      try {
+        out.push(JSON.parse(await readFile(join(this.dir, n), 'utf8')) as CacheRecord);
+      } catch {
+        // A record that cannot be read is no record: the step simply runs again.
+      }
+    }
+    return out;
+  }
+
+  async remove(key: Digest): Promise<void> {
+    await rm(join(this.dir, `${hexOf(key)}.json`), { force: true });
+  }
+
+  async removeAll(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async lastBuild(name: string): Promise<BuildInputs | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.buildsDir, `${hexOf(digestOf(name))}.json`), 'utf8')) as BuildInputs;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async recordBuild(name: string, inputs: BuildInputs): Promise<void> {
+    await mkdir(this.buildsDir, { recursive: true });
+    await writeFileAtomic(join(this.buildsDir, `${hexOf(digestOf(name))}.json`), JSON.stringify(inputs));
+  }
+}
