@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { lstat, readFile, readlink, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { runCli } from '../../cli/tsbuild.js';
+import { makeBusybox } from '../helpers/busybox.js';
+import { writeTree } from '../helpers/files.js';
+import { tempDir } from '../helpers/temp.js';
+import { readLayoutImage, saveAndUnpack } from '../helpers/unpack.js';
+
+let root: string;
+let work: string;
+
+before(async () => {
+  work = await tempDir();
+  root = join(work, 'root');
+  await makeBusybox(root, work);
+});
+
+async function build(name: string, dockerfile: string, args: string[] = []) {
+  const ctx = join(work, `ctx-${name}`);
+  await writeTree(ctx, { Dockerfile: dockerfile });
+  return runCli(['build', '--progress', 'plain', ...args, '-t', name, ctx], { root });
+}
+
+async function unpack(name: string) {
+  const dir = join(work, `unpack-${name}`);
+  const saved = await saveAndUnpack(root, name, dir);
+  return { rootfs: join(saved.bundle, 'rootfs'), image: await readLayoutImage(saved.layout) };
+}
+
+test('RUN steps: new files, deletions (whiteouts), opaque dir replacement, links, modes and owners', async () => {
+  const r = await build(
+    'changes',
+    `FROM busybox
+RUN mkdir -p /opt/keep /opt/replace && echo old > /opt/replace/old && echo gone > /etc/gone && echo stay > /opt/keep/stay
+RUN rm /etc/gone && rm -rf /opt/replace && mkdir /opt/replace && echo new > /opt/replace/new
+RUN echo data > /opt/file && ln /opt/file /opt/hard && ln -s file /opt/soft && chown 12:34 /opt/file && chmod 4750 /opt/file
+RUN echo "$GREETING from $(pwd) as $(id -u)" > /opt/env
+`,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const { rootfs, image } = await unpack('changes');
+  await assert.rejects(lstat(join(rootfs, 'etc/gone')), 'a file deleted by a later RUN is gone');
+  assert.deepEqual(await readdir(join(rootfs, 'opt/replace')), ['new'], 'a replaced dir holds only its new content');
+  assert.equal(await readFile(join(rootfs, 'opt/keep/stay'), 'utf8'), 'stay\n');
+  const file = await lstat(join(rootfs, 'opt/file'));
+  assert.equal(file.mode & 0o7777, 0o4750);
+  assert.equal(file.uid, 12);
+  assert.equal(file.gid, 34);
+  assert.equal((await lstat(join(rootfs, 'opt/hard'))).ino, file.ino, 'hardlink kept');
+  assert.equal(await readlink(join(rootfs, 'opt/soft')), 'file');
+  assert.equal(image.config.rootfs.diff_ids.length, 5, 'base + 4 RUN layers');
+});
+
+test('ENV, ARG, WORKDIR and USER apply to RUN; ARG values are not persisted', async () => {
+  const r = await build(
+    'scoping',
+    `FROM busybox
+ARG TOKEN=default
+ENV GREETING=hello
+WORKDIR /work/dir
+RUN echo "$GREETING $TOKEN $(pwd)" > out
+USER nobody
+RUN id -u > /tmp/uid
+`,
+    ['--build-arg', 'TOKEN=given'],
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const { rootfs, image } = await unpack('scoping');
+  assert.equal(await readFile(join(rootfs, 'work/dir/out'), 'utf8'), 'hello given /work/dir\n');
+  assert.equal(await readFile(join(rootfs, 'tmp/uid'), 'utf8'), '65534\n');
+  const env = image.config.config.Env as string[];
+  assert.ok(env.includes('GREETING=hello'));
+  assert.ok(!env.some((e) => e.startsWith('TOKEN=')));
+  assert.ok(image.config.history.some((h) => h.created_by === 'RUN |1 TOKEN=given /bin/sh -c echo "$GREETING $TOKEN $(pwd)" > out # buildkit'));
+});
+
+test('exec form, SHELL and heredocs', async () => {
+  const r = await build(
+    'forms',
+    `FROM busybox
+RUN ["/bin/sh", "-c", "echo exec > /exec"]
+SHELL ["/bin/sh", "-ec"]
+RUN echo shell > /shell
+RUN <<EOF
+echo one > /heredoc
+echo two >> /heredoc
+EOF
+`,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const { rootfs } = await unpack('forms');
+  assert.equal(await readFile(join(rootfs, 'exec'), 'utf8'), 'exec\n');
+  assert.equal(await readFile(join(rootfs, 'shell'), 'utf8'), 'shell\n');
+  assert.equal(await readFile(join(rootfs, 'heredoc'), 'utf8'), 'one\ntwo\n');
+});
+
+test('a RUN that changes nothing adds no layer (empty_layer in history)', async () => {
+  const r = await build('nochange', 'FROM busybox\nRUN true\n');
+  assert.equal(r.code, 0, r.stderr);
+  const { image } = await unpack('nochange');
+  assert.equal(image.config.rootfs.diff_ids.length, 1);
+  assert.equal(image.config.history[image.config.history.length - 1].empty_layer, true);
+});
+
+test('a failing RUN stops the build: exit 1, the step, its exit code and its last output', async () => {
+  const r = await build('failing', 'FROM busybox\nRUN echo before\nRUN echo "last words" && exit 3\nRUN echo never\n');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Dockerfile:3:1: error\[run-failed\]: RUN exited with code 3/);
+  assert.match(r.stderr, /last words/);
+  assert.doesNotMatch(r.stderr, /never/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('RUN output is streamed under its step in plain progress', async () => {
+  const r = await build('streamed', 'FROM busybox\nRUN echo visible-output\n', ['--no-cache']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /#\d+ \[2\/2\] RUN echo visible-output\n#\d+ \d+\.\d+ visible-output\n/);
+});
+
+test('a cached RUN does not run again', async () => {
+  const first = await build('cached-run', 'FROM busybox\nRUN date +%s%N > /stamp\n');
+  assert.equal(first.code, 0, first.stderr);
+  const second = await build('cached-run', 'FROM busybox\nRUN date +%s%N > /stamp\n');
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /RUN date \+%s%N > \/stamp\n#\d+ CACHED/);
+});
