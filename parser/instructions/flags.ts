@@ -1,0 +1,52 @@
+import { messages } from '../messages.js';
+import { Problem, problem } from './problem.js';
+import { suggest } from './suggest.js';
+
+/**
+ * BuildKit's BFlags: the flags an instruction accepts, each `--name=value` (a bool may be
+ * bare), checked for unknown names, duplicates and missing values.
+ */
+type FlagSpec = { type: 'bool' } | { type: 'string' } | { type: 'strings' };
+
+export interface FlagValues {
+  bools: Map<string, boolean>;
+  strings: Map<string, string>;
+  lists: Map<string, string[]>;
+  used: Set<string>;
+}
+
+export function parseFlags(keyword: string, flags: readonly string[], spec: Record<string, FlagSpec['type']>): FlagValues {
+  const out: FlagValues = { bools: new Map(), strings: new Map(), lists: new Map(), used: new Set() };
+  for (const word of flags) {
+    if (word === '--') break;
+    const body = word.slice(2);
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const value = eq >= 0 ? body.slice(eq + 1) : '';
+    const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    if (type === undefined) {
+      const guess = suggest(name, Object.keys(spec));
+      throw new Problem('unknown-flag', messages['unknown-flag'](keyword, name), { hint: guess ? `did you mean --${guess}?` : undefined }).atFlag(name);
+    }
+    if (out.used.has(name) && type !== 'strings') throw problem('duplicate-flag', keyword, name).atFlag(name, true);
+    out.used.add(name);
+    switch (type) {
+      case 'bool': {
+        if (eq >= 0 && value === '') throw problem('flag-needs-value', keyword, name).atFlag(name);
+        const lower = value.toLowerCase();
+        if (lower !== '' && lower !== 'true' && lower !== 'false') throw problem('flag-not-bool', keyword, name, value).atFlag(name);
+        out.bools.set(name, lower !== 'false');
+        break;
+      }
+      case 'string':
+        if (eq < 0) throw problem('flag-needs-value', keyword, name).atFlag(name);
+        out.strings.set(name, value);
+        break;
+      case 'strings':
+        if (eq < 0) throw problem('flag-needs-value', keyword, name).atFlag(name);
+        out.lists.set(name, [...(out.lists.get(name) ?? []), value]);
+        break;
+    }
+  }
+  return out;
+}

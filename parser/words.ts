@@ -1,0 +1,47 @@
+import { UserError } from '../common/index.js';
+import { lexWord, ShellLexError } from './shell-lexer.js';
+import { messages } from './messages.js';
+
+/**
+ * Word expansion as Docker applies it to instruction arguments: `$a`, `${a}`, `${a:-x}`,
+ * `${a:+x}`, `${a-x}`, `${a+x}`, `${a?x}`, `${a#p}`, `${a##p}`, `${a%p}`, `${a%%p}`,
+ * `${a/p/r}`, `${a//p/r}`, quotes and escapes. Pure: the environment is an argument.
+ */
+export type WordEnv = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+
+export interface ExpandOptions {
+  /** The escape character (`\` unless the Dockerfile's `escape` directive says otherwise). */
+  escape?: string;
+}
+
+function toMap(env: WordEnv): ReadonlyMap<string, string> {
+  if (env instanceof Map) return env;
+  return new Map(Object.entries(env as Record<string, string>));
+}
+
+function run(word: string, env: WordEnv, opts: ExpandOptions) {
+  try {
+    return lexWord(word, toMap(env), { escape: opts.escape ?? '\\' });
+  } catch (e) {
+    if (e instanceof ShellLexError) {
+      throw new UserError('bad-substitution', messages['bad-substitution'](word, e.message));
+    }
+    throw e;
+  }
+}
+
+/**
+ * One word, quotes removed and variables substituted (BuildKit's ProcessWord). `used` holds
+ * the variables referenced that the environment defines. Throws a UserError (no `where`) on a
+ * malformed substitution; the caller attaches the location.
+ */
+export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string> } {
+  const r = run(word, env, opts);
+  return { value: r.value, used: r.matched };
+}
+
+/** Like expandWord, then split into words where unquoted white space separates them (ProcessWords). */
+export function expandWords(word: string, env: WordEnv, opts: ExpandOptions = {}): { values: string[]; used: Set<string> } {
+  const r = run(word, env, opts);
+  return { values: r.words, used: r.matched };
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UserError } from '../../common/index.js';
+import { expandWord, expandWords } from '../../parser/index.js';
+
+// Word expansion rules, including BuildKit's lex_test.go TestProcessWithMatches rows.
+const cases: { name: string; word: string; env: Record<string, string>; want: string | Error; used?: string[]; escape?: string }[] = [
+  { name: 'plain word', word: 'x', env: { DUMMY: 'dummy' }, want: 'x', used: [] },
+  { name: 'unset braces expand to nothing', word: 'x ${UNUSED}', env: {}, want: 'x ', used: [] },
+  { name: 'set braces', word: 'x ${FOO}', env: { FOO: 'y' }, want: 'x y', used: ['FOO'] },
+  { name: '${a-x}: default only when unset', word: '${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}', env: { FOO: 'xxx', BAR: '' }, want: 'xxx  ccc', used: ['FOO', 'BAR'] },
+  { name: '${a:-x}: default when unset or empty', word: '${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}', env: { FOO: 'xxx', BAR: '' }, want: 'xxx bbb ccc' },
+  { name: '${a:-} of a set value', word: '${FOO:-}', env: { FOO: 'xxx' }, want: 'xxx' },
+  { name: '${a+x}: alternative when set', word: '${FOO+aaa} ${BAR+bbb} ${BAZ+ccc}', env: { FOO: 'xxx', BAR: '' }, want: 'aaa bbb ' },
+  { name: '${a:+x}: alternative when set and not empty', word: '${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}', env: { FOO: 'xxx', BAR: '' }, want: 'aaa  ' },
+  { name: '${a?x} of a set value', word: '${FOO?aaa}', env: { FOO: 'xxx' }, want: 'xxx' },
+  { name: '${a?x} of an empty value', word: '${BAR?bbb}', env: { BAR: '' }, want: '' },
+  { name: '${a?x} of an unset value fails with the message', word: '${BAZ?ccc}', env: {}, want: new Error('BAZ: ccc') },
+  { name: '${a:?x} of an empty value fails', word: '${BAR:?bbb}', env: { BAR: '' }, want: new Error('BAR: bbb') },
+  { name: '${a:?} of an unset value fails', word: '${BAZ:?}', env: {}, want: new Error('BAZ: is not allowed to be unset') },
+  { name: '${a=x} is not supported', word: '${FOO=aaa}', env: { FOO: 'xxx' }, want: new Error('unsupported modifier (=)') },
+  { name: 'regex characters in a # pattern are literal', word: '${FOO#()[]{\\}^$.\\*\\?|\\\\}', env: { FOO: '()[]{}^$.*?|\\x' }, want: 'x' },
+  { name: '%% removes the longest suffix', word: '${FOO%%\\**}', env: { FOO: 'xx**' }, want: 'xx' },
+  { name: '# removes the shortest prefix', word: '${FOO#*x*y}', env: { FOO: 'xxyy' }, want: 'y' },
+  { name: '# with a lone * removes nothing', word: '${FOO#*}', env: { FOO: 'xxyy' }, want: 'xxyy' },
+  { name: '# pattern from a variable', word: '${FOO#$BAR}', env: { FOO: 'xxyy', BAR: 'x' }, want: 'xyy' },
+  { name: '## removes the longest prefix', word: '${FOO##*x}', env: { FOO: 'xxyy' }, want: 'yy' },
+  { name: '? matches one character', word: '${FOO#?\\?}', env: { FOO: '???y' }, want: '?y' },
+  { name: '% removes the shortest suffix', word: '${ABC:-.}${FOO%x}${ABC:-.}', env: { FOO: 'xxyy' }, want: '.xxyy.' },
+  { name: '%% with escaped stars', word: '${FOO%%\\**\\*}', env: { FOO: 'a***yy*' }, want: 'a' },
+  { name: 'shortest suffix removed', word: '${F%.gz}', env: { F: 'a.tar.gz' }, want: 'a.tar' },
+  { name: 'longest suffix removed', word: '${F%%.*}', env: { F: 'a.tar.gz' }, want: 'a' },
+  { name: '/ replaces the first match, // all', word: '${FOO/$NEEDLE/.} - ${FOO//$NEEDLE/.}', env: { FOO: '/foo*/*/*.txt', NEEDLE: '\\*/' }, want: '/foo.*/*.txt - /foo..*.txt' },
+  { name: '/ in patterns', word: '${FOO/$NEEDLE/} - ${FOO//$NEEDLE/}', env: { FOO: '/tmp/tmp/bar.txt', NEEDLE: '/tmp' }, want: '/tmp/bar.txt - /bar.txt' },
+  { name: '? in a replacement pattern', word: '${FOO/$NEEDLE/$R} - ${FOO//$NEEDLE/$R}', env: { FOO: '/a/foo/b/c.txt', NEEDLE: '/?/', R: '/' }, want: '/foo/b/c.txt - /foo/c.txt' },
+  { name: 'escaped separators', word: '${FOO//\\//\\/}', env: { FOO: '/tmp/foo.txt' }, want: '\\/tmp\\/foo.txt' },
+  { name: 'empty pattern inserts at the start', word: '${FOO/$BAR/ww}', env: { FOO: 'xxyy', BAR: '' }, want: 'wwxxyy' },
+  { name: 'missing replacement separator fails', word: '${FOO//ww}', env: { FOO: 'xxyy' }, want: new Error("missing '/'") },
+  { name: 'single quotes are literal', word: "'$FOO'", env: { FOO: 'x' }, want: '$FOO' },
+  { name: 'double quotes expand', word: '"$FOO bar"', env: { FOO: 'x' }, want: 'x bar' },
+  { name: 'escaped dollar', word: '\\$FOO', env: { FOO: 'x' }, want: '$FOO' },
+  { name: 'backtick escape', word: '`$FOO', env: { FOO: 'x' }, want: '$FOO', escape: '`' },
+  { name: 'backslash is literal with the backtick escape', word: 'C:\\dir', env: {}, want: 'C:\\dir', escape: '`' },
+];
+
+for (const c of cases) {
+  test(`expand: ${c.name}`, () => {
+    const opts = c.escape ? { escape: c.escape } : {};
+    if (c.want instanceof Error) {
+      const msg = c.want.message;
+      assert.throws(() => expandWord(c.word, c.env, opts), (e: unknown) => e instanceof UserError && e.code === 'bad-substitution' && e.message.includes(msg));
+      return;
+    }
+    const r = expandWord(c.word, c.env, opts);
+    assert.equal(r.value, c.want);
+    if (c.used) assert.deepEqual([...r.used].sort(), [...c.used].sort());
+  });
+}
+
+test('expandWords splits unquoted expansions and keeps quoted ones whole', () => {
+  assert.deepEqual(expandWords('a $X "$X"', { X: '1 2' }).values, ['a', '1', '2', '1 2']);
+});
+
+test('a Map and a plain object are accepted as the environment', () => {
+  assert.equal(expandWord('$A', new Map([['A', 'm']])).value, 'm');
+  assert.equal(expandWord('$A', { A: 'o' }).value, 'o');
+});
