@@ -277,3 +277,30 @@ test('a damaged memo file is ignored', async () => {
   const root = await ctx({ f: 'x' });
   assert.equal(await digest(root, ['f'], { memo }), await digest(root, ['f']));
 });
+
+// ---- --chmod ----
+import { applyChmod, parseChmod } from '../../planner/context.js';
+
+const chmodRows: { spec: string; mode: number; isDir: boolean; want: number }[] = [
+  { spec: '755', mode: 0o600, isDir: false, want: 0o755 },
+  { spec: '0644', mode: 0o755, isDir: true, want: 0o644 },
+  { spec: '4755', mode: 0o644, isDir: false, want: 0o4755 },
+  { spec: 'u+x', mode: 0o644, isDir: false, want: 0o744 },
+  { spec: '+x', mode: 0o644, isDir: false, want: 0o755 },
+  { spec: 'go-w', mode: 0o666, isDir: false, want: 0o644 },
+  { spec: 'a=r', mode: 0o777, isDir: false, want: 0o444 },
+  { spec: 'a+X', mode: 0o644, isDir: false, want: 0o644 },
+  { spec: 'a+X', mode: 0o644, isDir: true, want: 0o755 },
+  { spec: 'a+X', mode: 0o744, isDir: false, want: 0o755 },
+  { spec: 'u=rwx,g=rx,o=', mode: 0o666, isDir: false, want: 0o750 },
+  { spec: 'g=u', mode: 0o640, isDir: false, want: 0o660 },
+  { spec: 'u+s', mode: 0o755, isDir: false, want: 0o4755 },
+  { spec: '+t', mode: 0o777, isDir: true, want: 0o1777 },
+];
+for (const r of chmodRows)
+  test(`--chmod=${r.spec} on ${r.mode.toString(8)} ${r.isDir ? 'dir' : 'file'} gives ${r.want.toString(8)}`, () =>
+    assert.equal(applyChmod(parseChmod(r.spec), r.mode, r.isDir), r.want));
+
+for (const bad of ['999', '8', '17777', 'u+q', 'x+r', ''])
+  test(`--chmod=${JSON.stringify(bad)} is copy-bad-chmod`, () =>
+    assert.throws(() => parseChmod(bad), (e: unknown) => e instanceof UserError && e.code === 'copy-bad-chmod'));

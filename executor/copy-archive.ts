@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { UserError } from '../common/index.js';
+import { cleanPath } from '../planner/dockerignore.js';
+
+/**
+ * ADD's local archives: detected by magic bytes (never by name) and then by a valid tar
+ * header after decompression, as Docker does; gzip through zlib, bzip2 and xz through
+ * `bzip2 -dc` / `xz -dc`. Entries are read into memory as metadata, their bytes into temp
+ * files, so the layer can be written in sorted order whatever order the archive has.
+ */
+export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'tar';
+
+export interface ArchiveEntry {
+  /** Cleaned path inside the archive ('' = the archive's own `./`). */
+  path: string;
+  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  size: number;
+  /** Where the bytes were put (files). */
+  contentPath?: string;
+  linkTarget?: string;
+  devmajor: number;
+  devminor: number;
+}
+
+/** The archive kind of a local file, or undefined when ADD must copy it as it is. */
+export async function detectArchive(path: string): Promise<ArchiveKind | undefined> {
+  const fh = await open(path, 'r');
+  let magic: Buffer;
+  try {
+    magic = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(magic, 0, 6, 0);
+    magic = magic.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  let kind: ArchiveKind = 'tar';
+  if (magic[0] === 0x1f && magic[1] === 0x8b) kind = 'gzip';
+  else if (magic.subarray(0, 3).toString('latin1') === 'BZh') kind = 'bzip2';
+  else if (magic.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) kind = 'xz';
+  const head = await firstBytes(decompressed(path, kind), 512);
+  return head.length === 512 && isTarHeader(head) ? kind : undefined;
+}
+
+function decompressed(path: string, kind: ArchiveKind): Readable {
+  const file = createReadStream(path);
+  switch (kind) {
+    case 'tar':
+      return file;
+    case 'gzip': {
+      const gunzip = createGunzip();
+      file.on('error', (e) => gunzip.destroy(e));
+      return file.pipe(gunzip);
+    }
+    case 'bzip2':
+    case 'xz': {
+      file.destroy();
+      const p = spawn(kind, ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      p.on('close', (code, signal) => {
+        if (code !== 0 && signal === null) p.stdout.destroy(new Error(`${kind} -dc: ${err.trim() || `exit ${code}`}`));
+      });
+      p.on('error', (e) => p.stdout.destroy(e));
+      return p.stdout;
+    }
+  }
+}
+
+async function firstBytes(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      have += (c as Buffer).length;
+      if (have >= n) break;
+    }
+  } catch {
+    // Not decompressible: not an archive.
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, n);
+}
+
+/** A ustar/gnu/v7 header block with a valid checksum. */
+function isTarHeader(b: Buffer): boolean {
+  const stored = parseInt(b.subarray(148, 156).toString('latin1').replace(/[\0 ]+/g, ' ').trim(), 8);
+  if (Number.isNaN(stored)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i];
+  return sum === stored;
+}
+
+/** Read every entry of an archive; file bytes go to numbered files in `tmpDir`. */
+export async function readArchive(path: string, kind: ArchiveKind, tmpDir: string): Promise<ArchiveEntry[]> {
+  const extract = tarStream.extract();
+  const source = decompressed(path, kind);
+  source.on('error', (e) => extract.destroy(e));
+  source.pipe(extract as unknown as NodeJS.WritableStream);
+  const out: ArchiveEntry[] = [];
+  let n = 0;
+  for await (const entry of extract) {
+    const h = entry.header;
+    const rel = safePath(h.name, path);
+    const base = {
+      path: rel,
+      mode: h.mode & 0o7777,
+      uid: h.uid,
+      gid: h.gid,
+      mtimeMs: h.mtime.getTime(),
+      size: 0,
+      devmajor: h.devmajor ?? 0,
+      devminor: h.devminor ?? 0,
+    };
+    const chunks: Buffer[] = [];
+    let contentPath: string | undefined;
+    if (h.type === 'file' || h.type === 'contiguous-file') {
+      contentPath = join(tmpDir, String(n++));
+      const fh = await open(contentPath, 'w');
+      try {
+        for await (const c of entry) await fh.write(c as Buffer);
+      } finally {
+        await fh.close();
+      }
+      out.push({ ...base, type: 'file', size: h.size, contentPath });
+      continue;
+    }
+    for await (const c of entry) chunks.push(c as Buffer); // drain (no body expected)
+    switch (h.type) {
+      case 'directory':
+        out.push({ ...base, type: 'dir' });
+        break;
+      case 'symlink':
+        out.push({ ...base, type: 'symlink', linkTarget: h.linkname });
+        break;
+      case 'link':
+        out.push({ ...base, type: 'hardlink', linkTarget: safePath(h.linkname, path) });
+        break;
+      case 'character-device':
+        out.push({ ...base, type: 'char' });
+        break;
+      case 'block-device':
+        out.push({ ...base, type: 'block' });
+        break;
+      case 'fifo':
+        out.push({ ...base, type: 'fifo' });
+        break;
+      default:
+        break; // other GNU/pax metadata entries are handled by tar-stream
+    }
+  }
+  return out;
+}
+
+/** An archive path cleaned to stay inside the destination; `..` escapes are refused. */
+function safePath(name: string, archive: string): string {
+  const c = cleanPath(name);
+  if (c === '..' || c.startsWith('../') || c.startsWith('/..')) {
+    throw new UserError('add-archive-unsafe', `ADD ${archive}: entry ${JSON.stringify(name)} points outside the destination`);
+  }
+  return c.replace(/^\/+/, '').replace(/^\.$/, '');
+}

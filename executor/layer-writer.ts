@@ -1,0 +1,189 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { UserError, type Digest } from '../common/index.js';
+import type { Store } from '../store/index.js';
+import { TarWriter, type TarHeader, type TarType } from './tar.js';
+
+/**
+ * Writes one layer tar into the store with Docker/OCI conventions: entries in walk order
+ * (parents before children, names in byte order), every parent directory present, exact
+ * uid/gid/mode, empty uname/gname, mtimes in whole seconds clamped to SOURCE_DATE_EPOCH,
+ * hardlinks as link entries, xattrs kept, devices as char/block entries. File bytes are
+ * streamed from disk; the store hashes while writing, so the blob digest is the diff_id
+ * (local layers are kept as uncompressed tar).
+ */
+export interface LayerEntry {
+  /** Path in the layer: no leading or trailing `/`. */
+  path: string;
+  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
+  /** Permission bits (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  /** Files: the byte count, and where the bytes come from. */
+  size?: number;
+  content?: { path: string } | { bytes: Uint8Array };
+  linkTarget?: string;
+  /** `dev:ino` of a file with several links: later entries with the same key become hardlinks. */
+  hardlinkKey?: string;
+  /** Devices: st_rdev. */
+  rdev?: number;
+  xattrs?: Record<string, Buffer>;
+  /** An overlay opaque marker (`DIR/.wh..wh..opq`): written right after its directory. */
+  isOpaqueMarker?: boolean;
+}
+
+export interface LayerResult {
+  diffId: Digest;
+  /** Bytes of the tar blob. */
+  size: number;
+  /** Sum of regular file sizes (Docker's image SIZE counts these). */
+  contentBytes: number;
+  /** Tar entries written (PAX headers not counted). */
+  entries: number;
+}
+
+export interface LayerWriteOptions {
+  /** SOURCE_DATE_EPOCH in seconds: no mtime in the layer is later than this. */
+  sourceDateEpoch?: number;
+}
+
+const TYPES: Record<LayerEntry['type'], TarType> = {
+  file: 'file',
+  dir: 'directory',
+  symlink: 'symlink',
+  char: 'character-device',
+  block: 'block-device',
+  fifo: 'fifo',
+};
+
+/** Sort `entries`, check parents, and stream them as a tar into a new store blob. */
+export async function writeLayer(store: Store, entries: LayerEntry[], opts: LayerWriteOptions = {}): Promise<LayerResult> {
+  const sorted = sortEntries(entries);
+  checkParents(sorted);
+  const blob = store.blobWriter();
+  const tar = new TarWriter(blob.stream);
+  let contentBytes = 0;
+  try {
+    const firstLink = new Map<string, string>();
+    for (const e of sorted) {
+      const header = tarHeader(e, opts);
+      if (e.type === 'file' && e.hardlinkKey !== undefined) {
+        const first = firstLink.get(e.hardlinkKey);
+        if (first !== undefined) {
+          await tar.add({ ...header, type: 'link', size: 0, linkname: first, xattrs: undefined });
+          continue;
+        }
+        firstLink.set(e.hardlinkKey, e.path);
+      }
+      if (e.type === 'file') {
+        contentBytes += header.size;
+        await tar.add(header, await fileBody(e, header.size));
+      } else await tar.add(header);
+    }
+    await tar.finish();
+    blob.stream.end();
+    await finished(blob.stream);
+  } catch (err) {
+    tar.destroy(err as Error);
+    blob.stream.destroy();
+    await blob.abort().catch(() => {});
+    throw err;
+  }
+  const { digest, size } = await blob.commit();
+  return { diffId: digest, size, contentBytes, entries: tar.entries };
+}
+
+function tarHeader(e: LayerEntry, opts: LayerWriteOptions): TarHeader {
+  let mtimeSec = Math.floor(e.mtimeMs / 1000);
+  if (opts.sourceDateEpoch !== undefined && mtimeSec > opts.sourceDateEpoch) mtimeSec = opts.sourceDateEpoch;
+  const h: TarHeader = {
+    name: e.path,
+    type: TYPES[e.type],
+    mode: e.mode & 0o7777,
+    uid: e.uid,
+    gid: e.gid,
+    mtimeSec,
+    size: e.type === 'file' ? e.size ?? 0 : 0,
+    xattrs: e.xattrs && Object.keys(e.xattrs).length > 0 ? e.xattrs : undefined,
+  };
+  if (e.type === 'symlink') h.linkname = e.linkTarget ?? '';
+  if (e.type === 'char' || e.type === 'block') {
+    const { major, minor } = splitRdev(e.rdev ?? 0);
+    h.devmajor = major;
+    h.devminor = minor;
+  }
+  return h;
+}
+
+const SMALL_FILE = 64 * 1024;
+
+/** The bytes of a file entry: whole for small files, else a stream of exactly `size` bytes. */
+async function fileBody(e: LayerEntry, size: number): Promise<Uint8Array | AsyncIterable<Buffer>> {
+  if (!e.content) {
+    if (size !== 0) throw new Error(`[internal] layer entry ${e.path} has ${size} bytes but no content`);
+    return new Uint8Array(0);
+  }
+  if ('bytes' in e.content) return e.content.bytes;
+  if (size === 0) return new Uint8Array(0);
+  const path = e.content.path;
+  if (size <= SMALL_FILE) {
+    const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      throw changed(path, err.code ?? String(err));
+    });
+    if (buf.length !== size) throw changed(path, `size changed from ${size} to ${buf.length}`);
+    return buf;
+  }
+  return exactly(createReadStream(path, { start: 0, end: size - 1 }), size, path);
+}
+
+async function* exactly(src: AsyncIterable<Buffer>, size: number, path: string): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const chunk of src) {
+    n += chunk.length;
+    yield chunk;
+  }
+  if (n !== size) throw changed(path, `size changed from ${size} to ${n}`);
+}
+
+function changed(path: string, why: string): UserError {
+  return new UserError('layer-source-changed', `write layer: ${path} changed while it was archived: ${why}`, { where: path });
+}
+
+/** Linux `major()`/`minor()` of a dev_t. */
+export function splitRdev(rdev: number): { major: number; minor: number } {
+  const lo = rdev % 2 ** 32 >>> 0;
+  const hi = Math.floor(rdev / 2 ** 32) >>> 0;
+  const major = ((lo >>> 8) & 0xfff) | (hi & 0xfffff000);
+  const minor = (lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00);
+  return { major: major >>> 0, minor: minor >>> 0 };
+}
+
+/**
+ * Walk order: a directory, then its opaque marker, then its children by name in byte order
+ * (what a filepath.Walk of the tree gives). NUL sorts before every byte a name can hold.
+ */
+export function sortEntries(entries: LayerEntry[]): LayerEntry[] {
+  const keyed = entries.map((e) => {
+    const path = e.isOpaqueMarker ? e.path.slice(0, e.path.lastIndexOf('/') + 1) : e.path;
+    return { e, key: Buffer.from(path.replace(/\//g, '\0')) };
+  });
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.e);
+}
+
+function checkParents(sorted: LayerEntry[]): void {
+  const dirs = new Set<string>();
+  const seen = new Set<string>();
+  for (const e of sorted) {
+    if (e.path === '' || e.path.startsWith('/') || e.path.endsWith('/') || e.path.split('/').some((c) => c === '' || c === '.' || c === '..'))
+      throw new Error(`[internal] bad layer path ${JSON.stringify(e.path)}`);
+    if (seen.has(e.path)) throw new Error(`[internal] duplicate layer path ${JSON.stringify(e.path)}`);
+    seen.add(e.path);
+    const i = e.path.lastIndexOf('/');
+    if (i > 0 && !dirs.has(e.path.slice(0, i))) throw new Error(`[internal] layer entry ${e.path} has no parent directory entry`);
+    if (e.type === 'dir') dirs.add(e.path);
+  }
+}

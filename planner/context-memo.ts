@@ -1,0 +1,81 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isDigest, type Digest } from '../common/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+
+/**
+ * Content digests of context files, keyed by (absolute path, size, mtime, inode): a second
+ * hash of an unchanged context reads no file contents (issue 4, "Context hashing").
+ * A file modified less than a second before it was hashed is not remembered: its mtime may
+ * not change on a write that follows within the clock's resolution ("racily clean" in git).
+ */
+export interface StatKey {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+interface MemoRecord extends StatKey {
+  digest: Digest;
+}
+
+const RACY_MS = 1000;
+
+export class StatMemo {
+  /** How many lookups found a digest / had to read the file: for tests and progress. */
+  hits = 0;
+  misses = 0;
+  private dirty = false;
+
+  constructor(
+    private readonly records: Map<string, MemoRecord>,
+    readonly path: string | undefined,
+  ) {}
+
+  /** The remembered digest of `absPath` if its size, mtime and inode are unchanged. */
+  get(absPath: string, st: StatKey): Digest | undefined {
+    const r = this.records.get(absPath);
+    if (r && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ino === st.ino) {
+      this.hits++;
+      return r.digest;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  set(absPath: string, st: StatKey, digest: Digest, nowMs = Date.now()): void {
+    if (st.mtimeMs > nowMs - RACY_MS) return;
+    this.records.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, digest });
+    this.dirty = true;
+  }
+
+  /** Write the memo back to its file (atomically), if it changed. */
+  async save(): Promise<void> {
+    if (!this.path || !this.dirty) return;
+    const obj: Record<string, MemoRecord> = {};
+    for (const [k, v] of this.records) obj[k] = v;
+    await mkdir(dirname(this.path), { recursive: true });
+    // The memo normally lives in the store's cache/: written like every store file.
+    await writeFileAtomic(this.path, JSON.stringify({ version: 1, files: obj }));
+    this.dirty = false;
+  }
+}
+
+/** An in-memory memo (one build), or one loaded from `path` (missing or unreadable → empty). */
+export async function loadStatMemo(path?: string): Promise<StatMemo> {
+  const records = new Map<string, MemoRecord>();
+  if (path) {
+    try {
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: number; files?: Record<string, MemoRecord> };
+      if (parsed.version === 1 && parsed.files) {
+        for (const [k, v] of Object.entries(parsed.files)) {
+          if (v && isDigest(v.digest) && typeof v.size === 'number' && typeof v.mtimeMs === 'number' && typeof v.ino === 'number')
+            records.set(k, v);
+        }
+      }
+    } catch {
+      // A missing or damaged memo only costs a re-read.
+    }
+  }
+  return new StatMemo(records, path);
+}

@@ -1,0 +1,381 @@
+import { createReadStream, type Stats } from 'node:fs';
+import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { canonicalJson, DigestHasher, digestOf, UserError, type Digest, type SourceRange } from '../common/index.js';
+import { applyChmod, parseChmod, type Chmod } from './context-chmod.js';
+import { hasWildcards, goMatch } from './context-glob.js';
+import { contextMessages } from './context-messages.js';
+import { lstatOrUndefined, resolveInRoot } from './context-resolve.js';
+import { StatMemo, loadStatMemo } from './context-memo.js';
+import { cleanPath, compilePatterns, parseDockerignore, type Matcher } from './dockerignore.js';
+
+/**
+ * The build context: which files a COPY/ADD selects (Docker's source rules: paths confined to
+ * the root, wildcards per component, .dockerignore'd files never read or listed) and the
+ * digest of that selection for cache keys (paths, bytes, modes, owners, link targets — never
+ * mtimes, atimes or inodes).
+ */
+export type { Matcher } from './dockerignore.js';
+export { StatMemo, loadStatMemo } from './context-memo.js';
+export { parseChmod, applyChmod, type Chmod } from './context-chmod.js';
+
+export interface BuildContext {
+  /** Real absolute path of the context directory. */
+  root: string;
+  dockerfilePath: string;
+  /** The ignore file in force (`<Dockerfile>.dockerignore` wins over `.dockerignore`), if any. */
+  ignoreFile: string | undefined;
+  ignore: Matcher;
+}
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
+
+/** One file system object a COPY would copy. */
+export interface SourceEntry {
+  /** Path below the selected source ('' = the source itself), slash-separated. */
+  subPath: string;
+  /** The source path as named + subPath, relative to the root: what the digest records. */
+  relPath: string;
+  /** Where the bytes are on disk (symlinks of the source itself resolved inside the root). */
+  absPath: string;
+  type: EntryType;
+  /** Permission bits, setuid/setgid/sticky included (07777). */
+  mode: number;
+  /** Owner as copied: 0:0 for the build context (Docker), the file's own for a stage/image. */
+  uid: number;
+  gid: number;
+  size: number;
+  linkTarget?: string;
+  mtimeMs: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  rdev: number;
+}
+
+export interface SelectedSource {
+  /** The source as written in the Dockerfile. */
+  pattern: string;
+  /** Cleaned path relative to the root ('.' for the root); a symlink's own name, not its target. */
+  path: string;
+  /** basename(path): the name a file gets inside a destination directory. */
+  name: string;
+  /** With --parents: the path below the pivot (`a/./b/c` → `b/c`; no pivot → the whole path). */
+  parentsPath?: string;
+  isDir: boolean;
+  fromWildcard: boolean;
+  /** entries[0] is the source itself; then its contents depth-first, names in byte order. */
+  entries: SourceEntry[];
+}
+
+export interface SourceSelection {
+  root: string;
+  sources: SelectedSource[];
+}
+
+export interface SelectOptions {
+  ignore?: Matcher;
+  /** COPY --exclude patterns. */
+  excludes?: string[];
+  /** Names the root in messages: "build context", "stage builder", … */
+  what: string;
+  where?: SourceRange;
+  /** COPY --parents: keep each source's path below its `/./` pivot. */
+  parents?: boolean;
+  /** Keep the files' owners (COPY --from a stage or image); the build context is owned by 0:0. */
+  preserveOwner?: boolean;
+}
+
+/** Open a build context: its real root and the ignore file that applies to this Dockerfile. */
+export async function openContext(dir: string, opts: { dockerfilePath?: string } = {}): Promise<BuildContext> {
+  let root: string;
+  try {
+    root = await realpath(dir);
+  } catch {
+    throw new UserError('context-missing', `unable to prepare context: path ${JSON.stringify(dir)} not found`, { where: dir });
+  }
+  const dockerfilePath = opts.dockerfilePath ? resolve(opts.dockerfilePath) : join(root, 'Dockerfile');
+  // BuildKit: `<Dockerfile path>.dockerignore` next to the Dockerfile wins over the context's.
+  for (const candidate of [`${dockerfilePath}.dockerignore`, join(root, '.dockerignore')]) {
+    const text = await readFile(candidate, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+      throw new UserError('context-io', contextMessages['context-io']('build context', candidate, e.code ?? e.message));
+    });
+    if (text !== undefined) return { root, dockerfilePath, ignoreFile: candidate, ignore: parseDockerignore(text, basename(candidate)) };
+  }
+  return { root, dockerfilePath, ignoreFile: undefined, ignore: compilePatterns([]) };
+}
+
+/**
+ * Resolve COPY/ADD sources against `root`. Missing sources (and a COPY whose sources all
+ * match nothing) raise UserError 'copy-source-missing' with Docker's `"/x": not found`.
+ */
+export async function selectSources(root: string, patterns: string[], opts: SelectOptions): Promise<SourceSelection> {
+  const excludes = opts.excludes && opts.excludes.length > 0 ? compilePatterns(opts.excludes, '--exclude') : undefined;
+  const walker = new Walker(root, opts, excludes);
+  const sources: SelectedSource[] = [];
+  let firstEmptyWildcard: string | undefined;
+  for (const pattern of patterns) {
+    const { pivot, rest } = splitPivot(pattern, opts.parents === true);
+    const full = cleanPath('/' + (pivot ? pivot + '/' : '') + rest);
+    if (!hasWildcards(full)) {
+      const src = await walker.source(full, false, pattern, pivot);
+      if (!src) throw missing(full, opts, await walker.isOnlyIgnored(full));
+      sources.push(src);
+      continue;
+    }
+    const matches = await walker.wildcard(full);
+    if (matches.length === 0) firstEmptyWildcard ??= full;
+    for (const m of matches) {
+      const src = await walker.source(m, true, pattern, pivot);
+      if (src) sources.push(src);
+    }
+  }
+  // BuildKit allows a wildcard to match nothing (`COPY package.json yarn.lock* ./`), but a
+  // COPY that selects nothing at all is an error.
+  if (sources.length === 0 && firstEmptyWildcard !== undefined) throw missing(firstEmptyWildcard, opts, false);
+  return { root, sources };
+}
+
+function missing(path: string, opts: SelectOptions, ignored: boolean): UserError {
+  const code = 'copy-source-missing';
+  const message = ignored ? contextMessages['copy-source-ignored'](path) : contextMessages['copy-source-missing'](path);
+  return new UserError(code, message, {
+    where: opts.where ?? opts.what,
+    hint: ignored ? `it is excluded by the ${opts.what}'s .dockerignore` : `check that it exists in the ${opts.what}`,
+  });
+}
+
+/** Split `a/./b` at its first `/./` for --parents (BuildKit: no pivot → the root). */
+function splitPivot(pattern: string, parents: boolean): { pivot: string | undefined; rest: string } {
+  if (!parents) return { pivot: undefined, rest: pattern };
+  const i = pattern.indexOf('/./');
+  if (i < 0) return { pivot: '', rest: pattern };
+  return { pivot: pattern.slice(0, i), rest: pattern.slice(i + 3) };
+}
+
+const BATCH = 256;
+
+class Walker {
+  constructor(
+    private readonly root: string,
+    private readonly opts: SelectOptions,
+    private readonly excludes: Matcher | undefined,
+  ) {}
+
+  private hidden = (realRel: string, st: Stats): boolean => {
+    const ig = this.opts.ignore;
+    if (!ig || !ig.isExcluded(realRel)) return false;
+    return !(st.isDirectory() && ig.mayHaveIncludedChildren(realRel));
+  };
+
+  /** Was `full` only missing because the .dockerignore hides it? (for the hint) */
+  async isOnlyIgnored(full: string): Promise<boolean> {
+    if (!this.opts.ignore) return false;
+    const r = await resolveInRoot(this.root, full, { followFinal: true });
+    return r.stat !== undefined;
+  }
+
+  /** The source at `full` (a cleaned absolute-in-root path), symlinks followed; undefined if absent. */
+  async source(full: string, fromWildcard: boolean, pattern: string, pivot: string | undefined): Promise<SelectedSource | undefined> {
+    const r = await resolveInRoot(this.root, full, { followFinal: true, isHidden: this.hidden });
+    if (!r.stat) return undefined;
+    const path = full === '/' ? '.' : full.slice(1);
+    const top = this.entry(r.stat, '', path, r.realRel === '' ? this.root : this.root + '/' + r.realRel);
+    if (!top) return undefined;
+    const src: SelectedSource = {
+      pattern,
+      path,
+      name: basename(path),
+      isDir: top.type === 'dir',
+      fromWildcard,
+      entries: [top],
+    };
+    if (pivot !== undefined) {
+      const base = cleanPath('/' + pivot);
+      src.parentsPath = base === '/' ? path : cleanPath(full.slice(base.length)).replace(/^\/+/, '');
+    }
+    if (top.type === 'dir') {
+      await this.walk(top.absPath, r.realRel, '', path, src.entries);
+      if (this.opts.ignore?.isExcluded(r.realRel) && src.entries.length === 1) return undefined;
+    } else if (top.type === 'symlink') {
+      top.linkTarget = await readlink(top.absPath);
+    }
+    return src;
+  }
+
+  /** Paths (absolute-in-root, unresolved) matching a wildcard source, in walk order. */
+  async wildcard(full: string): Promise<string[]> {
+    const parts = full.split('/').filter(Boolean);
+    const k = parts.findIndex((p) => hasWildcards(p));
+    const baseParts = parts.slice(0, k);
+    const comps = parts.slice(k);
+    const base = await resolveInRoot(this.root, baseParts.join('/'), { followFinal: true, isHidden: this.hidden });
+    if (!base.stat?.isDirectory()) return [];
+    const out: string[] = [];
+    const visit = async (realRel: string, named: string[], depth: number, relToBase: string[]): Promise<void> => {
+      const abs = realRel === '' ? this.root : this.root + '/' + realRel;
+      const names = (await readdir(abs)).filter((n) => safeMatch(comps[depth], n)).sort(compareNames);
+      for (const name of names) {
+        const childReal = realRel === '' ? name : realRel + '/' + name;
+        const st = await lstatOrUndefined(this.root + '/' + childReal);
+        if (!st || this.hidden(childReal, st)) continue;
+        const childRel = [...relToBase, name];
+        if (depth === comps.length - 1) {
+          if (this.excludes?.isExcluded(childRel.join('/'))) continue;
+          out.push('/' + [...named, name].join('/'));
+        } else if (st.isDirectory()) {
+          await visit(childReal, [...named, name], depth + 1, childRel);
+        }
+      }
+    };
+    await visit(base.realRel, baseParts, 0, []);
+    return out;
+  }
+
+  private entry(st: Stats, subPath: string, relBase: string, absPath: string): SourceEntry | undefined {
+    const type = entryType(st);
+    if (!type) return undefined;
+    const preserve = this.opts.preserveOwner === true;
+    return {
+      subPath,
+      relPath: subPath === '' ? relBase : relBase === '.' ? subPath : relBase + '/' + subPath,
+      absPath,
+      type,
+      mode: st.mode & 0o7777,
+      uid: preserve ? st.uid : 0,
+      gid: preserve ? st.gid : 0,
+      size: type === 'file' ? st.size : 0,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+      dev: st.dev,
+      nlink: st.nlink,
+      rdev: st.rdev,
+    };
+  }
+
+  /** Depth-first walk below a source directory, skipping ignored and --exclude'd entries. */
+  private async walk(absDir: string, realRel: string, subPath: string, relBase: string, out: SourceEntry[]): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(absDir)).sort(compareNames);
+    } catch (e) {
+      throw new UserError('context-io', contextMessages['context-io'](this.opts.what, absDir, (e as NodeJS.ErrnoException).code ?? String(e)));
+    }
+    for (let i = 0; i < names.length; i += BATCH) {
+      const batch = names.slice(i, i + BATCH);
+      const stats = await Promise.all(batch.map((n) => lstatOrUndefined(absDir + '/' + n)));
+      for (let j = 0; j < batch.length; j++) {
+        const st = stats[j];
+        if (!st) continue;
+        const name = batch[j];
+        const childReal = realRel === '' ? name : realRel + '/' + name;
+        const childSub = subPath === '' ? name : subPath + '/' + name;
+        const isDir = st.isDirectory();
+        const ignored = this.opts.ignore?.isExcluded(childReal) ?? false;
+        if (ignored && !(isDir && this.opts.ignore!.mayHaveIncludedChildren(childReal))) continue;
+        const excluded = this.excludes?.isExcluded(childSub) ?? false;
+        if (excluded && !(isDir && this.excludes!.mayHaveIncludedChildren(childSub))) continue;
+        const e = this.entry(st, childSub, relBase, absDir + '/' + name);
+        if (!e) continue;
+        if (e.type === 'symlink') e.linkTarget = await readlink(e.absPath);
+        if (!isDir) {
+          out.push(e);
+          continue;
+        }
+        const at = out.length;
+        out.push(e);
+        await this.walk(e.absPath, childReal, childSub, relBase, out);
+        // An ignored/excluded directory only appears as the parent of something re-included.
+        if ((ignored || excluded) && out.length === at + 1) out.pop();
+      }
+    }
+  }
+}
+
+function safeMatch(pattern: string, name: string): boolean {
+  try {
+    return goMatch(pattern, name);
+  } catch {
+    return false;
+  }
+}
+
+function entryType(st: Stats): EntryType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return undefined; // sockets cannot be archived
+}
+
+/** Byte order of UTF-8 names, as Go sorts directory entries. */
+export function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export interface HashOptions {
+  chown?: { uid: number; gid: number };
+  /** --chmod as written (octal or symbolic) or parsed. */
+  chmod?: number | string | Chmod;
+  memo?: StatMemo;
+}
+
+/**
+ * The digest of a selection for a cache key: every entry's path, type, mode and owner as they
+ * will be copied (after --chmod/--chown), symlink targets, device numbers and file bytes.
+ * Never mtimes, atimes or inodes. Each file is read at most once (and not at all when `memo`
+ * knows it unchanged).
+ */
+export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}): Promise<Digest> {
+  const chmod = typeof opts.chmod === 'number' ? parseChmod(opts.chmod.toString(8)) : typeof opts.chmod === 'string' ? parseChmod(opts.chmod) : opts.chmod;
+  const memo = opts.memo ?? (await loadStatMemo());
+  const files = sel.sources.flatMap((s) => s.entries.filter((e) => e.type === 'file'));
+  const digests = new Map<string, Digest>();
+  const limit = pLimit(8);
+  await Promise.all(files.map((f) => limit(async () => digests.set(f.absPath, await fileDigest(f, memo)))));
+  const h = new DigestHasher();
+  const line = (v: unknown) => h.update(Buffer.from(canonicalJson(v) + '\n'));
+  for (const s of sel.sources) {
+    line({ source: s.path, parents: s.parentsPath });
+    for (const e of s.entries) {
+      line({
+        p: e.subPath,
+        t: e.type,
+        m: applyChmod(chmod, e.mode, e.type === 'dir'),
+        u: opts.chown?.uid ?? e.uid,
+        g: opts.chown?.gid ?? e.gid,
+        s: e.type === 'file' ? e.size : undefined,
+        l: e.linkTarget,
+        r: e.type === 'char' || e.type === 'block' ? e.rdev : undefined,
+        d: e.type === 'file' ? digests.get(e.absPath) : undefined,
+      });
+    }
+  }
+  return h.digest();
+}
+
+const SMALL_FILE = 256 * 1024;
+
+async function fileDigest(f: SourceEntry, memo: StatMemo): Promise<Digest> {
+  const key = { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino };
+  const known = memo.get(f.absPath, key);
+  if (known) return known;
+  let d: Digest;
+  try {
+    if (f.size <= SMALL_FILE) d = digestOf(await readFile(f.absPath));
+    else {
+      const h = new DigestHasher();
+      for await (const chunk of createReadStream(f.absPath)) h.update(chunk as Buffer);
+      d = h.digest();
+    }
+  } catch (e) {
+    throw new UserError('context-io', contextMessages['context-io']('build context', f.relPath, (e as NodeJS.ErrnoException).code ?? String(e)));
+  }
+  memo.set(f.absPath, key, d);
+  return d;
+}

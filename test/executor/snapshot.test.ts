@@ -1,0 +1,194 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Digest } from '../../common/index.js';
+import { blobPath, blobWriter } from '../../store/blobs.js';
+import { makeTempDir } from '../../store/temp.js';
+import type { Store } from '../../store/index.js';
+import { snapshotDir } from '../../executor/snapshot.js';
+
+let tmp: string;
+let store: Store;
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'tsbuild-snap-'));
+  store = await testStore(join(tmp, 'store'));
+});
+after(async () => rm(tmp, { recursive: true, force: true }));
+
+/** The store's real blob writer and temp dirs on a test root (openStore is not there yet). */
+async function testStore(root: string): Promise<Store> {
+  await mkdir(join(root, 'oci', 'blobs', 'sha256'), { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  return {
+    root,
+    blobPath: (d: Digest) => blobPath(root, d),
+    blobWriter: (o?: { expected?: Digest }) => blobWriter(root, o),
+    makeTempDir: (prefix: string) => makeTempDir(root, prefix),
+  } as unknown as Store;
+}
+
+interface TarItem {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  linkname: string;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  xattrs: Record<string, Buffer>;
+  body: Buffer;
+}
+
+/** A small tar reader that keeps PAX values as bytes (binary xattrs). */
+function readTar(buf: Buffer): TarItem[] {
+  const out: TarItem[] = [];
+  let off = 0;
+  let pax: Record<string, Buffer> = {};
+  const str = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
+  const oct = (b: Buffer) => parseInt(str(b).trim() || '0', 8);
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) break;
+    const size = oct(h.subarray(124, 136));
+    const body = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    const type = String.fromCharCode(h[156]);
+    if (type === 'x') {
+      let p = 0;
+      while (p < body.length) {
+        const sp = body.indexOf(0x20, p);
+        const len = parseInt(body.subarray(p, sp).toString(), 10);
+        const rec = body.subarray(sp + 1, p + len - 1);
+        const eq = rec.indexOf(0x3d);
+        pax[rec.subarray(0, eq).toString()] = rec.subarray(eq + 1);
+        p += len;
+      }
+      continue;
+    }
+    const prefix = str(h.subarray(345, 500));
+    let name = (prefix ? prefix + '/' : '') + str(h.subarray(0, 100));
+    let linkname = str(h.subarray(157, 257));
+    if (pax.path) name = pax.path.toString();
+    if (pax.linkpath) linkname = pax.linkpath.toString();
+    const xattrs: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries(pax)) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice(13)] = v;
+    out.push({
+      name, type, mode: oct(h.subarray(100, 108)), uid: pax.uid ? Number(pax.uid.toString()) : oct(h.subarray(108, 116)),
+      gid: oct(h.subarray(116, 124)), mtime: oct(h.subarray(136, 148)), size, linkname,
+      uname: str(h.subarray(265, 297)), gname: str(h.subarray(297, 329)),
+      devmajor: oct(h.subarray(329, 337)), devminor: oct(h.subarray(337, 345)), xattrs, body: Buffer.from(body),
+    });
+    pax = {};
+  }
+  return out;
+}
+
+let n = 0;
+const sh = (script: string, cwd: string) => execFileSync('sh', ['-ec', script], { cwd });
+
+/** A real overlay mount: `prepare` builds the lower dir, `change` runs in the merged dir; returns the upper dir. */
+async function overlay(prepare: string, change: string): Promise<string> {
+  const d = join(tmp, `o${n++}`);
+  for (const s of ['lower', 'upper', 'work', 'merged']) await mkdir(join(d, s), { recursive: true });
+  sh(prepare, join(d, 'lower'));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${d}/lower,upperdir=${d}/upper,workdir=${d}/work`, join(d, 'merged')]);
+  try {
+    sh(change, join(d, 'merged'));
+  } finally {
+    execFileSync('umount', [join(d, 'merged')]);
+  }
+  return join(d, 'upper');
+}
+
+async function snapshot(dir: string, kind: 'overlay-upper' | 'plain' = 'overlay-upper', sourceDateEpoch?: number) {
+  const r = await snapshotDir(store, dir, { kind, sourceDateEpoch });
+  if (!r) return undefined;
+  return { r, items: readTar(await readFile(store.blobPath(r.diffId))) };
+}
+
+test('an overlay upper dir becomes a layer: whiteouts, opaque dirs, hardlinks, symlinks, modes, capabilities', async () => {
+  const upper = await overlay(
+    'echo a > a; echo k > keep; mkdir -p dir/sub gone/deep; echo x > dir/sub/x; echo g > gone/deep/g; echo t > tool',
+    [
+      'rm a',
+      'rm -rf gone',
+      'rm -rf dir && mkdir dir && echo n > dir/new',
+      'echo hi > added && ln added hard && ln -s added sym',
+      'mkdir -p newdir/deep && echo d > newdir/deep/f',
+      'chmod 700 keep',
+      'setcap cap_net_raw+ep tool',
+      'mkfifo pipe',
+    ].join('\n'),
+  );
+  const s = (await snapshot(upper))!;
+  const got = s.items.map((i) => [i.name, i.type, i.mode.toString(8), i.linkname]);
+  assert.deepEqual(got, [
+    ['.wh.a', '0', '0', ''],
+    ['.wh.gone', '0', '0', ''],
+    ['added', '0', '644', ''],
+    ['dir/', '5', '755', ''],
+    ['dir/.wh..wh..opq', '0', '0', ''],
+    ['dir/new', '0', '644', ''],
+    ['hard', '1', '644', 'added'],
+    ['keep', '0', '700', ''],
+    ['newdir/', '5', '755', ''],
+    ['newdir/deep/', '5', '755', ''],
+    ['newdir/deep/f', '0', '644', ''],
+    ['pipe', '6', '644', ''],
+    ['sym', '2', '777', 'added'],
+    ['tool', '0', '644', ''],
+  ]);
+  const byName = new Map(s.items.map((i) => [i.name, i]));
+  assert.equal(byName.get('added')!.body.toString(), 'hi\n');
+  assert.equal(byName.get('hard')!.size, 0);
+  // cap_net_raw+ep: VFS_CAP_REVISION_2 with the effective flag, bit 13 permitted.
+  assert.equal(byName.get('tool')!.xattrs['security.capability']?.subarray(0, 8).toString('hex'), '0100000200200000');
+  for (const i of s.items) assert.deepEqual(Object.keys(i.xattrs).filter((k) => k.startsWith('trusted.overlay.')), [], i.name);
+  assert.equal(s.r.entries, 14);
+  assert.equal(s.r.contentBytes, 'hi\n'.length + 'n\n'.length + 'k\n'.length + 'd\n'.length + 't\n'.length);
+});
+
+test('GNU tar lists the snapshot layer with the capability xattr', async () => {
+  const upper = await overlay('echo t > tool', 'setcap cap_net_raw+ep tool; rm -f nothing');
+  const s = (await snapshot(upper))!;
+  const listing = execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-tvvf', store.blobPath(s.r.diffId)]).toString();
+  assert.match(listing, /tool/);
+  const x = join(tmp, `x${n++}`);
+  await mkdir(x);
+  execFileSync('tar', ['--xattrs', '--xattrs-include=security.*', '-xf', store.blobPath(s.r.diffId), '-C', x]);
+  assert.match(execFileSync('getcap', [join(x, 'tool')]).toString(), /cap_net_raw[=+]ep/);
+});
+
+test('a RUN that changed nothing gives no layer', async () => {
+  const upper = await overlay('echo a > a', 'cat a > /dev/null');
+  assert.equal(await snapshot(upper), undefined);
+});
+
+test('SOURCE_DATE_EPOCH clamps snapshot mtimes', async () => {
+  const upper = await overlay('true', 'echo x > f; touch -d @5 old');
+  const s = (await snapshot(upper, 'overlay-upper', 100))!;
+  assert.deepEqual(s.items.map((i) => [i.name, i.mtime]), [['f', 100], ['old', 5]]);
+});
+
+test('a plain directory keeps 0/0 character devices as devices', async () => {
+  const d = join(tmp, `p${n++}`);
+  await mkdir(d);
+  await writeFile(join(d, 'f'), 'x');
+  execFileSync('mknod', [join(d, 'c'), 'c', '0', '0']);
+  const s = (await snapshot(d, 'plain'))!;
+  assert.deepEqual(s.items.map((i) => [i.name, i.type]), [['c', '3'], ['f', '0']]);
+});
+
+test('the runtime\'s mount points can be left out of the snapshot', async () => {
+  const upper = await overlay('true', 'mkdir -p proc etc && : > etc/resolv.conf && echo x > etc/app.conf');
+  const r = await snapshotDir(store, upper, { kind: 'overlay-upper', omit: ['proc', '/etc/resolv.conf'] });
+  assert.deepEqual(readTar(await readFile(store.blobPath(r!.diffId))).map((i) => i.name), ['etc/', 'etc/app.conf']);
+});
