@@ -1,0 +1,59 @@
+/**
+ * The helper's reason tokens (`exec ENOENT python3`, `chdir ENOTDIR /x`, `mount /proc
+ * EPERM`) turned into the messages Docker prints for the same failures.
+ */
+
+const errnoText: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EINVAL: 'invalid argument',
+  ENOEXEC: 'exec format error',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  E2BIG: 'argument list too long',
+  ENAMETOOLONG: 'file name too long',
+  EBUSY: 'device or resource busy',
+  ENOMEM: 'cannot allocate memory',
+  ETXTBSY: 'text file busy',
+  ENODEV: 'no such device',
+  ENOSYS: 'function not implemented',
+};
+
+export interface SetupFailure {
+  /** What the helper was doing: `exec`, `chdir`, `mount overlay on`, `spec` … */
+  op: string;
+  errno: string;
+  arg: string;
+}
+
+/** Split a reason token; the errno name is the one all-caps `E…` word. */
+export function parseReason(line: string): SetupFailure {
+  const m = /^(.*?) (E[A-Z0-9]+) (.*)$/s.exec(line.trim());
+  if (!m) return { op: 'setup', errno: 'EUNKNOWN', arg: line.trim() };
+  return { op: m[1], errno: m[2], arg: m[3] };
+}
+
+export function errnoMessage(errno: string): string {
+  return errnoText[errno] ?? errno;
+}
+
+/** Docker's wording: `exec: "python3": executable file not found in $PATH` and friends. */
+export function setupMessage(f: SetupFailure): string {
+  const text = errnoMessage(f.errno);
+  switch (f.op) {
+    case 'exec':
+      if (f.errno === 'ENOENT')
+        return f.arg.includes('/')
+          ? `exec: "${f.arg}": stat ${f.arg}: no such file or directory`
+          : `exec: "${f.arg}": executable file not found in $PATH`;
+      return `exec: "${f.arg}": ${text}`;
+    case 'chdir':
+      return `chdir to cwd ("${f.arg}") set in config.json failed: ${text}`;
+    default:
+      return `container setup: ${f.op} ${f.arg}: ${text}`;
+  }
+}

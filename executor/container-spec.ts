@@ -1,0 +1,54 @@
+/**
+ * The helper's spec: a ContainerSpec encoded as the NUL-separated key=value pairs the C
+ * helper reads on fd 3 (runtime-helper/spec.c lists the keys).
+ */
+import type { ContainerSpec } from './container.js';
+
+/** One file bound into the container only when the image has (or the stub provides) it. */
+export interface EtcBind {
+  source: string;
+  target: string;
+}
+
+function checkValue(key: string, value: string): string {
+  if (value.includes('\0')) throw new Error(`[internal] container spec: ${key} contains a NUL byte`);
+  return value;
+}
+
+function checkPath(key: string, value: string): string {
+  checkValue(key, value);
+  if (value.includes('\t')) throw new Error(`[internal] container spec: ${key} contains a tab: ${value}`);
+  return value;
+}
+
+/** Encode the spec for fd 3, with the etc files to bind where the image has them. */
+export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
+  const pairs: [string, string][] = [];
+  const rootfs = spec.rootfs;
+  switch (rootfs.kind) {
+    case 'overlay':
+      pairs.push(['rootfs', 'overlay']);
+      for (const d of rootfs.lowerDirs) pairs.push(['lower', d]);
+      if (rootfs.upperDir !== undefined) {
+        if (rootfs.workDir === undefined) throw new Error('[internal] container spec: upperDir without workDir');
+        pairs.push(['upper', rootfs.upperDir], ['work', rootfs.workDir]);
+      }
+      break;
+    case 'dir':
+      pairs.push(['rootfs', 'dir'], ['dir', rootfs.path]);
+      break;
+  }
+  pairs.push(['mount_point', spec.mountPoint]);
+  for (const a of spec.argv) pairs.push(['arg', a]);
+  for (const e of spec.env) pairs.push(['env', e]);
+  pairs.push(['cwd', spec.cwd || '/']);
+  pairs.push(['uid', String(spec.user.uid)], ['gid', String(spec.user.gid)]);
+  for (const g of spec.user.groups) pairs.push(['group', String(g)]);
+  pairs.push(['hostname', spec.hostname], ['network', spec.network], ['tty', spec.tty ? '1' : '0']);
+  for (const b of spec.binds ?? [])
+    pairs.push([b.readonly ? 'bind_ro' : 'bind', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
+  for (const b of etc) pairs.push(['bind_etc', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
+  for (const p of spec.removeOnExit ?? []) pairs.push(['remove', p]);
+  if (spec.statusFile !== undefined) pairs.push(['status_file', spec.statusFile]);
+  return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
+}

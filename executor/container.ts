@@ -1,0 +1,178 @@
+/**
+ * Run one command in a container through the static runtime helper (runtime-helper/):
+ * the helper gets the spec on fd 3 and reports on fd 4; this module turns that into a
+ * ContainerResult. It decides nothing about images: the caller gives the lower dirs,
+ * argv, env, user ids — everything already resolved.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { UserError, helperPath } from '../common/index.js';
+import { writeEtcFiles } from './container-etc.js';
+import { parseReason, setupMessage } from './container-messages.js';
+import { encodeSpec } from './container-spec.js';
+
+export type ContainerRootfs =
+  /** Overlay of `lowerDirs` (top-most first); without `upperDir` it is read-only. */
+  | { kind: 'overlay'; lowerDirs: string[]; upperDir?: string; workDir?: string }
+  /** A plain directory used as / (writes land in it directly). */
+  | { kind: 'dir'; path: string };
+
+export interface ContainerSpec {
+  rootfs: ContainerRootfs;
+  /** An empty host dir; the helper mounts a private tmpfs on it (invisible on the host). */
+  mountPoint: string;
+  argv: string[];
+  /** Exactly the environment the command sees (`K=V`); PATH is looked up from it. */
+  env: string[];
+  /** Created (owned by root) when missing, like Docker. */
+  cwd: string;
+  user: { uid: number; gid: number; groups: number[] };
+  hostname: string;
+  network: 'host' | 'none';
+  tty: boolean;
+  interactive: boolean;
+  binds?: { source: string; target: string; readonly: boolean }[];
+  /** Where resolv.conf, hosts and hostname are written (default: a temp dir, removed after). */
+  etcDir?: string;
+  /** Deleted by the helper itself once the command ended, even if tsbuild was killed (run --rm). */
+  removeOnExit?: string[];
+  /** The helper also writes its status line here (temp + rename), for `ps` after tsbuild is gone. */
+  statusFile?: string;
+}
+
+export type ContainerResult =
+  | { kind: 'exited'; code: number }
+  | { kind: 'signaled'; signal: number }
+  | { kind: 'setup-failed'; code: 125 | 126 | 127; reason: string; message: string };
+
+export interface ContainerIo {
+  /** 'pipe': write to the `stdin` given to onStart, or pass `input`. Default 'ignore'. */
+  stdin?: 'inherit' | 'ignore' | 'pipe';
+  input?: Readable | Uint8Array | string;
+  /** Default 'inherit'; ignored when the matching on… callback is given. */
+  stdout?: 'inherit' | 'ignore';
+  stderr?: 'inherit' | 'ignore';
+  onStdout?(chunk: Uint8Array): void;
+  onStderr?(chunk: Uint8Array): void;
+  /** Called once the helper runs: its pid (for `ps`, `commit`) and stdin when piped. */
+  onStart?(info: { pid: number; stdin?: Writable }): void;
+  /** Forward SIGINT/SIGTERM/SIGHUP sent to tsbuild to the container (run in the foreground). */
+  forwardSignals?: boolean;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function outputMode(mode: 'inherit' | 'ignore' | undefined, on: unknown): 'inherit' | 'ignore' | 'pipe' {
+  return on ? 'pipe' : (mode ?? 'inherit');
+}
+
+/** Map the helper's status line and exit code to a result. */
+export function parseStatus(status: string, exitCode: number | null, signal: NodeJS.Signals | null): ContainerResult {
+  const line = status.trim().split('\n').pop() ?? '';
+  const exited = /^exited (\d+)$/.exec(line);
+  if (exited) return { kind: 'exited', code: Number(exited[1]) };
+  const signaled = /^signaled (\d+)$/.exec(line);
+  if (signaled) return { kind: 'signaled', signal: Number(signaled[1]) };
+  if (line && (exitCode === 125 || exitCode === 126 || exitCode === 127)) {
+    return { kind: 'setup-failed', code: exitCode, reason: line, message: setupMessage(parseReason(line)) };
+  }
+  throw new UserError(
+    'container-helper',
+    `runtime helper ended without a status (${signal ? `signal ${signal}` : `exit code ${exitCode}`})`,
+    { where: helperPath },
+  );
+}
+
+/** Start the helper and resolve with how the command ended. */
+export async function runContainer(spec: ContainerSpec, io: ContainerIo = {}): Promise<ContainerResult> {
+  const ownEtc = spec.etcDir === undefined ? await mkdtemp(join(tmpdir(), 'tsbuild-etc-')) : undefined;
+  try {
+    const etc = await writeEtcFiles(spec.etcDir ?? ownEtc!, spec.hostname);
+    const payload = encodeSpec(spec, etc);
+    return await spawnHelper(payload, io);
+  } finally {
+    if (ownEtc) await rm(ownEtc, { recursive: true, force: true });
+  }
+}
+
+function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult> {
+  return new Promise((resolve, reject) => {
+    const stdio: StdioOptions = [
+      io.stdin ?? 'ignore',
+      outputMode(io.stdout, io.onStdout),
+      outputMode(io.stderr, io.onStderr),
+      'pipe', // fd 3: the spec
+      'pipe', // fd 4: the status line
+    ];
+    const child = spawn(helperPath, [], { stdio });
+    const status: Buffer[] = [];
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const cleanup = () => {
+      if (io.forwardSignals) for (const s of FORWARDED) process.off(s, forward);
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(
+        err.code === 'ENOENT'
+          ? new UserError('helper-missing', `runtime helper not found: ${helperPath}`, {
+              hint: 'run `npm install` (it builds runtime-helper/ with musl-gcc or cc -static)',
+            })
+          : err,
+      );
+    });
+    if (child.pid === undefined) return;
+    if (io.forwardSignals) for (const s of FORWARDED) process.on(s, forward);
+    const specPipe = child.stdio[3] as Writable;
+    specPipe.on('error', () => undefined); // the helper may die before reading: its status tells
+    specPipe.end(payload);
+    (child.stdio[4] as Readable).on('data', (b: Buffer) => status.push(b));
+    if (io.onStdout) child.stdout?.on('data', io.onStdout);
+    if (io.onStderr) child.stderr?.on('data', io.onStderr);
+    if (io.stdin === 'pipe' && io.input !== undefined && child.stdin) {
+      if (typeof io.input === 'string' || io.input instanceof Uint8Array) child.stdin.end(io.input);
+      else io.input.pipe(child.stdin);
+    }
+    child.stdin?.on('error', () => undefined); // the command may exit without reading its input
+    io.onStart?.({ pid: child.pid, stdin: child.stdin ?? undefined });
+    child.on('close', (code, signal) => {
+      cleanup();
+      try {
+        resolve(parseStatus(Buffer.concat(status).toString('utf8'), code, signal));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/**
+ * Start a container that outlives tsbuild (`run -d`): its own session, output appended to
+ * `logFile`, the end recorded only in `spec.statusFile`. Resolves once the spec is handed over.
+ */
+export async function startDetached(spec: ContainerSpec, opts: { logFile: string }): Promise<{ pid: number }> {
+  if (!spec.etcDir || !spec.statusFile) throw new Error('[internal] startDetached needs etcDir and statusFile');
+  const etc = await writeEtcFiles(spec.etcDir, spec.hostname);
+  const payload = encodeSpec(spec, etc);
+  const { open } = await import('node:fs/promises');
+  const log = await open(opts.logFile, 'a');
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(helperPath, [], { stdio: ['ignore', log.fd, log.fd, 'pipe', 'ignore'], detached: true });
+      child.on('error', reject);
+      if (child.pid === undefined) return;
+      const pid = child.pid;
+      const specPipe = child.stdio[3] as Writable;
+      specPipe.on('error', () => undefined);
+      specPipe.end(payload, () => {
+        child.unref();
+        (specPipe as Writable & { unref?: () => void }).unref?.();
+        resolve({ pid });
+      });
+    });
+  } finally {
+    await log.close();
+  }
+}

@@ -1,0 +1,96 @@
+/*
+ * tsbuild-helper: enter a container and run one command, then report how it ended.
+ *
+ * The spec arrives on fd 3 as NUL-separated key=value pairs (see spec.c for the keys);
+ * one status line leaves on fd 4: "exited N", "signaled N", or a reason token
+ * ("exec ENOENT python3", "chdir ENOTDIR /x", "setup mount-overlay EINVAL /r").
+ * Exit codes follow the shell: the command's own code; 125 the helper failed before exec;
+ * 126 not executable; 127 not found; 128+N killed by signal N.
+ */
+#ifndef TSBUILD_HELPER_H
+#define TSBUILD_HELPER_H
+
+#include <sys/types.h>
+
+#define SPEC_FD 3
+#define STATUS_FD 4
+
+#define EXIT_SETUP 125
+#define EXIT_NOT_EXECUTABLE 126
+#define EXIT_NOT_FOUND 127
+
+#define MAX_REMOVE 8
+#define MAX_ITEMS 1024 /* lower dirs, argv, env, groups, binds: each at most this many */
+
+enum rootfs_kind { ROOTFS_OVERLAY, ROOTFS_DIR };
+
+struct bind {
+    const char *source; /* host path */
+    const char *target; /* path inside the container */
+    int readonly;
+    int optional;       /* etc files: bound only when the target exists in the image */
+    int source_fd;      /* O_PATH fd opened before pivot_root */
+};
+
+struct spec {
+    enum rootfs_kind rootfs_kind;
+    const char *lower[MAX_ITEMS]; /* top-most first, as overlay wants them */
+    int n_lower;
+    const char *upper;            /* NULL: read-only overlay */
+    const char *work;
+    const char *rootfs_dir;       /* ROOTFS_DIR: the directory used as / */
+    const char *mount_point;      /* an empty host dir; a private tmpfs goes here */
+    const char *argv[MAX_ITEMS + 1];
+    int n_argv;
+    const char *env[MAX_ITEMS + 1];
+    int n_env;
+    const char *cwd;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[MAX_ITEMS];
+    int n_groups;
+    const char *hostname;
+    int network_none;
+    int tty;
+    struct bind binds[MAX_ITEMS];
+    int n_binds;
+    const char *remove[MAX_REMOVE]; /* removed after the command ended (run --rm) */
+    int n_remove;
+    const char *status_file;      /* the status line is also written here */
+};
+
+/* spec.c */
+void spec_read(struct spec *spec, int fd);
+
+/* namespaces.c */
+void ns_unshare(const struct spec *spec);
+void ns_loopback_up(void);
+pid_t ns_fork_pid1(void);
+
+/* rootfs.c */
+void rootfs_mount(struct spec *spec);
+void rootfs_pivot(const struct spec *spec);
+void rootfs_finish(struct spec *spec);
+
+/* tty.c */
+int tty_open_in_container(int sock, uid_t uid);
+int tty_receive_master(int sock, int *master, char *reason, size_t reason_len);
+int tty_relay(int master, int sigfd, pid_t child, int *status);
+
+/* process.c */
+void process_restrict(const struct spec *spec);
+void process_exec(const struct spec *spec);
+void process_chdir(const struct spec *spec);
+
+/* report.c */
+void report_set_channel(int sock);
+void report_set_status_file(const char *path);
+_Noreturn void die(const char *what, const char *path);
+_Noreturn void fail(int code, const char *op, int err, const char *arg);
+const char *errno_name(int err);
+void report_status(int fd, const char *line);
+int report_wait(pid_t child, int sigfd, int master, const struct spec *spec);
+void remove_all(const struct spec *spec);
+void remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
+ */
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static struct spec spec; /* big arrays, kept off the stack; report.c keeps only where failures go */
+
+int main(void)
+{
+    spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
+    /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
+    sigset_t set;
+    sigemptyset(&set);
+    int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) die("sigprocmask", NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sigfd < 0) die("signalfd", NULL);
+    int chan[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
+
+    ns_unshare(&spec);                       /* pid, ipc, uts (+ net for network=none) */
+    pid_t child = ns_fork_pid1();            /* the child is pid 1, in a new mount ns */
+    if (child == 0) {
+        close(chan[0]);
+        report_set_channel(chan[1]);         /* failures from here go to the parent */
+        rootfs_mount(&spec);                 /* tmpfs, stub, overlay (or bind of a dir) */
+        rootfs_pivot(&spec);
+        rootfs_finish(&spec);                /* /proc, /dev, /sys, binds, masks, cwd */
+        if (spec.tty) tty_open_in_container(chan[1], spec.uid);
+        process_restrict(&spec);             /* no_new_privs, capabilities, user */
+        process_chdir(&spec);
+        process_exec(&spec);                 /* if exec fails: exit 126 or 127 */
+    }
+    close(chan[1]);
+    int master = -1;
+    char reason[4200];
+    int code = tty_receive_master(chan[0], &master, reason, sizeof reason);
+    close(chan[0]);
+    if (code != 0) {                         /* setup failed in the child: no command ran */
+        waitpid(child, NULL, 0);
+        remove_all(&spec);
+        report_status(STATUS_FD, reason);
+        return code;
+    }
+    return report_wait(child, sigfd, master, &spec); /* "exited N" / "signaled N" */
+}

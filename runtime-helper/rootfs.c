@@ -1,0 +1,240 @@
+/*
+ * The container's filesystem: a private tmpfs on the mount point holds short symlinks to
+ * the lower dirs (so 150 layers fit in overlay's one-page mount data), a "stub" dir used
+ * as the bottom-most lower dir (it provides /proc, /dev, /sys and the bind targets, so
+ * mount points never land in the upper dir and never reach a snapshot), and root/, where
+ * the overlay (or a bind of a plain dir) is mounted. After pivot_root every path resolves
+ * inside the container, so an image's symlinks cannot point a mount at the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define OVERLAY_DATA_MAX 4095 /* mount(2) copies one page of options */
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+
+static const char *const MASKED[] = {"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
+                                     "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                                     "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                                     "/sys/firmware", "/sys/devices/virtual/powercap"};
+static const char *const READONLY[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                       "/proc/sysrq-trigger"};
+
+static void path_join(char *out, const char *a, const char *b)
+{
+    if (snprintf(out, PATH_MAX, "%s%s", a, b) >= PATH_MAX) {
+        errno = ENAMETOOLONG;
+        die("path", a);
+    }
+}
+
+/* mkdir -p of every parent of `path` (and of path itself when `last` is set). */
+static int mkdir_parents(const char *path, int last)
+{
+    char buf[PATH_MAX];
+    path_join(buf, path, "");
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (last && mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int is_dir_fd(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* An empty file or dir at `path` (parents included) to mount something on. */
+static int make_target(const char *path, int dir)
+{
+    if (mkdir_parents(path, dir) < 0) return -1;
+    if (dir) return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return errno == EEXIST ? 0 : -1;
+    close(fd);
+    return 0;
+}
+
+static void build_stub(struct spec *spec, const char *base)
+{
+    char stub[PATH_MAX], p[PATH_MAX];
+    path_join(stub, base, "/stub");
+    static const char *const dirs[] = {"/proc", "/dev", "/sys"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        path_join(p, stub, dirs[i]);
+        if (mkdir_parents(p, 1) < 0) die("mkdir", p);
+    }
+    for (int i = 0; i < spec->n_binds; i++) {
+        path_join(p, stub, spec->binds[i].target);
+        if (make_target(p, is_dir_fd(spec->binds[i].source_fd)) < 0) die("create mount target", p);
+    }
+}
+
+/* lowerdir=0:1:…:stub with l/N → the real lower dir, so the data stays within one page. */
+static void mount_overlay(struct spec *spec, const char *base, const char *root)
+{
+    char l[PATH_MAX], name[32], data[OVERLAY_DATA_MAX + 1];
+    path_join(l, base, "/l");
+    if (mkdir(l, 0700) < 0) die("mkdir", l);
+    if (chdir(l) < 0) die("chdir", l);
+    size_t n = (size_t)snprintf(data, sizeof data, "lowerdir=");
+    for (int i = 0; i < spec->n_lower; i++) {
+        snprintf(name, sizeof name, "%d", i);
+        if (symlink(spec->lower[i], name) < 0) die("symlink", spec->lower[i]);
+        n += (size_t)snprintf(data + n, sizeof data - n, "%s:", name);
+        if (n >= sizeof data) break;
+    }
+    if (symlink("../stub", "s") < 0) die("symlink", "stub");
+    n += (size_t)snprintf(data + n, n < sizeof data ? sizeof data - n : 0, "s");
+    if (spec->upper) {
+        if (symlink(spec->upper, "u") < 0) die("symlink", spec->upper);
+        if (symlink(spec->work, "w") < 0) die("symlink", spec->work);
+        n += (size_t)snprintf(data + n, n < sizeof data ? sizeof data - n : 0, ",upperdir=u,workdir=w");
+    }
+    if (n >= sizeof data) {
+        errno = E2BIG;
+        die("mount overlay: too many lower dirs", root);
+    }
+    if (mount("overlay", root, "overlay", spec->upper ? 0 : MS_RDONLY, data) < 0) die("mount overlay on", root);
+    if (chdir("/") < 0) die("chdir", "/");
+}
+
+void rootfs_mount(struct spec *spec)
+{
+    char root[PATH_MAX];
+    /* Nothing we mount may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / private", NULL);
+    if (mount("tmpfs", spec->mount_point, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+        die("mount tmpfs on", spec->mount_point);
+    /* Bind sources are cloned now as detached mounts (open_tree): after pivot_root the
+     * host's paths are gone, and a plain bind from a detached mount is refused. */
+    for (int i = 0; i < spec->n_binds; i++) {
+        struct bind *b = &spec->binds[i];
+        b->source_fd = (int)syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+        if (b->source_fd < 0) die("open bind source", b->source);
+    }
+    path_join(root, spec->mount_point, "/root");
+    if (mkdir(root, 0755) < 0) die("mkdir", root);
+    if (spec->rootfs_kind == ROOTFS_OVERLAY) {
+        build_stub(spec, spec->mount_point);
+        mount_overlay(spec, spec->mount_point, root);
+    } else if (mount(spec->rootfs_dir, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        die("bind rootfs dir", spec->rootfs_dir);
+    }
+}
+
+/* pivot_root(".", "."): the old root ends up stacked on the new one and is detached. */
+void rootfs_pivot(const struct spec *spec)
+{
+    char root[PATH_MAX];
+    path_join(root, spec->mount_point, "/root");
+    if (chdir(root) < 0) die("chdir", root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", NULL);
+    if (umount2(".", MNT_DETACH) < 0) die("detach old root", NULL);
+    if (chdir("/") < 0) die("chdir", "/");
+}
+
+static void mount_at(const char *src, const char *target, const char *type, unsigned long flags,
+                     const char *data)
+{
+    if (mkdir(target, 0755) < 0 && errno != EEXIST) die("mkdir", target);
+    if (mount(src, target, type, flags, data) < 0) die("mount", target);
+}
+
+static void readonly_bind(const char *path, unsigned long extra)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind", path);
+    if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, NULL) < 0) die("remount ro", path);
+}
+
+static void make_dev(void)
+{
+    static const struct { const char *name; unsigned maj, min; } nodes[] = {
+        {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+    static const char *const links[][2] = {
+        {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+        {"pts/ptmx", "/dev/ptmx"}};
+    mount_at("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+        /* chmod after mknod: the mode given to mknod is cut by the umask. */
+        if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+            chmod(nodes[i].name, 0666) < 0)
+            die("mknod", nodes[i].name);
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (symlink(links[i][0], links[i][1]) < 0) die("symlink", links[i][1]);
+    mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    mount_at("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+    mount_at("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* Docker's masked paths: files hidden under /dev/null, dirs under an empty read-only tmpfs. */
+static void mask_paths(void)
+{
+    for (size_t i = 0; i < sizeof MASKED / sizeof MASKED[0]; i++) {
+        struct stat st;
+        if (stat(MASKED[i], &st) < 0) continue; /* not on this kernel */
+        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", MASKED[i], "tmpfs", MS_RDONLY, "size=0")
+                                    : mount("/dev/null", MASKED[i], NULL, MS_BIND, NULL);
+        if (r < 0) die("mask", MASKED[i]);
+    }
+    for (size_t i = 0; i < sizeof READONLY / sizeof READONLY[0]; i++) {
+        if (access(READONLY[i], F_OK) < 0) continue;
+        readonly_bind(READONLY[i], MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+}
+
+static void mount_binds(struct spec *spec)
+{
+    for (int i = 0; i < spec->n_binds; i++) {
+        struct bind *b = &spec->binds[i];
+        if (access(b->target, F_OK) < 0) {
+            if (b->optional) continue; /* etc files: only where the image has them */
+            if (make_target(b->target, is_dir_fd(b->source_fd)) < 0) die("create mount target", b->target);
+        }
+        if (syscall(SYS_move_mount, b->source_fd, "", AT_FDCWD, b->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            die("bind", b->target);
+        if (b->readonly && mount(NULL, b->target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+            die("remount ro", b->target);
+        close(b->source_fd);
+    }
+}
+
+/* After pivot_root: /proc is mounted here, after the pid-namespace fork, or it would show
+ * the host's processes. Then /dev, a read-only /sys, the binds, Docker's masks, the cwd. */
+void rootfs_finish(struct spec *spec)
+{
+    mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    make_dev();
+    mount_at("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_binds(spec);
+    mask_paths();
+    /* Like Docker, a missing working dir is created (owned by root). */
+    if (mkdir_parents(spec->cwd, 1) < 0) {
+        int err = errno;
+        fail(err == EACCES ? EXIT_NOT_EXECUTABLE : err == ENOENT ? EXIT_NOT_FOUND : EXIT_SETUP, "chdir", err,
+             spec->cwd);
+    }
+}

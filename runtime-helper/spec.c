@@ -1,0 +1,138 @@
+/*
+ * Read and check the spec: NUL-separated key=value pairs on fd 3, written by
+ * executor/container-spec.ts. Keys (repeatable ones marked *):
+ *   rootfs=overlay|dir   lower=PATH*  upper=PATH  work=PATH  dir=PATH  mount_point=PATH
+ *   arg=WORD*  env=K=V*  cwd=PATH  uid=N  gid=N  group=N*  hostname=NAME
+ *   network=host|none  tty=0|1  remove=PATH*  status_file=PATH
+ *   bind=SRC<TAB>TARGET*  bind_ro=SRC<TAB>TARGET*  bind_etc=SRC<TAB>TARGET*
+ * A malformed spec is the caller's bug: one line on stderr, exit 125.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define SPEC_MAX (4 << 20)
+
+static char *read_all(int fd, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) die("spec: malloc", NULL);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= SPEC_MAX) fail(EXIT_SETUP, "spec", E2BIG, "fd 3");
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            if (!buf) die("spec: realloc", NULL);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) die("spec: read fd 3", NULL);
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static unsigned long number(const char *key, const char *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *v == '\0' || *end != '\0' || n > 0xfffffffeUL) fail(EXIT_SETUP, "spec", EINVAL, key);
+    return n;
+}
+
+static void add(const char **list, int *n, const char *v, const char *key)
+{
+    if (*n >= MAX_ITEMS) fail(EXIT_SETUP, "spec", E2BIG, key);
+    list[(*n)++] = v;
+}
+
+static void add_bind(struct spec *spec, char *v, int readonly, int optional)
+{
+    char *tab = strchr(v, '\t');
+    if (!tab || tab == v || tab[1] != '/') fail(EXIT_SETUP, "spec", EINVAL, "bind");
+    if (spec->n_binds >= MAX_ITEMS) fail(EXIT_SETUP, "spec", E2BIG, "bind");
+    *tab = '\0';
+    struct bind *b = &spec->binds[spec->n_binds++];
+    b->source = v;
+    b->target = tab + 1;
+    b->readonly = readonly;
+    b->optional = optional;
+    b->source_fd = -1;
+}
+
+static void set(struct spec *spec, const char *key, char *v)
+{
+    if (!strcmp(key, "rootfs")) {
+        if (!strcmp(v, "overlay")) spec->rootfs_kind = ROOTFS_OVERLAY;
+        else if (!strcmp(v, "dir")) spec->rootfs_kind = ROOTFS_DIR;
+        else fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "lower")) add(spec->lower, &spec->n_lower, v, key);
+    else if (!strcmp(key, "upper")) spec->upper = v;
+    else if (!strcmp(key, "work")) spec->work = v;
+    else if (!strcmp(key, "dir")) spec->rootfs_dir = v;
+    else if (!strcmp(key, "mount_point")) spec->mount_point = v;
+    else if (!strcmp(key, "arg")) add(spec->argv, &spec->n_argv, v, key);
+    else if (!strcmp(key, "env")) add(spec->env, &spec->n_env, v, key);
+    else if (!strcmp(key, "cwd")) spec->cwd = v;
+    else if (!strcmp(key, "uid")) spec->uid = (uid_t)number(key, v);
+    else if (!strcmp(key, "gid")) spec->gid = (gid_t)number(key, v);
+    else if (!strcmp(key, "group")) {
+        if (spec->n_groups >= MAX_ITEMS) fail(EXIT_SETUP, "spec", E2BIG, key);
+        spec->groups[spec->n_groups++] = (gid_t)number(key, v);
+    } else if (!strcmp(key, "hostname")) spec->hostname = v;
+    else if (!strcmp(key, "network")) {
+        if (!strcmp(v, "none")) spec->network_none = 1;
+        else if (strcmp(v, "host")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "tty")) spec->tty = !strcmp(v, "1");
+    else if (!strcmp(key, "remove")) {
+        if (spec->n_remove >= MAX_REMOVE) fail(EXIT_SETUP, "spec", E2BIG, key);
+        spec->remove[spec->n_remove++] = v;
+    }
+    else if (!strcmp(key, "status_file")) spec->status_file = v;
+    else if (!strcmp(key, "bind")) add_bind(spec, v, 0, 0);
+    else if (!strcmp(key, "bind_ro")) add_bind(spec, v, 1, 0);
+    else if (!strcmp(key, "bind_etc")) add_bind(spec, v, 0, 1);
+    else fail(EXIT_SETUP, "spec", EINVAL, key);
+}
+
+static void check(const struct spec *spec)
+{
+    if (!spec->mount_point || spec->mount_point[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "mount_point");
+    if (spec->rootfs_kind == ROOTFS_OVERLAY) {
+        /* Overlay needs two lower dirs without an upper; the helper adds its stub dir as one. */
+        if (spec->n_lower < 1) fail(EXIT_SETUP, "spec", EINVAL, "lower");
+        if (!spec->upper != !spec->work) fail(EXIT_SETUP, "spec", EINVAL, "upper/work");
+    } else if (!spec->rootfs_dir) fail(EXIT_SETUP, "spec", EINVAL, "dir");
+    if (spec->n_argv < 1) fail(EXIT_SETUP, "spec", EINVAL, "arg");
+    if (!spec->cwd || spec->cwd[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "cwd");
+}
+
+void spec_read(struct spec *spec, int fd)
+{
+    size_t len;
+    char *buf = read_all(fd, &len);
+    close(fd);
+    memset(spec, 0, sizeof *spec);
+    for (size_t i = 0; i < len;) {
+        char *item = buf + i;
+        size_t n = strlen(item);
+        i += n + 1;
+        if (n == 0) continue;
+        char *eq = strchr(item, '=');
+        if (!eq) fail(EXIT_SETUP, "spec", EINVAL, item);
+        *eq = '\0';
+        set(spec, item, eq + 1);
+    }
+    check(spec);
+    if (spec->status_file) report_set_status_file(spec->status_file);
+    spec->argv[spec->n_argv] = NULL;
+    spec->env[spec->n_env] = NULL;
+}
