@@ -94,7 +94,7 @@ async function printError(err: unknown, ctx: CliContext): Promise<number> {
       }
     }
   }
-  for (const e of errors) ctx.stderr.write(renderError(e, sources) + '\n');
+  ctx.stderr.write(errors.map((e) => renderError(e, sources)).join('\n\n') + '\n');
   return errors[0].exitCode;
 }
 

@@ -21,7 +21,7 @@ export async function makeContentHasher(
   return {
     ignore: ctx.ignore,
     hash: async (sources, o) => {
-      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: o.what, where: o.where });
+      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where });
       return hashSelection(sel, { memo });
     },
     save: () => memo.save(),

@@ -7,3 +7,4 @@ export * from './source-range.js';
 export * from './errors.js';
 export * from './digest.js';
 export * from "./paths.js";
+export * from './locate.js';

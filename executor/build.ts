@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
-import { UserError, type Digest } from '../common/index.js';
+import { UserError, atRange, type Digest } from '../common/index.js';
 import type { Plan, Stage, Step } from '../planner/index.js';
 import type { Store, ImageRecord, HistoryEntry, Descriptor } from '../store/index.js';
 import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
@@ -133,7 +133,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       }
     } catch (e) {
       if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
-      throw e;
+      throw atRange(e, step.origin);
     }
   }
   return state;

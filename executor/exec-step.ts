@@ -17,6 +17,9 @@ export interface ExecStepOptions {
   hostname: string;
 }
 
+/** Mount points the helper provides; what it creates for them is not the step's change. */
+const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
+
 /** Last lines of a failed step's output shown under the error. */
 const TAIL_LINES = 10;
 
@@ -27,9 +30,8 @@ const TAIL_LINES = 10;
 export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
   const lowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
-  const user = /^[0-9]*(:[0-9]*)?$/.test(step.user)
-    ? await resolveUser(step.user || '0', undefined)
-    : await withRootfsView(store, lowers, (root) => resolveUser(step.user, root));
+  // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
+  const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const tmp = await store.makeTempDir('run-');
   const upperDir = join(tmp, 'upper');
   const workDir = join(tmp, 'work');
@@ -83,7 +85,11 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
           detail: tail.join('\n'),
         });
     }
-    const layer = await snapshotDir(store, upperDir, { kind: 'overlay-upper', sourceDateEpoch: opts.sourceDateEpoch });
+    const layer = await snapshotDir(store, upperDir, {
+      kind: 'overlay-upper',
+      sourceDateEpoch: opts.sourceDateEpoch,
+      omit: CONTAINER_MOUNTS,
+    });
     return layer ? tarLayerDescriptor(layer) : undefined;
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { UserError, digestOf, type Digest, type SourceRange } from '../common/index.js';
+import { UserError, atRange, digestOf, type Digest, type SourceRange } from '../common/index.js';
 import {
   expandInstruction,
   expandWord,
@@ -18,6 +18,7 @@ import { StageScope, platformArgs } from './scope.js';
 import { splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
 import type { BaseImage, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
+import { parseChmod } from './context-chmod.js';
 
 export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
@@ -37,6 +38,7 @@ export interface PlanOptions {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Dockerfile instructions → a Plan: the stages the target needs (others are never
@@ -118,12 +120,12 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     const parent = await lc.planStage(stageRef);
     base = { kind: 'stage', stage: stageRef };
     baseKey = lastKey(parent);
-    config = finalConfig(parent);
+    config = { ...parent.finalConfig };
     dependsOn.push(stageRef);
   } else if (baseName.toLowerCase() === 'scratch') {
     base = { kind: 'scratch' };
     baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
-    config = { Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] };
+    config = { Env: [`PATH=${DEFAULT_PATH}`] };
   } else {
     const image = await opts.resolveImage(baseName, raw.from.range);
     base = { kind: 'image', image };
@@ -150,8 +152,13 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
       continue;
     }
     const env = scope.expansionEnv(cursor.config.Env);
-    const { instruction: ins } = expandInstruction(original, env, opts.escape);
-    const step = await lowerInstruction(ins, { split, raw, cursor, scope, lc, label, dependsOn });
+    let step: Step | undefined;
+    try {
+      const { instruction: ins } = expandInstruction(original, env, opts.escape);
+      step = await lowerInstruction(ins, { split, raw, cursor, scope, lc, label, dependsOn });
+    } catch (e) {
+      throw atRange(e, original.range);
+    }
     if (!step) continue;
     for (const e of step.edits) cursor.config = applyConfigEdit(cursor.config, e);
     cursor.key = step.cacheKey;
@@ -168,19 +175,12 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     steps,
     dependsOn: [...new Set(dependsOn)],
     platform: opts.platform,
+    finalConfig: cursor.config,
   };
 }
 
 function lastKey(stage: Stage): Digest {
   return stage.steps.length ? stage.steps[stage.steps.length - 1].cacheKey : stage.baseKey;
-}
-
-/** The container config a planned stage ends with (for `FROM stage`). */
-function finalConfig(stage: Stage): ContainerConfig {
-  let config: ContainerConfig =
-    stage.base.kind === 'image' ? { ...(stage.base.image.config.config ?? {}) } : { Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`] };
-  for (const s of stage.steps) for (const e of s.edits) config = applyConfigEdit(config, e);
-  return config;
 }
 
 /** A base image's ONBUILD triggers, parsed as instructions placed right after FROM. */
@@ -346,6 +346,8 @@ function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Ste
   }
   const runArgs = scope.runArgs(cursor.config.Env);
   const env = [...(cursor.config.Env ?? []), ...runArgs.map(([k, v]) => `${k}=${v}`)];
+  // BuildKit's exec gives a command the default PATH when the image sets none.
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
   const cwd = cursor.config.WorkingDir || '/';
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
@@ -403,8 +405,9 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
       content = { image: image.manifestDigest };
     }
   }
+  if (ins.chmod !== undefined) parseChmod(ins.chmod);
   const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
-  const sources = ins.sources.filter((s) => !inline.some((h) => s === `<<${h.name}` || s === `<<-${h.name}`));
+  const sources = ins.sources;
   if (from.kind === 'context' && sources.length > 0) {
     content = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
   }

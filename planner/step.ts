@@ -1,6 +1,6 @@
 import type { Digest, SourceRange } from '../common/index.js';
 import type { ConfigEdit } from './config-edit.js';
-import type { HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
+import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
 import type { KeyParts } from './cache-key.js';
 
 /**
@@ -89,6 +89,8 @@ export interface Stage {
   dependsOn: number[];
   /** History entries inherited from a stage base are added by the executor; this is the platform. */
   platform: { os: string; architecture: string; variant?: string };
+  /** The container config the stage ends with (what `FROM <this stage>` starts from). */
+  finalConfig: ContainerConfig;
 }
 
 export interface Plan {

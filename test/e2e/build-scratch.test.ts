@@ -50,6 +50,7 @@ before(async () => {
     Dockerfile: dockerfile,
     'dir/a': 'a\n',
     'dir/sub/b': 'b\n',
+    'dir/sub/to-b': { link: 'b' },
     'file.txt': 'file\n',
     'readme.md': 'top-level md\n',
     'sub/nested.md': 'not matched by *.md\n',
@@ -91,8 +92,10 @@ test('--chown and --chmod set owner and mode', async () => {
   assert.equal(st.mode & 0o7777, 0o640);
 });
 
-test('a symlink in the context is copied as a link', async () => {
-  assert.equal(await readlink(join(rootfs(), 'link')), 'file.txt');
+test('a symlink inside a copied dir stays a link; a symlink named as the source is followed (BuildKit)', async () => {
+  assert.equal(await readlink(join(rootfs(), 'dst/sub/to-b')), 'b');
+  assert.ok((await lstat(join(rootfs(), 'link'))).isFile());
+  assert.equal(await readFile(join(rootfs(), 'link'), 'utf8'), 'file\n');
 });
 
 test('ADD extracts a local tar archive; COPY does not', async () => {

@@ -1,13 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 
-/** A fresh temp dir removed when the test file finishes (unless KEEP_TEST_OUTPUT is set). */
+const made: string[] = [];
+// Removed when the test process exits (not with node:test's after(): called from a
+// before() hook it fires as soon as that hook ends). KEEP_TEST_OUTPUT=1 keeps them.
+process.on('exit', () => {
+  if (process.env.KEEP_TEST_OUTPUT) return;
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test process exits. */
 export async function tempDir(prefix = 'tsbuild-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(async () => {
-    if (!process.env.KEEP_TEST_OUTPUT) await rm(dir, { recursive: true, force: true });
-  });
+  made.push(dir);
   return dir;
 }

@@ -11,6 +11,7 @@ const exec = promisify(execFile);
  * write): returns the bundle dir (rootfs/ and config.json inside) and the archive path.
  */
 export async function saveAndUnpack(root: string, image: string, work: string): Promise<{ bundle: string; archive: string; layout: string }> {
+  await mkdir(work, { recursive: true });
   const archive = join(work, 'image-oci.tar');
   const saved = await runCli(['save', '--format', 'oci', '-o', archive, image], { root });
   if (saved.code !== 0) throw new Error(`save failed: ${saved.stderr}`);

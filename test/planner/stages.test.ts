@@ -79,6 +79,7 @@ test('global ARGs are visible to FROM only, unless re-declared in the stage', as
   const { r, root, work } = await build(`ARG NAME=one
 ARG OTHER=two
 FROM scratch AS src
+ARG NAME
 COPY \${NAME}.txt /\${NAME}.txt
 FROM scratch
 ARG OTHER

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { runCli } from '../../cli/tsbuild.js';
+import { writeTree } from '../helpers/files.js';
+import { tempDir } from '../helpers/temp.js';
+
+// User mistakes through the CLI: each gives its exit code, a one-line cause naming the
+// file:line:col or the object, and never a stack trace.
+let work: string;
+let root: string;
+let ctx: string;
+
+before(async () => {
+  work = await tempDir();
+  root = join(work, 'root');
+  ctx = join(work, 'ctx');
+  await writeTree(ctx, { Dockerfile: 'FROM scratch\nCOPY a /a\n', a: 'a\n' });
+  await mkdir(join(work, 'empty-ctx'));
+});
+
+async function withDockerfile(name: string, text: string): Promise<string> {
+  const dir = join(work, `df-${name}`);
+  await writeTree(dir, { Dockerfile: text, a: 'a\n' });
+  return dir;
+}
+
+const cases: { name: string; args: () => Promise<string[]>; code: number; cause: RegExp }[] = [
+  { name: 'unknown flag', args: async () => ['build', '--frobnicate', ctx], code: 2, cause: /unknown flag: --frobnicate/ },
+  { name: 'build without a context', args: async () => ['build', '-t', 'x'], code: 2, cause: /requires exactly 1 argument/ },
+  { name: 'missing context folder', args: async () => ['build', join(work, 'nope')], code: 1, cause: /path ".*nope" not found/ },
+  { name: 'missing Dockerfile', args: async () => ['build', join(work, 'empty-ctx')], code: 1, cause: /failed to read dockerfile: open .*Dockerfile: no such file or directory/ },
+  { name: 'missing -f file', args: async () => ['build', '-f', join(work, 'Nope.Dockerfile'), ctx], code: 1, cause: /failed to read dockerfile/ },
+  { name: 'unknown instruction', args: async () => ['build', await withDockerfile('unknown', 'FROM scratch\nRUNN echo\n')], code: 1, cause: /Dockerfile:2:1: error\[unknown-instruction\]/ },
+  { name: 'empty Dockerfile', args: async () => ['build', await withDockerfile('empty', '')], code: 1, cause: /file with no instructions/ },
+  { name: 'instruction before FROM', args: async () => ['build', await withDockerfile('nofrom', 'COPY a /a\n')], code: 1, cause: /Dockerfile:1:1: .*FROM/ },
+  { name: 'missing COPY source', args: async () => ['build', await withDockerfile('nosrc', 'FROM scratch\nCOPY missing.txt /x\n')], code: 1, cause: /Dockerfile:2:\d+: .*missing\.txt.*not found/ },
+  { name: 'COPY with one argument', args: async () => ['build', await withDockerfile('onearg', 'FROM scratch\nCOPY a\n')], code: 1, cause: /Dockerfile:2:1: .*COPY/ },
+  { name: 'unknown stage in --from', args: async () => ['build', await withDockerfile('nostage', 'FROM scratch\nCOPY --from=builder-typo /x /x\n')], code: 1, cause: /builder-typo/ },
+  { name: 'unknown --target', args: async () => ['build', '--target', 'nope', ctx], code: 1, cause: /target stage "nope" could not be found/ },
+  { name: 'bad --build-arg', args: async () => ['build', '--build-arg', '=x', ctx], code: 2, cause: /--build-arg/ },
+  { name: 'unknown image in FROM', args: async () => ['build', await withDockerfile('noimage', 'FROM localhost:1/definitely/not-here:1\n')], code: 1, cause: /not-here/ },
+  { name: 'bad image name', args: async () => ['build', '-t', 'Bad Name', ctx], code: 1, cause: /invalid reference format/ },
+  { name: 'ENV without value', args: async () => ['build', await withDockerfile('envnoval', 'FROM scratch\nENV PATH\n')], code: 1, cause: /Dockerfile:2:\d+: .*ENV/ },
+  { name: 'bad --chmod', args: async () => ['build', await withDockerfile('chmod', 'FROM scratch\nCOPY --chmod=999 a /a\n')], code: 1, cause: /Dockerfile:2:\d+: .*chmod/ },
+  { name: 'unterminated heredoc', args: async () => ['build', await withDockerfile('heredoc', 'FROM scratch\nCOPY <<EOF /x\nhello\n')], code: 1, cause: /unterminated heredoc/ },
+  { name: 'inspect of an unknown image', args: async () => ['inspect', 'no-such-image'], code: 1, cause: /no-such-image/ },
+  { name: 'rmi of an unknown image', args: async () => ['rmi', 'no-such-image'], code: 1, cause: /no-such-image/ },
+  { name: 'tag of an unknown image', args: async () => ['tag', 'no-such-image', 'x'], code: 1, cause: /no-such-image/ },
+  { name: 'save of an unknown image', args: async () => ['save', '-o', join(work, 'x.tar'), 'no-such-image'], code: 1, cause: /no-such-image/ },
+  { name: 'load of a missing file', args: async () => ['load', '-i', join(work, 'missing.tar')], code: 1, cause: /missing\.tar/ },
+  { name: 'load of a file that is not an archive', args: async () => ['load', '-i', join(ctx, 'a')], code: 1, cause: /archive|tar/i },
+  { name: 'import of a missing file', args: async () => ['import', join(work, 'missing.tar'), 'x'], code: 1, cause: /missing\.tar/ },
+  { name: 'run of an unknown image', args: async () => ['run', '--rm', 'localhost:1/no-such-image'], code: 125, cause: /no-such-image/ },
+  { name: 'unknown command flag on images', args: async () => ['images', '--bogus'], code: 2, cause: /unknown flag: --bogus/ },
+  { name: 'invalid --progress', args: async () => ['build', '--progress', 'fancy', ctx], code: 2, cause: /--progress/ },
+  { name: 'parse of a missing file', args: async () => ['parse', '-f', join(work, 'nope')], code: 1, cause: /failed to read dockerfile/ },
+];
+
+for (const c of cases) {
+  test(`user error: ${c.name}`, async () => {
+    const r = await runCli(await c.args(), { root });
+    assert.equal(r.code, c.code, `exit code; stderr:\n${r.stderr}`);
+    assert.match(r.stderr, c.cause);
+    assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*\.js:\d+:\d+\)/, 'no stack trace');
+    assert.doesNotMatch(r.stderr, /this is a bug/);
+  });
+}
