@@ -1,7 +1,25 @@
 import { join } from 'node:path';
-import { digestOf, hexOf } from '../common/index.js';
+import { digestOf, hexOf, type Digest } from '../common/index.js';
 import type { ContentHasher } from '../planner/index.js';
-import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher } from '../planner/context.js';
+import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher, type SourceSelection } from '../planner/context.js';
+
+/** Above this many entries a COPY's key keeps only its digest (no per-file names to explain misses). */
+const EXPLAIN_MAX_ENTRIES = 2000;
+
+/**
+ * Per-file fingerprints of a selection (from what hashing just computed), so a cache miss
+ * can name the file that changed: `cache miss: src/app.js changed`.
+ */
+function fileFingerprints(sel: SourceSelection, fileDigests: Map<string, Digest>): Record<string, string> | undefined {
+  const entries = sel.sources.flatMap((s) => s.entries);
+  if (entries.length > EXPLAIN_MAX_ENTRIES) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const content = e.type === 'file' ? fileDigests.get(e.relPath) : e.linkTarget;
+    out[e.relPath] = hexOf(digestOf(`${e.type} ${e.mode} ${e.uid}:${e.gid} ${content ?? ''}`)).slice(0, 16);
+  }
+  return out;
+}
 
 /**
  * The build context as the planner sees it: a content hasher for COPY/ADD sources with a
@@ -14,7 +32,7 @@ export async function makeContentHasher(
   dockerfilePath: string,
 ): Promise<{ hash: ContentHasher; ignore: Matcher | undefined; save(): Promise<void> }> {
   if (contextDir === undefined) {
-    return { hash: async () => ({ context: 'none' }), ignore: undefined, save: async () => {} };
+    return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, save: async () => {} };
   }
   const ctx = await openContext(contextDir, { dockerfilePath });
   const memo = await loadStatMemo(join(storeRoot, 'cache', 'stat-memo', `${hexOf(digestOf(contextDir))}.json`));
@@ -22,7 +40,9 @@ export async function makeContentHasher(
     ignore: ctx.ignore,
     hash: async (sources, o) => {
       const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where });
-      return hashSelection(sel, { memo });
+      const fileDigests = new Map<string, Digest>();
+      const digest = await hashSelection(sel, { memo, fileDigests });
+      return { digest, files: fileFingerprints(sel, fileDigests) };
     },
     save: () => memo.save(),
   };

@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { UserError, atRange, type Digest } from '../common/index.js';
-import type { Plan, Stage, Step } from '../planner/index.js';
+import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
 import type { Store, ImageRecord, HistoryEntry, Descriptor } from '../store/index.js';
-import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
+import { CacheRecords, type BuildInputs, type CacheRecord } from '../store/cache-records.js';
 import { applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
@@ -54,13 +54,16 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const vertices = new Vertices();
   const results = new Map<number, Promise<StageState>>();
   const counts = { cached: 0, executed: 0 };
+  // The previous build of the same name, to say why a step missed the cache.
+  const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
+  const inputs: BuildInputs = { steps: [] };
 
   const stageResult = (index: number): Promise<StageState> => {
     let p = results.get(index);
     if (!p) {
       const stage = plan.stages[index];
       p = Promise.all(stage.dependsOn.map(stageResult)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult, previous, inputs })),
       );
       results.set(index, p);
     }
@@ -72,6 +75,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   }
   const final = await stageResult(plan.target);
   const image = await exportImage(final, opts, vertices);
+  if (opts.names.length) await cache.recordBuild(opts.names[0], inputs);
   return { image, ...counts };
 }
 
@@ -81,6 +85,8 @@ interface StageContext {
   vertices: Vertices;
   counts: { cached: number; executed: number };
   stageResult(index: number): Promise<StageState>;
+  previous: BuildInputs | undefined;
+  inputs: BuildInputs;
 }
 
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
@@ -106,7 +112,10 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
   opts.progress.end(fromVertex, {});
   const skipCache = opts.noCache || (stage.name !== undefined && (opts.noCacheStages ?? []).includes(stage.name));
 
-  for (const step of stage.steps) {
+  let firstMiss: string | undefined;
+  for (const [i, step] of stage.steps.entries()) {
+    const position = `${stage.index}:${i}`;
+    sc.inputs.steps.push({ position, display: step.display, keyParts: step.keyParts, explain: step.explain });
     const visible = step.op !== 'config';
     const vertex = visible ? sc.vertices.take() : 0;
     if (visible) opts.progress.start(vertex, step.display);
@@ -118,6 +127,13 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         opts.progress.end(vertex, { cached: true });
       }
       continue;
+    }
+    if (!skipCache) {
+      const why = explainMiss(sc.previous?.steps.find((p) => p.position === position), step);
+      // A config step is not shown: its reason is told at the next shown step it invalidates.
+      if (!visible && why) firstMiss ??= `${step.createdBy}: ${why}`;
+      if (visible && why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
+      if (visible) firstMiss = undefined;
     }
     try {
       const layer = await executeStep(step, state, stage, sc, vertex);
@@ -138,6 +154,8 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
   }
   return state;
 }
+
+const EARLIER = 'an earlier step changed';
 
 /** A record for the step whose layer blob is still in the store (else it runs again). */
 async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord | undefined> {

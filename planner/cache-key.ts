@@ -16,35 +16,61 @@ export function cacheKeyOf(parts: KeyParts): Digest {
 }
 
 /** Name the first difference between two key objects, for `cache miss: …` lines. */
-export function explainMiss(previous: KeyParts | undefined, current: KeyParts): string | undefined {
+export function explainMiss(
+  previous: { keyParts: KeyParts; explain?: { files?: Record<string, string> } } | undefined,
+  current: { keyParts: KeyParts; explain?: { files?: Record<string, string> } },
+): string | undefined {
   if (!previous) return undefined;
+  const filesA = previous.explain?.files;
+  const filesB = current.explain?.files;
+  return explainParts(previous.keyParts, current.keyParts, filesA, filesB);
+}
+
+function explainParts(
+  previous: KeyParts,
+  current: KeyParts,
+  filesA: Record<string, string> | undefined,
+  filesB: Record<string, string> | undefined,
+): string | undefined {
+  if (previous.op !== current.op) return 'the instruction changed';
   if (previous.parent !== current.parent) return 'an earlier step changed';
   const fields = new Set([...Object.keys(previous), ...Object.keys(current)]);
   for (const f of [...fields].sort()) {
     if (f === 'parent') continue;
-    const a = canonicalJson(previous[f]);
-    const b = canonicalJson(current[f]);
-    if (a === b) continue;
-    if (f === 'files' && isRecord(previous[f]) && isRecord(current[f])) {
-      const changed = changedFile(previous[f] as Record<string, string>, current[f] as Record<string, string>);
-      if (changed) return changed;
+    if (canonicalJson(previous[f]) === canonicalJson(current[f])) continue;
+    switch (f) {
+      case 'content':
+        return changedFile(filesA, filesB) ?? 'files in the build context changed';
+      case 'env':
+        return changedEnv(previous.env, current.env);
+      case 'argv':
+      case 'createdBy':
+      case 'edits':
+        return 'the instruction changed';
+      default:
+        return `${f} changed`;
     }
-    if (f === 'env') return 'build args or environment changed';
-    if (f === 'base') return 'base image changed';
-    return `${f} changed`;
   }
   return undefined;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-function changedFile(a: Record<string, string>, b: Record<string, string>): string | undefined {
+function changedFile(a: Record<string, string> | undefined, b: Record<string, string> | undefined): string | undefined {
+  if (!a || !b) return undefined;
   for (const k of Object.keys(b).sort()) {
     if (!(k in a)) return `${k} added`;
     if (a[k] !== b[k]) return `${k} changed`;
   }
   for (const k of Object.keys(a).sort()) if (!(k in b)) return `${k} removed`;
   return undefined;
+}
+
+/** `build arg VERSION changed` / `environment variable X changed`. */
+function changedEnv(a: unknown, b: unknown): string {
+  const toMap = (v: unknown) => new Map((Array.isArray(v) ? (v as string[]) : []).map((e) => [e.split('=')[0], e]));
+  const ma = toMap(a);
+  const mb = toMap(b);
+  for (const k of [...new Set([...ma.keys(), ...mb.keys()])].sort()) {
+    if (ma.get(k) !== mb.get(k)) return `build arg or environment variable ${k} changed`;
+  }
+  return 'the environment changed';
 }

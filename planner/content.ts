@@ -7,4 +7,4 @@ import type { SourceRange } from '../common/index.js';
 export type ContentHasher = (
   sources: string[],
   opts: { excludes: string[]; where: SourceRange; what: string },
-) => Promise<unknown>;
+) => Promise<{ digest: string; files?: Record<string, string> }>;

@@ -323,6 +323,8 @@ export interface HashOptions {
   /** --chmod as written (octal or symbolic) or parsed. */
   chmod?: number | string | Chmod;
   memo?: StatMemo;
+  /** Filled with each regular file's content digest by relative path (to explain cache misses). */
+  fileDigests?: Map<string, Digest>;
 }
 
 /**
@@ -338,6 +340,7 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   const digests = new Map<string, Digest>();
   const limit = pLimit(8);
   await Promise.all(files.map((f) => limit(async () => digests.set(f.absPath, await fileDigest(f, memo)))));
+  if (opts.fileDigests) for (const f of files) opts.fileDigests.set(f.relPath, digests.get(f.absPath)!);
   const h = new DigestHasher();
   const line = (v: unknown) => h.update(Buffer.from(canonicalJson(v) + '\n'));
   for (const s of sel.sources) {

@@ -408,8 +408,11 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
   if (ins.chmod !== undefined) parseChmod(ins.chmod);
   const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
   const sources = ins.sources;
+  let files: Record<string, string> | undefined;
   if (from.kind === 'context' && sources.length > 0) {
-    content = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+    const hashed = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+    content = hashed.digest;
+    files = hashed.files;
   }
   if (inline.length) content = { ...(content as object), inline };
   const workdir = cursor.config.WorkingDir || '/';
@@ -438,6 +441,7 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     createdBy: `${kw} ${text} # buildkit`,
     cacheKey: cacheKeyOf(keyParts),
     keyParts,
+    explain: files ? { files } : undefined,
     origin: ins.range,
     edits: [],
     from,

@@ -18,6 +18,8 @@ export interface StepBase {
   cacheKey: Digest;
   /** The readable object the key is the digest of (kept to explain misses). */
   keyParts: KeyParts;
+  /** What is not in the key but names a change: per-file fingerprints of a COPY's sources. */
+  explain?: { files?: Record<string, string> };
   origin: SourceRange;
   /** Config changes applied after the step's own work (all a `config` step does). */
   edits: ConfigEdit[];

@@ -19,7 +19,14 @@ export interface CacheRecord {
 
 /** What the last build of a name used as step inputs, to explain the next build's misses. */
 export interface BuildInputs {
-  steps: { display: string; keyParts: unknown }[];
+  steps: { position: string; display: string; keyParts: KeyPartsLike; explain?: { files?: Record<string, string> } }[];
+}
+
+/** A cache key's readable parts (planner/cache-key.ts KeyParts; the store keeps them opaque). */
+export interface KeyPartsLike {
+  parent: string;
+  op: string;
+  [field: string]: unknown;
 }
 
 export class CacheRecords {

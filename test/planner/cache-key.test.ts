@@ -77,3 +77,28 @@ for (const c of cases) {
     assert.deepEqual(rebuilt(second.stderr), c.want);
   });
 }
+
+const explained: { name: string; edit: (ctx: string) => Promise<void>; args?: string[]; want: RegExp }[] = [
+  { name: 'a changed file is named', edit: (ctx) => writeFile(join(ctx, 'dir/x'), 'x2\n'), want: /#\d+ cache miss: dir\/x changed/ },
+  { name: 'an added file is named', edit: (ctx) => writeFile(join(ctx, 'dir/new'), 'n\n'), want: /#\d+ cache miss: dir\/new added/ },
+  {
+    name: 'a changed ENV is named at the next step it invalidates',
+    edit: async () => {},
+    args: ['--build-arg', 'V=2'],
+    want: /#\d+ cache miss: ENV X=2: the instruction changed/,
+  },
+];
+
+for (const c of explained) {
+  test(`cache miss explained: ${c.name}`, async () => {
+    const work = await tempDir();
+    const root = join(work, 'root');
+    const ctx = join(work, 'ctx');
+    await writeTree(ctx, { Dockerfile: dockerfile, a: 'A\n', b: 'B\n', c: 'C\n', 'dir/x': 'x\n' });
+    assert.equal((await runCli(['build', '-q', '-t', 'keys', ctx], { root })).code, 0);
+    await c.edit(ctx);
+    const second = await runCli(['build', '--progress', 'plain', ...(c.args ?? []), '-t', 'keys', ctx], { root });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, c.want);
+  });
+}
