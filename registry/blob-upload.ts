@@ -1,0 +1,142 @@
+import { createReadStream } from 'node:fs';
+import type { Digest } from '../common/index.js';
+import { repositoryScope } from './auth.js';
+import { errorDetail, type RegistryClient } from './client.js';
+import { registryError } from './messages.js';
+import { isTransientError, waitBeforeRetry } from './retry.js';
+
+/**
+ * Blob uploads (distribution spec "pushing blobs"): HEAD to see whether the registry has
+ * it, a cross-repository mount when another repository of the same registry has it,
+ * otherwise POST an upload session and send the bytes in one PUT (monolithic) or in
+ * PATCH chunks then a closing PUT. A failed transfer starts a fresh session.
+ */
+
+export async function blobExists(client: RegistryClient, repo: string, digest: Digest): Promise<boolean> {
+  const res = await client.request({
+    method: 'HEAD',
+    path: `/v2/${repo}/blobs/${digest}`,
+    scopes: [repositoryScope(repo, ['pull', 'push'])],
+  });
+  await res.dump();
+  if (res.status === 200) return true;
+  if (res.status === 404) return false;
+  throw registryError('registry-error', [client.domain, `HEAD blob ${digest} in ${repo}`, res.status, ''], { where: digest });
+}
+
+/** Ask the registry to link `digest` from `fromRepo` into `repo`; true when it did. */
+export async function mountBlob(client: RegistryClient, repo: string, digest: Digest, fromRepo: string): Promise<boolean> {
+  const res = await client.request({
+    method: 'POST',
+    path: `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`,
+    headers: { 'content-length': '0' },
+    scopes: [repositoryScope(repo, ['pull', 'push']), repositoryScope(fromRepo, ['pull'])],
+  });
+  await res.dump();
+  // 202 means the registry opened an ordinary upload instead; it expires unused.
+  return res.status === 201;
+}
+
+export interface UploadSource {
+  path: string;
+  digest: Digest;
+  size: number;
+}
+
+/** Upload a blob from a file; chunked when `chunkSizeBytes` is set and smaller than the blob. */
+export async function uploadBlob(
+  client: RegistryClient,
+  repo: string,
+  src: UploadSource,
+  opts: { chunkSizeBytes?: number } = {},
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const location = await startUpload(client, repo);
+      const chunk = opts.chunkSizeBytes;
+      if (chunk !== undefined && chunk > 0 && src.size > chunk) await sendChunked(client, repo, location, src, chunk);
+      else await sendMonolithic(client, repo, location, src);
+      return;
+    } catch (e) {
+      if (!isTransientError(e) || attempt >= client.retry.attempts) throw e;
+      await waitBeforeRetry(client.retry, attempt);
+    }
+  }
+}
+
+async function startUpload(client: RegistryClient, repo: string): Promise<string> {
+  const res = await client.request({
+    method: 'POST',
+    path: `/v2/${repo}/blobs/uploads/`,
+    headers: { 'content-length': '0' },
+    scopes: [repositoryScope(repo, ['pull', 'push'])],
+  });
+  if (res.status !== 202 || !res.headers.location) {
+    const d = await errorDetail(res);
+    throw registryError('registry-error', [client.domain, `start upload to ${repo}`, res.status, d.message], { where: repo });
+  }
+  await res.dump();
+  return new URL(res.headers.location, await client.baseUrl()).toString();
+}
+
+function withDigest(location: string, digest: Digest): string {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url.toString();
+}
+
+async function sendMonolithic(client: RegistryClient, repo: string, location: string, src: UploadSource): Promise<void> {
+  const res = await client.request({
+    method: 'PUT',
+    path: withDigest(location, src.digest),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(src.size) },
+    body: () => createReadStream(src.path),
+    scopes: [repositoryScope(repo, ['pull', 'push'])],
+  });
+  await expectCreated(client, res, repo, src.digest);
+}
+
+async function sendChunked(client: RegistryClient, repo: string, location: string, src: UploadSource, chunk: number): Promise<void> {
+  let url = location;
+  for (let start = 0; start < src.size; start += chunk) {
+    const end = Math.min(src.size, start + chunk) - 1;
+    const res = await client.request({
+      method: 'PATCH',
+      path: url,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(end - start + 1),
+        'content-range': `${start}-${end}`,
+      },
+      body: () => createReadStream(src.path, { start, end }),
+      scopes: [repositoryScope(repo, ['pull', 'push'])],
+    });
+    if (res.status !== 202) {
+      const d = await errorDetail(res);
+      throw registryError('registry-error', [client.domain, `upload chunk of ${src.digest}`, res.status, d.message], { where: src.digest });
+    }
+    await res.dump();
+    if (res.headers.location) url = new URL(res.headers.location, url).toString();
+  }
+  const res = await client.request({
+    method: 'PUT',
+    path: withDigest(url, src.digest),
+    headers: { 'content-length': '0' },
+    scopes: [repositoryScope(repo, ['pull', 'push'])],
+  });
+  await expectCreated(client, res, repo, src.digest);
+}
+
+async function expectCreated(
+  client: RegistryClient,
+  res: Awaited<ReturnType<RegistryClient['request']>>,
+  repo: string,
+  digest: Digest,
+): Promise<void> {
+  if (res.status === 201) {
+    await res.dump();
+    return;
+  }
+  const d = await errorDetail(res);
+  throw registryError('registry-error', [client.domain, `upload ${digest} to ${repo}`, res.status, d.message], { where: digest });
+}

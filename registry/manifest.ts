@@ -1,0 +1,110 @@
+import { digestOf, isDigest, type Digest } from '../common/index.js';
+import { MediaType, type Descriptor, type ImageIndex, type Manifest, type Platform } from '../store/index.js';
+import { repositoryScope } from './auth.js';
+import { errorDetail, type RegistryClient } from './client.js';
+import { registryError } from './messages.js';
+
+/**
+ * Manifests from a registry: fetched by tag or digest with every media type we read in
+ * Accept, digest-checked (the bytes, against the digest asked for or the one the registry
+ * names), parsed, and — for a manifest list / OCI index — narrowed to one platform.
+ */
+
+export const MANIFEST_ACCEPT = [
+  MediaType.manifest,
+  MediaType.index,
+  MediaType.dockerManifest,
+  MediaType.dockerManifestList,
+].join(', ');
+
+export type FetchedManifest =
+  | { kind: 'manifest'; digest: Digest; bytes: Buffer; mediaType: string; manifest: Manifest }
+  | { kind: 'index'; digest: Digest; bytes: Buffer; mediaType: string; index: ImageIndex };
+
+/** GET a manifest; `name` is the familiar reference for messages. */
+export async function fetchManifest(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+  name: string,
+): Promise<FetchedManifest> {
+  const res = await client.request({
+    method: 'GET',
+    path: `/v2/${repo}/manifests/${reference}`,
+    headers: { accept: MANIFEST_ACCEPT },
+    scopes: [repositoryScope(repo, ['pull'])],
+  });
+  if (res.status === 404) {
+    await res.dump();
+    throw registryError('manifest-unknown', [name], { where: name });
+  }
+  if (res.status !== 200) {
+    const d = await errorDetail(res);
+    if (d.code === 'MANIFEST_UNKNOWN' || d.code === 'NAME_UNKNOWN') throw registryError('manifest-unknown', [name], { where: name });
+    throw registryError('registry-error', [client.domain, `manifest ${name}`, res.status, d.message], { where: name });
+  }
+  const bytes = await res.bytes();
+  const digest = digestOf(bytes);
+  // Registry data is trusted only after its digest checks out (issue 7, promise 7).
+  const want = isDigest(reference) ? reference : res.headers['docker-content-digest'];
+  if (want !== undefined && want !== digest) {
+    throw registryError('digest-mismatch', [`manifest ${name}`, digest, want], { where: name });
+  }
+  return parseManifest(bytes, digest, res.headers['content-type'], name);
+}
+
+export function parseManifest(bytes: Buffer, digest: Digest, contentType: string | undefined, name: string): FetchedManifest {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw registryError('invalid-manifest', [name, 'not JSON'], { where: name });
+  }
+  const mediaType = (typeof json.mediaType === 'string' ? json.mediaType : undefined) ?? contentType?.split(';')[0].trim() ?? '';
+  const isIndex =
+    mediaType === MediaType.index || mediaType === MediaType.dockerManifestList || (!json.config && Array.isArray(json.manifests));
+  if (json.schemaVersion !== 2) throw registryError('unsupported-manifest', [name, mediaType || `schema ${String(json.schemaVersion)}`]);
+  if (isIndex) {
+    if (!Array.isArray(json.manifests)) throw registryError('invalid-manifest', [name, 'index without manifests'], { where: name });
+    return { kind: 'index', digest, bytes, mediaType, index: json as unknown as ImageIndex };
+  }
+  const m = json as unknown as Manifest;
+  if (!m.config || !Array.isArray(m.layers)) throw registryError('invalid-manifest', [name, 'no config or layers'], { where: name });
+  for (const d of [m.config, ...m.layers]) {
+    if (!isDigest(d.digest) || typeof d.size !== 'number' || d.size < 0) {
+      throw registryError('invalid-manifest', [name, `bad descriptor ${JSON.stringify(d.digest)}`], { where: name });
+    }
+  }
+  return { kind: 'manifest', digest, bytes, mediaType, manifest: m };
+}
+
+/** `linux/amd64`, `linux/arm64/v8` → a Platform; default is the host's linux/amd64. */
+export function parsePlatform(p: string | undefined): Platform {
+  if (p === undefined || p === '') return { os: 'linux', architecture: 'amd64' };
+  const parts = p.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((x) => x === '')) throw registryError('invalid-platform', [p]);
+  const [os, architecture, variant] = parts;
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+/** The index entry for `want` (variant matched when asked; arm64's v8 is its default). */
+export function selectPlatform(index: ImageIndex, want: Platform, name: string): Descriptor {
+  const candidates = index.manifests.filter(
+    (d) => d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture,
+  );
+  const exact = candidates.find((d) => (d.platform!.variant ?? '') === (want.variant ?? ''));
+  const chosen =
+    exact ??
+    (want.variant === undefined
+      ? candidates.find((d) => d.platform!.architecture !== 'arm64' || d.platform!.variant === 'v8') ?? candidates[0]
+      : undefined);
+  if (!chosen) {
+    const available = index.manifests.filter((d) => d.platform).map((d) => formatPlatform(d.platform!));
+    throw registryError('no-matching-platform', [name, formatPlatform(want), available.join(', ') || 'none'], { where: name });
+  }
+  return chosen;
+}

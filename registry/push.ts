@@ -1,0 +1,170 @@
+import pLimit from 'p-limit';
+import { digestOf, shortId, type Digest } from '../common/index.js';
+import {
+  MediaType,
+  familiarName,
+  formatReference,
+  parseReference,
+  registryHost,
+  repositoryOf,
+  type Descriptor,
+  type Manifest,
+  type Store,
+} from '../store/index.js';
+import { repositoryScope } from './auth.js';
+import { blobExists, mountBlob, uploadBlob } from './blob-upload.js';
+import { errorDetail, RegistryClient, type ClientOptions } from './client.js';
+import { gzipLayerBlob } from './compress.js';
+import { compressionOf } from './layer-sink.js';
+import { registryError } from './messages.js';
+import { addRepoDigest, findCompressed, rememberCompressed, type CompressedLayer } from './records.js';
+
+/**
+ * `push`: every layer as a gzip blob (a local uncompressed layer is compressed once,
+ * deterministically, and remembered by diff_id), blobs the registry has are skipped
+ * (HEAD), blobs another repository of the same registry has are mounted, then the config
+ * and an OCI manifest. Returns the manifest digest the registry now serves for the tag.
+ */
+
+export interface PushOptions extends ClientOptions {
+  progress?: (line: string) => void;
+  concurrency?: number;
+  /** Upload in PATCH chunks of this size (default: one PUT per blob). */
+  chunkSizeBytes?: number;
+}
+
+export interface PushResult {
+  manifestDigest: Digest;
+  sizeBytes: number;
+}
+
+type Say = (line: string) => void;
+
+/** What pushing one blob needs: the store, the registry, the target repository. */
+export interface PushContext {
+  store: Store;
+  client: RegistryClient;
+  repo: string;
+  say: Say;
+  chunkSizeBytes?: number;
+}
+
+export async function pushImage(store: Store, refString: string, opts: PushOptions = {}): Promise<PushResult> {
+  const ref = parseReference(refString);
+  const name = familiarName(ref);
+  if (ref.tag === undefined) throw registryError('push-needs-tag', [name], { where: name });
+  const image = await store.resolveImage(formatReference({ ...ref, digest: undefined }));
+  if (!image) throw registryError('image-not-local', [name], { where: name });
+  const say = opts.progress ?? (() => {});
+  const client = new RegistryClient(ref.domain, registryHost(ref), opts);
+  const ctx: PushContext = { store, client, repo: ref.path, say, chunkSizeBytes: opts.chunkSizeBytes };
+
+  say(`The push refers to repository [${repositoryOf(ref)}]`);
+  const limit = pLimit(opts.concurrency ?? 3);
+  const diffIds = image.config.rootfs.diff_ids;
+  const layers = await Promise.all(image.manifest.layers.map((l, i) => limit(() => pushLayer(ctx, l, diffIds[i]))));
+
+  const config = image.manifest.config;
+  if (!(await blobExists(client, ctx.repo, config.digest))) {
+    await uploadBlob(client, ctx.repo, { path: store.blobPath(config.digest), digest: config.digest, size: config.size });
+  }
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.manifest,
+    config: { mediaType: MediaType.config, digest: config.digest, size: config.size },
+    layers,
+  };
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = await putManifest(client, ctx.repo, ref.tag, bytes, name);
+  await addRepoDigest(store.root, image.id, repositoryOf(ref), manifestDigest);
+  say(`${ref.tag}: digest: ${manifestDigest} size: ${bytes.length}`);
+  return { manifestDigest, sizeBytes: bytes.length };
+}
+
+/** PUT an OCI manifest under `tag`; checks the digest the registry reports. */
+export async function putManifest(client: RegistryClient, repo: string, tag: string, bytes: Buffer, name: string): Promise<Digest> {
+  const manifestDigest = digestOf(bytes);
+  const res = await client.request({
+    method: 'PUT',
+    path: `/v2/${repo}/manifests/${tag}`,
+    headers: { 'content-type': MediaType.manifest, 'content-length': String(bytes.length) },
+    body: () => bytes,
+    scopes: [repositoryScope(repo, ['pull', 'push'])],
+  });
+  if (res.status !== 201) {
+    const d = await errorDetail(res);
+    throw registryError('registry-error', [client.domain, `put manifest ${name}`, res.status, d.message], { where: name });
+  }
+  await res.dump();
+  const served = res.headers['docker-content-digest'];
+  if (served !== undefined && served !== manifestDigest) {
+    throw registryError('digest-mismatch', [`manifest ${name} as stored by the registry`, served, manifestDigest], { where: name });
+  }
+  return manifestDigest;
+}
+
+/** Registry-side name of the manifest layer: our own annotations stay home. */
+function publicDescriptor(mediaType: string, digest: Digest, size: number): Descriptor {
+  return { mediaType, digest, size };
+}
+
+/** Push one layer (compressing a local tar once); returns the descriptor the manifest lists. */
+export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Digest): Promise<Descriptor> {
+  const { store, client, repo, say } = ctx;
+  const short = shortId(layer.digest);
+  say(`${short}: Preparing`);
+  const compression = compressionOf(layer.mediaType);
+  if (compression === undefined) throw registryError('unsupported-layer', [layer.mediaType], { where: layer.digest });
+  const here = `${client.domain}/${repo}`;
+  const rec = compression === 'tar' ? await findCompressed(store.root, diffId) : undefined;
+  // The blob to send: the compressed form this layer had before (pulled or pushed), if
+  // any, else the stored blob itself when it is compressed already.
+  const known =
+    rec ?? (compression === 'tar' ? undefined : { digest: layer.digest, size: layer.size, mediaType: mediaTypeOf(compression), knownIn: [] });
+
+  if (known) {
+    const done = await reuseRemote(ctx, known, short);
+    if (done) {
+      await rememberCompressed(store.root, diffId, { ...known, knownIn: [here] });
+      return publicDescriptor(known.mediaType, known.digest, known.size);
+    }
+  }
+  let blob = known && (await store.hasBlob(known.digest)) ? known : undefined;
+  if (!blob) {
+    const gz = await gzipLayerBlob(store, layer.digest);
+    blob = { ...gz, mediaType: MediaType.layerGzip, knownIn: [] };
+    if (await blobExists(client, repo, blob.digest)) {
+      say(`${short}: Layer already exists`);
+      await rememberCompressed(store.root, diffId, { ...blob, knownIn: [here] });
+      return publicDescriptor(blob.mediaType, blob.digest, blob.size);
+    }
+  }
+  await uploadBlob(client, repo, { path: store.blobPath(blob.digest), digest: blob.digest, size: blob.size }, ctx);
+  say(`${short}: Pushed`);
+  await rememberCompressed(store.root, diffId, { ...blob, knownIn: [here] });
+  return publicDescriptor(blob.mediaType, blob.digest, blob.size);
+}
+
+function mediaTypeOf(compression: 'gzip' | 'zstd'): string {
+  return compression === 'gzip' ? MediaType.layerGzip : MediaType.layerZstd;
+}
+
+/** The registry already has the blob (HEAD), or can mount it from a repository known to: no upload. */
+async function reuseRemote(ctx: PushContext, known: CompressedLayer, short: string): Promise<boolean> {
+  const { client, repo, say } = ctx;
+  if (await blobExists(client, repo, known.digest)) {
+    say(`${short}: Layer already exists`);
+    return true;
+  }
+  for (const source of known.knownIn) {
+    const slash = source.indexOf('/');
+    const domain = source.slice(0, slash);
+    const fromRepo = source.slice(slash + 1);
+    if (domain !== client.domain || fromRepo === repo) continue;
+    if (await mountBlob(client, repo, known.digest, fromRepo)) {
+      say(`${short}: Mounted from ${fromRepo}`);
+      return true;
+    }
+  }
+  return false;
+}

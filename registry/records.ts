@@ -1,0 +1,67 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hexOf, isDigest, type Digest } from '../common/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+
+/**
+ * What the registry client remembers in the store, under `<root>/registry/` (its own
+ * folder; the store's index knows nothing of registries):
+ *   compressed/<diff_id hex>.json   the gzip blob a local tar layer was pushed as, so the
+ *                                   next push can ask the registry for it (HEAD / mount)
+ *                                   instead of compressing again; plus where it went
+ *   repo-digests/<image id hex>.json  `repo@sha256:…` manifest digests (Docker's RepoDigests)
+ * Losing these files costs a recompression or a missing RepoDigests line, never data.
+ */
+
+export interface CompressedLayer {
+  digest: Digest;
+  size: number;
+  mediaType: string;
+  /** `host/repo` names this blob is known to exist in (mount sources). */
+  knownIn: string[];
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFileAtomic(path, JSON.stringify(value));
+}
+
+function compressedPath(root: string, diffId: Digest): string {
+  return join(root, 'registry', 'compressed', `${hexOf(diffId)}.json`);
+}
+
+function repoDigestsPath(root: string, id: Digest): string {
+  return join(root, 'registry', 'repo-digests', `${hexOf(id)}.json`);
+}
+
+export async function findCompressed(root: string, diffId: Digest): Promise<CompressedLayer | undefined> {
+  const rec = await readJson<CompressedLayer>(compressedPath(root, diffId));
+  return rec && isDigest(rec.digest) && typeof rec.size === 'number' ? { ...rec, knownIn: rec.knownIn ?? [] } : undefined;
+}
+
+export async function rememberCompressed(root: string, diffId: Digest, rec: CompressedLayer): Promise<void> {
+  const old = await findCompressed(root, diffId);
+  const knownIn = [...new Set([...(old?.digest === rec.digest ? old.knownIn : []), ...rec.knownIn])].slice(-20);
+  await writeJson(compressedPath(root, diffId), { ...rec, knownIn });
+}
+
+/** `repo@sha256:…` names recorded for image `id` (pull and push add them). */
+export async function repoDigestsOf(root: string, id: Digest): Promise<string[]> {
+  const list = await readJson<unknown>(repoDigestsPath(root, id));
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Record that `repository` (full name, no tag) has image `id` as manifest `manifestDigest`. */
+export async function addRepoDigest(root: string, id: Digest, repository: string, manifestDigest: Digest): Promise<void> {
+  const entry = `${repository}@${manifestDigest}`;
+  const list = (await repoDigestsOf(root, id)).filter((x) => !x.startsWith(`${repository}@`));
+  await writeJson(repoDigestsPath(root, id), [...list, entry].sort());
+}
