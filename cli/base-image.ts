@@ -13,16 +13,17 @@ function toBase(ref: string, img: ImageRecord): BaseImage {
 export async function resolveBaseImage(
   store: Store,
   ref: string,
-  opts: { where?: SourceRange; pull?: boolean; progress?: (line: string) => void },
+  opts: { where?: SourceRange; pull?: boolean; progress?: (line: string) => void; env?: NodeJS.ProcessEnv },
 ): Promise<BaseImage> {
   const parsed = parseReference(ref);
   if (!opts.pull) {
     const local = await store.resolveImage(ref);
     if (local) return toBase(ref, local);
   }
-  const { pullImage } = await import('../registry/index.js');
+  const { pullImage, registrySettings } = await import('../registry/index.js');
+  if (!opts.pull) opts.progress?.(`Unable to find image '${familiarName(parsed)}' locally`);
   try {
-    const pulled = await pullImage(store, ref, { progress: opts.progress });
+    const pulled = await pullImage(store, ref, { ...registrySettings(opts.env ?? {}), progress: opts.progress });
     return toBase(ref, pulled);
   } catch (e) {
     if (e instanceof UserError) {

@@ -34,6 +34,8 @@ export interface BuildResult {
   /** Steps that were cache hits / that ran. */
   cached: number;
   executed: number;
+  /** Every step's cache key (what `--cache-to` exports). */
+  keys: Digest[];
 }
 
 /** Step results are observed by the CLI's progress only; vertex numbers are shared build-wide. */
@@ -76,7 +78,8 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const final = await stageResult(plan.target);
   const image = await exportImage(final, opts, vertices);
   if (opts.names.length) await cache.recordBuild(opts.names[0], inputs);
-  return { image, ...counts };
+  const keys = plan.order.flatMap((i) => plan.stages[i].steps.map((s) => s.cacheKey));
+  return { image, ...counts, keys };
 }
 
 interface StageContext {

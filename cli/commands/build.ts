@@ -1,9 +1,11 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UserError, type SourceRange } from '../../common/index.js';
+import { UserError, type Digest, type SourceRange } from '../../common/index.js';
 import type { Command, CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
+import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
+import type { Store } from '../../store/index.js';
 
 const options: OptionSpec[] = [
   { name: 'tag', short: 't', type: 'string', multiple: true },
@@ -19,6 +21,8 @@ const options: OptionSpec[] = [
   { name: 'label', type: 'string', multiple: true },
   { name: 'iidfile', type: 'string' },
   { name: 'platform', type: 'string' },
+  { name: 'cache-to', type: 'string', multiple: true },
+  { name: 'cache-from', type: 'string', multiple: true },
   { name: 'root', type: 'string' },
 ];
 
@@ -76,6 +80,32 @@ async function readStdin(ctx: CliContext): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** `--cache-from`: bring cache records (and their layers) into the store before planning. */
+async function importCaches(store: Store, specs: CacheSpec[], ctx: CliContext): Promise<void> {
+  for (const spec of specs) {
+    if (spec.type === 'local') {
+      const { importCacheLocal } = await import('../../store/cache-local.js');
+      await importCacheLocal(store, spec.dir);
+    } else {
+      const { importCache, registrySettings } = await import('../../registry/index.js');
+      await importCache(store, spec.ref, { ...registrySettings(ctx.env), progress: (l) => ctx.stderr.write(l + '\n') });
+    }
+  }
+}
+
+/** `--cache-to`: export the records of this build's steps. */
+async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], ctx: CliContext): Promise<void> {
+  for (const spec of specs) {
+    if (spec.type === 'local') {
+      const { exportCacheLocal } = await import('../../store/cache-local.js');
+      await exportCacheLocal(store, spec.dir, keys);
+    } else {
+      const { exportCache, registrySettings } = await import('../../registry/index.js');
+      await exportCache(store, spec.ref, { ...registrySettings(ctx.env), keys, progress: (l) => ctx.stderr.write(l + '\n') });
+    }
+  }
+}
+
 async function build(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) {
@@ -112,6 +142,9 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
   const sde = ctx.env.SOURCE_DATE_EPOCH;
   const sourceDateEpoch = sde !== undefined && /^[0-9]+$/.test(sde) ? Number(sde) : undefined;
 
+  const cacheTo = listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd));
+  const cacheFrom = listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd));
+
   const { parseRaw, typeInstructions } = await import('../../parser/index.js');
   const raw = parseRaw(dockerfileText, dockerfilePath);
   const instructions = typeInstructions(raw);
@@ -126,6 +159,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
   const progress = makeProgress(progressMode, ctx.stderr);
   const buildArgMap = buildArgs(listOpt(args, 'build-arg'), ctx.env);
   try {
+    await importCaches(store, cacheFrom, ctx);
     const plan = await planBuild(instructions, {
       buildArgs: buildArgMap,
       target: stringOpt(args, 'target'),
@@ -134,7 +168,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
       file: dockerfilePath,
       network: network as 'default' | 'host' | 'none',
       resolveImage: (ref: string, where: SourceRange) =>
-        resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), progress: (l) => ctx.stderr.write(l + '\n') }),
+        resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress: (l) => ctx.stderr.write(l + '\n') }),
       hashContext: hasher.hash,
     });
     const { executeBuild } = await import('../../executor/index.js');
@@ -151,6 +185,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
     });
     await hasher.save();
     progress.close();
+    await exportCaches(store, cacheTo, result.keys, ctx);
     const iidfile = stringOpt(args, 'iidfile');
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
     if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');

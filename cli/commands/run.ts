@@ -62,15 +62,24 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
 
   const { openStore, familiarName, parseReference } = await import('../../store/index.js');
   const store = await openStore(ctx.root);
-  const image = await store.resolveImage(imageArg);
+  let image = await store.resolveImage(imageArg);
   if (!image) {
     let shown = imageArg;
     try {
       shown = familiarName(parseReference(imageArg));
     } catch {
-      // not a name (an id prefix, or malformed): show it as typed
+      // not a name (an id prefix, or malformed): nothing to pull
+      throw fail('image-not-found', runMessages['image-not-found'](shown), imageArg);
     }
-    throw fail('image-not-found', runMessages['image-not-found'](shown), imageArg);
+    // As `docker run`: an image that is not in the store is pulled first.
+    ctx.stderr.write(runMessages['image-not-found'](shown) + '\n');
+    const { pullImage, registrySettings } = await import('../../registry/index.js');
+    try {
+      image = await pullImage(store, imageArg, { ...registrySettings(ctx.env), progress: (line) => ctx.stderr.write(line + '\n') });
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(e.code, e.message, { where: e.where, hint: e.hint, exitCode: 125 });
+      throw e;
+    }
   }
   const config = image.config.config ?? {};
   const { containerArgv, containerEnv, expandEnvFlags, parseEnvFile, homeOf } = await import('../../executor/container-config.js');

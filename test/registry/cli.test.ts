@@ -76,9 +76,7 @@ test('FROM an image that is only in the registry pulls it, and the build runs on
   assert.equal(ran.stdout, 'hi from the context\n');
 });
 
-// TODO(cli/commands/run.ts): run stops at "Unable to find image" instead of pulling; this
-// turns green when run calls pullImage (see the registry report).
-test('tsbuild run of an image not in the store pulls it first', { todo: 'run does not pull yet' }, async () => {
+test('tsbuild run of an image not in the store pulls it first', async () => {
   const name = `${registry.host}/base/busybox:run`;
   assert.equal((await runCli(['tag', 'busybox:latest', name], { root: source })).code, 0);
   assert.equal((await runCli(['push', name], { root: source })).code, 0);

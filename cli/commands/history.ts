@@ -1,0 +1,53 @@
+import { UserError, shortId } from '../../common/index.js';
+import { boolOpt, parseArgs, usageError } from '../args.js';
+import type { Command } from '../command.js';
+import { createdSince, humanSize, renderTable } from './images.js';
+
+/** Docker's stringutils.Ellipsis: at most `max` characters, the last one "…" when cut. */
+function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
+}
+
+/**
+ * `tsbuild history IMAGE`: newest step first; the top row carries the image id, the rest
+ * `<missing>` (as Docker shows for steps that are not images of their own); SIZE is the
+ * content size of the layer the step made, 0B for metadata-only steps.
+ */
+export const command: Command = {
+  name: 'history',
+  usage: 'tsbuild history [--no-trunc] [-q] IMAGE',
+  summary: 'Show the history of an image',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, [
+      { name: 'no-trunc', type: 'boolean' },
+      { name: 'quiet', short: 'q', type: 'boolean' },
+      { name: 'human', short: 'H', type: 'boolean' },
+    ]);
+    if (args.positionals.length !== 1) throw usageError('"history" requires exactly 1 argument');
+    const ref = args.positionals[0];
+    const { openStore, layerContentSize } = await import('../../store/index.js');
+    const store = await openStore(ctx.root);
+    const img = await store.resolveImage(ref);
+    if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+    const noTrunc = boolOpt(args, 'no-trunc');
+    const history = img.config.history ?? [];
+    const layers = img.manifest.layers;
+    let layer = 0;
+    const rows: string[][] = [];
+    for (const h of history) {
+      let size = 0;
+      if (!h.empty_layer && layer < layers.length) size = await layerContentSize(store.root, layers[layer++]);
+      const createdBy = (h.created_by ?? '').replace(/\t/g, ' ').replace(/\n/g, ' ');
+      rows.push(['<missing>', createdSince(h.created), noTrunc ? createdBy : ellipsis(createdBy, 45), humanSize(size), h.comment ?? '']);
+    }
+    rows.reverse();
+    if (rows.length > 0) rows[0][0] = noTrunc ? img.id : shortId(img.id);
+    if (boolOpt(args, 'quiet')) {
+      for (const r of rows) ctx.stdout.write(r[0] + '\n');
+      return 0;
+    }
+    ctx.stdout.write(renderTable([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows]));
+    return 0;
+  },
+};

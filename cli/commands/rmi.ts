@@ -1,0 +1,84 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError, shortId, type Digest } from '../../common/index.js';
+import { boolOpt, parseArgs, usageError } from '../args.js';
+import type { Command } from '../command.js';
+
+/** Ids of images that containers (running or stopped) were created from. */
+async function imagesInUse(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const dir = join(root, 'containers');
+  for (const id of await readdir(dir).catch(() => [] as string[])) {
+    try {
+      const c = JSON.parse(await readFile(join(dir, id, 'config.json'), 'utf8')) as { image?: { id?: string } };
+      if (c.image?.id) out.set(c.image.id, id);
+    } catch {
+      // not a container record
+    }
+  }
+  return out;
+}
+
+/**
+ * `tsbuild rmi [-f] IMAGE...` as Docker: a name is untagged, and the image is deleted when
+ * that was its last name; an id deletes the image (with several names only with -f). An
+ * image a container was made from is kept unless -f. Blobs are freed by `prune`.
+ */
+export const command: Command = {
+  name: 'rmi',
+  usage: 'tsbuild rmi [-f] IMAGE [IMAGE...]',
+  summary: 'Remove images',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, [
+      { name: 'force', short: 'f', type: 'boolean' },
+      { name: 'no-prune', type: 'boolean' },
+    ]);
+    if (args.positionals.length === 0) throw usageError('"rmi" requires at least 1 argument');
+    const force = boolOpt(args, 'force');
+    const { openStore, parseReference, familiarName, formatReference } = await import('../../store/index.js');
+    const store = await openStore(ctx.root);
+    const inUse = await imagesInUse(store.root);
+    const errors: UserError[] = [];
+    for (const ref of args.positionals) {
+      try {
+        const img = await store.resolveImage(ref);
+        if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+        let byName: string | undefined;
+        try {
+          const full = formatReference(parseReference(ref));
+          if (img.names.includes(full)) byName = full;
+        } catch {
+          byName = undefined;
+        }
+        const deleting = byName === undefined || img.names.length <= 1;
+        if (deleting && !force && inUse.has(img.id)) {
+          throw new UserError('image-in-use', `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by container ${inUse.get(img.id)!.slice(0, 12)}`, { where: ref });
+        }
+        if (byName !== undefined) {
+          await store.untag(byName);
+          ctx.stdout.write(`Untagged: ${familiarName(parseReference(byName))}\n`);
+          if (img.names.length > 1) continue;
+        } else {
+          if (img.names.length > 1 && !force) {
+            throw new UserError('image-conflict', `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`, { where: ref });
+          }
+          for (const n of img.names) {
+            await store.untag(n);
+            ctx.stdout.write(`Untagged: ${familiarName(parseReference(n))}\n`);
+          }
+        }
+        await store.removeImage(img.id as Digest);
+        ctx.stdout.write(`Deleted: ${img.id}\n`);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        errors.push(e);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      const { UserErrors } = await import('../../common/index.js');
+      throw new UserErrors(errors);
+    }
+    return 0;
+  },
+};
