@@ -14,7 +14,7 @@ import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+const cli = join(projectRoot, 'dist', 'tsbuild.mjs');
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
 
 interface Sample {
@@ -52,7 +52,7 @@ const busyboxArchive = join(work, 'busybox-oci.tar');
 
 function makeBusyboxArchive(): void {
   const root = join(work, 'seed-root');
-  must(['bash', join(projectRoot, 'fixtures', 'busybox', 'make.sh'), '--root', root]);
+  must(['sh', join(projectRoot, 'fixtures', 'busybox', 'make.sh')], { env: { ...process.env, TSBUILD_ROOT: root } });
   must(['node', cli, '--root', root, 'save', '--format', 'oci', '-o', busyboxArchive, 'busybox:latest']);
 }
 

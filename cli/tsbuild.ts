@@ -1,9 +1,16 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Path of the compiled CLI entry (for tests and scripts that run tsbuild as a user would). */
-export const cliPath: string = resolve(dirname(fileURLToPath(import.meta.url)), 'main.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const bundle = resolve(here, '..', 'tsbuild.mjs');
+
+/**
+ * Path of the CLI a user runs (for tests and scripts that run tsbuild as a user would): the
+ * bundle `npm install` makes (dist/tsbuild.mjs, package.json's bin), else the compiled entry.
+ */
+export const cliPath: string = existsSync(bundle) ? bundle : resolve(here, 'main.js');
 
 export interface CliResult {
   code: number;

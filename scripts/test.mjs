@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+execFileSync('node', ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' });
 execFileSync('node', ['scripts/build-native.mjs'], { cwd: root, stdio: 'inherit' });
 
 function walk(dir) {
