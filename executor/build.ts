@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { UserError, atRange, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
-import type { Store, ImageRecord, HistoryEntry, Descriptor } from '../store/index.js';
+import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease } from '../store/index.js';
 import { CacheRecords, type BuildInputs, type CacheRecord } from '../store/cache-records.js';
 import { applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
@@ -60,12 +60,13 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
   const inputs: BuildInputs = { steps: [] };
 
-  const stageResult = (index: number): Promise<StageState> => {
+  const stageResult = (index: number, lease: Lease): Promise<StageState> => {
     let p = results.get(index);
     if (!p) {
       const stage = plan.stages[index];
-      p = Promise.all(stage.dependsOn.map(stageResult)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult, previous, inputs })),
+      const again = (i: number) => stageResult(i, lease);
+      p = Promise.all(stage.dependsOn.map(again)).then(() =>
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease })),
       );
       results.set(index, p);
     }
@@ -75,7 +76,44 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   if (plan.unusedBuildArgs.length) {
     opts.progress.warn(`one or more build args were not consumed: [${plan.unusedBuildArgs.join(' ')}]`);
   }
-  const final = await stageResult(plan.target);
+  // The lease keeps what this build reuses (base layers, cache hits) from a concurrent prune;
+  // what it writes itself is kept because it is newer than the lease.
+  const lease = await opts.store.acquireLease();
+  try {
+    await Promise.all(baseLayers(plan).map((d) => lease.protect(d)));
+    return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, stageResult: (i) => stageResult(i, lease) });
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Layer digests of every image a planned stage builds on or copies from. */
+function baseLayers(plan: Plan): Digest[] {
+  const out: Digest[] = [];
+  for (const i of plan.order) {
+    const stage = plan.stages[i];
+    if (stage.base.kind === 'image') out.push(...stage.base.image.layers.map((l) => l.digest));
+    for (const step of stage.steps) {
+      if (step.op === 'copy' && step.from.kind === 'image') out.push(...step.from.image.layers.map((l) => l.digest));
+    }
+  }
+  return out;
+}
+
+async function finishBuild(
+  plan: Plan,
+  opts: ExecuteOptions,
+  b: {
+    cache: CacheRecords;
+    previous: BuildInputs | undefined;
+    inputs: BuildInputs;
+    counts: { cached: number; executed: number };
+    vertices: Vertices;
+    stageResult(index: number): Promise<StageState>;
+  },
+): Promise<BuildResult> {
+  const { cache, inputs, counts, vertices } = b;
+  const final = await b.stageResult(plan.target);
   const image = await exportImage(final, opts, vertices);
   if (opts.names.length) await cache.recordBuild(opts.names[0], inputs);
   const keys = plan.order.flatMap((i) => plan.stages[i].steps.map((s) => s.cacheKey));
@@ -90,6 +128,7 @@ interface StageContext {
   stageResult(index: number): Promise<StageState>;
   previous: BuildInputs | undefined;
   inputs: BuildInputs;
+  lease: Lease;
 }
 
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
@@ -164,7 +203,11 @@ const EARLIER = 'an earlier step changed';
 async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord | undefined> {
   const rec = await sc.cache.get(step.cacheKey);
   if (!rec) return undefined;
-  if (rec.layer && !(await sc.opts.store.hasBlob(rec.layer.digest))) return undefined;
+  if (rec.layer) {
+    // Protect first, then look: a prune between the two cannot take the blob away.
+    await sc.lease.protect(rec.layer.digest);
+    if (!(await sc.opts.store.hasBlob(rec.layer.digest))) return undefined;
+  }
   return rec;
 }
 

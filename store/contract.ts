@@ -18,6 +18,8 @@ import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
  *   cache/          cache records (issue 4)
  *   tmp/            temp files; cleaned at open of anything older than the owning process
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
+ *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
+ *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
  *
  * Atomicity: every write goes temp file → fsync → rename (store/atomic.ts only).
  * Concurrency: two processes may use one root at once; index.json updates take the lock.
@@ -72,6 +74,23 @@ export interface Store {
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** A private temp dir inside the store (same filesystem, for atomic renames). */
   makeTempDir(prefix: string): Promise<string>;
+
+  // ---- leases (gc roots of running builds; store/lease.ts) ----
+  /**
+   * Take a lease for the duration of a build: `prune` keeps everything a live lease
+   * protects, and everything written to the store since the oldest live lease was taken.
+   * So a build calls `protect()` for what it reuses from before its start (base image
+   * layers and configs, cache-hit layer blobs) and `release()` when done (in `finally`).
+   * A lease of a dead process is void: SIGKILL pins nothing.
+   */
+  acquireLease(): Promise<Lease>;
+}
+
+export interface Lease {
+  /** Keep blob `digest` (and the extracted layer of that diff_id) alive until release. */
+  protect(digest: Digest): Promise<void>;
+  /** End the lease (idempotent). */
+  release(): Promise<void>;
 }
 
 export interface BlobWriter {

@@ -1,8 +1,121 @@
 /**
  * store/: the content-addressed OCI image layout on disk — blobs, manifests, refs, extracted
- * layers, cache records, container state, locks. It knows nothing of Dockerfiles.
- * It must never leave a partial file visible: writes are temp → fsync → rename.
+ * layers, cache records, container state, locks, leases, garbage collection. It knows
+ * nothing of Dockerfiles. It must never leave a partial file visible: writes are
+ * temp → fsync → rename (store/atomic.ts), and a killed process's leftovers are removed at
+ * the next open.
  */
-export type { Store, BlobWriter, ImageRecord } from './contract.js';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError, ioMessage, type Digest } from '../common/index.js';
+import type { Lease, Store } from './contract.js';
+import * as blobs from './blobs.js';
+import * as images from './images.js';
+import { initLayout, ociDir } from './index-json.js';
+import { layerDir } from './layers.js';
+import { acquireLease, readLeases } from './lease.js';
+import { withLock } from './lock.js';
+import { cleanLeftovers, makeTempDir } from './temp.js';
+import type { Descriptor } from './oci-types.js';
+
+export type { Store, BlobWriter, ImageRecord, Lease } from './contract.js';
 export * from './oci-types.js';
 export * from './reference.js';
+export { collectGarbage, defaultRootSources, type GcOptions, type GcResult, type GcRootSource, type Marks } from './gc.js';
+export { fsck, type FsckReport } from './fsck.js';
+export { saveImages, type SaveFormat } from './archive-save.js';
+export { loadArchive, type LoadedImage } from './archive-load.js';
+export { importRootfs } from './import.js';
+export { layerContentSize } from './content-size.js';
+
+/**
+ * Open (creating if needed) the store at `root`: makes the layout, and removes temp
+ * leftovers of processes that are gone. Cheap: no lock is held afterwards.
+ */
+export async function openStore(rootDir: string): Promise<Store> {
+  const root = resolve(rootDir);
+  try {
+    for (const d of ['tmp', 'layers', 'locks']) await mkdir(join(root, d), { recursive: true });
+    await initLayout(root);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError('store-io', ioMessage(`store: open ${root}`, e), {
+      where: root,
+      hint: code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'choose a writable store with --root DIR or TSBUILD_ROOT' : undefined,
+    });
+  }
+  await cleanLeftovers(root, [ociDir(root), join(root, 'cache', 'records'), join(root, 'cache', 'builds'), join(root, 'leases'), join(root, 'sizes')]);
+  await readLeases(root); // drops lease files of dead processes
+  return new DiskStore(root);
+}
+
+/**
+ * The embedded store. The first write of a process takes a lease for that process, so
+ * `prune` in another process keeps everything this one writes (DESIGN.md "Locking").
+ */
+class DiskStore implements Store {
+  private processLease: Promise<Lease> | undefined;
+
+  constructor(readonly root: string) {}
+
+  private writing(): Promise<Lease> {
+    this.processLease ??= acquireLease(this.root);
+    return this.processLease;
+  }
+
+  hasBlob(digest: Digest) {
+    return blobs.hasBlob(this.root, digest);
+  }
+  blobPath(digest: Digest) {
+    return blobs.blobPath(this.root, digest);
+  }
+  readBlob(digest: Digest) {
+    return blobs.readBlob(this.root, digest);
+  }
+  openBlob(digest: Digest) {
+    return blobs.openBlob(this.root, digest);
+  }
+  async putBlob(bytes: Uint8Array | string) {
+    await this.writing();
+    return blobs.putBlob(this.root, bytes);
+  }
+  blobWriter(opts?: { expected?: Digest }) {
+    // the lease is taken in the background: a failure to take it shows in the write itself
+    this.writing().catch(() => {});
+    return blobs.blobWriter(this.root, opts);
+  }
+  async writeImage(img: Parameters<Store['writeImage']>[0]) {
+    await this.writing();
+    return images.writeImage(this.root, img);
+  }
+  resolveImage(ref: string) {
+    return images.resolveImage(this.root, ref);
+  }
+  listImages() {
+    return images.listImages(this.root);
+  }
+  tag(id: Digest, name: string) {
+    return images.tagImage(this.root, id, name);
+  }
+  untag(name: string) {
+    return images.untagName(this.root, name);
+  }
+  removeImage(id: Digest) {
+    return images.removeImage(this.root, id);
+  }
+  async layerDir(diffId: Digest, blob: Descriptor) {
+    await this.writing();
+    return layerDir(this.root, diffId, blob);
+  }
+  withLock<T>(name: string, fn: () => Promise<T>) {
+    return withLock(this.root, name, fn);
+  }
+  async makeTempDir(prefix: string) {
+    await this.writing();
+    return makeTempDir(this.root, prefix);
+  }
+  acquireLease() {
+    return acquireLease(this.root);
+  }
+}

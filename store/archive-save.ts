@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { DigestHasher, UserError, canonicalJson, digestOf, hexOf, type Digest } from '../common/index.js';
+import type { ImageRecord, Store } from './contract.js';
+import { MediaType, type Descriptor, type ImageIndex, type Manifest } from './oci-types.js';
+import { familiarName, familiarRepository, parseReference, formatReference } from './reference.js';
+import { TarPack } from './tar-pack.js';
+import { tempFilePath } from './temp.js';
+
+/**
+ * `tsbuild save`: images as one tar archive.
+ * - `docker`: what Docker 25+ writes — an OCI layout (oci-layout, index.json, blobs/sha256/…)
+ *   plus Docker's manifest.json and repositories, the blobs as stored (local layers are
+ *   uncompressed tar). `docker load` reads manifest.json.
+ * - `oci`: an OCI image layout with gzip layers, compressed deterministically (Node's zlib
+ *   at level 6, header mtime 0: the same layer always gives the same blob), index entries
+ *   annotated as Docker writes them: `org.opencontainers.image.ref.name` = the tag,
+ *   `io.containerd.image.name` = the full name. skopeo and umoci read it.
+ */
+
+export type SaveFormat = 'docker' | 'oci';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const IMAGE_NAME = 'io.containerd.image.name';
+
+interface Selected {
+  image: ImageRecord;
+  /** Full normalised names to record for it. */
+  names: string[];
+}
+
+/** Resolve the user's arguments: a name saves that name, an id saves the image unnamed (as Docker does). */
+async function select(store: Store, refs: string[]): Promise<Selected[]> {
+  const out: Selected[] = [];
+  for (const ref of refs) {
+    const image = await store.resolveImage(ref);
+    if (!image) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+    let name: string | undefined;
+    try {
+      const full = formatReference(parseReference(ref));
+      if (image.names.includes(full)) name = full;
+    } catch {
+      name = undefined;
+    }
+    const prev = out.find((s) => s.image.id === image.id);
+    if (prev) {
+      if (name && !prev.names.includes(name)) prev.names.push(name);
+    } else out.push({ image, names: name ? [name] : [] });
+  }
+  return out;
+}
+
+function blobName(d: Digest): string {
+  return `blobs/sha256/${hexOf(d)}`;
+}
+
+/** Write `refs` as an archive of `format` to `out` (which is ended). */
+export async function saveImages(store: Store, refs: string[], out: Writable, opts: { format: SaveFormat }): Promise<void> {
+  const selected = await select(store, refs);
+  const tar = new TarPack(out);
+  const temps: string[] = [];
+  try {
+    switch (opts.format) {
+      case 'docker':
+        await writeDocker(store, selected, tar);
+        break;
+      case 'oci':
+        await writeOci(store, selected, tar, temps);
+        break;
+    }
+    await tar.finish();
+  } finally {
+    for (const t of temps) await rm(t, { force: true });
+  }
+}
+
+function indexEntry(manifestDigest: Digest, size: number, name: string | undefined): Descriptor {
+  const d: Descriptor = { mediaType: MediaType.manifest, digest: manifestDigest, size };
+  if (name) {
+    const ref = parseReference(name);
+    d.annotations = { [IMAGE_NAME]: name, [REF_NAME]: ref.tag ?? 'latest' };
+  }
+  return d;
+}
+
+function layoutIndex(entries: Descriptor[]): string {
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.index, manifests: entries };
+  return JSON.stringify(index);
+}
+
+async function writeDocker(store: Store, selected: Selected[], tar: TarPack): Promise<void> {
+  const written = new Set<string>();
+  const addBlob = async (d: Digest) => {
+    if (written.has(d)) return;
+    written.add(d);
+    const path = store.blobPath(d);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) throw new UserError('store-missing-blob', `store: blob ${d} is missing`, { hint: 'run `tsbuild fsck`' });
+    await tar.addFile(blobName(d), path, st.size);
+  };
+  await tar.addDir('blobs/');
+  await tar.addDir('blobs/sha256/');
+  const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  const index: Descriptor[] = [];
+  for (const { image, names } of selected) {
+    await addBlob(image.id);
+    for (const l of image.manifest.layers) await addBlob(l.digest);
+    await addBlob(image.manifestDigest);
+    const manifestSize = (await stat(store.blobPath(image.manifestDigest))).size;
+    const tags = names.map((n) => familiarName(parseReference(n)));
+    manifestJson.push({ Config: blobName(image.id), RepoTags: tags.length ? tags : null, Layers: image.manifest.layers.map((l) => blobName(l.digest)) });
+    const top = image.manifest.layers[image.manifest.layers.length - 1];
+    for (const n of names) {
+      const ref = parseReference(n);
+      if (top && ref.tag) (repositories[familiarRepository(ref)] ??= {})[ref.tag] = hexOf(top.digest);
+    }
+    if (names.length === 0) index.push(indexEntry(image.manifestDigest, manifestSize, undefined));
+    for (const n of names) index.push(indexEntry(image.manifestDigest, manifestSize, n));
+  }
+  await tar.addBytes('index.json', layoutIndex(index));
+  await tar.addBytes('manifest.json', JSON.stringify(manifestJson));
+  await tar.addBytes('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  if (Object.keys(repositories).length > 0) await tar.addBytes('repositories', JSON.stringify(repositories));
+}
+
+/** gzip a stored tar layer into a temp file: deterministic bytes, digest hashed while written. */
+async function gzipLayer(store: Store, layer: Descriptor, temps: string[]): Promise<{ desc: Descriptor; path: string }> {
+  const path = tempFilePath(store.root, 'save-layer.gz');
+  temps.push(path);
+  const fh = await open(path, 'wx', 0o600);
+  const hasher = new DigestHasher();
+  try {
+    await pipeline(
+      createReadStream(store.blobPath(layer.digest)),
+      createGzip({ level: 6 }),
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          hasher.update(chunk);
+          fh.write(chunk).then(() => cb(), cb);
+        },
+      }),
+    );
+  } finally {
+    await fh.close();
+  }
+  return { desc: { mediaType: MediaType.layerGzip, digest: hasher.digest(), size: hasher.sizeBytes }, path };
+}
+
+async function writeOci(store: Store, selected: Selected[], tar: TarPack, temps: string[]): Promise<void> {
+  const files = new Map<Digest, { path: string; size: number } | { bytes: string }>();
+  const index: Descriptor[] = [];
+  const gzipped = new Map<Digest, { desc: Descriptor; path: string }>();
+  for (const { image, names } of selected) {
+    const layers: Descriptor[] = [];
+    for (const l of image.manifest.layers) {
+      if (l.mediaType === MediaType.layerTar || l.mediaType === MediaType.dockerLayerTar) {
+        let g = gzipped.get(l.digest);
+        if (!g) {
+          g = await gzipLayer(store, l, temps);
+          gzipped.set(l.digest, g);
+        }
+        layers.push(g.desc);
+        files.set(g.desc.digest, { path: g.path, size: g.desc.size });
+      } else {
+        const mediaType = l.mediaType === MediaType.dockerLayerGzip ? MediaType.layerGzip : l.mediaType;
+        layers.push({ mediaType, digest: l.digest, size: l.size });
+        files.set(l.digest, { path: store.blobPath(l.digest), size: l.size });
+      }
+    }
+    files.set(image.id, { path: store.blobPath(image.id), size: image.manifest.config.size });
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.manifest,
+      config: { mediaType: MediaType.config, digest: image.id, size: image.manifest.config.size },
+      layers,
+    };
+    const bytes = canonicalJson(manifest);
+    const md = digestOf(bytes);
+    files.set(md, { bytes });
+    if (names.length === 0) index.push(indexEntry(md, Buffer.byteLength(bytes), undefined));
+    for (const n of names) index.push(indexEntry(md, Buffer.byteLength(bytes), n));
+  }
+  await tar.addBytes('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await tar.addBytes('index.json', layoutIndex(index));
+  await tar.addDir('blobs/');
+  await tar.addDir('blobs/sha256/');
+  for (const d of [...files.keys()].sort()) {
+    const f = files.get(d)!;
+    if ('bytes' in f) await tar.addBytes(blobName(d), f.bytes);
+    else await tar.addFile(blobName(d), f.path, f.size);
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * The one place the store makes a write durable and visible: temp → fsync → rename → fsync
+ * of the directory. A reader never sees a partial file: either the old content or the new.
+ * Temp names carry the writer's pid (`.tsbuild-tmp-<pid>-…`) so leftovers of a killed
+ * process can be recognised and removed later (store/temp.ts).
+ */
+
+/** Prefix of temp files written next to their target. */
+export const TEMP_PREFIX = '.tsbuild-tmp-';
+
+/** A temp name for a file next to `path`, owned by this process. */
+export function tempSibling(path: string): string {
+  return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-${basename(path)}`);
+}
+
+/** Write `data` to `path` atomically and durably (replacing any previous content). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempSibling(path);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * Publish a finished temp file (same filesystem) at `finalPath`: fsync it, rename it into
+ * place, fsync the directory. Replaces an existing file (content-addressed callers only
+ * replace equal bytes).
+ */
+export async function publishFile(tempPath: string, finalPath: string): Promise<void> {
+  const fh = await open(tempPath, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tempPath, finalPath);
+  await fsyncDir(dirname(finalPath));
+}
+
+/**
+ * Publish a finished temp directory at `finalPath`: flush its filesystem (`sync -f`, one
+ * syncfs instead of an fsync per file), then rename. Returns false when another writer
+ * published the same path first (content-addressed: theirs is as good as ours); the
+ * caller removes its own copy.
+ */
+export async function publishDir(tempDir: string, finalPath: string): Promise<boolean> {
+  await run('sync', ['-f', tempDir]);
+  try {
+    await rename(tempDir, finalPath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw e;
+  }
+  await fsyncDir(dirname(finalPath));
+  return true;
+}
+
+/** fsync a directory so a rename in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,158 @@
+import { createReadStream } from 'node:fs';
+import { open, readFile, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { Writable, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { join } from 'node:path';
+import { DigestHasher, UserError, digestOf, hexOf, ioMessage, type Digest } from '../common/index.js';
+import type { BlobWriter } from './contract.js';
+import { publishFile } from './atomic.js';
+import { tempFilePath } from './temp.js';
+
+/**
+ * Content-addressed blobs in `<root>/oci/blobs/sha256/<hex>`: immutable once renamed into
+ * place. Writers hash while bytes pass and publish through store/atomic.ts. Re-committing
+ * an existing blob refreshes its ctime, which gc reads as "in use by a running build"
+ * (store/gc.ts).
+ */
+
+export function blobsDir(root: string): string {
+  return join(root, 'oci', 'blobs', 'sha256');
+}
+
+export function blobPath(root: string, digest: Digest): string {
+  return join(blobsDir(root), hexOf(digest));
+}
+
+export async function hasBlob(root: string, digest: Digest): Promise<boolean> {
+  try {
+    return (await stat(blobPath(root, digest))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function readBlob(root: string, digest: Digest): Promise<Buffer | undefined> {
+  try {
+    return await readFile(blobPath(root, digest));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError('store-io', ioMessage(`store: read blob ${digest}`, e));
+  }
+}
+
+export function openBlob(root: string, digest: Digest): Readable {
+  return createReadStream(blobPath(root, digest));
+}
+
+/** Mark an existing blob as just written (see the file comment). */
+async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await utimes(path, now, now).catch(() => {});
+}
+
+export async function putBlob(root: string, bytes: Uint8Array | string): Promise<{ digest: Digest; size: number }> {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  const digest = digestOf(data);
+  const final = blobPath(root, digest);
+  if (await hasBlob(root, digest)) {
+    await touch(final);
+    return { digest, size: data.length };
+  }
+  const tmp = tempFilePath(root, 'blob');
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+    await publishFile(tmp, final);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new UserError('store-io', ioMessage(`store: write blob ${digest}`, e));
+  }
+  return { digest, size: data.length };
+}
+
+/** A streaming blob writer: hash while writing to a temp file, publish on commit. */
+export function blobWriter(root: string, opts: { expected?: Digest } = {}): BlobWriter {
+  const tmp = tempFilePath(root, 'blob');
+  const hasher = new DigestHasher();
+  let fh: FileHandle | undefined;
+  let done = false;
+  const stream = new Writable({
+    construct(cb) {
+      open(tmp, 'wx', 0o644).then(
+        (h) => {
+          fh = h;
+          cb();
+        },
+        (e: Error) => cb(e),
+      );
+    },
+    write(chunk: Buffer, _enc, cb) {
+      hasher.update(chunk);
+      fh!.write(chunk).then(
+        () => cb(),
+        (e: Error) => cb(e),
+      );
+    },
+    final(cb) {
+      fh!.close().then(
+        () => {
+          fh = undefined;
+          cb();
+        },
+        (e: Error) => cb(e),
+      );
+    },
+  });
+  const cleanup = async () => {
+    done = true;
+    if (fh) await fh.close().catch(() => {});
+    fh = undefined;
+    await rm(tmp, { force: true });
+  };
+  return {
+    stream,
+    async commit() {
+      if (done) throw new Error('[internal] blob writer used after commit/abort');
+      try {
+        if (!stream.writableFinished) {
+          if (!stream.writableEnded) stream.end();
+          await finished(stream);
+        }
+      } catch (e) {
+        await cleanup();
+        throw new UserError('store-io', ioMessage('store: write blob', e));
+      }
+      const digest = hasher.digest();
+      const size = hasher.sizeBytes;
+      if (opts.expected && opts.expected !== digest) {
+        await cleanup();
+        throw new UserError('digest-mismatch', `store: blob content is ${digest}, expected ${opts.expected}`, {
+          where: opts.expected,
+        });
+      }
+      done = true;
+      const final = blobPath(root, digest);
+      if (await hasBlob(root, digest)) {
+        await rm(tmp, { force: true });
+        await touch(final);
+        return { digest, size };
+      }
+      try {
+        await publishFile(tmp, final);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw new UserError('store-io', ioMessage(`store: write blob ${digest}`, e));
+      }
+      return { digest, size };
+    },
+    async abort() {
+      if (done) return;
+      stream.destroy();
+      await cleanup();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DigestHasher, UserError, type Digest } from '../common/index.js';
+import { blobPath, blobsDir } from './blobs.js';
+import { readEntries, ociDir } from './index-json.js';
+import { layersDir } from './layers.js';
+import { MediaType, type ImageConfig, type Manifest } from './oci-types.js';
+
+/**
+ * `tsbuild fsck`: check that every ref leads to a manifest, a config and layer blobs that
+ * are present with the right digests and sizes, and that no partial file is visible in
+ * blobs/ or layers/ (temp leftovers of dead processes are removed at open, so anything
+ * else there is a fault). Problems are collected, never thrown.
+ */
+
+export interface FsckReport {
+  problems: string[];
+  images: number;
+  blobsChecked: number;
+}
+
+async function hashFile(path: string): Promise<{ digest: Digest; size: number } | undefined> {
+  const h = new DigestHasher();
+  try {
+    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return { digest: h.digest(), size: h.sizeBytes };
+}
+
+export async function fsck(root: string): Promise<FsckReport> {
+  const problems: string[] = [];
+  const checked = new Map<Digest, boolean>();
+  /** Check blob `d` (once): present, digest right, size as described. */
+  const checkBlob = async (d: Digest, size: number | undefined, what: string): Promise<boolean> => {
+    if (!checked.has(d)) {
+      const got = await hashFile(blobPath(root, d));
+      if (!got) problems.push(`${what}: blob ${d} is missing`);
+      else if (got.digest !== d) problems.push(`${what}: blob ${d} is corrupt (its content hashes to ${got.digest})`);
+      else if (size !== undefined && got.size !== size) problems.push(`${what}: blob ${d} is ${got.size} bytes, its descriptor says ${size}`);
+      checked.set(d, !!got && got.digest === d);
+    }
+    return checked.get(d)!;
+  };
+  try {
+    const layout = JSON.parse(await readFile(join(ociDir(root), 'oci-layout'), 'utf8')) as { imageLayoutVersion?: string };
+    if (layout.imageLayoutVersion !== '1.0.0') problems.push('oci/oci-layout: imageLayoutVersion is not 1.0.0');
+  } catch {
+    problems.push('oci/oci-layout is missing or not JSON');
+  }
+  let entries: Awaited<ReturnType<typeof readEntries>> = [];
+  try {
+    entries = await readEntries(root);
+  } catch (e) {
+    problems.push(e instanceof UserError ? e.message : `oci/index.json: ${String(e)}`);
+  }
+  const images = new Set<string>();
+  for (const e of entries) {
+    const what = e.name ?? `untagged image ${e.imageId}`;
+    images.add(e.imageId);
+    if (!(await checkBlob(e.manifestDigest, e.manifestSize, what))) continue;
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(await readFile(blobPath(root, e.manifestDigest), 'utf8')) as Manifest;
+    } catch {
+      problems.push(`${what}: manifest ${e.manifestDigest} is not JSON`);
+      continue;
+    }
+    if (manifest.config?.digest !== e.imageId) problems.push(`${what}: manifest config ${manifest.config?.digest} is not the image id ${e.imageId}`);
+    if (!(await checkBlob(e.imageId, manifest.config?.size, what))) continue;
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(await readFile(blobPath(root, e.imageId), 'utf8')) as ImageConfig;
+    } catch {
+      problems.push(`${what}: config ${e.imageId} is not JSON`);
+      continue;
+    }
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) problems.push(`${what}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
+    manifest.layers.forEach((l, i) => {
+      if (l.mediaType === MediaType.layerTar && diffIds[i] !== undefined && l.digest !== diffIds[i]) {
+        problems.push(`${what}: uncompressed layer ${l.digest} is not its diff_id ${diffIds[i]}`);
+      }
+    });
+    for (const l of manifest.layers) await checkBlob(l.digest, l.size, what);
+  }
+  for (const n of await listDir(blobsDir(root))) {
+    if (!/^[a-f0-9]{64}$/.test(n)) problems.push(`oci/blobs/sha256/${n}: not a blob (partial or stray file)`);
+  }
+  for (const n of await listDir(layersDir(root))) {
+    if (!/^[a-f0-9]{64}$/.test(n)) problems.push(`layers/${n}: not a layer dir (partial or stray)`);
+    else if (!(await stat(join(layersDir(root), n))).isDirectory()) problems.push(`layers/${n}: not a directory`);
+  }
+  return { problems, images: images.size, blobsChecked: checked.size };
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+

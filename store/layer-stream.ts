@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { UserError } from '../common/index.js';
+
+/**
+ * The uncompressed tar inside a layer or rootfs archive, whatever it was compressed with:
+ * decided by the first bytes (magic numbers), not by file names or media types, so a
+ * mislabelled layer still reads. gzip in-process; bzip2 and xz through Debian's tools
+ * (as `docker import` and ADD accept them). zstd is not read here.
+ */
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+export function compressionOf(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+/** The first chunk of `src`, pushed back so the stream still yields everything. */
+async function peek(src: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (b: Buffer) => {
+      src.off('readable', onReadable);
+      src.off('end', onEnd);
+      src.off('error', onError);
+      resolve(b);
+    };
+    const onReadable = () => {
+      const chunk = src.read() as Buffer | null;
+      if (chunk === null) return;
+      src.unshift(chunk);
+      done(chunk);
+    };
+    const onEnd = () => done(Buffer.alloc(0));
+    const onError = (e: Error) => {
+      src.off('readable', onReadable);
+      src.off('end', onEnd);
+      reject(e);
+    };
+    src.on('readable', onReadable);
+    src.once('end', onEnd);
+    src.once('error', onError);
+  });
+}
+
+function throughTool(src: Readable, tool: string): Readable {
+  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  src.on('error', (e) => out.destroy(e));
+  child.stdin.on('error', () => {}); // EPIPE when the tool fails: reported through its exit
+  src.pipe(child.stdin);
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (e) => out.destroy(new UserError('decompress', `${tool}: ${e.message}`)));
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new UserError('decompress', `${tool} -dc failed: ${stderr.trim() || `exit ${code}`}`));
+  });
+  return out;
+}
+
+/** The decompressed bytes of `src` (which is consumed). */
+export async function decompressed(src: Readable): Promise<{ stream: Readable; compression: Compression }> {
+  const compression = compressionOf(await peek(src));
+  switch (compression) {
+    case 'none':
+      return { stream: src, compression };
+    case 'gzip': {
+      const gunzip = createGunzip();
+      src.on('error', (e) => gunzip.destroy(e));
+      return { stream: src.pipe(gunzip), compression };
+    }
+    case 'bzip2':
+      return { stream: throughTool(src, 'bzip2'), compression };
+    case 'xz':
+      return { stream: throughTool(src, 'xz'), compression };
+    case 'zstd':
+      src.destroy();
+      throw new UserError('unsupported-compression', 'zstd-compressed layers cannot be read here', {
+        hint: 'recompress the archive with gzip',
+      });
+  }
+}

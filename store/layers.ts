@@ -1,0 +1,424 @@
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, stat, symlink, unlink, utimes, chown } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { DigestHasher, UserError, hexOf, ioMessage, type Digest } from '../common/index.js';
+import { publishDir } from './atomic.js';
+import { openBlob } from './blobs.js';
+import { decompressed } from './layer-stream.js';
+import type { Descriptor } from './oci-types.js';
+import { readTar, type TarEntry } from './tar-read.js';
+import { makeTempDir } from './temp.js';
+
+const run = promisify(execFile);
+
+/**
+ * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
+ * once into a private temp dir and renamed into place, so a visible layer dir is complete;
+ * it is never modified afterwards.
+ *
+ * Extraction is safe against hostile layers (issue 7, promise 3):
+ * - names are cleaned lexically; a name that climbs out with `..` rejects the layer, a
+ *   leading `/` is dropped (confined, as tar and Docker do);
+ * - nothing is ever created through a symlink: every parent component is lstat-ed and a
+ *   symlink parent rejects the layer (the temp dir is private to this process, so the tree
+ *   cannot change between the check and the use — the openat-style guarantee);
+ * - files are opened O_CREAT|O_EXCL|O_NOFOLLOW after removing whatever was at the path
+ *   (duplicates: last wins, like Docker; a file replaced by a dir and vice versa);
+ * - hardlinks must name a non-directory extracted earlier in this layer;
+ * - whiteouts `.wh.NAME` become overlay whiteouts (char 0/0), `.wh..wh..opq` the opaque
+ *   xattr; a whiteout naming `.` or `..` rejects the layer;
+ * - device nodes are created only as root (else skipped, like rootless Docker); setuid
+ *   bits are kept — they stay inside the layer dir, which is only ever a lower dir;
+ * - `trusted.overlay.*` xattrs from the archive are dropped: they steer overlayfs
+ *   (redirect, metacopy) and only the opaque marker is ours to set.
+ * The uncompressed bytes are hashed while extracting; a diff_id mismatch publishes nothing.
+ * Node has no mknod/setxattr: devices are made with coreutils `mknod` and xattrs with
+ * `setfattr --restore` (package `attr`), each batched once per layer.
+ */
+
+export function layersDir(root: string): string {
+  return join(root, 'layers');
+}
+
+export function layerPath(root: string, diffId: Digest): string {
+  return join(layersDir(root), hexOf(diffId));
+}
+
+const inFlight = new Map<string, Promise<string>>();
+
+/** The extracted dir of layer `diffId`, extracting blob `blob` once if needed. */
+export function layerDir(root: string, diffId: Digest, blob: Descriptor): Promise<string> {
+  const key = `${root}\0${diffId}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = ensureLayer(root, diffId, blob).finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Promise<string> {
+  const final = layerPath(root, diffId);
+  if (await isDir(final)) return final;
+  await mkdir(layersDir(root), { recursive: true });
+  const tmp = await makeTempDir(root, 'layer');
+  try {
+    const target = join(tmp, 'root');
+    await mkdir(target, { mode: 0o755 });
+    const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}` });
+    if (got !== diffId) {
+      throw new UserError('layer-digest-mismatch', `layer ${blob.digest}: uncompressed content is ${got}, its image says ${diffId}`, {
+        where: blob.digest,
+      });
+    }
+    await publishDir(target, final);
+    return final;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A counter of what an extraction did (tests and notes read it). */
+export interface ExtractStats {
+  entries: number;
+  devicesSkipped: number;
+}
+
+/**
+ * Extract the (possibly compressed) tar `src` into the existing empty dir `target`, safely
+ * (see the file comment). Returns the digest of the uncompressed tar (the diff_id).
+ */
+export async function extractTar(src: Readable, target: string, opts: { what: string; stats?: ExtractStats }): Promise<Digest> {
+  const hasher = new DigestHasher();
+  const { stream } = await decompressed(src);
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hasher.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  stream.on('error', (e) => hashing.destroy(e));
+  const x = new Extraction(target, opts.what, opts.stats ?? { entries: 0, devicesSkipped: 0 });
+  try {
+    await readTar(stream.pipe(hashing), (e, body) => x.apply(e, body));
+    await x.finish();
+  } catch (e) {
+    src.destroy();
+    if (e instanceof UserError) throw e;
+    throw new UserError('layer-extract', ioMessage(`extract ${opts.what}`, e), { where: opts.what });
+  }
+  return hasher.digest();
+}
+
+interface Meta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+}
+
+interface Device extends Meta {
+  kind: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  isWhiteout: boolean;
+}
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+const isRoot = process.getuid?.() === 0;
+
+/** `name` cleaned to a relative path ('' = the root), or undefined if it climbs out. */
+export function cleanEntryName(name: string): string | undefined {
+  const parts: string[] = [];
+  for (const c of name.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(c);
+  }
+  return parts.join('/');
+}
+
+class Extraction {
+  private readonly dirMeta = new Map<string, Meta>();
+  private readonly devices = new Map<string, Device>();
+  private readonly xattrs = new Map<string, Record<string, Buffer>>();
+  private readonly opaque = new Set<string>();
+  private readonly extracted = new Set<string>();
+  /** Paths known to be real directories (only this extraction changes the tree). */
+  private readonly realDirs = new Set<string>();
+
+  constructor(
+    private readonly target: string,
+    private readonly what: string,
+    private readonly stats: ExtractStats,
+  ) {}
+
+  private hostile(why: string): UserError {
+    return new UserError('hostile-layer', `${this.what}: ${why}`, {
+      where: this.what,
+      hint: 'the archive tries to write outside its own root; it was not extracted',
+    });
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.target : join(this.target, rel);
+  }
+
+  async apply(e: TarEntry, body: Readable): Promise<void> {
+    this.stats.entries++;
+    const rel = cleanEntryName(e.name);
+    if (rel === undefined) throw this.hostile(`entry "${e.name}" points outside the layer`);
+    const base = posix.basename(rel);
+    if (base.startsWith(WHITEOUT)) return this.whiteout(rel, base);
+    if (rel === '') {
+      if (e.type === 'directory') this.dirMeta.set('', metaOf(e));
+      return;
+    }
+    await this.ensureParents(rel);
+    this.forget(rel);
+    const abs = this.abs(rel);
+    switch (e.type) {
+      case 'directory': {
+        const st = await lstatOrUndefined(abs);
+        if (st && !st.isDirectory()) await unlink(abs);
+        if (!st || !st.isDirectory()) await mkdir(abs, { mode: 0o700 });
+        this.dirMeta.set(rel, metaOf(e));
+        break;
+      }
+      case 'file':
+        await this.removeExisting(rel);
+        await this.writeFile(abs, e, body);
+        break;
+      case 'symlink':
+        await this.removeExisting(rel);
+        await symlink(e.linkname, abs);
+        if (isRoot) await lchown(abs, e.uid, e.gid);
+        await lutimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        break;
+      case 'link':
+        await this.hardlink(rel, e);
+        break;
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        await this.removeExisting(rel);
+        if (!isRoot && e.type !== 'fifo') {
+          this.stats.devicesSkipped++;
+          return;
+        }
+        this.devices.set(rel, {
+          ...metaOf(e),
+          kind: e.type === 'fifo' ? 'p' : e.type === 'block-device' ? 'b' : 'c',
+          major: e.devmajor,
+          minor: e.devminor,
+          isWhiteout: false,
+        });
+        break;
+      case 'other':
+        return;
+    }
+    this.extracted.add(rel);
+    const xs = Object.entries(e.xattrs).filter(([k]) => !k.startsWith('trusted.overlay.'));
+    if (xs.length > 0) this.xattrs.set(rel, Object.fromEntries(xs));
+  }
+
+  /** Drop what was recorded for `rel` (a new entry at the same path wins). */
+  private forget(rel: string): void {
+    this.realDirs.delete(rel);
+    this.devices.delete(rel);
+    this.xattrs.delete(rel);
+    this.opaque.delete(rel);
+  }
+
+  private async whiteout(rel: string, base: string): Promise<void> {
+    const dir = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
+    if (base === OPAQUE) {
+      if (dir !== '') {
+        await this.ensureParents(rel); // the dir itself too: a symlink there is written through
+        const st = await lstatOrUndefined(this.abs(dir));
+        if (st && !st.isDirectory()) await this.removeExisting(dir);
+        if (!st || !st.isDirectory()) await mkdir(this.abs(dir), { mode: 0o755 });
+      }
+      this.opaque.add(dir);
+      return;
+    }
+    if (base.startsWith(WHITEOUT + WHITEOUT)) return; // other AUFS metadata: ignored, as Docker does
+    const name = base.slice(WHITEOUT.length);
+    if (name === '' || name === '.' || name === '..') throw this.hostile(`whiteout "${rel}" names "${name}"`);
+    const victim = dir === '' ? name : `${dir}/${name}`;
+    await this.ensureParents(victim);
+    this.forget(victim);
+    await this.removeExisting(victim);
+    if (!isRoot) {
+      this.stats.devicesSkipped++;
+      return;
+    }
+    this.devices.set(victim, { mode: 0, uid: 0, gid: 0, mtimeMs: 0, kind: 'c', major: 0, minor: 0, isWhiteout: true });
+  }
+
+  /** Make every parent of `rel` a real directory, refusing to pass through a symlink. */
+  private async ensureParents(rel: string): Promise<void> {
+    const parts = rel.split('/');
+    let prefix = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      prefix = prefix === '' ? parts[i] : `${prefix}/${parts[i]}`;
+      if (this.realDirs.has(prefix)) continue;
+      const abs = this.abs(prefix);
+      const st = await lstatOrUndefined(abs);
+      if (st?.isDirectory()) {
+        this.realDirs.add(prefix);
+        continue;
+      }
+      if (st?.isSymbolicLink()) throw this.hostile(`entry "${rel}" would be written through the symlink "${prefix}"`);
+      if (st) await this.removeExisting(prefix);
+      this.forget(prefix);
+      // A missing parent is made as Docker does: 0755, root-owned.
+      await mkdir(abs, { mode: 0o755 });
+      this.realDirs.add(prefix);
+    }
+  }
+
+  /** Remove whatever is at `rel` (a directory with its contents), never following links. */
+  private async removeExisting(rel: string): Promise<void> {
+    const abs = this.abs(rel);
+    const st = await lstatOrUndefined(abs);
+    for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
+    this.realDirs.delete(rel);
+    if (!st) return;
+    if (st.isDirectory()) for (const k of [...this.realDirs]) if (k.startsWith(rel + '/')) this.realDirs.delete(k);
+    if (st.isDirectory()) await rm(abs, { recursive: true, force: true });
+    else await unlink(abs);
+  }
+
+  private async writeFile(abs: string, e: TarEntry, body: Readable): Promise<void> {
+    const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      // tar-stream bodies are streamx streams: a plain async loop keeps backpressure without
+      // relying on Node's pipeline() understanding them
+      for await (const chunk of body) await fh.writeFile(chunk as Buffer);
+      // chown before chmod: chown clears setuid/setgid bits
+      if (isRoot && (e.uid !== 0 || e.gid !== 0)) await fh.chown(e.uid, e.gid); // new files are root's already
+      await fh.chmod(e.mode);
+      await fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async hardlink(rel: string, e: TarEntry): Promise<void> {
+    const target = cleanEntryName(e.linkname);
+    if (target === undefined || target === '') throw this.hostile(`hardlink "${rel}" points outside the layer ("${e.linkname}")`);
+    if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which is not in the layer before it`);
+    await this.ensureParents(target);
+    const st = await lstatOrUndefined(this.abs(target));
+    if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which was removed`);
+    if (st.isDirectory()) throw this.hostile(`hardlink "${rel}" points at the directory "${e.linkname}"`);
+    if (target === rel) return;
+    await this.removeExisting(rel);
+    await link(this.abs(target), this.abs(rel));
+  }
+
+  /** Devices, xattrs, then directory metadata (children change a dir's mtime, so last). */
+  async finish(): Promise<void> {
+    await this.makeDevices();
+    await this.setXattrs();
+    const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]));
+    for (const [rel, m] of dirs) {
+      const abs = this.abs(rel);
+      const st = await lstatOrUndefined(abs);
+      if (!st?.isDirectory()) continue;
+      if (isRoot) await chown(abs, m.uid, m.gid);
+      await chmod(abs, m.mode);
+      await utimes(abs, m.mtimeMs / 1000, m.mtimeMs / 1000);
+    }
+  }
+
+  private async makeDevices(): Promise<void> {
+    const list = [...this.devices.entries()];
+    const script =
+      'while [ $# -gt 0 ]; do if [ "$2" = p ]; then mknod -m "$5" -- "$1" p || exit 1; ' +
+      'else mknod -m "$5" -- "$1" "$2" "$3" "$4" || exit 1; fi; shift 5; done';
+    for (let i = 0; i < list.length; i += 500) {
+      const args: string[] = [];
+      for (const [rel, d] of list.slice(i, i + 500)) {
+        args.push(this.abs(rel), d.kind, String(d.major), String(d.minor), (d.mode & 0o7777).toString(8));
+      }
+      try {
+        await run('sh', ['-c', script, 'mknod-batch', ...args]);
+      } catch (e) {
+        throw new UserError('layer-extract', `extract ${this.what}: mknod: ${((e as { stderr?: string }).stderr ?? String(e)).trim()}`);
+      }
+    }
+    for (const [rel, d] of list) {
+      if (d.isWhiteout) continue;
+      const abs = this.abs(rel);
+      await lchown(abs, d.uid, d.gid);
+      await chmod(abs, d.mode); // after chown, and mknod's -m is filtered by nothing else
+      await lutimes(abs, d.mtimeMs / 1000, d.mtimeMs / 1000);
+    }
+  }
+
+  private async setXattrs(): Promise<void> {
+    let dump = '';
+    for (const dir of this.opaque) dump += `# file: ${quote(this.abs(dir))}\ntrusted.overlay.opaque=0x79\n\n`;
+    for (const [rel, xs] of this.xattrs) {
+      const st = await lstatOrUndefined(this.abs(rel));
+      if (!st || st.isSymbolicLink()) continue; // user.* xattrs cannot be set on symlinks
+      dump += `# file: ${quote(this.abs(rel))}\n`;
+      for (const [k, v] of Object.entries(xs)) dump += `${quote(k)}=0x${v.toString('hex')}\n`;
+      dump += '\n';
+    }
+    if (dump === '') return;
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile('setfattr', ['-h', '--restore=-'], (err, _out, stderr) =>
+        err
+          ? reject(new UserError('layer-extract', `extract ${this.what}: setfattr: ${String(stderr).trim() || err.message}`, {
+              hint: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'install the Debian package "attr"' : undefined,
+            }))
+          : resolve(),
+      );
+      child.stdin!.end(dump);
+    });
+  }
+}
+
+/** getfattr's quoting, which setfattr --restore undoes: every byte that is not plain as `\ooo`. */
+function quote(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s)) {
+    const plain = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2f || b === 0x2e || b === 0x5f || b === 0x2d;
+    out += plain ? String.fromCharCode(b) : '\\' + b.toString(8).padStart(3, '0');
+  }
+  return out;
+}
+
+function depth(rel: string): number {
+  return rel === '' ? 0 : rel.split('/').length;
+}
+
+function metaOf(e: TarEntry): Meta {
+  return { mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: e.mtimeMs };
+}
+
+async function lstatOrUndefined(path: string) {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

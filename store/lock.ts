@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../common/index.js';
+
+/**
+ * Short store locks (DESIGN.md "Locking"): `<root>/locks/<name>` is a directory holding an
+ * `owner` file (`<pid> <token>`). It is made complete in a temp dir and renamed into place,
+ * so a lock never exists without its owner (rename of a dir onto an existing non-empty dir
+ * fails: that is the mutual exclusion). A lock whose owner pid is dead is stolen, so a
+ * SIGKILLed holder never wedges the store.
+ */
+
+const WAIT_LIMIT_MS = 120_000;
+
+/** Whether process `pid` exists (EPERM means it exists but is not ours). */
+export function isPidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface Owner {
+  pid: number;
+  token: string;
+}
+
+async function readOwner(dir: string): Promise<Owner | undefined> {
+  try {
+    const [pid, token] = (await readFile(join(dir, 'owner'), 'utf8')).trim().split(' ');
+    return { pid: Number(pid), token: token ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Try once to take lock `name`; returns the token on success. */
+async function tryAcquire(locksDir: string, name: string): Promise<string | undefined> {
+  const token = randomBytes(8).toString('hex');
+  const staging = join(locksDir, `.new-${process.pid}-${token}`);
+  await mkdir(staging, { recursive: true });
+  await writeFile(join(staging, 'owner'), `${process.pid} ${token}\n`);
+  try {
+    await rename(staging, join(locksDir, name));
+    return token;
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Steal lock `name` if its owner is dead. The stale lock is renamed aside first (only one
+ * stealer's rename can succeed); if what was renamed is not the lock judged dead (another
+ * process re-took it in between), it is put back.
+ */
+async function stealIfDead(locksDir: string, name: string): Promise<void> {
+  const path = join(locksDir, name);
+  const owner = await readOwner(path);
+  if (!owner || isPidAlive(owner.pid)) return;
+  const aside = join(locksDir, `.stale-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await rename(path, aside);
+  } catch {
+    return;
+  }
+  const moved = await readOwner(aside);
+  if (moved && moved.token !== owner.token) {
+    await rename(aside, path).catch(() => {});
+    return;
+  }
+  await rm(aside, { recursive: true, force: true });
+}
+
+/** Run `fn` holding lock `name` under `<root>/locks/`; waits (polling) for other holders. */
+export async function withLock<T>(root: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const locksDir = join(root, 'locks');
+  await mkdir(locksDir, { recursive: true });
+  const started = Date.now();
+  let delayMs = 5;
+  let token: string | undefined;
+  for (;;) {
+    token = await tryAcquire(locksDir, name);
+    if (token !== undefined) break;
+    await stealIfDead(locksDir, name);
+    if (Date.now() - started > WAIT_LIMIT_MS) {
+      const owner = await readOwner(join(locksDir, name));
+      throw new UserError('store-locked', `store: lock "${name}" is held by process ${owner?.pid ?? '?'}`, {
+        where: join(locksDir, name),
+        hint: 'another tsbuild is updating the store; if no tsbuild runs, remove that directory',
+      });
+    }
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    await release(locksDir, name, token);
+  }
+}
+
+async function release(locksDir: string, name: string, token: string): Promise<void> {
+  const path = join(locksDir, name);
+  const owner = await readOwner(path);
+  if (owner?.token !== token) return; // stolen from us (we were presumed dead): not ours to remove
+  const aside = join(locksDir, `.done-${process.pid}-${token}`);
+  await rename(path, aside);
+  await rm(aside, { recursive: true, force: true });
+}
