@@ -90,7 +90,11 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       sourceDateEpoch: opts.sourceDateEpoch,
       omit: CONTAINER_MOUNTS,
     });
-    return layer ? tarLayerDescriptor(layer) : undefined;
+    if (!layer) return undefined;
+    // The upper dir is already what extracting the layer would give: keep it as the lower
+    // dir of the next steps instead of extracting the tar again ("copy once").
+    await store.adoptLayerDir(layer.diffId, upperDir);
+    return tarLayerDescriptor(layer);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -68,6 +68,11 @@ export interface Store {
    * its blob `blob`, safely: no path escapes, whiteouts become overlay whiteouts/opaque xattrs).
    */
   layerDir(diffId: Digest, blob: Descriptor): Promise<string>;
+  /**
+   * Make `dir` (overlay form, inside the store's tmp/) the extracted layer of `diffId`, by
+   * rename: a RUN's upper dir is its layer's lower dir. False when already there.
+   */
+  adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
 
   // ---- housekeeping ----
   /** Run `fn` while holding the short store lock named `name` (index updates, gc). */

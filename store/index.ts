@@ -12,7 +12,7 @@ import type { Lease, Store } from './contract.js';
 import * as blobs from './blobs.js';
 import * as images from './images.js';
 import { initLayout, ociDir } from './index-json.js';
-import { layerDir } from './layers.js';
+import { adoptLayerDir, layerDir } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir } from './temp.js';
@@ -107,6 +107,10 @@ class DiskStore implements Store {
   async layerDir(diffId: Digest, blob: Descriptor) {
     await this.writing();
     return layerDir(this.root, diffId, blob);
+  }
+  async adoptLayerDir(diffId: Digest, dir: string) {
+    await this.writing();
+    return adoptLayerDir(this.root, diffId, dir);
   }
   withLock<T>(name: string, fn: () => Promise<T>) {
     return withLock(this.root, name, fn);

@@ -60,6 +60,19 @@ export function layerDir(root: string, diffId: Digest, blob: Descriptor): Promis
   return p;
 }
 
+/**
+ * Publish `dir` — already in overlay form (whiteouts as 0/0 char devices, opaque xattrs),
+ * on the store's filesystem — as the extracted layer of `diffId`, so a RUN's upper dir
+ * becomes the next step's lower dir without being extracted again. False when the layer
+ * is already there (the caller removes `dir`).
+ */
+export async function adoptLayerDir(root: string, diffId: Digest, dir: string): Promise<boolean> {
+  const final = layerPath(root, diffId);
+  if (await isDir(final)) return false;
+  await mkdir(layersDir(root), { recursive: true });
+  return publishDir(dir, final);
+}
+
 async function isDir(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();

@@ -21,7 +21,8 @@ const tmux = `tsbuild-walkthrough-${process.pid}`;
 function inPty(args: string[], timeoutMs = 120_000): { code: number; out: string } {
   const cmd = [process.execPath, cliPath, '--root', root, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: timeoutMs, input: '' });
-  return { code: r.status ?? -1, out: r.stdout };
+  // util-linux script echoes the EOF of its empty stdin as ^@; that is script, not tsbuild.
+  return { code: r.status ?? -1, out: r.stdout.replace(/\^@/g, '') };
 }
 
 async function waitForPane(marker: RegExp, timeoutMs: number): Promise<string> {
