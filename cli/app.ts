@@ -75,7 +75,32 @@ function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): { root: string; r
   return { root: root ?? defaultRoot(env), rest: argv.slice(i) };
 }
 
+/** What the machine, not tsbuild, caused: a full disk, a read-only or forbidden store. */
+const ENVIRONMENT_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in system',
+  EIO: 'input/output error',
+};
+
+/** An I/O error the user can act on becomes one line naming the path: `open /x/y: read-only file system`. */
+function environmentError(err: unknown): UserError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const text = e && typeof e.code === 'string' ? ENVIRONMENT_ERRORS[e.code] : undefined;
+  if (!text) return undefined;
+  const what = [e.syscall, e.path].filter(Boolean).join(' ');
+  return new UserError('io-error', `${what ? what + ': ' : ''}${text} (${e.code})`, {
+    where: e.path,
+    hint: e.code === 'EROFS' || e.code === 'EACCES' || e.code === 'EPERM' ? 'check that the store (--root) is writable by you' : undefined,
+  });
+}
+
 async function printError(err: unknown, ctx: CliContext): Promise<number> {
+  err = environmentError(err) ?? err;
   const errors = err instanceof UserErrors ? err.errors : err instanceof UserError ? [err] : undefined;
   if (!errors) {
     const e = err as Error;

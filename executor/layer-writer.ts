@@ -64,6 +64,12 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
   const sorted = sortEntries(entries);
   checkParents(sorted);
   const blob = store.blobWriter();
+  // A write error of the blob (ENOSPC, EROFS) surfaces in tar-stream as "tar entry
+  // destroyed"; remember the real cause to report it.
+  let blobError: Error | undefined;
+  blob.stream.on('error', (e: Error) => {
+    blobError ??= e;
+  });
   const tar = new TarWriter(blob.stream);
   let contentBytes = 0;
   try {
@@ -90,7 +96,7 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
     tar.destroy(err as Error);
     blob.stream.destroy();
     await blob.abort().catch(() => {});
-    throw err;
+    throw blobError ?? err;
   }
   const { digest, size } = await blob.commit();
   return { diffId: digest, size, contentBytes, entries: tar.entries };

@@ -21,6 +21,7 @@ const options: OptionSpec[] = [
   { name: 'label', type: 'string', multiple: true },
   { name: 'iidfile', type: 'string' },
   { name: 'platform', type: 'string' },
+  { name: 'push', type: 'boolean' },
   { name: 'cache-to', type: 'string', multiple: true },
   { name: 'cache-from', type: 'string', multiple: true },
   { name: 'root', type: 'string' },
@@ -106,6 +107,14 @@ async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], ct
   }
 }
 
+/** `--push`: push every name the build was tagged with, as `tsbuild push` does. */
+async function pushNames(store: Store, names: string[], ctx: CliContext): Promise<void> {
+  const { pushImage, registrySettings } = await import('../../registry/index.js');
+  for (const name of names) {
+    await pushImage(store, name, { ...registrySettings(ctx.env), progress: (l) => ctx.stderr.write(l + '\n') });
+  }
+}
+
 async function build(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) {
@@ -151,6 +160,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
 
   const { openStore, normaliseName } = await import('../../store/index.js');
   const names = listOpt(args, 'tag').map((t) => normaliseName(t));
+  if (boolOpt(args, 'push') && names.length === 0) throw usageError('--push needs a name to push to (-t HOST/NAME:TAG)');
   const store = await openStore(root);
   const { planBuild } = await import('../../planner/index.js');
   const { makeContentHasher } = await import('../build-context.js');
@@ -186,6 +196,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
     await hasher.save();
     progress.close();
     await exportCaches(store, cacheTo, result.keys, ctx);
+    if (boolOpt(args, 'push')) await pushNames(store, names, ctx);
     const iidfile = stringOpt(args, 'iidfile');
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
     if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');

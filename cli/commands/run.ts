@@ -43,7 +43,19 @@ function fail(code: keyof typeof runMessages, message: string, where?: string): 
   return new UserError(code, message, { where, exitCode: code === 'not-a-tty' ? 1 : 125 });
 }
 
+/** Docker's rule: an error of `run` itself (before the command runs) exits 125. */
 async function run(argv: string[], ctx: CliContext): Promise<number> {
+  try {
+    return await runContainerCommand(argv, ctx);
+  } catch (e) {
+    if (e instanceof UserError && e.exitCode === 1 && e.code !== 'not-a-tty') {
+      throw new UserError(e.code, e.message, { where: e.where, hint: e.hint, detail: e.detail, exitCode: 125 });
+    }
+    throw e;
+  }
+}
+
+async function runContainerCommand(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options, { stopAtPositional: true });
   const [imageArg, ...cmdArgs] = args.positionals;
   if (imageArg === undefined) throw usageError('"run" requires at least 1 argument: IMAGE [COMMAND [ARG...]]');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { chmod, copyFile } from 'node:fs/promises';
+import { projectRoot } from '../../common/index.js';
 import { runCli } from '../../cli/tsbuild.js';
 import { writeTree } from '../helpers/files.js';
 import { startRegistry } from '../helpers/registry-server.js';
@@ -51,4 +53,28 @@ test('a bad --cache-to spec is a usage error', async () => {
   const r = await runCli(['build', '--cache-to', 'type=s3,bucket=x', work], { root: join(work, 'root') });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unsupported cache type "s3"/);
+});
+
+test('build --push puts the image in the registry; run on another root pulls it once, then uses the store', async () => {
+  const work = await tempDir();
+  const ctx = join(work, 'ctx');
+  await writeTree(ctx, { Dockerfile: 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n' });
+  await copyFile(join(projectRoot, 'fixtures', 'scratch-hello', 'hello'), join(ctx, 'hello'));
+  await chmod(join(ctx, 'hello'), 0o755);
+  const name = `${registry.host}/pushed/app:1`;
+  const built = await runCli(['build', '-q', '--push', '-t', name, ctx], { root: join(work, 'builder') });
+  assert.equal(built.code, 0, built.stderr);
+  const other = join(work, 'other');
+  const pulled = await runCli(['pull', name], { root: other });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  const inspect = await runCli(['inspect', name], { root: other });
+  assert.equal((JSON.parse(inspect.stdout) as { Id: string }[])[0].Id, built.stdout.trim());
+  const third = join(work, 'third');
+  const first = await runCli(['run', '--rm', name], { root: third });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, 'Hello world!\n');
+  assert.match(first.stderr, /Unable to find image '.*pushed\/app:1' locally/);
+  const second = await runCli(['run', '--rm', name], { root: third });
+  assert.equal(second.stdout, 'Hello world!\n');
+  assert.doesNotMatch(second.stderr, /Unable to find image|Pulling from/);
 });

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { projectRoot } from '../../common/index.js';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
@@ -18,6 +21,14 @@ before(async () => {
   ctx = join(work, 'ctx');
   await writeTree(ctx, { Dockerfile: 'FROM scratch\nCOPY a /a\n', a: 'a\n' });
   await mkdir(join(work, 'empty-ctx'));
+  // Small images for the run rows: one with a command, one without.
+  const hello = join(work, 'hello-ctx');
+  await writeTree(hello, { Dockerfile: 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n' });
+  await copyFile(join(projectRoot, 'fixtures', 'scratch-hello', 'hello'), join(hello, 'hello'));
+  assert.equal((await runCli(['build', '-q', '-t', 'tiny', hello], { root })).code, 0);
+  await writeFile(join(hello, 'Dockerfile'), 'FROM scratch\nCOPY hello /hello\n');
+  assert.equal((await runCli(['build', '-q', '-t', 'tiny-nocmd', hello], { root })).code, 0);
+  assert.equal((await runCli(['tag', 'tiny', '127.0.0.1:1/tiny:1'], { root })).code, 0);
 });
 
 async function withDockerfile(name: string, text: string): Promise<string> {
@@ -55,6 +66,18 @@ const cases: { name: string; args: () => Promise<string[]>; code: number; cause:
   { name: 'run of an unknown image', args: async () => ['run', '--rm', 'localhost:1/no-such-image'], code: 125, cause: /no-such-image/ },
   { name: 'unknown command flag on images', args: async () => ['images', '--bogus'], code: 2, cause: /unknown flag: --bogus/ },
   { name: 'invalid --progress', args: async () => ['build', '--progress', 'fancy', ctx], code: 2, cause: /--progress/ },
+  { name: 'run -t without a terminal', args: async () => ['run', '-t', '--rm', 'tiny'], code: 1, cause: /the input device is not a TTY/ },
+  { name: 'run of an image without a command', args: async () => ['run', '--rm', 'tiny-nocmd'], code: 125, cause: /[Nn]o command specified/ },
+  { name: 'run as an unknown user', args: async () => ['run', '--rm', '-u', 'nosuchuser', 'tiny'], code: 125, cause: /nosuchuser/ },
+  { name: 'run with a bad --network', args: async () => ['run', '--network', 'bogus', 'tiny'], code: 2, cause: /--network/ },
+  { name: 'rm of an unknown container', args: async () => ['rm', 'no-such-container'], code: 1, cause: /no-such-container/ },
+  { name: 'commit of an unknown container', args: async () => ['commit', 'no-such-container'], code: 1, cause: /no-such-container/ },
+  { name: 'pull from an unreachable registry', args: async () => ['pull', '127.0.0.1:1/some/image:1'], code: 1, cause: /127\.0\.0\.1:1/ },
+  { name: 'push to an unreachable registry', args: async () => ['push', '127.0.0.1:1/tiny:1'], code: 1, cause: /127\.0\.0\.1:1/ },
+  { name: 'tag to an invalid name', args: async () => ['tag', 'tiny', 'UPPER/Case'], code: 1, cause: /invalid reference format/ },
+  { name: 'bad HEALTHCHECK duration', args: async () => ['build', await withDockerfile('health', 'FROM scratch\nHEALTHCHECK --interval=soon CMD true\n')], code: 1, cause: /Dockerfile:2:\d+: .*interval/ },
+  { name: 'a build with a bad --network', args: async () => ['build', '--network', 'bogus', ctx], code: 2, cause: /--network/ },
+  { name: '--push without a name', args: async () => ['build', '--push', ctx], code: 2, cause: /--push needs a name/ },
   { name: 'parse of a missing file', args: async () => ['parse', '-f', join(work, 'nope')], code: 1, cause: /failed to read dockerfile/ },
 ];
 
@@ -67,3 +90,44 @@ for (const c of cases) {
     assert.doesNotMatch(r.stderr, /this is a bug/);
   });
 }
+
+const exec = promisify(execFile);
+
+test('user error: no permission on the root (a read-only bind mount)', async () => {
+  const ro = join(work, 'ro-root');
+  await mkdir(ro);
+  await exec('mount', ['--bind', '-o', 'ro', root, ro]).catch(async () => {
+    await exec('mount', ['--bind', root, ro]);
+  });
+  await exec('mount', ['-o', 'remount,bind,ro', ro]);
+  try {
+    const r = await runCli(['build', '-t', 'x', ctx], { root: ro });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /EROFS|read-only/);
+    assert.doesNotMatch(r.stderr, /\n\s+at .*\.js:\d+/);
+    assert.doesNotMatch(r.stderr, /this is a bug/);
+    const listed = await runCli(['images'], { root: ro });
+    assert.equal(listed.code, 0, listed.stderr);
+  } finally {
+    await exec('umount', [ro]);
+  }
+});
+
+test('user error: disk full (a tiny tmpfs root) is one message, and the store stays consistent', async () => {
+  const tiny = join(work, 'tiny-root');
+  await mkdir(tiny);
+  await exec('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny]);
+  try {
+    const big = join(work, 'big-ctx');
+    await writeTree(big, { Dockerfile: 'FROM scratch\nCOPY big /big\n', big: Buffer.alloc(3 << 20, 1) });
+    const r = await runCli(['build', '-t', 'x', big], { root: tiny });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /ENOSPC|no space left/i);
+    assert.doesNotMatch(r.stderr, /\n\s+at .*\.js:\d+/);
+    assert.doesNotMatch(r.stderr, /this is a bug/);
+    const fsck = await runCli(['fsck'], { root: tiny });
+    assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
+  } finally {
+    await exec('umount', [tiny]);
+  }
+});
