@@ -64,7 +64,8 @@ const tsbuild: Tool = {
     rmSync(tsbuildRoot, { recursive: true, force: true });
     if (needsBusybox) must(['node', cli, '--root', tsbuildRoot, 'load', '-i', busyboxArchive]);
   },
-  build: (dir, tag) => ['node', cli, '--root', tsbuildRoot, 'build', '-q', '-t', tag, dir],
+  // As a user runs it: the bundle through its #! line.
+  build: (dir, tag) => [cli, '--root', tsbuildRoot, 'build', '-q', '-t', tag, dir],
 };
 
 const buildahRoot = join(work, 'buildah-root');

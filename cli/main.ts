@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The `tsbuild` executable: hands argv and the process's streams to cli/app.ts.
 import { main } from './app.js';
 

@@ -26,7 +26,10 @@ export function runCli(
   return new Promise((resolvePromise, reject) => {
     const env = { ...process.env, ...opts.env };
     if (opts.root) env.TSBUILD_ROOT = opts.root;
-    const child = spawn(process.execPath, [opts.cliFile ?? cliPath, ...args], {
+    const file = opts.cliFile ?? cliPath;
+    // The bundle runs as a user runs it: through its #! line (which sets Node's flags).
+    const [command, argv] = file.endsWith('.mjs') ? [file, args] : [process.execPath, [file, ...args]];
+    const child = spawn(command, argv, {
       cwd: opts.cwd,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],

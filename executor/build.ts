@@ -55,6 +55,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const limit = pLimit(Math.max(1, Math.min(availableParallelism(), 4)));
   const vertices = new Vertices();
   const results = new Map<number, Promise<StageState>>();
+  const dependents = new Set(plan.order.flatMap((i) => plan.stages[i].dependsOn));
   const counts = { cached: 0, executed: 0 };
   // The previous build of the same name, to say why a step missed the cache.
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
@@ -66,7 +67,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents })),
       );
       results.set(index, p);
     }
@@ -129,6 +130,8 @@ interface StageContext {
   previous: BuildInputs | undefined;
   inputs: BuildInputs;
   lease: Lease;
+  /** Stages another stage builds on or copies from. */
+  dependents: Set<number>;
 }
 
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
@@ -178,7 +181,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       if (visible) firstMiss = undefined;
     }
     try {
-      const layer = await executeStep(step, state, stage, sc, vertex);
+      const layer = await executeStep(step, state, stage, sc, vertex, needsDirsAfter(stage, i, sc));
       const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
       if (!layer) history.empty_layer = true;
       if (step.author !== undefined) history.author = step.author;
@@ -221,7 +224,19 @@ function applyRecord(state: StageState, step: Step, rec: CacheRecord): StageStat
   return next;
 }
 
-async function executeStep(step: Step, state: StageState, stage: Stage, sc: StageContext, vertex: number): Promise<Descriptor | undefined> {
+/** Whether anything after step `i` reads this stage's layers as directories. */
+function needsDirsAfter(stage: Stage, i: number, sc: StageContext): boolean {
+  return stage.steps.slice(i + 1).some((s) => s.op !== 'config') || sc.dependents.has(stage.index);
+}
+
+async function executeStep(
+  step: Step,
+  state: StageState,
+  stage: Stage,
+  sc: StageContext,
+  vertex: number,
+  primeLayer: boolean,
+): Promise<Descriptor | undefined> {
   switch (step.op) {
     case 'config':
       return undefined;
@@ -232,6 +247,7 @@ async function executeStep(step: Step, state: StageState, stage: Stage, sc: Stag
         ignore: sc.opts.ignore,
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         stageResult: sc.stageResult,
+        primeLayer,
       });
     case 'exec':
       return runExecStep(step, state, {

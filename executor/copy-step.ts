@@ -2,6 +2,7 @@ import type { CopyStep } from '../planner/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { writeCopyLayer } from './copy.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
+import { primeLayerDir } from './prime-layer.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
 import { UserError } from '../common/index.js';
@@ -13,6 +14,8 @@ export interface CopyStepOptions {
   ignore?: Matcher;
   sourceDateEpoch?: number;
   stageResult(index: number): Promise<StageState>;
+  /** A later step will need this layer as a directory: extract it now, the fast way. */
+  primeLayer: boolean;
 }
 
 /** The layers a COPY --from reads: another stage's result or an image's. */
@@ -64,5 +67,6 @@ export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyS
       }),
     ),
   );
+  if (layer && opts.primeLayer) await primeLayerDir(store, layer.diffId);
   return layer ? tarLayerDescriptor(layer) : undefined;
 }

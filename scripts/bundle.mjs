@@ -18,5 +18,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __tsbuildRequire } from 'node:module'; const require = __tsbuildRequire(import.meta.url);" },
+  // A small young generation (set on the command line: V8 fixes it at start-up): tsbuild
+  // streams its data, and V8's default 16 MB semi-spaces only add ~30 MB of peak memory.
+  // The entry's own `#!/usr/bin/env node` line is replaced by this one.
+  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=2\nimport { createRequire as __tsbuildRequire } from 'node:module'; const require = __tsbuildRequire(import.meta.url);" },
 });

