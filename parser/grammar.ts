@@ -56,7 +56,8 @@ function decodeJsonString(image: string): string {
   return (JSON.parse(image) as string).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
-const grammar = new JsonGrammar();
+/** Built on first use: chevrotain's self-analysis costs milliseconds at every start otherwise. */
+let grammar: JsonGrammar | undefined;
 
 export type ExecForm =
   | { kind: 'array'; items: string[] }
@@ -94,6 +95,7 @@ export function parseExecForm(text: string): ExecForm {
   // Go's decoder refuses more than 10000 levels; deep (but legal) nesting is checked without recursion.
   if (depth > MAX_GO_DEPTH) return { kind: 'not-json' };
   if (depth > MAX_RECURSIVE_DEPTH) return deepArray(text);
+  grammar ??= new JsonGrammar();
   grammar.input = tokens;
   const value = grammar.value();
   if (grammar.errors.length > 0 || value.kind !== 'array') return { kind: 'not-json' };

@@ -27,10 +27,12 @@ export const jsonTokens: TokenType[] = [
   WhiteSpace, LBracket, RBracket, LCurly, RCurly, Comma, Colon, StringLiteral, NumberLiteral, True, False, Null,
 ];
 
-const jsonLexer = new Lexer(jsonTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });
+/** Built on first use, like the grammar. */
+let jsonLexer: Lexer | undefined;
 
 /** The JSON tokens of `text`, or undefined when some character is not JSON. */
 export function tokenizeJson(text: string): IToken[] | undefined {
+  jsonLexer ??= new Lexer(jsonTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });
   const r = jsonLexer.tokenize(text);
   return r.errors.length ? undefined : r.tokens;
 }

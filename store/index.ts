@@ -123,3 +123,4 @@ class DiskStore implements Store {
     return acquireLease(this.root);
   }
 }
+export { readMemo, writeMemo } from './memo.js';

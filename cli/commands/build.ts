@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UserError, type Digest, type SourceRange } from '../../common/index.js';
+import { UserError, digestOf, type Digest, type SourceRange } from '../../common/index.js';
+import type { Instruction } from '../../parser/index.js';
 import type { Command, CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
@@ -81,6 +82,25 @@ async function readStdin(ctx: CliContext): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Bump when the parser's output changes shape, so old memos are not reused. */
+const PARSE_MEMO_VERSION = 1;
+
+/**
+ * Parse (and type) the Dockerfile, or reuse the result of the same text from an earlier
+ * build: a cached rebuild then never loads the parser.
+ */
+async function parseDockerfile(root: string, text: string, file: string): Promise<{ instructions: Instruction[]; escape: string }> {
+  const { readMemo, writeMemo } = await import('../../store/index.js');
+  const key = digestOf(JSON.stringify({ v: PARSE_MEMO_VERSION, file, text }));
+  const known = await readMemo<{ instructions: Instruction[]; escape: string }>(root, 'dockerfile', key);
+  if (known) return known;
+  const { parseRaw, typeInstructions } = await import('../../parser/index.js');
+  const raw = parseRaw(text, file);
+  const parsed = { instructions: typeInstructions(raw), escape: raw.directives.escape ?? '\\' };
+  await writeMemo(root, 'dockerfile', key, parsed);
+  return parsed;
+}
+
 /** `--cache-from`: bring cache records (and their layers) into the store before planning. */
 async function importCaches(store: Store, specs: CacheSpec[], ctx: CliContext): Promise<void> {
   for (const spec of specs) {
@@ -154,14 +174,11 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
   const cacheTo = listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd));
   const cacheFrom = listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd));
 
-  const { parseRaw, typeInstructions } = await import('../../parser/index.js');
-  const raw = parseRaw(dockerfileText, dockerfilePath);
-  const instructions = typeInstructions(raw);
-
   const { openStore, normaliseName } = await import('../../store/index.js');
   const names = listOpt(args, 'tag').map((t) => normaliseName(t));
   if (boolOpt(args, 'push') && names.length === 0) throw usageError('--push needs a name to push to (-t HOST/NAME:TAG)');
   const store = await openStore(root);
+  const { instructions, escape } = await parseDockerfile(store.root, dockerfileText, dockerfilePath);
   const { planBuild } = await import('../../planner/index.js');
   const { makeContentHasher } = await import('../build-context.js');
   const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath);
@@ -174,7 +191,7 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
       buildArgs: buildArgMap,
       target: stringOpt(args, 'target'),
       platform: platformOf(stringOpt(args, 'platform')),
-      escape: raw.directives.escape ?? '\\',
+      escape,
       file: dockerfilePath,
       network: network as 'default' | 'host' | 'none',
       resolveImage: (ref: string, where: SourceRange) =>

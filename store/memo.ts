@@ -1,0 +1,23 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hexOf, type Digest } from '../common/index.js';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * Small JSON results worth not computing twice, by kind and content digest (e.g. a parsed
+ * Dockerfile by the digest of its text): `<root>/cache/memo/<kind>/<hex>.json`. Entries are
+ * immutable for their key; a missing or unreadable one is simply recomputed.
+ */
+export async function readMemo<T>(root: string, kind: string, key: Digest): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMemo(root: string, kind: string, key: Digest, value: unknown): Promise<void> {
+  const dir = join(root, 'cache', 'memo', kind);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value));
+}
