@@ -51,22 +51,16 @@ export function applyConfigEdit(config: ContainerConfig, edit: ConfigEdit): Cont
       next.OnBuild = null;
       return next;
     case 'Cmd':
-      next.Cmd = edit.value;
-      return next;
     case 'Entrypoint':
-      next.Entrypoint = edit.value;
+      next[edit.field] = edit.value;
+      return next;
+    case 'WorkingDir':
+    case 'User':
+    case 'StopSignal':
+      next[edit.field] = edit.value;
       return next;
     case 'Shell':
       next.Shell = edit.value;
-      return next;
-    case 'WorkingDir':
-      next.WorkingDir = edit.value;
-      return next;
-    case 'User':
-      next.User = edit.value;
-      return next;
-    case 'StopSignal':
-      next.StopSignal = edit.value;
       return next;
     case 'Healthcheck':
       next.Healthcheck = edit.value;
