@@ -53,3 +53,9 @@ export function ioMessage(what: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return `${what}: ${code ?? (err as Error)?.message ?? String(err)}`;
 }
+
+/** Throw the user errors a loop collected: one as itself, several together; none: return. */
+export function throwCollected(errors: UserError[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new UserErrors(errors);
+}

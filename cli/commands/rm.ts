@@ -1,4 +1,4 @@
-import { UserError } from '../../common/index.js';
+import { UserError, throwCollected } from '../../common/index.js';
 import type { CliContext, Command } from '../command.js';
 import { boolOpt, parseArgs, usageError, type OptionSpec } from '../args.js';
 
@@ -49,10 +49,6 @@ async function rm(argv: string[], ctx: CliContext): Promise<number> {
       errors.push(e);
     }
   }
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) {
-    const { UserErrors } = await import('../../common/index.js');
-    throw new UserErrors(errors);
-  }
+  throwCollected(errors);
   return 0;
 }

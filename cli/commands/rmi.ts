@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError, shortId, type Digest } from '../../common/index.js';
+import { UserError, throwCollected, shortId, type Digest } from '../../common/index.js';
 import { boolOpt, parseArgs, usageError } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -74,11 +74,7 @@ export const command: Command = {
         errors.push(e);
       }
     }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) {
-      const { UserErrors } = await import('../../common/index.js');
-      throw new UserErrors(errors);
-    }
+    throwCollected(errors);
     return 0;
   },
 };
