@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { DigestHasher, UserError } from '../common/index.js';
 import type { Descriptor } from '../store/index.js';
 import { repositoryScope } from './auth.js';
@@ -99,4 +99,17 @@ export async function downloadBlob(
     if (sinkError instanceof UserError) throw sinkError;
     throw registryError('layer-unpack-failed', [desc.digest, (sinkError as Error).message], { where: desc.digest });
   }
+}
+
+/** A small blob (a config) downloaded, verified, into memory. */
+export async function downloadSmallBlob(client: RegistryClient, repo: string, desc: Descriptor): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const collect = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      cb();
+    },
+  });
+  await downloadBlob(client, repo, desc, collect);
+  return Buffer.concat(chunks);
 }

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { isDigest, type Digest } from '../common/index.js';
 import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
@@ -12,7 +11,7 @@ import {
   type Manifest,
   type Store,
 } from '../store/index.js';
-import { downloadBlob } from './blob-download.js';
+import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { blobExists, uploadBlob } from './blob-upload.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { uncompressedLayerSink } from './layer-sink.js';
@@ -142,17 +141,10 @@ export async function importCache(store: Store, refString: string, opts: CacheTr
 }
 
 async function readCacheConfig(client: RegistryClient, repo: string, desc: Descriptor, name: string): Promise<CacheConfig> {
-  const chunks: Buffer[] = [];
-  const collect = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  });
-  await downloadBlob(client, repo, desc, collect);
+  const bytes = await downloadSmallBlob(client, repo, desc);
   let parsed: CacheConfig;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as CacheConfig;
+    parsed = JSON.parse(bytes.toString('utf8')) as CacheConfig;
   } catch {
     throw registryError('invalid-manifest', [name, 'cache config is not JSON'], { where: name });
   }

@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { isDigest, shortId, type Digest } from '../common/index.js';
 import {
@@ -16,7 +15,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { commitImage } from '../store/images.js';
-import { downloadBlob } from './blob-download.js';
+import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { compressionOf, uncompressedLayerSink } from './layer-sink.js';
 import { fetchManifest, formatPlatform, parsePlatform, selectPlatform } from './manifest.js';
@@ -104,17 +103,7 @@ async function fetchConfig(
   const desc = manifest.config;
   if (desc.size > MAX_CONFIG_BYTES) throw registryError('invalid-manifest', [name, `config of ${desc.size} bytes`], { where: name });
   let bytes = await store.readBlob(desc.digest);
-  if (!bytes) {
-    const chunks: Buffer[] = [];
-    const collect = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(chunk);
-        cb();
-      },
-    });
-    await downloadBlob(client, repo, desc, collect);
-    bytes = Buffer.concat(chunks);
-  }
+  bytes ??= await downloadSmallBlob(client, repo, desc);
   let config: ImageConfig;
   try {
     config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
