@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 /**
  * The one place the store makes a write durable and visible: temp → fsync → rename → fsync
@@ -61,13 +57,14 @@ export async function publishFile(tempPath: string, finalPath: string): Promise<
 }
 
 /**
- * Publish a finished temp directory at `finalPath`: flush its filesystem (`sync -f`, one
- * syncfs instead of an fsync per file), then rename. Returns false when another writer
- * published the same path first (content-addressed: theirs is as good as ours); the
- * caller removes its own copy.
+ * Publish a finished temp directory at `finalPath` by rename: it is complete once visible,
+ * to every process and after any process is killed. Its files are not flushed to disk: the
+ * only directories published are extracted layers, a cache of blobs that are themselves
+ * fsynced (a syncfs here flushed every other writer's data on the filesystem too, and cost
+ * seconds on a busy machine). Returns false when another writer published the same path
+ * first (content-addressed: theirs is as good as ours); the caller removes its own copy.
  */
 export async function publishDir(tempDir: string, finalPath: string): Promise<boolean> {
-  await run('sync', ['-f', tempDir]);
   try {
     await rename(tempDir, finalPath);
   } catch (e) {
