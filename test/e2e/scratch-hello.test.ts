@@ -73,3 +73,17 @@ test('an unchanged rebuild is fully cached and gives the same image id', async (
   assert.match(second.stderr, /ADD hello \/\n#\d+ CACHED/);
   assert.equal((await readFile(join(work, 'iid'), 'utf8')).trim(), first.stdout.trim());
 });
+
+test('the docker-archive from save is read by skopeo (docker load format) and runs after a copy', async () => {
+  const work = await tempDir();
+  const root = join(work, 'root');
+  assert.equal((await runCli(['build', '-q', '-t', 'saluda', fixture], { root })).code, 0);
+  const archive = join(work, 'saluda-docker.tar');
+  assert.equal((await runCli(['save', '-o', archive, 'saluda'], { root })).code, 0);
+  const { stdout } = await exec('skopeo', ['inspect', `docker-archive:${archive}`]);
+  assert.equal((JSON.parse(stdout) as { Layers: string[] }).Layers.length, 1);
+  await exec('skopeo', ['copy', `docker-archive:${archive}`, `oci:${join(work, 'copied')}:saluda`]);
+  const bundle = join(work, 'bundle');
+  await exec('umoci', ['unpack', '--image', `${join(work, 'copied')}:saluda`, bundle]);
+  assert.equal((await exec(join(bundle, 'rootfs', 'hello'))).stdout, 'Hello world!\n');
+});
