@@ -27,6 +27,10 @@ export interface ExecuteOptions {
   labels: [string, string][];
   /** Names to tag the result with (normalised by the store). */
   names: string[];
+  /** `--secret id=…`: values by id, for RUN --mount=type=secret. */
+  secrets?: ReadonlyMap<string, Uint8Array>;
+  /** `--ssh id[=socket]`: agent sockets by id, for RUN --mount=type=ssh. */
+  ssh?: ReadonlyMap<string, string>;
 }
 
 export interface BuildResult {
@@ -255,6 +259,11 @@ async function executeStep(
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         onOutput: (chunk) => sc.opts.progress.log(vertex, chunk),
         hostname: stage.name ?? 'buildkitsandbox',
+        contextDir: sc.opts.contextDir,
+        ignore: sc.opts.ignore,
+        stageResult: sc.stageResult,
+        secrets: sc.opts.secrets,
+        ssh: sc.opts.ssh,
       });
   }
 }

@@ -47,6 +47,7 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   pairs.push(['hostname', spec.hostname], ['network', spec.network], ['tty', spec.tty ? '1' : '0']);
   for (const b of spec.binds ?? [])
     pairs.push([b.readonly ? 'bind_ro' : 'bind', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
+  for (const t of spec.tmpfs ?? []) pairs.push(['tmpfs', `${t.sizeBytes ?? 0}\t${checkPath('tmpfs', t.target)}`]);
   for (const b of etc) pairs.push(['bind_etc', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
   for (const p of spec.removeOnExit ?? []) pairs.push(['remove', p]);
   if (spec.statusFile !== undefined) pairs.push(['status_file', spec.statusFile]);

@@ -35,6 +35,8 @@ export interface ContainerSpec {
   tty: boolean;
   interactive: boolean;
   binds?: { source: string; target: string; readonly: boolean }[];
+  /** Fresh tmpfs mounts (RUN --mount=type=tmpfs); `sizeBytes` absent: the kernel's default. */
+  tmpfs?: { target: string; sizeBytes?: number }[];
   /** Where resolv.conf, hosts and hostname are written (default: a temp dir, removed after). */
   etcDir?: string;
   /** Deleted by the helper itself once the command ended, even if tsbuild was killed (run --rm). */

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
+import type { Matcher } from '../planner/dockerignore.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
@@ -9,12 +10,19 @@ import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
+import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
 
 export interface ExecStepOptions {
   store: Store;
   sourceDateEpoch?: number;
   onOutput(chunk: Uint8Array): void;
   hostname: string;
+  /** For RUN --mount (executor/mounts.ts). */
+  contextDir?: string;
+  stageResult?(index: number): Promise<StageState>;
+  secrets?: ReadonlyMap<string, Uint8Array>;
+  ssh?: ReadonlyMap<string, string>;
+  ignore?: Matcher;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
@@ -38,64 +46,104 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const mountPoint = join(tmp, 'rootfs');
   const empty = join(tmp, 'empty');
   await Promise.all([upperDir, workDir, mountPoint, empty].map((d) => mkdir(d)));
+  const sources: MountSources = {
+    store,
+    contextDir: opts.contextDir,
+    stageResult: opts.stageResult ?? (() => Promise.reject(new Error('[internal] RUN --mount from a stage without stageResult'))),
+    secrets: opts.secrets ?? new Map(),
+    ssh: opts.ssh ?? new Map(),
+    ignore: opts.ignore,
+  };
+  try {
+    return await withMounts(step, sources, (mounts) => runIn(step, { upperDir, workDir, mountPoint, empty, lowers, user }, mounts, opts));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** `env` with `extra` (`K=V`) added, replacing the same names. */
+function withEnv(env: string[], extra: string[]): string[] {
+  if (extra.length === 0) return env;
+  const names = new Set(extra.map((e) => e.slice(0, e.indexOf('=') + 1)));
+  return [...env.filter((e) => !names.has(e.slice(0, e.indexOf('=') + 1))), ...extra];
+}
+
+interface RunDirs {
+  upperDir: string;
+  workDir: string;
+  mountPoint: string;
+  empty: string;
+  lowers: string[];
+  user: { uid: number; gid: number; groups: number[] };
+}
+
+async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts: ExecStepOptions): Promise<Descriptor | undefined> {
+  const { store } = opts;
+  const { upperDir, workDir, mountPoint, empty, lowers, user } = dirs;
   const tail: string[] = [];
   let partial = '';
-  const collect = (chunk: Uint8Array) => {
+  const masker = new SecretMasker(mounts.secrets);
+  const collect = (raw: Uint8Array) => {
+    const chunk = masker.push(raw);
+    if (chunk.length === 0) return;
     opts.onOutput(chunk);
     const lines = (partial + Buffer.from(chunk).toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     tail.push(...lines);
     if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   };
-  try {
-    const result = await runContainer(
-      {
-        rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
-        mountPoint,
-        argv: step.argv,
-        env: step.env,
-        cwd: step.cwd,
-        user,
-        hostname: opts.hostname,
-        network: step.network === 'none' ? 'none' : 'host',
-        tty: false,
-        interactive: false,
-      },
-      { stdin: 'ignore', onStdout: collect, onStderr: collect },
-    );
-    if (partial) tail.push(partial);
-    const command = step.argv.join(' ');
-    switch (result.kind) {
-      case 'exited':
-        if (result.code !== 0) {
-          throw new UserError('run-failed', `RUN exited with code ${result.code}: ${command}`, {
-            where: step.origin,
-            detail: tail.join('\n'),
-          });
-        }
-        break;
-      case 'signaled':
-        throw new UserError('run-failed', `RUN was killed by signal ${result.signal}: ${command}`, {
-          where: step.origin,
-          detail: tail.join('\n'),
-        });
-      case 'setup-failed':
-        throw new UserError('run-failed', `RUN could not start: ${result.message}`, {
-          where: step.origin,
-          detail: tail.join('\n'),
-        });
-    }
-    const layer = await snapshotDir(store, upperDir, {
-      kind: 'overlay-upper',
-      sourceDateEpoch: opts.sourceDateEpoch,
-      omit: CONTAINER_MOUNTS,
-    });
-    if (!layer) return undefined;
-    // The upper dir is already what extracting the layer would give: keep it as the lower
-    // dir of the next steps instead of extracting the tar again ("copy once").
-    await store.adoptLayerDir(layer.diffId, upperDir);
-    return tarLayerDescriptor(layer);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+  const result = await runContainer(
+    {
+      rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
+      mountPoint,
+      argv: step.argv,
+      env: withEnv(step.env, mounts.env),
+      cwd: step.cwd,
+      user,
+      hostname: opts.hostname,
+      network: step.network === 'none' ? 'none' : 'host',
+      tty: false,
+      interactive: false,
+      binds: mounts.binds,
+      tmpfs: mounts.tmpfs,
+    },
+    { stdin: 'ignore', onStdout: collect, onStderr: collect },
+  );
+  const rest = masker.flush();
+  if (rest.length) {
+    opts.onOutput(rest);
+    partial += Buffer.from(rest).toString('utf8');
   }
+  if (partial) tail.push(partial);
+  const command = step.argv.join(' ');
+  switch (result.kind) {
+    case 'exited':
+      if (result.code !== 0) {
+        throw new UserError('run-failed', `RUN exited with code ${result.code}: ${command}`, {
+          where: step.origin,
+          detail: tail.join('\n'),
+        });
+      }
+      break;
+    case 'signaled':
+      throw new UserError('run-failed', `RUN was killed by signal ${result.signal}: ${command}`, {
+        where: step.origin,
+        detail: tail.join('\n'),
+      });
+    case 'setup-failed':
+      throw new UserError('run-failed', `RUN could not start: ${result.message}`, {
+        where: step.origin,
+        detail: tail.join('\n'),
+      });
+  }
+  const layer = await snapshotDir(store, upperDir, {
+    kind: 'overlay-upper',
+    sourceDateEpoch: opts.sourceDateEpoch,
+    omit: CONTAINER_MOUNTS,
+  });
+  if (!layer) return undefined;
+  // The upper dir is already what extracting the layer would give: keep it as the lower
+  // dir of the next steps instead of extracting the tar again ("copy once").
+  await store.adoptLayerDir(layer.diffId, upperDir);
+  return tarLayerDescriptor(layer);
 }

@@ -19,6 +19,7 @@ import { splitStages, stageReference, targetStage, type RawStage, type SplitDock
 import type { BaseImage, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
 import { parseChmod } from './context-chmod.js';
+import { mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
 
 export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
@@ -327,12 +328,10 @@ async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | 
 }
 
 /** `RUN`: argv through the SHELL, the environment a RUN sees, and its key. */
-function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Step {
+async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Promise<Step> {
   const { cursor, scope } = a;
   const opts = a.lc.opts;
-  for (const m of ins.mounts) {
-    throw new UserError('unsupported-mount', messages['unsupported-mount'](m.type), { where: ins.range });
-  }
+  const { mounts, keys: mountKeys } = await lowerMounts(ins, a);
   const network: Network = ins.network ?? opts.network;
   let argv: string[];
   let text: string;
@@ -351,6 +350,7 @@ function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Ste
   const cwd = cursor.config.WorkingDir || '/';
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
+  if (mountKeys.length) keyParts.mounts = mountKeys;
   const createdBy = runCreatedBy(scope.historyArgs(cursor.config.Env), text);
   return {
     op: 'exec',
@@ -367,7 +367,50 @@ function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs): Ste
     user,
     network,
     files: [],
+    mounts,
   };
+}
+
+/** `RUN --mount`s: checked, lowered, and what each adds to the key (planner/mounts.ts). */
+async function lowerMounts(
+  ins: Extract<Instruction, { kind: 'run' }>,
+  a: LowerArgs,
+): Promise<{ mounts: PlannedMount[]; keys: unknown[] }> {
+  const mounts: PlannedMount[] = [];
+  const keys: unknown[] = [];
+  const cwd = a.cursor.config.WorkingDir || '/';
+  const resolveFrom = async (name: string): Promise<Exclude<MountFrom, { kind: 'context' }>> => {
+    const ref = stageReference(a.split, name, a.raw.index, { allowIndex: true, where: ins.range });
+    if (ref !== undefined) {
+      await a.lc.planStage(ref);
+      a.dependsOn.push(ref);
+      return { kind: 'stage', stage: ref };
+    }
+    return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range) };
+  };
+  for (const [i, m] of ins.mounts.entries()) {
+    const planned = await planMount(m, i, { cwd, where: ins.range, resolveFrom });
+    let content: unknown;
+    if (planned.type === 'bind') {
+      const from = planned.from;
+      switch (from.kind) {
+        case 'context': {
+          const rel = planned.source === '/' ? '.' : planned.source.slice(1);
+          content = (await a.lc.opts.hashContext([rel], { excludes: [], where: ins.range, what: 'RUN --mount' })).digest;
+          break;
+        }
+        case 'stage':
+          content = { stage: lastKey(await a.lc.planStage(from.stage)) };
+          break;
+        case 'image':
+          content = { image: from.image.manifestDigest };
+          break;
+      }
+    }
+    mounts.push(planned);
+    keys.push(mountKey(planned, content));
+  }
+  return { mounts, keys };
 }
 
 /**

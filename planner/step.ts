@@ -2,6 +2,7 @@ import type { Digest, SourceRange } from '../common/index.js';
 import type { ConfigEdit } from './config-edit.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
 import type { KeyParts } from './cache-key.js';
+import type { PlannedMount } from './mounts.js';
 
 /**
  * The planner's output: stages of steps in four kinds (DESIGN.md): the executor runs
@@ -39,6 +40,8 @@ export interface ExecStep extends StepBase {
   network: Network;
   /** Heredoc files to provide to the command (for `RUN <<EOF` with a non-shell interpreter). */
   files: { path: string; content: string; mode: number }[];
+  /** `RUN --mount`s (planner/mounts.ts); never part of the image. */
+  mounts: PlannedMount[];
 }
 
 export interface CopyStep extends StepBase {

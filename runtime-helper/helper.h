@@ -20,6 +20,8 @@
 #define EXIT_NOT_FOUND 127
 
 #define MAX_REMOVE 8
+#define MAX_TMPFS 64
+#define MAX_CGROUPS 16
 #define MAX_ITEMS 1024 /* lower dirs, argv, env, groups, binds: each at most this many */
 
 enum rootfs_kind { ROOTFS_OVERLAY, ROOTFS_DIR };
@@ -30,6 +32,11 @@ struct bind {
     int readonly;
     int optional;       /* etc files: bound only when the target exists in the image */
     int source_fd;      /* O_PATH fd opened before pivot_root */
+};
+
+struct tmpfs {
+    const char *target; /* path inside the container */
+    unsigned long size; /* bytes; 0: the kernel's default */
 };
 
 struct spec {
@@ -54,9 +61,13 @@ struct spec {
     int tty;
     struct bind binds[MAX_ITEMS];
     int n_binds;
+    struct tmpfs tmpfs[MAX_TMPFS];
+    int n_tmpfs;
     const char *remove[MAX_REMOVE]; /* removed after the command ended (run --rm) */
     int n_remove;
     const char *status_file;      /* the status line is also written here */
+    const char *cgroups[MAX_CGROUPS]; /* cgroup dirs pid 1 joins (limits already set) */
+    int n_cgroups;
 };
 
 /* spec.c */
@@ -81,6 +92,10 @@ int tty_relay(int master, int sigfd, pid_t child, int *status);
 void process_restrict(const struct spec *spec);
 void process_exec(const struct spec *spec);
 void process_chdir(const struct spec *spec);
+
+/* cgroup.c */
+void cgroup_join(const struct spec *spec);
+void cgroup_remove(const struct spec *spec);
 
 /* report.c */
 void report_set_channel(int sock);

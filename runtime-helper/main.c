@@ -30,6 +30,7 @@ int main(void)
     if (child == 0) {
         close(chan[0]);
         report_set_channel(chan[1]);         /* failures from here go to the parent */
+        cgroup_join(&spec);                  /* limits: before any other process exists */
         rootfs_mount(&spec);                 /* tmpfs, stub, overlay (or bind of a dir) */
         rootfs_pivot(&spec);
         rootfs_finish(&spec);                /* /proc, /dev, /sys, binds, masks, cwd */
@@ -45,9 +46,12 @@ int main(void)
     close(chan[0]);
     if (code != 0) {                         /* setup failed in the child: no command ran */
         waitpid(child, NULL, 0);
+        cgroup_remove(&spec);
         remove_all(&spec);
         report_status(STATUS_FD, reason);
         return code;
     }
-    return report_wait(child, sigfd, master, &spec); /* "exited N" / "signaled N" */
+    int status = report_wait(child, sigfd, master, &spec); /* "exited N" / "signaled N" */
+    cgroup_remove(&spec);
+    return status;
 }

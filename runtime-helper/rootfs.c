@@ -88,6 +88,10 @@ static void build_stub(struct spec *spec, const char *base)
         path_join(p, stub, spec->binds[i].target);
         if (make_target(p, is_dir_fd(spec->binds[i].source_fd)) < 0) die("create mount target", p);
     }
+    for (int i = 0; i < spec->n_tmpfs; i++) {
+        path_join(p, stub, spec->tmpfs[i].target);
+        if (make_target(p, 1) < 0) die("create mount target", p);
+    }
 }
 
 /* lowerdir=0:1:…:stub with l/N → the real lower dir, so the data stays within one page. */
@@ -222,6 +226,19 @@ static void mount_binds(struct spec *spec)
     }
 }
 
+/* RUN --mount=type=tmpfs: a fresh tmpfs, gone with the container's mount namespace. */
+static void mount_tmpfs(struct spec *spec)
+{
+    char data[64];
+    for (int i = 0; i < spec->n_tmpfs; i++) {
+        struct tmpfs *t = &spec->tmpfs[i];
+        if (t->size) snprintf(data, sizeof data, "mode=1777,size=%lu", t->size);
+        else snprintf(data, sizeof data, "mode=1777");
+        if (access(t->target, F_OK) < 0 && make_target(t->target, 1) < 0) die("create mount target", t->target);
+        if (mount("tmpfs", t->target, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) die("mount tmpfs on", t->target);
+    }
+}
+
 /* After pivot_root: /proc is mounted here, after the pid-namespace fork, or it would show
  * the host's processes. Then /dev, a read-only /sys, the binds, Docker's masks, the cwd. */
 void rootfs_finish(struct spec *spec)
@@ -230,6 +247,7 @@ void rootfs_finish(struct spec *spec)
     make_dev();
     mount_at("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_binds(spec);
+    mount_tmpfs(spec);
     mask_paths();
     /* Like Docker, a missing working dir is created (owned by root). */
     if (mkdir_parents(spec->cwd, 1) < 0) {

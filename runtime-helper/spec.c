@@ -5,6 +5,8 @@
  *   arg=WORD*  env=K=V*  cwd=PATH  uid=N  gid=N  group=N*  hostname=NAME
  *   network=host|none  tty=0|1  remove=PATH*  status_file=PATH
  *   bind=SRC<TAB>TARGET*  bind_ro=SRC<TAB>TARGET*  bind_etc=SRC<TAB>TARGET*
+ *   tmpfs=SIZE<TAB>TARGET*   (SIZE in bytes, 0 for the kernel's default)
+ *   cgroup=DIR*   (a cgroup dir, limits already written, that pid 1 joins)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -68,6 +70,17 @@ static void add_bind(struct spec *spec, char *v, int readonly, int optional)
     b->source_fd = -1;
 }
 
+static void add_tmpfs(struct spec *spec, char *v)
+{
+    char *tab = strchr(v, '\t');
+    if (!tab || tab == v || tab[1] != '/') fail(EXIT_SETUP, "spec", EINVAL, "tmpfs");
+    if (spec->n_tmpfs >= MAX_TMPFS) fail(EXIT_SETUP, "spec", E2BIG, "tmpfs");
+    *tab = '\0';
+    struct tmpfs *t = &spec->tmpfs[spec->n_tmpfs++];
+    t->size = number("tmpfs", v);
+    t->target = tab + 1;
+}
+
 static void set(struct spec *spec, const char *key, char *v)
 {
     if (!strcmp(key, "rootfs")) {
@@ -100,6 +113,11 @@ static void set(struct spec *spec, const char *key, char *v)
     else if (!strcmp(key, "bind")) add_bind(spec, v, 0, 0);
     else if (!strcmp(key, "bind_ro")) add_bind(spec, v, 1, 0);
     else if (!strcmp(key, "bind_etc")) add_bind(spec, v, 0, 1);
+    else if (!strcmp(key, "tmpfs")) add_tmpfs(spec, v);
+    else if (!strcmp(key, "cgroup")) {
+        if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->cgroups[spec->n_cgroups++] = v;
+    }
     else fail(EXIT_SETUP, "spec", EINVAL, key);
 }
 

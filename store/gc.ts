@@ -10,6 +10,7 @@ import { readEntries } from './index-json.js';
 import { layersDir } from './layers.js';
 import { readLeases } from './lease.js';
 import { withLock } from './lock.js';
+import { removeCacheMounts } from './cache-mounts.js';
 import type { ImageConfig, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 
@@ -99,6 +100,8 @@ export interface GcResult {
   blobsRemoved: number;
   layersRemoved: number;
   cacheRecordsRemoved: number;
+  /** RUN --mount=type=cache dirs dropped (`prune --all` only). */
+  cacheMountsRemoved: number;
   reclaimedBytes: number;
 }
 
@@ -129,12 +132,13 @@ async function mark(root: string, sources: GcRootSource[], leased: Set<Digest>):
 /** Mark and sweep the store at `root`. */
 export async function collectGarbage(root: string, opts: GcOptions = {}): Promise<GcResult> {
   const sources = opts.rootSources ?? defaultRootSources;
-  const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, cacheRecordsRemoved: 0, reclaimedBytes: 0 };
+  const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, cacheRecordsRemoved: 0, cacheMountsRemoved: 0, reclaimedBytes: 0 };
   return withLock(root, 'index', async () => {
     const records = new CacheRecords(root);
     if (opts.all) {
       result.cacheRecordsRemoved = (await records.list()).length;
       await records.removeAll();
+      result.cacheMountsRemoved = await removeCacheMounts(root);
     }
     const leases = await readLeases(root, { excludePid: process.pid });
     // Anything written since the oldest live lease may belong to a build in progress.

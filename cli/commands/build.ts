@@ -26,6 +26,8 @@ const options: OptionSpec[] = [
   { name: 'cache-to', type: 'string', multiple: true },
   { name: 'cache-from', type: 'string', multiple: true },
   { name: 'root', type: 'string' },
+  { name: 'secret', type: 'string', multiple: true },
+  { name: 'ssh', type: 'string', multiple: true },
 ];
 
 export const command: Command = {
@@ -101,12 +103,69 @@ async function parseDockerfile(root: string, text: string, file: string): Promis
   return parsed;
 }
 
+/** `--secret id=ID[,src=FILE|,env=VAR][,type=file|env]`: values by id (a bare id reads the env var ID, as buildx does). */
+async function secretsOf(values: string[], ctx: CliContext): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const v of values) {
+    const fields = new Map<string, string>();
+    for (const f of v.split(',')) {
+      const i = f.indexOf('=');
+      if (i <= 0) throw usageError(`invalid --secret "${v}": want id=ID,src=FILE or id=ID,env=VAR`);
+      fields.set(f.slice(0, i).trim().toLowerCase(), f.slice(i + 1));
+    }
+    const id = fields.get('id');
+    if (!id) throw usageError(`invalid --secret "${v}": id is required`);
+    const src = fields.get('src') ?? fields.get('source');
+    const type = fields.get('type') ?? (src !== undefined ? 'file' : 'env');
+    if (type === 'file') {
+      if (src === undefined) throw usageError(`invalid --secret "${v}": type=file needs src=FILE`);
+      try {
+        out.set(id, await readFile(resolve(ctx.cwd, src)));
+      } catch (e) {
+        throw new UserError('secret-missing', `--secret ${id}: cannot read ${src}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: src });
+      }
+    } else if (type === 'env') {
+      const name = fields.get('env') ?? src ?? id;
+      const value = ctx.env[name];
+      if (value === undefined) throw new UserError('secret-missing', `--secret ${id}: environment variable ${name} is not set`, { where: name });
+      out.set(id, Buffer.from(value, 'utf8'));
+    } else throw usageError(`invalid --secret "${v}": type must be file or env`);
+  }
+  return out;
+}
+
+/** `--ssh default` (SSH_AUTH_SOCK) or `--ssh ID=SOCKET`: agent sockets by id. */
+function sshOf(values: string[], ctx: CliContext): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const i = v.indexOf('=');
+    const id = i < 0 ? v : v.slice(0, i);
+    const sock = i < 0 ? ctx.env.SSH_AUTH_SOCK : resolve(ctx.cwd, v.slice(i + 1));
+    if (!id) throw usageError(`invalid --ssh "${v}": want default or ID=SOCKET`);
+    if (!sock) throw usageError(`--ssh ${id}: SSH_AUTH_SOCK is not set (or give --ssh ${id}=SOCKET)`);
+    out.set(id, sock);
+  }
+  return out;
+}
+
+/** The cache mount ids a plan's RUN steps use (what `--cache-to` exports). */
+function cacheMountIds(plan: { stages: { steps: { op: string; mounts?: { type: string; id?: string }[] }[] }[] }): string[] {
+  const ids = new Set<string>();
+  for (const stage of plan.stages) {
+    if (!stage) continue;
+    for (const step of stage.steps) for (const m of step.mounts ?? []) if (m.type === 'cache' && m.id) ids.add(m.id);
+  }
+  return [...ids];
+}
+
 /** `--cache-from`: bring cache records (and their layers) into the store before planning. */
 async function importCaches(store: Store, specs: CacheSpec[], ctx: CliContext): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'local') {
       const { importCacheLocal } = await import('../../store/cache-local.js');
       await importCacheLocal(store, spec.dir);
+      const { importCacheMountsLocal } = await import('../../store/cache-mounts.js');
+      await importCacheMountsLocal(store, spec.dir);
     } else {
       const { importCache, registrySettings } = await import('../../registry/index.js');
       await importCache(store, spec.ref, { ...registrySettings(ctx.env), progress: (l) => ctx.stderr.write(l + '\n') });
@@ -115,11 +174,13 @@ async function importCaches(store: Store, specs: CacheSpec[], ctx: CliContext): 
 }
 
 /** `--cache-to`: export the records of this build's steps. */
-async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], ctx: CliContext): Promise<void> {
+async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], mountIds: string[], ctx: CliContext): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'local') {
       const { exportCacheLocal } = await import('../../store/cache-local.js');
       await exportCacheLocal(store, spec.dir, keys);
+      const { exportCacheMountsLocal } = await import('../../store/cache-mounts.js');
+      await exportCacheMountsLocal(store, spec.dir, mountIds);
     } else {
       const { exportCache, registrySettings } = await import('../../registry/index.js');
       await exportCache(store, spec.ref, { ...registrySettings(ctx.env), keys, progress: (l) => ctx.stderr.write(l + '\n') });
@@ -185,6 +246,8 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
   const { resolveBaseImage } = await import('../base-image.js');
   const progress = makeProgress(progressMode, ctx.stderr);
   const buildArgMap = buildArgs(listOpt(args, 'build-arg'), ctx.env);
+  const secrets = await secretsOf(listOpt(args, 'secret'), ctx);
+  const ssh = sshOf(listOpt(args, 'ssh'), ctx);
   try {
     await importCaches(store, cacheFrom, ctx);
     const plan = await planBuild(instructions, {
@@ -209,10 +272,12 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
       sourceDateEpoch,
       labels: labels(listOpt(args, 'label')),
       names,
+      secrets,
+      ssh,
     });
     await hasher.save();
     progress.close();
-    await exportCaches(store, cacheTo, result.keys, ctx);
+    await exportCaches(store, cacheTo, result.keys, cacheMountIds(plan), ctx);
     if (boolOpt(args, 'push')) await pushNames(store, names, ctx);
     const iidfile = stringOpt(args, 'iidfile');
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
