@@ -11,5 +11,4 @@ export const messages = {
   'base-name-empty': () => 'base name (FROM) should not be blank',
   'onbuild-trigger': (trigger: string, why: string) => `ONBUILD trigger "${trigger}" of the base image: ${why}`,
   'bad-chmod': (value: string) => `invalid --chmod value "${value}": want an octal mode such as 755`,
-  'unsupported-mount': (type: string) => `RUN --mount=type=${type} is not supported yet`,
 } satisfies Record<string, (...args: never[]) => string>;

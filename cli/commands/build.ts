@@ -32,7 +32,8 @@ const options: OptionSpec[] = [
 
 export const command: Command = {
   name: 'build',
-  usage: 'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] CONTEXT|-',
+  usage:
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };

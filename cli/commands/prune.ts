@@ -29,6 +29,7 @@ export const command: Command = {
     const store = await openStore(ctx.root);
     const r = await collectGarbage(store.root, { all: boolOpt(args, 'all'), keepStorageBytes });
     if (r.cacheRecordsRemoved > 0) ctx.stdout.write(`Deleted build cache records: ${r.cacheRecordsRemoved}\n`);
+    if (r.cacheMountsRemoved > 0) ctx.stdout.write(`Deleted cache mounts: ${r.cacheMountsRemoved}\n`);
     if (r.blobsRemoved + r.layersRemoved > 0) ctx.stdout.write(`Deleted blobs: ${r.blobsRemoved}, extracted layers: ${r.layersRemoved}\n`);
     ctx.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimedBytes)}\n`);
     return 0;
