@@ -1,3 +1,8 @@
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { exportCacheMountsLocal, importCacheMountsLocal } from '../store/cache-mounts.js';
 import pLimit from 'p-limit';
 import { isDigest, type Digest } from '../common/index.js';
 import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
@@ -38,13 +43,24 @@ interface ExportedRecord {
   layer?: { diffId: Digest; blob: Descriptor };
 }
 
+/** A cache mount (RUN --mount=type=cache) travelling as one more layer: its data as a tar. */
+interface ExportedMount {
+  /** The file stem the local format uses (sha256 of the id) and the mount's meta. */
+  hex: string;
+  meta: { id: string };
+  layer: { diffId: Digest; blob: Descriptor };
+}
+
 interface CacheConfig {
   records: ExportedRecord[];
+  mounts?: ExportedMount[];
 }
 
 export interface CacheTransferOptions extends ClientOptions {
   /** Only these cache keys (default: every record in the store). */
   keys?: Digest[];
+  /** Export these cache mounts' contents too (by id; default none). */
+  mountIds?: string[];
   progress?: (line: string) => void;
   concurrency?: number;
 }
@@ -81,12 +97,14 @@ export async function exportCache(store: Store, refString: string, opts: CacheTr
       ...(r.layer ? { layer: { diffId: r.layer.digest, blob: await blobFor(r.layer) } } : {}),
     })),
   );
-  const configBytes = Buffer.from(JSON.stringify({ records: exported } satisfies CacheConfig));
+  const mounts = opts.mountIds?.length ? await exportMounts(store, opts.mountIds, blobFor) : [];
+  const configBytes = Buffer.from(JSON.stringify({ records: exported, mounts } satisfies CacheConfig));
   const config = await store.putBlob(configBytes);
   if (!(await blobExists(client, ctx.repo, config.digest))) {
     await uploadBlob(client, ctx.repo, { path: store.blobPath(config.digest), ...config });
   }
-  const layers = [...new Map(exported.filter((r) => r.layer).map((r) => [r.layer!.blob.digest, r.layer!.blob])).values()];
+  const blobs = [...exported.flatMap((r) => (r.layer ? [r.layer.blob] : [])), ...mounts.map((m) => m.layer.blob)];
+  const layers = [...new Map(blobs.map((b) => [b.digest, b])).values()];
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.manifest,
@@ -137,7 +155,60 @@ export async function importCache(store: Store, refString: string, opts: CacheTr
       count++;
     }),
   );
+  if (cache.mounts?.length) await importMounts(store, cache.mounts, layerFor);
   return { records: count };
+}
+
+/**
+ * Cache mounts into the registry: each one's data tar (made by the local exporter) enters
+ * the store as a blob and is pushed like any layer (compressed, skipped when present).
+ */
+async function exportMounts(
+  store: Store,
+  ids: string[],
+  blobFor: (layer: Descriptor) => Promise<Descriptor>,
+): Promise<ExportedMount[]> {
+  const tmp = await store.makeTempDir('mount-export-');
+  try {
+    await exportCacheMountsLocal(store, tmp, ids);
+    const dir = join(tmp, 'mounts');
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).sort();
+    const out: ExportedMount[] = [];
+    for (const name of names) {
+      const hex = name.slice(0, 64);
+      const meta = JSON.parse(await readFile(join(dir, name), 'utf8')) as { id: string };
+      const w = store.blobWriter();
+      await pipeline(createReadStream(join(dir, `${hex}.tar`)), w.stream);
+      const { digest, size } = await w.commit();
+      const blob = await blobFor({ mediaType: MediaType.layerTar, digest, size });
+      out.push({ hex, meta: { id: meta.id }, layer: { diffId: digest, blob } });
+    }
+    return out;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Cache mounts from the registry: each layer (verified) laid out as the local format, then imported. */
+async function importMounts(
+  store: Store,
+  mounts: ExportedMount[],
+  layerFor: (l: { diffId: Digest; blob: Descriptor }) => Promise<Descriptor>,
+): Promise<void> {
+  const tmp = await store.makeTempDir('mount-import-');
+  try {
+    const dir = join(tmp, 'mounts');
+    await mkdir(dir);
+    for (const m of mounts) {
+      if (!/^[a-f0-9]{64}$/.test(m.hex) || typeof m.meta?.id !== 'string' || !isDigest(m.layer?.diffId) || !isDigest(m.layer?.blob?.digest)) continue;
+      const layer = await layerFor(m.layer);
+      await copyFile(store.blobPath(layer.digest), join(dir, `${m.hex}.tar`));
+      await writeFile(join(dir, `${m.hex}.json`), JSON.stringify({ id: m.meta.id }));
+    }
+    await importCacheMountsLocal(store, tmp);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 async function readCacheConfig(client: RegistryClient, repo: string, desc: Descriptor, name: string): Promise<CacheConfig> {

@@ -184,7 +184,7 @@ async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], mo
       await exportCacheMountsLocal(store, spec.dir, mountIds);
     } else {
       const { exportCache, registrySettings } = await import('../../registry/index.js');
-      await exportCache(store, spec.ref, { ...registrySettings(ctx.env), keys, progress: (l) => ctx.stderr.write(l + '\n') });
+      await exportCache(store, spec.ref, { ...registrySettings(ctx.env), keys, mountIds, progress: (l) => ctx.stderr.write(l + '\n') });
     }
   }
 }

@@ -250,3 +250,28 @@ test('bad mount options name the line and the option', async () => {
     assert.match(r.stderr, option, `${line}: ${r.stderr}`);
   }
 });
+
+test('cache mounts exported with --cache-to type=registry warm a fresh root through --cache-from', async () => {
+  const { startRegistry } = await import('../helpers/registry-server.js');
+  const registry = await startRegistry({});
+  try {
+    const ref = `${registry.host}/cache/mounts:1`;
+    const w = await build('reg-warm-1', 'FROM busybox\nRUN --mount=type=cache,target=/c,id=regpkg sh -c "echo via-registry > /c/pkg"\n', [
+      '--cache-to',
+      `type=registry,ref=${ref}`,
+    ]);
+    assert.equal(w.code, 0, w.stderr);
+    const fresh = join(work, 'root-reg');
+    await makeBusybox(fresh, join(work, 'bb-reg'));
+    const warm = await build(
+      'reg-warm-2',
+      'FROM busybox\nRUN --mount=type=cache,target=/c,id=regpkg sh -c "cat /c/pkg > /got || echo cold > /got"\n',
+      ['--cache-from', `type=registry,ref=${ref}`],
+      { root: fresh },
+    );
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.equal((await runIn('reg-warm-2', 'cat /got', fresh)).stdout, 'via-registry\n');
+  } finally {
+    await registry.stop();
+  }
+});
