@@ -51,5 +51,6 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   for (const b of etc) pairs.push(['bind_etc', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
   for (const p of spec.removeOnExit ?? []) pairs.push(['remove', p]);
   if (spec.statusFile !== undefined) pairs.push(['status_file', spec.statusFile]);
+  for (const c of spec.cgroups ?? []) pairs.push(['cgroup', checkPath('cgroup', c)]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }

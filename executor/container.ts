@@ -43,6 +43,9 @@ export interface ContainerSpec {
   removeOnExit?: string[];
   /** The helper also writes its status line here (temp + rename), for `ps` after tsbuild is gone. */
   statusFile?: string;
+  /** Cgroup dirs with limits written (executor/cgroups.ts): pid 1 joins them before anything
+   * else runs; the helper removes them once the container ended. */
+  cgroups?: string[];
 }
 
 export type ContainerResult =

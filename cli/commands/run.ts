@@ -18,12 +18,15 @@ const options: OptionSpec[] = [
   { name: 'network', type: 'string' },
   { name: 'entrypoint', type: 'string' },
   { name: 'hostname', short: 'h', type: 'string' },
+  { name: 'memory', short: 'm', type: 'string' },
+  { name: 'pids-limit', type: 'string' },
+  { name: 'cpus', type: 'string' },
 ];
 
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] IMAGE [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] IMAGE [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -55,6 +58,19 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
+/** `-m/--memory`, `--pids-limit`, `--cpus` in Docker's formats (bad values: exit 125). */
+async function resourceLimits(args: ReturnType<typeof parseArgs>) {
+  const { parseMemory, parsePidsLimit, parseCpus } = await import('../../executor/cgroups-limits.js');
+  const memory = stringOpt(args, 'memory');
+  const pids = stringOpt(args, 'pids-limit');
+  const cpus = stringOpt(args, 'cpus');
+  return {
+    memoryBytes: memory === undefined ? undefined : parseMemory(memory),
+    pidsLimit: pids === undefined ? undefined : parsePidsLimit(pids),
+    cpus: cpus === undefined ? undefined : parseCpus(cpus),
+  };
+}
+
 async function runContainerCommand(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options, { stopAtPositional: true });
   const [imageArg, ...cmdArgs] = args.positionals;
@@ -66,6 +82,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want host, none or default`);
   const name = stringOpt(args, 'name');
+  const limits = await resourceLimits(args);
   const { isValidName, createContainer, NameInUseError, saveContainer, markExited, removeContainer, processStartTicks } =
     await import('../../store/containers.js');
   if (name !== undefined && !isValidName(name)) throw fail('bad-name', runMessages['bad-name'](name), name);
@@ -151,6 +168,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     etcDir: paths.etcDir,
     statusFile: paths.statusFile,
     removeOnExit: record.autoRemove ? [paths.nameLink, paths.dir] : undefined,
+    cgroups: undefined as string[] | undefined,
   };
   const started = (pid: number) => ({
     ...record,
@@ -161,6 +179,16 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
   });
 
   const { runContainer, startDetached } = await import('../../executor/container.js');
+  const { createCgroup } = await import('../../executor/cgroups.js');
+  let cgroup;
+  try {
+    cgroup = await createCgroup(record.id, limits);
+  } catch (e) {
+    // Docker: stays "Created" when it could not start (gone with --rm)
+    await (record.autoRemove ? removeContainer(ctx.root, record) : saveContainer(ctx.root, record));
+    throw e;
+  }
+  if (cgroup) spec.cgroups = cgroup.dirs;
   if (detach) {
     const { pid } = await startDetached(spec, { logFile: paths.logFile });
     await saveContainer(ctx.root, started(pid));
@@ -180,6 +208,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     },
   });
   await saving;
+  await cgroup?.remove().catch(() => undefined); // the helper removed them already; a leftover is swept later
   const code = result.kind === 'exited' ? result.code : result.kind === 'signaled' ? 128 + result.signal : result.code;
   if (record.autoRemove) await removeContainer(ctx.root, running);
   else if (result.kind === 'setup-failed') await saveContainer(ctx.root, record); // Docker: stays "Created"
