@@ -4,6 +4,7 @@
 // ~900 small modules (chevrotain alone pulls in 650 lodash-es files): a cached build
 // starts in about a third of the time. `tsbuild` (package.json bin) is this bundle.
 import { build } from 'esbuild';
+import { chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,3 +27,5 @@ await build({
   // The entry's own `#!/usr/bin/env node` line is replaced by this one.
   banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=2\nimport { createRequire as __tsbuildRequire } from 'node:module'; const require = __tsbuildRequire(import.meta.url);" },
 });
+// `tsbuild` runs as an executable (package.json bin): its #! line sets Node's flags.
+await chmod(join(root, 'dist', 'tsbuild.mjs'), 0o755);
