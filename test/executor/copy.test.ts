@@ -10,6 +10,7 @@ import { readTar, testStore, type TarItem } from '../helpers/layer-tar.js';
 import type { Store } from '../../store/index.js';
 import { writeCopyLayer, type CopyLayerOptions } from '../../executor/copy.js';
 import { parseDockerignore } from '../../planner/dockerignore.js';
+import { writeTree, type Tree } from '../helpers/files.js';
 
 let tmp: string;
 let store: Store;
@@ -19,18 +20,11 @@ before(async () => {
 });
 after(async () => rm(tmp, { recursive: true, force: true }));
 
-
 let n = 0;
-async function tree(files: Record<string, string | { link: string } | { dir: true }>): Promise<string> {
+async function tree(files: Tree): Promise<string> {
   const root = join(tmp, `t${n++}`);
   await mkdir(root);
-  for (const [p, v] of Object.entries(files)) {
-    const abs = join(root, p);
-    await mkdir(join(abs, '..'), { recursive: true });
-    if (typeof v === 'string') await writeFile(abs, v);
-    else if ('link' in v) await symlink(v.link, abs);
-    else await mkdir(abs, { recursive: true });
-  }
+  await writeTree(root, files);
   return root;
 }
 

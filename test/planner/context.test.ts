@@ -17,16 +17,10 @@ after(async () => {
 
 let n = 0;
 /** A fresh context dir with the given files (content string) and symlinks ({ link: target }). */
-async function ctx(files: Record<string, string | { link: string } | { dir: true }>): Promise<string> {
+async function ctx(files: Tree): Promise<string> {
   const root = join(tmp, `c${n++}`);
   await mkdir(root);
-  for (const [p, v] of Object.entries(files)) {
-    const abs = join(root, p);
-    await mkdir(join(abs, '..'), { recursive: true });
-    if (typeof v === 'string') await writeFile(abs, v);
-    else if ('link' in v) await symlink(v.link, abs);
-    else await mkdir(abs, { recursive: true });
-  }
+  await writeTree(root, files);
   return root;
 }
 
@@ -280,6 +274,7 @@ test('a damaged memo file is ignored', async () => {
 
 // ---- --chmod ----
 import { applyChmod, parseChmod } from '../../planner/context.js';
+import { writeTree, type Tree } from '../helpers/files.js';
 
 const chmodRows: { spec: string; mode: number; isDir: boolean; want: number }[] = [
   { spec: '755', mode: 0o600, isDir: false, want: 0o755 },
