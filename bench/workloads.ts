@@ -27,15 +27,20 @@ function bytes(seed: number, size: number): Buffer {
   return b;
 }
 
+/** A project folder holding `dockerfile` as its Dockerfile. */
+async function project(dir: string, dockerfile: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'Dockerfile'), dockerfile);
+}
+
 export const workloads: Workload[] = [
   {
     name: '1 scratch+ADD hello',
     needsBusybox: false,
     mtimeScenario: false,
     async make(dir) {
-      await mkdir(dir, { recursive: true });
+      await project(dir, 'FROM scratch\nADD hello /\nCMD ["/hello"]\n');
       await copyFile(join(projectRoot, 'fixtures', 'scratch-hello', 'hello'), join(dir, 'hello'));
-      await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nADD hello /\nCMD ["/hello"]\n');
     },
   },
   {
@@ -43,9 +48,8 @@ export const workloads: Workload[] = [
     needsBusybox: true,
     mtimeScenario: false,
     async make(dir) {
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        join(dir, 'Dockerfile'),
+      await project(
+        dir,
         [
           'FROM busybox',
           'ENV APP=/srv/app GREETING=hello',
@@ -67,7 +71,7 @@ export const workloads: Workload[] = [
     touchFile: 'src/d07/f00042.bin',
     mtimeScenario: true,
     async make(dir) {
-      await mkdir(dir, { recursive: true });
+      await project(dir, 'FROM busybox\nCOPY src /src\nRUN find /src -type f | wc -l > /count\n');
       // 10,000 files, ~100 MB: most small, some large (mixed like a real source tree).
       for (let d = 0; d < 100; d++) {
         const sub = join(dir, 'src', `d${String(d).padStart(2, '0')}`);
@@ -78,7 +82,6 @@ export const workloads: Workload[] = [
           await writeFile(join(sub, `f${String(f).padStart(5, '0')}.bin`), bytes(n + 1, size));
         }
       }
-      await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY src /src\nRUN find /src -type f | wc -l > /count\n');
     },
   },
   {
@@ -86,9 +89,8 @@ export const workloads: Workload[] = [
     needsBusybox: true,
     mtimeScenario: false,
     async make(dir) {
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        join(dir, 'Dockerfile'),
+      await project(
+        dir,
         'FROM busybox\nRUN d=0; while [ $d -lt 50 ]; do mkdir -p /data/$d; i=0; while [ $i -lt 1000 ]; do : > /data/$d/f$i; i=$((i+1)); done; d=$((d+1)); done\n',
       );
     },
@@ -98,9 +100,8 @@ export const workloads: Workload[] = [
     needsBusybox: true,
     mtimeScenario: false,
     async make(dir) {
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        join(dir, 'Dockerfile'),
+      await project(
+        dir,
         'FROM busybox AS builder\nRUN mkdir /out && echo artefact > /out/app && chmod 755 /out/app\nFROM scratch\nCOPY --from=builder /out/app /app\nCMD ["/app"]\n',
       );
     },
