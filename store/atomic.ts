@@ -17,13 +17,22 @@ export function tempSibling(path: string): string {
   return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-${basename(path)}`);
 }
 
-/** Write `data` to `path` atomically and durably (replacing any previous content). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Write `data` to `path` atomically (replacing any previous content), and durably unless
+ * `durable: false` — for files that only matter while their writer lives (leases) or that
+ * are recomputed when missing (a build's inputs for miss explanations).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = tempSibling(path);
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
@@ -37,7 +46,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 /**

@@ -88,7 +88,10 @@ export class CacheRecords {
   }
 
   async recordBuild(name: string, inputs: BuildInputs): Promise<void> {
+    const path = join(this.buildsDir, `${hexOf(digestOf(name))}.json`);
+    const text = JSON.stringify(inputs);
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return; // an unchanged rebuild writes nothing
     await mkdir(this.buildsDir, { recursive: true });
-    await writeFileAtomic(join(this.buildsDir, `${hexOf(digestOf(name))}.json`), JSON.stringify(inputs));
+    await writeFileAtomic(path, text, { durable: false });
   }
 }

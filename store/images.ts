@@ -47,7 +47,10 @@ export async function commitImage(
   };
   const m = await putBlob(root, canonicalJson(manifest));
   const names = img.names.map((n) => normaliseName(n));
-  await updateEntries(root, (entries) => {
+  // A rebuild that changed nothing: every name already points at this manifest.
+  const current = names.length > 0 ? await readEntries(root) : [];
+  const unchanged = names.length > 0 && names.every((n) => current.some((e) => e.name === n && e.manifestDigest === m.digest));
+  if (!unchanged) await updateEntries(root, (entries) => {
     const moved = movedOff(entries, names, img.configDigest);
     const next = entries.filter((e) => !(e.name !== undefined && names.includes(e.name)) && e.imageId !== img.configDigest);
     for (const n of names) next.push({ manifestDigest: m.digest, manifestSize: m.size, imageId: img.configDigest, name: n });

@@ -12,7 +12,8 @@ import { isPidAlive } from './lock.js';
  * prune (gc roots). A lease also protects everything written to the store since it was
  * taken (gc keeps blobs and layers whose ctime is not older than the oldest live lease), so
  * a build needs to `protect()` only what it reuses from before its start. A lease whose
- * pid is dead is void (and removed by the next prune): a SIGKILLed build pins nothing.
+ * pid is dead is void (and removed by the next prune): a SIGKILLed build pins nothing, and
+ * so a lease is never fsynced: after a machine crash every lease is void anyway.
  */
 
 interface LeaseFile {
@@ -29,7 +30,7 @@ export async function acquireLease(root: string): Promise<Lease> {
   await mkdir(leasesDir(root), { recursive: true });
   const path = join(leasesDir(root), `${process.pid}-${randomBytes(6).toString('hex')}.json`);
   const state: LeaseFile = { pid: process.pid, createdMs: Date.now(), digests: [] };
-  await writeFileAtomic(path, JSON.stringify(state));
+  await writeFileAtomic(path, JSON.stringify(state), { durable: false });
   let released = false;
   // A normal exit ends the lease at once; after SIGKILL the dead pid voids it.
   const onExit = () => rmSync(path, { force: true });
@@ -40,7 +41,7 @@ export async function acquireLease(root: string): Promise<Lease> {
       if (released) return Promise.reject(new Error('[internal] lease used after release'));
       if (state.digests.includes(digest)) return chain;
       state.digests.push(digest);
-      chain = chain.then(() => writeFileAtomic(path, JSON.stringify(state)));
+      chain = chain.then(() => writeFileAtomic(path, JSON.stringify(state), { durable: false }));
       return chain;
     },
     async release() {
