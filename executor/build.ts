@@ -264,6 +264,8 @@ async function executeStep(
         stageResult: sc.stageResult,
         secrets: sc.opts.secrets,
         ssh: sc.opts.ssh,
+        keepLayerDir: primeLayer,
+        env: process.env,
       });
   }
 }

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
@@ -8,6 +10,7 @@ import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
+import { isTmpfsFull, mountUpperTmpfs, unmountUpperTmpfs } from './upper-tmpfs.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
@@ -23,9 +26,14 @@ export interface ExecStepOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   ssh?: ReadonlyMap<string, string>;
   ignore?: Matcher;
+  /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
+  keepLayerDir?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
+const run = promisify(execFile);
+
 const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
 
 /** Last lines of a failed step's output shown under the error. */
@@ -41,11 +49,9 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const tmp = await store.makeTempDir('run-');
-  const upperDir = join(tmp, 'upper');
-  const workDir = join(tmp, 'work');
   const mountPoint = join(tmp, 'rootfs');
   const empty = join(tmp, 'empty');
-  await Promise.all([upperDir, workDir, mountPoint, empty].map((d) => mkdir(d)));
+  await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
   const sources: MountSources = {
     store,
     contextDir: opts.contextDir,
@@ -54,9 +60,28 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
     ssh: opts.ssh ?? new Map(),
     ignore: opts.ignore,
   };
+  const attempt = async (base: string, onTmpfs: boolean) => {
+    const upperDir = join(base, 'upper');
+    const workDir = join(base, 'work');
+    await Promise.all([upperDir, workDir].map((d) => mkdir(d, { recursive: true })));
+    const dirs = { upperDir, workDir, mountPoint, empty, lowers, user, onTmpfs, tmp };
+    return withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
+  };
+  const fast = join(tmp, 'fast');
+  const onTmpfs = await mountUpperTmpfs(fast, opts.env ?? {});
   try {
-    return await withMounts(step, sources, (mounts) => runIn(step, { upperDir, workDir, mountPoint, empty, lowers, user }, mounts, opts));
+    if (!onTmpfs) return await attempt(join(tmp, 'disk'), false);
+    try {
+      return await attempt(fast, true);
+    } catch (e) {
+      // The step outgrew the tmpfs: run it again with its upper dir on disk.
+      if (!(e instanceof UserError) || e.code !== 'run-failed' || !(await isTmpfsFull(fast))) throw e;
+      opts.onOutput(Buffer.from('[tsbuild] the step filled its in-memory upper dir; running it again on disk\n'));
+      await unmountUpperTmpfs(fast);
+      return await attempt(join(tmp, 'disk'), false);
+    }
   } finally {
+    if (onTmpfs) await unmountUpperTmpfs(fast);
     await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -71,6 +96,10 @@ function withEnv(env: string[], extra: string[]): string[] {
 interface RunDirs {
   upperDir: string;
   workDir: string;
+  /** The upper dir is on a tmpfs (not the store's filesystem). */
+  onTmpfs: boolean;
+  /** The step's temp dir in the store (for a copy of a tmpfs upper dir). */
+  tmp: string;
   mountPoint: string;
   empty: string;
   lowers: string[];
@@ -143,7 +172,13 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   });
   if (!layer) return undefined;
   // The upper dir is already what extracting the layer would give: keep it as the lower
-  // dir of the next steps instead of extracting the tar again ("copy once").
-  await store.adoptLayerDir(layer.diffId, upperDir);
+  // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
+  // is copied to the store's disk first, and only when a later step needs it.
+  if (!dirs.onTmpfs) await store.adoptLayerDir(layer.diffId, upperDir);
+  else if (opts.keepLayerDir) {
+    const copy = join(dirs.tmp, 'layer');
+    await run('cp', ['-a', upperDir, copy]);
+    await store.adoptLayerDir(layer.diffId, copy);
+  }
   return tarLayerDescriptor(layer);
 }

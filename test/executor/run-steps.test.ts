@@ -126,3 +126,23 @@ test('a cached RUN does not run again', async () => {
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /RUN date \+%s%N > \/stamp\n#\d+ CACHED/);
 });
+
+test('a RUN that outgrows its in-memory upper dir runs again on disk and succeeds', async () => {
+  const ctx = join(work, 'ctx-spill');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN dd if=/dev/zero of=/big bs=1M count=6 && echo wrote\n' });
+  const r = await runCli(['build', '--progress', 'plain', '-t', 'spill', ctx], { root, env: { TSBUILD_RUN_UPPER_BYTES: String(2 << 20) } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /filled its in-memory upper dir; running it again on disk/);
+  const { rootfs } = await unpack('spill');
+  assert.equal((await lstat(join(rootfs, 'big'))).size, 6 << 20);
+});
+
+test('with TSBUILD_RUN_UPPER=disk the upper dir stays on disk', async () => {
+  const ctx = join(work, 'ctx-disk');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN mkdir -p /d && : > /d/f && rm -rf /etc/group\n' });
+  const r = await runCli(['build', '-q', '-t', 'ondisk', ctx], { root, env: { TSBUILD_RUN_UPPER: 'disk' } });
+  assert.equal(r.code, 0, r.stderr);
+  const { rootfs } = await unpack('ondisk');
+  assert.ok((await lstat(join(rootfs, 'd/f'))).isFile());
+  await assert.rejects(lstat(join(rootfs, 'etc/group')));
+});
