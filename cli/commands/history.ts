@@ -1,7 +1,7 @@
 import { UserError, shortId } from '../../common/index.js';
 import { boolOpt, parseArgs, usageError } from '../args.js';
 import type { Command } from '../command.js';
-import { createdSince, humanSize, renderTable } from './images.js';
+import { createdSince, humanSize, renderTable } from '../format.js';
 
 /** Docker's stringutils.Ellipsis: at most `max` characters, the last one "…" when cut. */
 function ellipsis(s: string, max: number): string {

@@ -1,6 +1,6 @@
 import { boolOpt, parseArgs, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
-import { humanSize } from './images.js';
+import { humanSize } from '../format.js';
 
 /** BuildKit's --keep-storage sizes (go-units RAMInBytes): binary units, `512MB` = 512 MiB. */
 export function parseStorageSize(s: string): number | undefined {

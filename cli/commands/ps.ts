@@ -1,6 +1,7 @@
 import type { CliContext, Command } from '../command.js';
 import { boolOpt, parseArgs, type OptionSpec } from '../args.js';
 import type { ContainerRecord } from '../../store/containers.js';
+import { humanDuration, renderTable } from '../format.js';
 
 const options: OptionSpec[] = [
   { name: 'all', short: 'a', type: 'boolean' },
@@ -14,24 +15,6 @@ export const command: Command = {
   summary: 'List containers (running ones; -a for all).',
   run: ps,
 };
-
-/** Docker's units.HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3600000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3600000 / 24 / 365)} years`;
-}
 
 function since(iso: string | undefined, now: number): string {
   return iso ? humanDuration(now - Date.parse(iso)) : '';
@@ -78,10 +61,6 @@ async function ps(argv: string[], ctx: CliContext): Promise<number> {
       c.name,
     ]),
   ];
-  // Docker's tabwriter: columns padded to the widest cell plus 3 spaces.
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
-  for (const r of rows) {
-    ctx.stdout.write(r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - [...cell].length + 3))).join('') + '\n');
-  }
+  ctx.stdout.write(renderTable(rows));
   return 0;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerArgv, containerEnv, expandEnvFlags, homeOf, parseEnvFile, DEFAULT_PATH } from '../../executor/container-config.js';
-import { humanDuration, commandText } from '../../cli/commands/ps.js';
+import { commandText } from '../../cli/commands/ps.js';
+import { humanDuration } from '../../cli/format.js';
 
 const argvCases = [
   { name: 'CMD only', config: { Cmd: ['sh'] }, flags: { args: [] }, want: ['sh'] },
