@@ -458,19 +458,17 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     files = hashed.files;
   }
   if (inline.length) content = { ...(content as object), inline };
-  const workdir = cursor.config.WorkingDir || '/';
-  const keyParts: KeyParts = {
-    parent: cursor.key,
-    op: ins.kind,
+  // What the executor gets is also what the key is made of (plus the parent and the content).
+  const fields = {
     sources,
     dest: ins.dest,
-    workdir,
+    workdir: cursor.config.WorkingDir || '/',
     chown: ins.chown,
     chmod: ins.chmod,
     excludes: ins.exclude,
     parents: ins.parents,
-    content,
   };
+  const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, content };
   const flags = [
     ins.from !== undefined ? `--from=${ins.from}` : '',
     ins.chown !== undefined ? `--chown=${ins.chown}` : '',
@@ -488,14 +486,8 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     origin: ins.range,
     edits: [],
     from,
-    sources,
+    ...fields,
     inline,
-    dest: ins.dest,
-    workdir,
-    chown: ins.chown,
-    chmod: ins.chmod,
-    excludes: ins.exclude,
-    parents: ins.parents,
     isAdd: ins.kind === 'add',
     mkdirOnly: false,
   };
