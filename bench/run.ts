@@ -14,7 +14,7 @@ import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const cli = join(projectRoot, 'dist', 'tsbuild.mjs');
+const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
 
 interface Sample {

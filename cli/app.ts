@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError, UserErrors } from '../common/index.js';
 import type { CliContext, Command } from './command.js';
-import { defaultRoot } from './root.js';
+import { splitGlobals } from './root.js';
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -58,23 +58,6 @@ Commands:
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
 
-/** Split global options (before the verb) from the rest. */
-function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {
-  let root: string | undefined;
-  let i = 0;
-  while (i < argv.length) {
-    const a = argv[i];
-    if (a === '--root' && i + 1 < argv.length) {
-      root = argv[i + 1];
-      i += 2;
-    } else if (a.startsWith('--root=')) {
-      root = a.slice('--root='.length);
-      i += 1;
-    } else break;
-  }
-  return { root: root ?? defaultRoot(env), rest: argv.slice(i) };
-}
-
 /** What the machine, not tsbuild, caused: a full disk, a read-only or forbidden store. */
 const ENVIRONMENT_ERRORS: Record<string, string> = {
   ENOSPC: 'no space left on device',
@@ -125,7 +108,8 @@ async function printError(err: unknown, ctx: CliContext): Promise<number> {
 
 export async function main(argv: string[], base: Omit<CliContext, 'root'>): Promise<number> {
   const { root, rest } = splitGlobals(argv, base.env);
-  const ctx: CliContext = { ...base, root };
+  // Keep base's getters (main's stdin is one: touching process.stdin costs a few ms).
+  const ctx = Object.defineProperties({ root }, Object.getOwnPropertyDescriptors(base)) as CliContext;
   if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
     (rest.length === 0 ? ctx.stderr : ctx.stdout).write(USAGE + '\n');
     return rest.length === 0 ? 2 : 0;

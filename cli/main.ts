@@ -4,7 +4,10 @@ import { main } from './app.js';
 main(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
-  stdin: process.stdin,
+  // A getter: creating process.stdin costs a few ms that most commands never need.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
 }).then(

@@ -4,11 +4,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const bundle = resolve(here, '..', 'tsbuild.mjs');
+const bundle = resolve(here, '..', 'tsbuild.cjs');
 
 /**
  * Path of the CLI a user runs (for tests and scripts that run tsbuild as a user would): the
- * bundle `npm install` makes (dist/tsbuild.mjs, package.json's bin), else the compiled entry.
+ * bundle `npm install` makes (dist/tsbuild.cjs, package.json's bin), else the compiled entry.
  */
 export const cliPath: string = existsSync(bundle) ? bundle : resolve(here, 'main.js');
 
@@ -28,7 +28,7 @@ export function runCli(
     if (opts.root) env.TSBUILD_ROOT = opts.root;
     const file = opts.cliFile ?? cliPath;
     // The bundle runs as a user runs it: through its #! line (which sets Node's flags).
-    const [command, argv] = file.endsWith('.mjs') ? [file, args] : [process.execPath, [file, ...args]];
+    const [command, argv] = file.endsWith('.cjs') ? [file, args] : [process.execPath, [file, ...args]];
     const child = spawn(command, argv, {
       cwd: opts.cwd,
       env,

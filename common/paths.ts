@@ -12,7 +12,7 @@ function findProjectRoot(dir: string): string {
 
 /**
  * The project's root folder, found from this compiled file (dist/common/paths.js, or the
- * bundle dist/tsbuild.mjs), so the helper binary and fixtures are found whatever the
+ * bundle dist/tsbuild.cjs), so the helper binary and fixtures are found whatever the
  * current directory is.
  */
 export const projectRoot: string = findProjectRoot(dirname(fileURLToPath(import.meta.url)));

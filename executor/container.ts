@@ -5,7 +5,7 @@
  * argv, env, user ids — everything already resolved.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -161,7 +161,6 @@ export async function startDetached(spec: ContainerSpec, opts: { logFile: string
   if (!spec.etcDir || !spec.statusFile) throw new Error('[internal] startDetached needs etcDir and statusFile');
   const etc = await writeEtcFiles(spec.etcDir, spec.hostname);
   const payload = encodeSpec(spec, etc);
-  const { open } = await import('node:fs/promises');
   const log = await open(opts.logFile, 'a');
   try {
     return await new Promise((resolve, reject) => {

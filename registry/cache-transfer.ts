@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { exportCacheMountsLocal, importCacheMountsLocal } from '../store/cache-mounts.js';
@@ -231,7 +231,6 @@ async function readCacheConfig(client: RegistryClient, repo: string, desc: Descr
 /** A cache layer in the store as an uncompressed tar (the executor reads its digest as diff_id). */
 async function fetchLayerAsTar(store: Store, client: RegistryClient, repo: string, blob: Descriptor, diffId: Digest): Promise<Descriptor> {
   if (await store.hasBlob(diffId)) {
-    const { stat } = await import('node:fs/promises');
     return { mediaType: MediaType.layerTar, digest: diffId, size: (await stat(store.blobPath(diffId))).size };
   }
   const sink = uncompressedLayerSink(store, blob, diffId);

@@ -1,5 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 
 /**
  * The one module that talks HTTP (undici). Everything above it sees plain requests and
@@ -29,12 +31,28 @@ export interface HttpResponse {
 
 const agents = new Map<string, Dispatcher>();
 
+/**
+ * The CAs to trust: Node's, plus NODE_EXTRA_CA_CERTS. tsbuild's launcher (cli/launch.ts)
+ * keeps Node from reading that file at every start, so it is read here, when TLS is used.
+ * (Also when Node did read it: a CA given twice is harmless.)
+ */
+function trustedCas(env: NodeJS.ProcessEnv): string[] | undefined {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch (e) {
+    process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return undefined;
+  }
+}
+
 function agentFor(isTlsUnverified: boolean): Dispatcher {
   const key = isTlsUnverified ? 'insecure' : 'default';
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({
-      connect: { rejectUnauthorized: !isTlsUnverified, timeout: 15_000 },
+      connect: { rejectUnauthorized: !isTlsUnverified, timeout: 15_000, ca: trustedCas(process.env) },
       headersTimeout: 60_000,
       bodyTimeout: 60_000,
     });

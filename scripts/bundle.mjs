@@ -1,31 +1,46 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/cli/main.js and everything it imports, dependencies
-// included) into one ESM file, dist/tsbuild.mjs. Node then loads one file instead of
-// ~900 small modules (chevrotain alone pulls in 650 lodash-es files): a cached build
-// starts in about a third of the time. `tsbuild` (package.json bin) is this bundle.
+// Bundles the compiled CLI into two CommonJS files (dependencies included):
+//  - dist/tsbuild-main.cjs: cli/main.js and everything it imports. Node then reads one
+//    file instead of ~900 small modules (chevrotain alone pulls in 650 lodash-es files),
+//    and CommonJS lets the launcher compile it with V8's code cache (Node 20 has no code
+//    cache for ES modules).
+//  - dist/tsbuild.cjs: the launcher, cli/launch.js (package.json's bin): replays a fully
+//    cached build or loads the main bundle. It must stay small: it runs on every start.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-await build({
-  entryPoints: [join(root, 'dist', 'cli', 'main.js')],
-  outfile: join(root, 'dist', 'tsbuild.mjs'),
+const dist = join(root, 'dist');
+
+// The sources are ES modules: import.meta.url becomes the bundle's own file URL.
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  sourcemap: true,
   // Less source for V8 to read and compile at every start; names are kept for stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
-  // A small young generation (set on the command line: V8 fixes it at start-up): tsbuild
-  // streams its data, and V8's default 16 MB semi-spaces only add ~30 MB of peak memory.
-  // The entry's own `#!/usr/bin/env node` line is replaced by this one.
-  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=2\nimport { createRequire as __tsbuildRequire } from 'node:module'; const require = __tsbuildRequire(import.meta.url);" },
-});
-// `tsbuild` runs as an executable (package.json bin): its #! line sets Node's flags.
-await chmod(join(root, 'dist', 'tsbuild.mjs'), 0o755);
+  define: { 'import.meta.url': '__tsbuild_url' },
+};
+const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).href;";
+
+await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url } });
+// The launcher runs the main bundle as a vm.Script, where a dynamic import() of something
+// not bundled (`await import('node:fs')`) throws: import such modules statically.
+const left = /[^\w$.]import\(\s*["'`][^"'`]*/.exec(await readFile(join(dist, 'tsbuild-main.cjs'), 'utf8'));
+if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main.cjs (${left[0].trim()}…): import it statically`);
+
+// The launcher is run by /bin/sh first (line 2 is a shell command and a JavaScript comment):
+// it moves NODE_EXTRA_CA_CERTS aside (see cli/launch.ts) and runs Node with a small young
+// generation (V8 fixes it at start-up: tsbuild streams its data, and V8's default 16 MB
+// semi-spaces only add ~30 MB of peak memory). `node dist/tsbuild.cjs` works too.
+const shell = [
+  '#!/bin/sh',
+  '//bin/true; if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; exec node --max-semi-space-size=2 "$0" "$@"',
+].join('\n');
+await build({ ...common, entryPoints: [join(dist, 'cli', 'launch.js')], outfile: join(dist, 'tsbuild.cjs'), banner: { js: `${shell}\n${url}` } });
+await chmod(join(dist, 'tsbuild.cjs'), 0o755);

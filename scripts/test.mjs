@@ -10,6 +10,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 execFileSync('node', ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' });
 execFileSync('node', ['scripts/build-native.mjs'], { cwd: root, stdio: 'inherit' });
+execFileSync('node', ['scripts/code-cache.mjs'], { cwd: root, stdio: 'inherit' });
 
 function walk(dir) {
   const out = [];

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError, hexOf, isDigest, type Digest } from '../common/index.js';
@@ -27,7 +27,7 @@ export async function exportCacheLocal(store: Store, dir: string, keys: Digest[]
       if (!exists) {
         const tmp = `${target}.tmp-${process.pid}`;
         await pipeline(store.openBlob(rec.layer.digest), createWriteStream(tmp));
-        await import('node:fs/promises').then((fs) => fs.rename(tmp, target));
+        await rename(tmp, target);
       }
     }
     await writeFileAtomic(join(dir, 'records', `${hexOf(key)}.json`), JSON.stringify(rec));

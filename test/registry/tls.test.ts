@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openStore } from '../../store/index.js';
+import { runCli } from '../../cli/tsbuild.js';
 import { pullImage, pushImage } from '../../registry/index.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { seededBytes, writeTestImage } from './image-fixture.js';
@@ -20,13 +21,14 @@ const run = promisify(execFile);
  */
 
 let work: string;
+let certPath: string;
 let tlsRegistry: RegistryServer;
 let plainRegistry: RegistryServer;
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'tsbuild-registry-tls-'));
   const keyPath = join(work, 'reg.key');
-  const certPath = join(work, 'reg.crt');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.1']);
+  certPath = join(work, 'reg.crt');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.1', '-addext', 'subjectAltName=DNS:127.1,IP:127.0.0.1']);
   tlsRegistry = await startRegistry({ tls: { certPath, keyPath } });
   plainRegistry = await startRegistry();
 });
@@ -61,4 +63,18 @@ test('an insecure registry without TLS is reached over plain HTTP after HTTPS fa
   await pushImage(store, name, { insecureRegistries: [`127.1:${plainRegistry.port}`] });
   const other = await openStore(await mkdtemp(join(work, 'store-')));
   assert.equal((await pullImage(other, name, { insecureRegistries: ['127.1'] })).id, img.id, 'a bare host name matches any port');
+});
+
+test('the CLI trusts NODE_EXTRA_CA_CERTS (which its launcher reads only when TLS is used)', async () => {
+  const name = `127.1:${tlsRegistry.port}/trusted/app:1`;
+  const store = await openStore(await mkdtemp(join(work, 'store-')));
+  const img = await writeTestImage(store, name, layers);
+  await pushImage(store, name, { insecureRegistries: [`127.1:${tlsRegistry.port}`] });
+  const untrusted = await runCli(['--root', await mkdtemp(join(work, 'store-')), 'pull', name], { env: { NODE_EXTRA_CA_CERTS: '' } });
+  assert.notEqual(untrusted.code, 0);
+  assert.match(untrusted.stderr, /certificate|SELF_SIGNED|CERT/i);
+  const root = await mkdtemp(join(work, 'store-'));
+  const trusted = await runCli(['--root', root, 'pull', name], { env: { NODE_EXTRA_CA_CERTS: certPath } });
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal((await (await openStore(root)).resolveImage(name))?.id, img.id);
 });

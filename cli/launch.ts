@@ -1,0 +1,47 @@
+// The `tsbuild` executable (bundled by scripts/bundle.mjs into dist/tsbuild.cjs, package.json's
+// bin). It starts the program as cheaply as Node allows:
+//  1. a fully cached build whose inputs are unchanged is replayed without loading the
+//     program at all (cli/build-replay.ts);
+//  2. otherwise the program (dist/tsbuild-main.cjs, one CommonJS bundle of cli/main.ts)
+//     is compiled with V8's code cache (dist/tsbuild-main.cjs.cache, made by `npm install`),
+//     which skips most of the ~20 ms that compiling 1.4 MB of JavaScript takes.
+// The #! lines of the bundle hand NODE_EXTRA_CA_CERTS over as TSBUILD_EXTRA_CA_CERTS: Node
+// reads that file at start-up (~30 ms for Debian's 220 KB bundle), and tsbuild needs it only
+// when it talks TLS to a registry (registry/http.ts adds it then).
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+import { projectRoot } from '../common/paths.js';
+import { tryReplay } from './build-replay.js';
+
+const extraCa = process.env.TSBUILD_EXTRA_CA_CERTS;
+if (extraCa !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = extraCa;
+  delete process.env.TSBUILD_EXTRA_CA_CERTS;
+}
+
+function loadMain(): void {
+  const file = join(projectRoot, 'dist', 'tsbuild-main.cjs');
+  const cacheFile = `${file}.cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // No code cache: V8 compiles from source.
+  }
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  if (process.env.TSBUILD_CODE_CACHE === 'write') {
+    // `npm install` runs a build this way: the cache then holds every function that build compiled.
+    process.on('exit', () => {
+      writeFileSync(`${cacheFile}.tmp`, script.createCachedData());
+      renameSync(`${cacheFile}.tmp`, cacheFile);
+    });
+  }
+  const mod = { exports: {} };
+  (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+}
+
+const code = tryReplay(process.argv.slice(2), process.cwd(), process.env);
+if (code !== undefined) process.exitCode = code;
+else loadMain();
