@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { digestOf, hexOf, type Digest } from '../common/index.js';
 import type { ContentHasher } from '../planner/index.js';
-import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher, type SourceSelection } from '../planner/context.js';
+import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher, type SourceSelection, type StatObserver } from '../planner/context.js';
 
 /** Above this many entries a COPY's key keeps only its digest (no per-file names to explain misses). */
 const EXPLAIN_MAX_ENTRIES = 2000;
@@ -30,16 +30,18 @@ export async function makeContentHasher(
   storeRoot: string,
   contextDir: string | undefined,
   dockerfilePath: string,
-): Promise<{ hash: ContentHasher; ignore: Matcher | undefined; save(): Promise<void> }> {
+  observe?: StatObserver,
+): Promise<{ hash: ContentHasher; ignore: Matcher | undefined; ignoreCandidates: string[]; save(): Promise<void> }> {
   if (contextDir === undefined) {
-    return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, save: async () => {} };
+    return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, ignoreCandidates: [], save: async () => {} };
   }
   const ctx = await openContext(contextDir, { dockerfilePath });
   const memo = await loadStatMemo(join(storeRoot, 'cache', 'stat-memo', `${hexOf(digestOf(contextDir))}.json`));
   return {
     ignore: ctx.ignore,
+    ignoreCandidates: ctx.ignoreCandidates,
     hash: async (sources, o) => {
-      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where });
+      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where, observe });
       const fileDigests = new Map<string, Digest>();
       const digest = await hashSelection(sel, { memo, fileDigests });
       return { digest, files: fileFingerprints(sel, fileDigests) };

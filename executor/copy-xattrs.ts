@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 
 /**
@@ -8,14 +10,17 @@ import { UserError } from '../common/index.js';
  */
 export type XattrMap = Map<string, Record<string, Buffer>>;
 
-let available: Promise<boolean> | undefined;
+let available: boolean | undefined;
 
-/** Is `getfattr` installed? (checked once per process) */
-export function hasGetfattr(): Promise<boolean> {
-  available ??= new Promise((resolve) => {
-    const p = spawn('getfattr', ['--version'], { stdio: 'ignore' });
-    p.on('error', () => resolve(false));
-    p.on('close', (code) => resolve(code === 0));
+/** Is `getfattr` on PATH? (looked up once per process, without running it: a process costs ms) */
+export function hasGetfattr(): boolean {
+  available ??= (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(join(dir || '.', 'getfattr'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
   return available;
 }
@@ -25,7 +30,7 @@ export function hasGetfattr(): Promise<boolean> {
  * keyed by absolute path. Entries without xattrs are absent. Undefined without getfattr.
  */
 export async function readXattrs(path: string, opts: { recursive: boolean }): Promise<XattrMap | undefined> {
-  if (!(await hasGetfattr())) return undefined;
+  if (!hasGetfattr()) return undefined;
   const args = [...(opts.recursive ? ['-R', '-P'] : []), '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', path];
   const out = await run('getfattr', args);
   return parseDump(out);

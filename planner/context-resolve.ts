@@ -13,8 +13,13 @@ import { contextMessages } from './context-messages.js';
 export async function resolveInRoot(
   root: string,
   path: string,
-  opts: { followFinal: boolean; isHidden?: (realRel: string, st: Stats) => boolean },
+  opts: { followFinal: boolean; isHidden?: (realRel: string, st: Stats) => boolean; observe?: StatObserver },
 ): Promise<{ realRel: string; stat: Stats | undefined }> {
+  const look = async (p: string) => {
+    const st = await lstatOrUndefined(p);
+    opts.observe?.(p, st);
+    return st;
+  };
   const queue = splitPath(path);
   const resolved: string[] = [];
   let links = 0;
@@ -25,7 +30,7 @@ export async function resolveInRoot(
       continue;
     }
     const candidate = [...resolved, c].join('/');
-    const st = await lstatOrUndefined(root + '/' + candidate);
+    const st = await look(root + '/' + candidate);
     if (!st || (opts.isHidden && opts.isHidden(candidate, st))) {
       return { realRel: [candidate, ...queue].join('/'), stat: undefined };
     }
@@ -40,12 +45,19 @@ export async function resolveInRoot(
     resolved.push(c);
   }
   const realRel = resolved.join('/');
-  return { realRel, stat: await lstatOrUndefined(realRel === '' ? root : root + '/' + realRel) };
+  return { realRel, stat: await look(realRel === '' ? root : root + '/' + realRel) };
 }
 
 function splitPath(p: string): string[] {
   return p.split('/').filter((s) => s !== '' && s !== '.');
 }
+
+/**
+ * Told of every lstat a context walk makes (undefined: the path does not exist). What a
+ * selection's walk saw is all it depends on: a directory's stat changes when an entry is
+ * added or removed, a file's when its bytes or metadata change (cli/build-replay.ts).
+ */
+export type StatObserver = (absPath: string, st: Stats | undefined) => void;
 
 export async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   try {

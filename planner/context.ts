@@ -6,7 +6,9 @@ import { canonicalJson, DigestHasher, digestOf, UserError, type Digest, type Sou
 import { applyChmod, parseChmod, type Chmod } from './context-chmod.js';
 import { hasWildcards, goMatch } from './context-glob.js';
 import { contextMessages } from './context-messages.js';
-import { lstatOrUndefined, resolveInRoot } from './context-resolve.js';
+import { lstatOrUndefined, resolveInRoot, type StatObserver } from './context-resolve.js';
+
+export type { StatObserver } from './context-resolve.js';
 import { StatMemo, loadStatMemo } from './context-memo.js';
 import { cleanPath, compilePatterns, parseDockerignore, type Matcher } from './dockerignore.js';
 
@@ -26,6 +28,8 @@ export interface BuildContext {
   dockerfilePath: string;
   /** The ignore file in force (`<Dockerfile>.dockerignore` wins over `.dockerignore`), if any. */
   ignoreFile: string | undefined;
+  /** Where an ignore file was looked for, in order (whether or not one was there). */
+  ignoreCandidates: string[];
   ignore: Matcher;
 }
 
@@ -81,6 +85,8 @@ export interface SelectOptions {
   /** Names the root in messages: "build context", "stage builder", … */
   what: string;
   where?: SourceRange;
+  /** Told of every lstat the selection makes (to know later whether the context changed). */
+  observe?: StatObserver;
   /** COPY --parents: keep each source's path below its `/./` pivot. */
   parents?: boolean;
   /** Keep the files' owners (COPY --from a stage or image); the build context is owned by 0:0. */
@@ -97,14 +103,15 @@ export async function openContext(dir: string, opts: { dockerfilePath?: string }
   }
   const dockerfilePath = opts.dockerfilePath ? resolve(opts.dockerfilePath) : join(root, 'Dockerfile');
   // BuildKit: `<Dockerfile path>.dockerignore` next to the Dockerfile wins over the context's.
-  for (const candidate of [`${dockerfilePath}.dockerignore`, join(root, '.dockerignore')]) {
+  const ignoreCandidates = [`${dockerfilePath}.dockerignore`, join(root, '.dockerignore')];
+  for (const candidate of ignoreCandidates) {
     const text = await readFile(candidate, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
       throw new UserError('context-io', contextMessages['context-io']('build context', candidate, e.code ?? e.message));
     });
-    if (text !== undefined) return { root, dockerfilePath, ignoreFile: candidate, ignore: parseDockerignore(text, basename(candidate)) };
+    if (text !== undefined) return { root, dockerfilePath, ignoreFile: candidate, ignoreCandidates, ignore: parseDockerignore(text, basename(candidate)) };
   }
-  return { root, dockerfilePath, ignoreFile: undefined, ignore: compilePatterns([]) };
+  return { root, dockerfilePath, ignoreFile: undefined, ignoreCandidates, ignore: compilePatterns([]) };
 }
 
 /**
@@ -164,6 +171,12 @@ class Walker {
     private readonly excludes: Matcher | undefined,
   ) {}
 
+  private async lstat(p: string): Promise<Stats | undefined> {
+    const st = await lstatOrUndefined(p);
+    this.opts.observe?.(p, st);
+    return st;
+  }
+
   private hidden = (realRel: string, st: Stats): boolean => {
     const ig = this.opts.ignore;
     if (!ig || !ig.isExcluded(realRel)) return false;
@@ -179,7 +192,7 @@ class Walker {
 
   /** The source at `full` (a cleaned absolute-in-root path), symlinks followed; undefined if absent. */
   async source(full: string, fromWildcard: boolean, pattern: string, pivot: string | undefined): Promise<SelectedSource | undefined> {
-    const r = await resolveInRoot(this.root, full, { followFinal: true, isHidden: this.hidden });
+    const r = await resolveInRoot(this.root, full, { followFinal: true, isHidden: this.hidden, observe: this.opts.observe });
     if (!r.stat) return undefined;
     const path = full === '/' ? '.' : full.slice(1);
     const top = this.entry(r.stat, '', path, r.realRel === '' ? this.root : this.root + '/' + r.realRel);
@@ -211,7 +224,7 @@ class Walker {
     const k = parts.findIndex((p) => hasWildcards(p));
     const baseParts = parts.slice(0, k);
     const comps = parts.slice(k);
-    const base = await resolveInRoot(this.root, baseParts.join('/'), { followFinal: true, isHidden: this.hidden });
+    const base = await resolveInRoot(this.root, baseParts.join('/'), { followFinal: true, isHidden: this.hidden, observe: this.opts.observe });
     if (!base.stat?.isDirectory()) return [];
     const out: string[] = [];
     const visit = async (realRel: string, named: string[], depth: number, relToBase: string[]): Promise<void> => {
@@ -219,7 +232,7 @@ class Walker {
       const names = (await readdir(abs)).filter((n) => safeMatch(comps[depth], n)).sort(compareNames);
       for (const name of names) {
         const childReal = realRel === '' ? name : realRel + '/' + name;
-        const st = await lstatOrUndefined(this.root + '/' + childReal);
+        const st = await this.lstat(this.root + '/' + childReal);
         if (!st || this.hidden(childReal, st)) continue;
         const childRel = [...relToBase, name];
         if (depth === comps.length - 1) {
@@ -265,7 +278,7 @@ class Walker {
     }
     for (let i = 0; i < names.length; i += BATCH) {
       const batch = names.slice(i, i + BATCH);
-      const stats = await Promise.all(batch.map((n) => lstatOrUndefined(absDir + '/' + n)));
+      const stats = await Promise.all(batch.map((n) => this.lstat(absDir + '/' + n)));
       for (let j = 0; j < batch.length; j++) {
         const st = stats[j];
         if (!st) continue;

@@ -15,7 +15,9 @@ import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
  *   layers/<hex>/   extracted layer (the overlay lower dir) of diff_id sha256:<hex>; never modified
  *                   after its atomic rename into place
  *   containers/     container state (issue 3)
- *   cache/          cache records (issue 4)
+ *   cache/          cache records (issue 4); cache/replay/: records of fully cached builds
+ *                   that the next identical command replays (cli/build-replay.ts; prune
+ *                   removes them all)
  *   tmp/            temp files; cleaned at open of anything older than the owning process
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)

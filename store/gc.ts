@@ -135,6 +135,9 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
   const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, cacheRecordsRemoved: 0, cacheMountsRemoved: 0, reclaimedBytes: 0 };
   return withLock(root, 'index', async () => {
     const records = new CacheRecords(root);
+    // Replays of cached builds (cli/build-replay.ts) stand for cache records a prune may
+    // remove: they go first, so the next build looks at the cache again.
+    await rm(join(root, 'cache', 'replay'), { recursive: true, force: true });
     if (opts.all) {
       result.cacheRecordsRemoved = (await records.list()).length;
       await records.removeAll();

@@ -123,4 +123,4 @@ class DiskStore implements Store {
     return acquireLease(this.root);
   }
 }
-export { readMemo, writeMemo } from './memo.js';
+export { readMemo, writeMemo, writeCacheFile } from './memo.js';

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hexOf, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -20,4 +20,10 @@ export async function writeMemo(root: string, kind: string, key: Digest, value: 
   const dir = join(root, 'cache', 'memo', kind);
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value));
+}
+
+/** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
+export async function writeCacheFile(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, text, { durable: false });
 }

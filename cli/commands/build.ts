@@ -7,6 +7,7 @@ import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } f
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
 import type { Store } from '../../store/index.js';
+import { ReplayRecorder, replayKey } from '../build-replay.js';
 
 const options: OptionSpec[] = [
   { name: 'tag', short: 't', type: 'string', multiple: true },
@@ -197,13 +198,48 @@ async function pushNames(store: Store, names: string[], ctx: CliContext): Promis
   }
 }
 
-async function build(argv: string[], ctx: CliContext): Promise<number> {
+/** Options whose build a replay could not repeat (they read or write something besides the context and the store's names). */
+const UNREPLAYABLE = ['no-cache', 'no-cache-filter', 'pull', 'push', 'cache-to', 'cache-from', 'secret', 'ssh', 'root'];
+
+/**
+ * A recorder of what this build depends on (cli/build-replay.ts), when a later run of the
+ * same command could replay it: a build from a context directory, named, printing plain
+ * text or nothing. Whether it was fully cached is known at the end.
+ */
+function replayRecorder(args: ReturnType<typeof parseArgs>, contextArg: string, mode: ProgressMode, ctx: CliContext): ReplayRecorder | undefined {
+  if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
+  if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
+  if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
+  return new ReplayRecorder();
+}
+
+/** `w` with everything written to it also kept in `into` (what a replay prints again). */
+function keeping<T extends { write(s: string): unknown }>(w: T, into: string[]): T {
+  return Object.assign(Object.create(w) as T, {
+    write: (s: string) => {
+      into.push(s);
+      return w.write(s);
+    },
+  });
+}
+
+async function build(argv: string[], base: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) {
     throw usageError(`"build" requires exactly 1 argument (the context: a folder, or - for a Dockerfile on stdin)`);
   }
-  const root = stringOpt(args, 'root') ?? ctx.root;
   const contextArg = args.positionals[0];
+  const progressMode = (boolOpt(args, 'quiet') ? 'quiet' : stringOpt(args, 'progress') ?? 'auto') as ProgressMode;
+  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode)) throw usageError(`invalid --progress "${progressMode}": want auto, plain, tty or quiet`);
+  const recorder = replayRecorder(args, contextArg, progressMode, base);
+  const printed = { stdout: [] as string[], stderr: [] as string[] };
+  const ctx: CliContext = recorder
+    ? Object.defineProperties(
+        { stdout: keeping(base.stdout, printed.stdout), stderr: keeping(base.stderr, printed.stderr) },
+        Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(base)).filter(([k]) => k !== 'stdout' && k !== 'stderr')),
+      ) as CliContext
+    : base;
+  const root = stringOpt(args, 'root') ?? ctx.root;
   const fileArg = stringOpt(args, 'file');
   let contextDir: string | undefined;
   let dockerfileText: string;
@@ -223,11 +259,12 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
     } else {
       dockerfilePath = fileArg ? (isAbsolute(fileArg) ? fileArg : resolve(ctx.cwd, fileArg)) : join(contextDir, 'Dockerfile');
       dockerfileText = await readDockerfile(dockerfilePath, fileArg ?? join(contextArg, 'Dockerfile'));
+      recorder?.follow(dockerfilePath);
     }
+    recorder?.follow(contextDir);
+    recorder?.realPath(contextDir);
   }
 
-  const progressMode = (boolOpt(args, 'quiet') ? 'quiet' : stringOpt(args, 'progress') ?? 'auto') as ProgressMode;
-  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode)) throw usageError(`invalid --progress "${progressMode}": want auto, plain, tty or quiet`);
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
   const sde = ctx.env.SOURCE_DATE_EPOCH;
@@ -236,14 +273,15 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
   const cacheTo = listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd));
   const cacheFrom = listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd));
 
-  const { openStore, normaliseName } = await import('../../store/index.js');
+  const { openStore, normaliseName, writeCacheFile } = await import('../../store/index.js');
   const names = listOpt(args, 'tag').map((t) => normaliseName(t));
   if (boolOpt(args, 'push') && names.length === 0) throw usageError('--push needs a name to push to (-t HOST/NAME:TAG)');
   const store = await openStore(root);
   const { instructions, escape } = await parseDockerfile(store.root, dockerfileText, dockerfilePath);
   const { planBuild } = await import('../../planner/index.js');
   const { makeContentHasher } = await import('../build-context.js');
-  const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath);
+  const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath, recorder?.observe);
+  for (const f of hasher.ignoreCandidates) recorder?.follow(f);
   const { resolveBaseImage } = await import('../base-image.js');
   const progress = makeProgress(progressMode, ctx.stderr);
   const buildArgMap = buildArgs(listOpt(args, 'build-arg'), ctx.env);
@@ -258,8 +296,22 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
       escape,
       file: dockerfilePath,
       network: network as 'default' | 'host' | 'none',
-      resolveImage: (ref: string, where: SourceRange) =>
-        resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress: (l) => ctx.stderr.write(l + '\n') }),
+      resolveImage: async (ref: string, where: SourceRange) => {
+        const progress = (l: string) => {
+          // A pull is not repeated by a replay.
+          if (recorder) recorder.spoiled = true;
+          ctx.stderr.write(l + '\n');
+        };
+        const image = await resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress });
+        if (recorder) {
+          try {
+            recorder.ref(normaliseName(ref), image.manifestDigest);
+          } catch {
+            recorder.spoiled = true; // not a name index.json holds (an id or a digest)
+          }
+        }
+        return image;
+      },
       hashContext: hasher.hash,
     });
     const { executeBuild } = await import('../../executor/index.js');
@@ -283,6 +335,17 @@ async function build(argv: string[], ctx: CliContext): Promise<number> {
     const iidfile = stringOpt(args, 'iidfile');
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
     if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');
+    if (recorder && result.executed === 0 && names.length > 0) {
+      for (const n of names) recorder.ref(n, result.image.manifestDigest);
+      const rec = recorder.record(store.root, replayKey(base.root, argv, ctx.cwd, ctx.env), {
+        mode: progressMode === 'auto' ? 'auto' : progressMode === 'quiet' ? 'quiet' : 'plain',
+        stdout: printed.stdout.join(''),
+        stderr: printed.stderr.join(''),
+        ...(iidfile ? { iidfile: [resolve(ctx.cwd, iidfile), result.image.id] as [string, string] } : {}),
+      });
+      // A cache: not durable, and a failure only costs the next build its shortcut.
+      if (rec) await writeCacheFile(rec.path, rec.text).catch(() => {});
+    }
     return 0;
   } catch (e) {
     progress.close();
