@@ -1,6 +1,18 @@
 import pLimit from 'p-limit';
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  constants,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, stat, symlink, unlink, utimes, chown } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -237,9 +249,9 @@ class Extraction {
     const abs = this.abs(rel);
     switch (e.type) {
       case 'directory': {
-        const st = await lstatOrUndefined(abs);
-        if (st && !st.isDirectory()) await unlink(abs);
-        if (!st || !st.isDirectory()) await mkdir(abs, { mode: 0o700 });
+        const st = lstatOrUndefinedSync(abs);
+        if (st && !st.isDirectory()) unlinkSync(abs);
+        if (!st || !st.isDirectory()) mkdirSync(abs, { mode: 0o700 });
         this.dirMeta.set(rel, metaOf(e));
         break;
       }
@@ -250,9 +262,9 @@ class Extraction {
         break;
       case 'symlink':
         await this.removeExisting(rel);
-        await symlink(e.linkname, abs);
-        if (isRoot) await lchown(abs, e.uid, e.gid);
-        await lutimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        symlinkSync(e.linkname, abs);
+        if (isRoot) lchownSync(abs, e.uid, e.gid);
+        lutimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
         break;
       case 'link':
         await this.hardlink(rel, e);
@@ -312,9 +324,9 @@ class Extraction {
     if (base === OPAQUE) {
       if (dir !== '') {
         await this.ensureParents(rel); // the dir itself too: a symlink there is written through
-        const st = await lstatOrUndefined(this.abs(dir));
+        const st = lstatOrUndefinedSync(this.abs(dir));
         if (st && !st.isDirectory()) await this.removeExisting(dir);
-        if (!st || !st.isDirectory()) await mkdir(this.abs(dir), { mode: 0o755 });
+        if (!st || !st.isDirectory()) mkdirSync(this.abs(dir), { mode: 0o755 });
       }
       this.opaque.add(dir);
       return;
@@ -342,7 +354,7 @@ class Extraction {
       if (this.realDirs.has(prefix)) continue;
       await this.settle(prefix);
       const abs = this.abs(prefix);
-      const st = await lstatOrUndefined(abs);
+      const st = lstatOrUndefinedSync(abs);
       if (st?.isDirectory()) {
         this.realDirs.add(prefix);
         continue;
@@ -351,7 +363,7 @@ class Extraction {
       if (st) await this.removeExisting(prefix);
       this.forget(prefix);
       // A missing parent is made as Docker does: 0755, root-owned.
-      await mkdir(abs, { mode: 0o755 });
+      mkdirSync(abs, { mode: 0o755 });
       this.realDirs.add(prefix);
     }
   }
@@ -360,14 +372,14 @@ class Extraction {
   private async removeExisting(rel: string): Promise<void> {
     await this.settle(rel);
     const abs = this.abs(rel);
-    const st = await lstatOrUndefined(abs);
+    const st = lstatOrUndefinedSync(abs);
     if (st?.isDirectory()) await this.drain(); // files being written below it
     for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
     this.realDirs.delete(rel);
     if (!st) return;
     if (st.isDirectory()) for (const k of [...this.realDirs]) if (k.startsWith(rel + '/')) this.realDirs.delete(k);
     if (st.isDirectory()) await rm(abs, { recursive: true, force: true });
-    else await unlink(abs);
+    else unlinkSync(abs);
   }
 
   private async writeFile(abs: string, e: TarEntry, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
@@ -391,12 +403,12 @@ class Extraction {
     if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which is not in the layer before it`);
     await this.settle(target);
     await this.ensureParents(target);
-    const st = await lstatOrUndefined(this.abs(target));
+    const st = lstatOrUndefinedSync(this.abs(target));
     if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which was removed`);
     if (st.isDirectory()) throw this.hostile(`hardlink "${rel}" points at the directory "${e.linkname}"`);
     if (target === rel) return;
     await this.removeExisting(rel);
-    await link(this.abs(target), this.abs(rel));
+    linkSync(this.abs(target), this.abs(rel));
   }
 
   /** Devices, xattrs, then directory metadata (children change a dir's mtime, so last). */
@@ -407,11 +419,11 @@ class Extraction {
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]));
     for (const [rel, m] of dirs) {
       const abs = this.abs(rel);
-      const st = await lstatOrUndefined(abs);
+      const st = lstatOrUndefinedSync(abs);
       if (!st?.isDirectory()) continue;
-      if (isRoot) await chown(abs, m.uid, m.gid);
-      await chmod(abs, m.mode);
-      await utimes(abs, m.mtimeMs / 1000, m.mtimeMs / 1000);
+      if (isRoot) chownSync(abs, m.uid, m.gid);
+      chmodSync(abs, m.mode);
+      utimesSync(abs, m.mtimeMs / 1000, m.mtimeMs / 1000);
     }
   }
 
@@ -434,9 +446,9 @@ class Extraction {
     for (const [rel, d] of list) {
       if (d.isWhiteout) continue;
       const abs = this.abs(rel);
-      await lchown(abs, d.uid, d.gid);
-      await chmod(abs, d.mode); // after chown, and mknod's -m is filtered by nothing else
-      await lutimes(abs, d.mtimeMs / 1000, d.mtimeMs / 1000);
+      lchownSync(abs, d.uid, d.gid);
+      chmodSync(abs, d.mode); // after chown, and mknod's -m is filtered by nothing else
+      lutimesSync(abs, d.mtimeMs / 1000, d.mtimeMs / 1000);
     }
   }
 
@@ -444,7 +456,7 @@ class Extraction {
     let dump = '';
     for (const dir of this.opaque) dump += `# file: ${quote(this.abs(dir))}\ntrusted.overlay.opaque=0x79\n\n`;
     for (const [rel, xs] of this.xattrs) {
-      const st = await lstatOrUndefined(this.abs(rel));
+      const st = lstatOrUndefinedSync(this.abs(rel));
       if (!st || st.isSymbolicLink()) continue; // user.* xattrs cannot be set on symlinks
       dump += `# file: ${quote(this.abs(rel))}\n`;
       for (const [k, v] of Object.entries(xs)) dump += `${quote(k)}=0x${v.toString('hex')}\n`;
@@ -482,9 +494,14 @@ function metaOf(e: TarEntry): Meta {
   return { mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: e.mtimeMs };
 }
 
-async function lstatOrUndefined(path: string) {
+/**
+ * The extraction's metadata calls (lstat, mkdir, symlink, chown, utimes …) are synchronous:
+ * each takes microseconds, and a trip through libuv's thread pool costs more than the call
+ * (a 277-entry busybox layer: ~100 ms with async calls). File contents stay asynchronous.
+ */
+function lstatOrUndefinedSync(path: string) {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
