@@ -1,53 +1,69 @@
-import { fstatSync, lstatSync, readFileSync, realpathSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-// Direct files, not the folders' index.ts: this module runs before the main bundle is
-// loaded, and those indexes pull in node:crypto and the rest of the store.
-import { projectRoot } from '../common/paths.js';
-import { REF_NAME } from '../store/index-names.js';
-import { splitGlobals } from './root.js';
+import { projectRoot } from '../common/index.js';
 
 /**
- * Replay of a fully cached build. A build whose every step came from the cache leaves a
- * record of everything its result depended on: its arguments, working directory and
- * environment; the stat of the Dockerfile, of the .dockerignore candidates and of every
- * path its context walks looked at; the manifest each base-image name resolved to and each
- * tag points at; and the text it printed. When all of that is unchanged the next run of the
- * same command prints the same text and stops, without loading the main program or the
- * store (tsbuild's launcher, cli/launch.ts, tries this first). Anything that differs, or is
- * missing, means the normal build runs. `prune` drops every record (the cache records the
- * build relied on may be gone); TSBUILD_REPLAY=off turns replay off.
+ * Records for the replay of fully cached builds. A build whose every step came from the
+ * cache leaves a record of everything its result depended on: its store, directory,
+ * arguments and environment (the key); the stat of the Dockerfile, of the .dockerignore
+ * candidates, of every path its context walks looked at and of the store's index.json
+ * (where base names and tags point); the tsbuild bundle that made it; and the text it
+ * printed. The `tsbuild` launcher hands every command to the static helper first
+ * (runtime-helper/front.c), which finds the record for its key, checks all of it, and
+ * when nothing changed prints that text and exits — about 2 ms, no Node at all. Anything
+ * that differs, or is missing, and the helper runs Node with the normal build.
+ * `prune` drops every record; TSBUILD_REPLAY=off turns replay off.
+ *
+ * The record file, `<root>/cache/replay/<16 hex digits>.rec`, is a sequence of
+ * NUL-terminated strings, read by front.c:
+ *   the key:  MAGIC, root, cwd, N, N arguments, M, M environment entries NAME=VALUE
+ *             (sorted bytewise, without VOLATILE_ENV);
+ *   entries:  triples TAG, A, B:
+ *     tool  SIG  ""     stat of dist/tsbuild-main.cjs
+ *     mode  plain|quiet|auto  ""   auto: stderr must not be a terminal
+ *     S     PATH SIG    stat (symlinks followed) of PATH; SIG "-": PATH must not exist
+ *     L     PATH SIG    lstat of PATH
+ *     R     PATH REAL   realpath of PATH
+ *     I     PATH TEXT   write TEXT to PATH (--iidfile)
+ *     O     TEXT ""     print TEXT on stdout;  E  TEXT ""  on stderr
+ * SIG is `ino:mode:uid:gid:size:mtime_ns:ctime_ns`. The file name is the FNV-1a 64-bit hash
+ * of the key's bytes (NULs included).
  */
 
-const VERSION = 1;
+const MAGIC = 'tsbuild-replay-1';
 /** Variables that never change a build's result, left out of the key. */
 const VOLATILE_ENV = new Set(['_', 'OLDPWD', 'TSBUILD_DEBUG']);
-/** A path changed this recently may change again within the clock's resolution: no record. */
-const RACY_MS = 1000;
+/**
+ * A path whose ctime is this close to the build's start may have changed within one tick
+ * of the clock that stamps ctimes (≤ 10 ms): a later change could then keep the same
+ * ctime. Such a build is not recorded.
+ */
+const RACY_NS = 50_000_000n;
 /** The program the record was made by: any rebuild of tsbuild invalidates every record. */
 const MAIN_BUNDLE = join(projectRoot, 'dist', 'tsbuild-main.cjs');
 
-type Sig = string | null;
-
-interface ReplayRecord {
-  v: number;
-  key: string;
-  tool: Sig;
-  /** Paths looked at without following symlinks (context walks), and with (Dockerfile, ignore files, the context). */
-  lstat: [string, Sig][];
-  stat: [string, Sig][];
-  /** The context directory's real path. */
-  real: [string, string][];
-  /** index.json names and the manifest digest each must point at (base images and tags). */
-  refs: [string, string][];
-  /** `auto`: printed as plain text because stderr was not a terminal; it must not be one now. */
-  mode: 'plain' | 'quiet' | 'auto';
-  stdout: string;
-  stderr: string;
-  iidfile?: [string, string];
+/** The key of a build command: store, directory, arguments after the verb, environment. */
+export function replayKey(root: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
+  const vars = Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined && !VOLATILE_ENV.has(e[0]))
+    .map(([k, v]) => `${k}=${v}`)
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return [MAGIC, root, cwd, String(args.length), ...args, String(vars.length), ...vars];
 }
 
-function sigOf(st: Stats | undefined): Sig {
-  return st ? `${st.dev}:${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : null;
+function joined(strings: string[]): Buffer {
+  return Buffer.concat(strings.map((s) => Buffer.from(`${s}\0`, 'utf8')));
+}
+
+/** FNV-1a, 64 bits (runtime-helper/front.c computes the same). */
+function fnv1a64(bytes: Buffer): string {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+function sigOf(st: BigIntStats | undefined): string {
+  return st ? `${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-';
 }
 
 function quietly<T>(f: () => T): T | undefined {
@@ -58,72 +74,37 @@ function quietly<T>(f: () => T): T | undefined {
   }
 }
 
-function toolSignature(): Sig {
-  return sigOf(quietly(() => statSync(MAIN_BUNDLE)));
-}
-
-/** The key text of a build command: store, arguments after the verb, directory, environment. */
-export function replayKey(root: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): string {
-  const vars = Object.entries(env)
-    .filter((e): e is [string, string] => e[1] !== undefined && !VOLATILE_ENV.has(e[0]))
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return JSON.stringify({ v: VERSION, root, args, cwd, env: vars });
-}
-
-/** cyrb53: a file name for a key (the record holds the whole key, compared exactly). */
-function nameOf(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
-}
-
-function recordPath(root: string, key: string): string {
-  return join(root, 'cache', 'replay', `${nameOf(key)}.json`);
-}
-
-/** Which manifest each name in `<root>/oci/index.json` points at. */
-function indexRefs(root: string): Map<string, string> {
-  const index = JSON.parse(readFileSync(join(root, 'oci', 'index.json'), 'utf8')) as {
-    manifests?: { digest: string; annotations?: Record<string, string> }[];
-  };
-  const out = new Map<string, string>();
-  for (const m of index.manifests ?? []) {
-    const name = m.annotations?.[REF_NAME];
-    if (name !== undefined) out.set(name, m.digest);
-  }
-  return out;
-}
-
-/** Collects what a build depends on while it runs; `save` writes the record if the build qualifies. */
+/** Collects what a build depends on while it runs; `record` gives the file to write if it qualifies. */
 export class ReplayRecorder {
-  private readonly lstats = new Map<string, Sig>();
-  private readonly stats = new Map<string, Sig>();
+  /** Before anything is read: a path changed since (or just before) is not trusted. */
+  private readonly startNs = BigInt(Date.now()) * 1_000_000n;
+  private readonly lstats = new Set<string>();
+  private readonly stats = new Set<string>();
   private readonly reals = new Map<string, string>();
-  private readonly refs = new Map<string, string>();
-  private newest = 0;
-  /** Set when something happened that a replay would not repeat (a pull, a step that ran). */
+  /** Set when something happened that a replay would not repeat (a pull). */
   spoiled = false;
+  /**
+   * index.json as the build found it. The store only ever replaces it by rename (a new
+   * inode each time), so a sig that is the same at the end means nobody moved a name in
+   * between, however recently it was written (it is exempt from the RACY_NS rule, which
+   * would otherwise skip most builds that follow a tagging build).
+   */
+  private readonly indexPath: string;
+  private readonly indexAtStart: string;
 
-  private note(st: Stats | undefined): Sig {
-    if (st) this.newest = Math.max(this.newest, st.mtimeMs, st.ctimeMs);
-    return sigOf(st);
+  constructor(root: string) {
+    this.indexPath = join(root, 'oci', 'index.json');
+    this.indexAtStart = sigOf(quietly(() => statSync(this.indexPath, { bigint: true })));
   }
 
   /** A context walk's lstat (a planner StatObserver). */
-  observe = (absPath: string, st: Stats | undefined): void => {
-    this.lstats.set(absPath, this.note(st));
+  observe = (absPath: string): void => {
+    this.lstats.add(absPath);
   };
 
   /** A path read by following symlinks (the Dockerfile, an ignore file, the context directory). */
   follow(path: string): void {
-    this.stats.set(path, this.note(quietly(() => statSync(path))));
+    this.stats.add(path);
   }
 
   realPath(path: string): void {
@@ -132,86 +113,35 @@ export class ReplayRecorder {
     else this.reals.set(path, real);
   }
 
-  /** `name` (a normalised name in index.json) must still point at `manifestDigest`. */
-  ref(name: string, manifestDigest: string): void {
-    this.refs.set(name, manifestDigest);
-  }
-
   /**
-   * The record to write (path and text) if the build qualifies: nothing it looked at
-   * changed too recently to be told apart from a later change, and tsbuild is bundled.
+   * The record (path and bytes), if the build qualifies: nothing it looked at changed since
+   * it started (or just before), and tsbuild runs from its bundle.
    */
-  record(root: string, key: string, out: Pick<ReplayRecord, 'mode' | 'stdout' | 'stderr' | 'iidfile'>): { path: string; text: string } | undefined {
-    if (this.spoiled || this.newest > Date.now() - RACY_MS) return undefined;
-    const tool = toolSignature();
-    if (tool === null) return undefined;
-    const rec: ReplayRecord = {
-      v: VERSION,
-      key,
-      tool,
-      lstat: [...this.lstats],
-      stat: [...this.stats],
-      real: [...this.reals],
-      refs: [...this.refs],
-      ...out,
+  record(
+    root: string,
+    key: string[],
+    out: { mode: 'plain' | 'quiet' | 'auto'; stdout: string; stderr: string; iidfile?: [string, string] },
+  ): { path: string; bytes: Buffer } | undefined {
+    if (this.spoiled) return undefined;
+    const newest = { ns: 0n };
+    const sig = (st: BigIntStats | undefined): string => {
+      if (st && st.ctimeNs > newest.ns) newest.ns = st.ctimeNs;
+      return sigOf(st);
     };
-    return { path: recordPath(root, key), text: JSON.stringify(rec) };
+    const index = sigOf(quietly(() => statSync(this.indexPath, { bigint: true })));
+    if (index !== this.indexAtStart || index === '-') return undefined;
+    const tool = quietly(() => statSync(MAIN_BUNDLE, { bigint: true }));
+    if (!tool) return undefined;
+    const entries: string[] = ['tool', sig(tool), '', 'mode', out.mode, ''];
+    entries.push('S', this.indexPath, index);
+    for (const p of this.stats) entries.push('S', p, sig(quietly(() => statSync(p, { bigint: true }))));
+    for (const p of this.lstats) entries.push('L', p, sig(quietly(() => lstatSync(p, { bigint: true }))));
+    for (const [p, r] of this.reals) entries.push('R', p, r);
+    if (out.iidfile) entries.push('I', out.iidfile[0], out.iidfile[1]);
+    entries.push('O', out.stdout, '', 'E', out.stderr, '');
+    if (newest.ns > this.startNs - RACY_NS) return undefined;
+    if (entries.some((s) => s.includes('\0'))) return undefined;
+    const head = joined(key);
+    return { path: join(root, 'cache', 'replay', `${fnv1a64(head)}.rec`), bytes: Buffer.concat([head, joined(entries)]) };
   }
-}
-
-/**
- * Whether `fd` may be a terminal: a character device other than /dev/null and its kin
- * (major 1). Cheaper than node:tty's isatty, which loads ~7 ms of modules; a wrong "maybe"
- * only costs a replay.
- */
-function mayBeTerminal(fd: number): boolean {
-  const st = quietly(() => fstatSync(fd));
-  return st === undefined || (st.isCharacterDevice() && ((st.rdev >> 8) & 0xfff) !== 1);
-}
-
-function unchanged(rec: ReplayRecord, root: string): boolean {
-  if (rec.tool !== toolSignature()) return false;
-  if (rec.mode === 'auto' && mayBeTerminal(2)) return false;
-  for (const [p, s] of rec.stat) if (sigOf(quietly(() => statSync(p))) !== s) return false;
-  for (const [p, s] of rec.lstat) if (sigOf(quietly(() => lstatSync(p))) !== s) return false;
-  for (const [p, r] of rec.real) if (quietly(() => realpathSync(p)) !== r) return false;
-  if (rec.refs.length > 0) {
-    const refs = quietly(() => indexRefs(root));
-    if (!refs) return false;
-    for (const [name, digest] of rec.refs) if (refs.get(name) !== digest) return false;
-  }
-  return true;
-}
-
-function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) {
-    try {
-      off += writeSync(fd, buf, off);
-    } catch (e) {
-      // A non-blocking pipe that is full: wait for the reader. Any other error: stop writing.
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-  }
-}
-
-/**
- * Replay `tsbuild [--root R] [build] ARGS` if it is a fully cached build whose inputs are
- * unchanged: prints what it printed and returns its exit code (0); undefined otherwise.
- */
-export function tryReplay(argv: string[], cwd: string, env: NodeJS.ProcessEnv): number | undefined {
-  if (env.TSBUILD_REPLAY === 'off') return undefined;
-  const { root, rest } = splitGlobals(argv, env);
-  // `build …`, or the implicit build `tsbuild -t NAME DIR` (a first word that is an option).
-  const args = rest[0] === 'build' ? rest.slice(1) : rest[0]?.startsWith('-') && !['-h', '--help', '--version'].includes(rest[0]) ? rest : undefined;
-  if (!args || args.includes('--help') || args.includes('-h')) return undefined;
-  const key = replayKey(root, args, cwd, env);
-  const rec = quietly(() => JSON.parse(readFileSync(recordPath(root, key), 'utf8')) as ReplayRecord);
-  if (!rec || rec.v !== VERSION || rec.key !== key || !unchanged(rec, root)) return undefined;
-  // An --iidfile that cannot be written: the normal build says why.
-  if (rec.iidfile && quietly(() => writeFileSync(rec.iidfile![0], rec.iidfile![1]) ?? true) === undefined) return undefined;
-  writeAll(2, rec.stderr);
-  if (env.TSBUILD_DEBUG?.split(',').includes('replay')) writeAll(2, 'tsbuild: replayed a fully cached build\n');
-  writeAll(1, rec.stdout);
-  return 0;
 }

@@ -1,19 +1,18 @@
 // The `tsbuild` executable (bundled by scripts/bundle.mjs into dist/tsbuild.cjs, package.json's
-// bin). It starts the program as cheaply as Node allows:
-//  1. a fully cached build whose inputs are unchanged is replayed without loading the
-//     program at all (cli/build-replay.ts);
-//  2. otherwise the program (dist/tsbuild-main.cjs, one CommonJS bundle of cli/main.ts)
-//     is compiled with V8's code cache (dist/tsbuild-main.cjs.cache, made by `npm install`),
-//     which skips most of the ~20 ms that compiling 1.4 MB of JavaScript takes.
-// The #! lines of the bundle hand NODE_EXTRA_CA_CERTS over as TSBUILD_EXTRA_CA_CERTS: Node
-// reads that file at start-up (~30 ms for Debian's 220 KB bundle), and tsbuild needs it only
-// when it talks TLS to a registry (registry/http.ts adds it then).
+// bin). Its #! lines run /bin/sh, which hands the command to the static helper first
+// (runtime-helper/front.c): a fully cached build whose inputs are unchanged is replayed
+// there, without Node (cli/build-replay.ts). Otherwise Node runs this file, which compiles
+// the program (dist/tsbuild-main.cjs, one CommonJS bundle of cli/main.ts) with V8's code
+// cache (dist/tsbuild-main.cjs.cache, made by `npm install`): that skips most of the ~20 ms
+// that compiling 1.4 MB of JavaScript takes.
+// NODE_EXTRA_CA_CERTS arrives as TSBUILD_EXTRA_CA_CERTS: Node reads that file at start-up
+// (~30 ms for Debian's 220 KB bundle), and tsbuild needs it only when it talks TLS to a
+// registry (registry/http.ts adds it then).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { projectRoot } from '../common/paths.js';
-import { tryReplay } from './build-replay.js';
 
 const extraCa = process.env.TSBUILD_EXTRA_CA_CERTS;
 if (extraCa !== undefined) {
@@ -42,6 +41,4 @@ function loadMain(): void {
   (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
 }
 
-const code = tryReplay(process.argv.slice(2), process.cwd(), process.env);
-if (code !== undefined) process.exitCode = code;
-else loadMain();
+loadMain();

@@ -46,6 +46,8 @@ export function runCli(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
+    // A child that exits before reading its input (a replayed build takes ~2 ms) closes the pipe.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -108,4 +108,7 @@ int report_wait(pid_t child, int sigfd, int master, const struct spec *spec);
 void remove_all(const struct spec *spec);
 void remove_tree(const char *path);
 
+/* front.c: `tsbuild-helper --front SCRIPT ARGS...`, the tsbuild command's front door */
+int front_main(int argc, char **argv);
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
+ * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c.)
  */
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,8 +13,9 @@
 
 static struct spec spec; /* big arrays, kept off the stack; report.c keeps only where failures go */
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
     sigset_t set;

@@ -35,12 +35,18 @@ const left = /[^\w$.]import\(\s*["'`][^"'`]*/.exec(await readFile(join(dist, 'ts
 if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main.cjs (${left[0].trim()}…): import it statically`);
 
 // The launcher is run by /bin/sh first (line 2 is a shell command and a JavaScript comment):
-// it moves NODE_EXTRA_CA_CERTS aside (see cli/launch.ts) and runs Node with a small young
-// generation (V8 fixes it at start-up: tsbuild streams its data, and V8's default 16 MB
-// semi-spaces only add ~30 MB of peak memory). `node dist/tsbuild.cjs` works too.
+// it hands the command to the static helper's front door (runtime-helper/front.c), which
+// replays a fully cached build or runs Node on this file. Without the helper, the shell
+// runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the helper does (see cli/launch.ts)
+// and giving V8 a small young generation (V8 fixes it at start-up: tsbuild streams its
+// data, and the default 16 MB semi-spaces only add ~30 MB of peak memory).
+// `node dist/tsbuild.cjs` works too (no replay then).
 const shell = [
   '#!/bin/sh',
-  '//bin/true; if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; exec node --max-semi-space-size=2 "$0" "$@"',
+  '//bin/true; s=$0; if [ -L "$s" ]; then s=$(readlink -f "$s"); fi; case $s in */*) d=${s%/*};; *) d=.;; esac; ' +
+    'if [ -x "$d/../runtime-helper/tsbuild-helper" ]; then exec "$d/../runtime-helper/tsbuild-helper" --front "$s" "$@"; fi; ' +
+    'if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; ' +
+    'exec node --max-semi-space-size=2 "$s" "$@"',
 ].join('\n');
 await build({ ...common, entryPoints: [join(dist, 'cli', 'launch.js')], outfile: join(dist, 'tsbuild.cjs'), banner: { js: `${shell}\n${url}` } });
 await chmod(join(dist, 'tsbuild.cjs'), 0o755);

@@ -4,7 +4,6 @@ import { UserError, ioMessage, isDigest, type Digest } from '../common/index.js'
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import { MediaType, type Descriptor, type ImageIndex } from './oci-types.js';
-import { REF_NAME, UNTAGGED, IMAGE_ID } from './index-names.js';
 
 /**
  * `<root>/oci/index.json`: the refs of the OCI layout. One manifest descriptor per name,
@@ -14,7 +13,10 @@ import { REF_NAME, UNTAGGED, IMAGE_ID } from './index-names.js';
  * Updates are read-modify-write under the `index` lock, written atomically.
  */
 
-export { REF_NAME, UNTAGGED, IMAGE_ID } from './index-names.js';
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+export const UNTAGGED = 'io.tsbuild.untagged';
+/** The image id (config digest) on each entry, so listing needs no manifest read to group. */
+export const IMAGE_ID = 'io.tsbuild.image.id';
 
 export interface IndexEntry {
   manifestDigest: Digest;

@@ -23,7 +23,7 @@ export async function writeMemo(root: string, kind: string, key: Digest, value: 
 }
 
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
-export async function writeCacheFile(path: string, text: string): Promise<void> {
+export async function writeCacheFile(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, text, { durable: false });
+  await writeFileAtomic(path, data, { durable: false });
 }

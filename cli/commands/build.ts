@@ -210,7 +210,7 @@ function replayRecorder(args: ReturnType<typeof parseArgs>, contextArg: string, 
   if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
   if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
   if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
-  return new ReplayRecorder();
+  return new ReplayRecorder(ctx.root);
 }
 
 /** `w` with everything written to it also kept in `into` (what a replay prints again). */
@@ -302,15 +302,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
           if (recorder) recorder.spoiled = true;
           ctx.stderr.write(l + '\n');
         };
-        const image = await resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress });
-        if (recorder) {
-          try {
-            recorder.ref(normaliseName(ref), image.manifestDigest);
-          } catch {
-            recorder.spoiled = true; // not a name index.json holds (an id or a digest)
-          }
-        }
-        return image;
+        return resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress });
       },
       hashContext: hasher.hash,
     });
@@ -336,7 +328,6 @@ async function build(argv: string[], base: CliContext): Promise<number> {
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
     if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');
     if (recorder && result.executed === 0 && names.length > 0) {
-      for (const n of names) recorder.ref(n, result.image.manifestDigest);
       const rec = recorder.record(store.root, replayKey(base.root, argv, ctx.cwd, ctx.env), {
         mode: progressMode === 'auto' ? 'auto' : progressMode === 'quiet' ? 'quiet' : 'plain',
         stdout: printed.stdout.join(''),
@@ -344,7 +335,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
         ...(iidfile ? { iidfile: [resolve(ctx.cwd, iidfile), result.image.id] as [string, string] } : {}),
       });
       // A cache: not durable, and a failure only costs the next build its shortcut.
-      if (rec) await writeCacheFile(rec.path, rec.text).catch(() => {});
+      if (rec) await writeCacheFile(rec.path, rec.bytes).catch(() => {});
     }
     return 0;
   } catch (e) {

@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCli } from '../../cli/tsbuild.js';
+import { promisify } from 'node:util';
+import { cliPath, runCli } from '../../cli/tsbuild.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeTree } from '../helpers/files.js';
 
-// A fully cached build is replayed by the launcher (cli/build-replay.ts) when nothing it
-// depended on changed; TSBUILD_DEBUG=replay makes the launcher say so on stderr. Each
-// check below changes one input and expects the real build (and its real result) back.
+// A fully cached build is replayed by the helper's front door (runtime-helper/front.c,
+// records written by cli/build-replay.ts) when nothing it depended on changed;
+// TSBUILD_DEBUG=replay makes it say so on stderr. Each check below changes one input and
+// expects the real build (and its real result) back. Any write to index.json (a tag
+// moved) makes the next build run and record again.
 
+const exec = promisify(execFile);
 const REPLAYED = 'tsbuild: replayed a fully cached build\n';
 let root: string;
 let work: string;
@@ -110,7 +115,8 @@ test('a base image name that moved, or a tag that moved, is seen', async () => {
   assert.equal(rebased.replayed, false);
   assert.notEqual(rebased.id, first.id);
   await tsbuild(['build', '-q', '-t', 'base', join(work, 'base')]);
-  assert.equal((await build()).id, first.id);
+  assert.equal((await build()).id, first.id); // names the result again: index.json changed
+  await build(); // leaves the record
   assert.equal((await build()).replayed, true);
   // Our own tag now points elsewhere: the build runs and names its result again.
   await tsbuild(['tag', 'base', 'app']);
@@ -127,6 +133,23 @@ test('prune drops every replay; other arguments or environment never match', asy
   assert.equal((await build()).replayed, false, 'prune may have removed the cache records the build relied on');
   assert.equal((await build(['--build-arg', 'V=2'])).replayed, false);
   assert.equal((await build([], { SOURCE_DATE_EPOCH: '0' })).replayed, false);
-  await build();
+  await build(); // names the result again: index.json changed
+  await build(); // leaves the record
   assert.equal((await build()).replayed, true);
+});
+
+test('replay works through a symlink to the bin (npm links it), and never on a terminal', async () => {
+  const link = join(work, 'tsbuild.cjs');
+  await symlink(cliPath, link);
+  await build();
+  const viaLink = await runCli(['--root', root, 'build', '-q', '-t', 'app', ctx], { cwd: work, cliFile: link, env: { TSBUILD_DEBUG: 'replay' } });
+  assert.equal(viaLink.code, 0, viaLink.stderr);
+  assert.ok(viaLink.stderr.includes(REPLAYED), viaLink.stderr);
+  // `auto` progress was recorded as plain text (stderr was a pipe); on a terminal the build runs.
+  await tsbuild(['build', '-t', 'app', ctx]);
+  assert.equal((await tsbuild(['build', '-t', 'app', ctx])).replayed, true);
+  const cmd = `TSBUILD_DEBUG=replay ${cliPath} --root ${root} build -t app ${ctx}`;
+  const onTty = await exec('script', ['-qec', cmd, '/dev/null'], { cwd: work });
+  assert.doesNotMatch(onTty.stdout, /replayed/);
+  assert.match(onTty.stdout, /exporting to image/);
 });
