@@ -55,8 +55,9 @@ export class StatMemo {
     const obj: Record<string, MemoRecord> = {};
     for (const [k, v] of this.records) obj[k] = v;
     await mkdir(dirname(this.path), { recursive: true });
-    // The memo normally lives in the store's cache/: written like every store file.
-    await writeFileAtomic(this.path, JSON.stringify({ version: 1, files: obj }));
+    // The memo lives in the store's cache/: atomic like every store file, but not durable
+    // (after a power loss an old or missing memo only costs re-reading files).
+    await writeFileAtomic(this.path, JSON.stringify({ version: 1, files: obj }), { durable: false });
     this.dirty = false;
   }
 }

@@ -20,7 +20,7 @@ export function tempSibling(path: string): string {
 /**
  * Write `data` to `path` atomically (replacing any previous content), and durably unless
  * `durable: false` — for files that only matter while their writer lives (leases) or that
- * are recomputed when missing (a build's inputs for miss explanations).
+ * are recomputed when missing (a build's inputs for miss explanations, memos, replays).
  */
 export async function writeFileAtomic(
   path: string,

@@ -19,7 +19,8 @@ export async function readMemo<T>(root: string, kind: string, key: Digest): Prom
 export async function writeMemo(root: string, kind: string, key: Digest, value: unknown): Promise<void> {
   const dir = join(root, 'cache', 'memo', kind);
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value));
+  // Recomputed when missing or unreadable: not worth an fsync.
+  await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value), { durable: false });
 }
 
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
