@@ -8,9 +8,9 @@ import type { Matcher } from '../planner/dockerignore.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
-import { layerDirs, withRootfsView } from './rootfs-view.js';
+import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
-import { isTmpfsFull, mountUpperTmpfs, unmountUpperTmpfs } from './upper-tmpfs.js';
+import { isTmpfsFull, mountUpperTmpfs, unmountTmpfs } from './tmpfs.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
@@ -26,6 +26,8 @@ export interface ExecStepOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   ssh?: ReadonlyMap<string, string>;
   ignore?: Matcher;
+  /** Where this step reads its layers (the store's dirs, or the build's own in front of them). */
+  layers: LayerDirSource;
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
   keepLayerDir?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -45,7 +47,7 @@ const TAIL_LINES = 10;
  */
 export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
-  const lowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
+  const lowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const tmp = await store.makeTempDir('run-');
@@ -54,6 +56,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
   const sources: MountSources = {
     store,
+    layers: opts.layers,
     contextDir: opts.contextDir,
     stageResult: opts.stageResult ?? (() => Promise.reject(new Error('[internal] RUN --mount from a stage without stageResult'))),
     secrets: opts.secrets ?? new Map(),
@@ -77,11 +80,11 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       // The step outgrew the tmpfs: run it again with its upper dir on disk.
       if (!(e instanceof UserError) || e.code !== 'run-failed' || !(await isTmpfsFull(fast))) throw e;
       opts.onOutput(Buffer.from('[tsbuild] the step filled its in-memory upper dir; running it again on disk\n'));
-      await unmountUpperTmpfs(fast);
+      await unmountTmpfs(fast);
       return await attempt(join(tmp, 'disk'), false);
     }
   } finally {
-    if (onTmpfs) await unmountUpperTmpfs(fast);
+    if (onTmpfs) await unmountTmpfs(fast);
     await rm(tmp, { recursive: true, force: true });
   }
 }
