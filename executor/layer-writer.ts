@@ -1,7 +1,7 @@
 import { finished } from 'node:stream/promises';
 import type { Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
-import { FileReadAhead, type FileSource } from './file-bodies.js';
+import { fileBody as readFileBody, type FileBody } from './file-bodies.js';
 import { TarWriter, type TarHeader, type TarType } from './tar.js';
 
 /**
@@ -73,7 +73,6 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
   let contentBytes = 0;
   try {
     const links = hardlinkTargets(sorted);
-    const reads = new FileReadAhead(sorted.map((e, i) => (links[i] === undefined ? fileSource(e) : undefined)));
     for (const [i, e] of sorted.entries()) {
       const header = tarHeader(e, opts);
       const first = links[i];
@@ -83,7 +82,7 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
       }
       if (e.type === 'file') {
         contentBytes += header.size;
-        await tar.add(header, await fileBody(e, header.size, reads, i));
+        await tar.add(header, fileBody(e, header.size));
       } else await tar.add(header);
     }
     await tar.finish();
@@ -132,21 +131,15 @@ function hardlinkTargets(sorted: LayerEntry[]): (string | undefined)[] {
   });
 }
 
-/** The file on disk behind a file entry, when it has bytes there to read. */
-function fileSource(e: LayerEntry): FileSource | undefined {
-  if (e.type !== 'file' || !e.content || !('path' in e.content) || (e.size ?? 0) === 0) return undefined;
-  return { path: e.content.path, size: e.size ?? 0 };
-}
-
-/** The bytes of file entry `i`: inline bytes, nothing, or the file read (ahead) from disk. */
-function fileBody(e: LayerEntry, size: number, reads: FileReadAhead, i: number): Promise<Uint8Array | AsyncIterable<Buffer>> | Uint8Array {
+/** The bytes of a file entry: inline bytes, nothing, or the file read from disk. */
+function fileBody(e: LayerEntry, size: number): FileBody {
   if (!e.content) {
     if (size !== 0) throw new Error(`[internal] layer entry ${e.path} has ${size} bytes but no content`);
     return new Uint8Array(0);
   }
   if ('bytes' in e.content) return e.content.bytes;
   if (size === 0) return new Uint8Array(0);
-  return reads.body(i);
+  return readFileBody({ path: e.content.path, size });
 }
 
 /** Linux `major()`/`minor()` of a dev_t. */
