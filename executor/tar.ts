@@ -148,7 +148,9 @@ async function drain(pack: Pack, out: Writable): Promise<void> {
     const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    if (!out.write(buf)) await once(out, 'drain');
+    // An output that failed while nothing waited on it never drains: check before writing.
+    if (out.errored) throw out.errored;
+    if (!out.write(buf)) await drained(out);
   };
   for await (const chunk of pack as AsyncIterable<Buffer>) {
     pending.push(chunk);
@@ -156,6 +158,26 @@ async function drain(pack: Pack, out: Writable): Promise<void> {
     if (pendingBytes >= WRITE_BATCH) await flush();
   }
   if (pendingBytes > 0) await flush();
+}
+
+/** Resolves when `s` drains; rejects when it fails or closes first. */
+function drained(s: Writable): Promise<void> {
+  if (s.errored) return Promise.reject(s.errored);
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      s.off('drain', onDrain);
+      s.off('error', onError);
+      s.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: Error) => done(e);
+    const onClose = () => done(s.errored ?? new Error('the output closed before the archive was written'));
+    s.on('drain', onDrain);
+    s.on('error', onError);
+    s.on('close', onClose);
+  });
 }
 
 function isAscii(s: string): boolean {
