@@ -1,8 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { hexOf, type Digest } from '../common/index.js';
 import type { Descriptor, Store } from '../store/index.js';
-import { extractOwnLayer, primeLayerDir } from './prime-layer.js';
+import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
 import type { LayerDirSource } from './rootfs-view.js';
 import { mountTmpfs, unmountTmpfs } from './tmpfs.js';
 
@@ -10,12 +11,13 @@ import { mountTmpfs, unmountTmpfs } from './tmpfs.js';
  * The layer dirs of one build: the layers it writes itself and reads back as directories
  * (a COPY followed by a RUN) live in a private tmpfs for as long as the build runs, in front
  * of the store's layer dirs. Extracting 10,000 files onto this ext4 took 2–8 s (10 runs),
- * into tmpfs 0.3 s; and the store's layer dirs are only a cache of the blobs, which are the
- * durable copy: a later build that needs the dir gets it from the store, which extracts the
- * blob then. When memory is short, tmpfs cannot be mounted, the tmpfs is full, or
- * TSBUILD_LAYER_DIRS=disk, the layer is extracted onto the store's disk as before.
- * `close()` unmounts it (in the build's `finally`); after a SIGKILL the store's next open
- * does (store/temp.ts: the mount is in the dead pid's temp dir).
+ * into tmpfs 0.15–0.3 s; and the store's layer dirs are only a cache of the blobs, which
+ * are the durable copy: a later build that needs the dir gets it from the store, which
+ * extracts the blob then. GNU tar extracts such a layer while the step writes it
+ * (`receive`); the dir is used once the blob is committed. When memory is short, tmpfs
+ * cannot be mounted, the tmpfs is full, or TSBUILD_LAYER_DIRS=disk, the layer is extracted
+ * onto the store's disk as before. `close()` unmounts the tmpfs (in the build's `finally`);
+ * after a SIGKILL the store's next open does (store/temp.ts: it is in the dead pid's temp dir).
  */
 export class BuildLayerDirs implements LayerDirSource {
   /** This build's own layer dirs by diff_id (undefined: the store has it, or will). */
@@ -23,6 +25,7 @@ export class BuildLayerDirs implements LayerDirSource {
   private memory: Promise<string | undefined> | undefined;
   private tmp: string | undefined;
   private isClosed = false;
+  private incoming = 0;
 
   constructor(
     private readonly store: Store,
@@ -34,25 +37,53 @@ export class BuildLayerDirs implements LayerDirSource {
     return (await this.own.get(diffId)) ?? this.store.layerDir(diffId, blob);
   }
 
-  /** Extract layer `diffId`, a tar this build just wrote into the store, for the steps after it. */
-  async prime(diffId: Digest): Promise<void> {
+  /**
+   * Start extracting a layer a step is about to write into memory, while it is written: the
+   * step sends the tar to `sink`, then calls `prime(diffId, incoming)` once the blob is
+   * committed, or `incoming.abandon()`. Undefined when there is no tmpfs (the step primes
+   * from the blob after writing).
+   */
+  async receive(): Promise<IncomingLayer | undefined> {
+    const memory = await this.mountOnce();
+    if (!memory || this.isClosed) return undefined;
+    const dir = join(memory, `incoming-${this.incoming++}`);
+    const x = await startOwnExtraction(dir).catch(() => undefined);
+    if (!x) return undefined;
+    return { sink: x.sink, dir, extraction: x, abandon: () => abandon(x, dir) };
+  }
+
+  /**
+   * Extract layer `diffId`, a tar this build just wrote into the store, for the steps after
+   * it; `incoming` when its extraction ran while it was written.
+   */
+  async prime(diffId: Digest, incoming?: IncomingLayer): Promise<void> {
     let p = this.own.get(diffId);
     if (!p) {
-      p = this.extract(diffId);
+      p = this.extract(diffId, incoming);
       this.own.set(diffId, p);
-    }
+    } else if (incoming) await incoming.abandon();
     await p;
   }
 
-  private async extract(diffId: Digest): Promise<string | undefined> {
+  private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
     const memory = await this.mountOnce();
     if (memory && !this.isClosed) {
       const dir = join(memory, hexOf(diffId));
-      if (await extractOwnLayer(this.store.blobPath(diffId), dir)) return dir;
+      if (incoming ? await this.adopt(incoming, dir) : await extractOwnLayer(this.store.blobPath(diffId), dir)) return dir;
       await rm(dir, { recursive: true, force: true });
     }
     await primeLayerDir(this.store, diffId);
     return undefined;
+  }
+
+  /** Move a finished incoming extraction to `dir`; false (and removed) when it failed. */
+  private async adopt(incoming: IncomingLayer, dir: string): Promise<boolean> {
+    if ((await incoming.extraction.done()) && !this.isClosed) {
+      await rename(incoming.dir, dir);
+      return true;
+    }
+    await rm(incoming.dir, { recursive: true, force: true });
+    return false;
   }
 
   /** The tmpfs, mounted at the first layer; undefined when there is none. */
@@ -75,4 +106,20 @@ export class BuildLayerDirs implements LayerDirSource {
     if (memory) await unmountTmpfs(memory);
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
+}
+
+/** A layer being extracted into memory while a step writes it (`BuildLayerDirs.receive`). */
+export interface IncomingLayer {
+  /** Where the step sends the layer tar (it never fails). */
+  sink: Writable;
+  dir: string;
+  extraction: OwnExtraction;
+  /** The step failed or wrote no layer: stop and remove the extraction. */
+  abandon(): Promise<void>;
+}
+
+async function abandon(x: OwnExtraction, dir: string): Promise<void> {
+  x.abandon();
+  await x.done().catch(() => false);
+  await rm(dir, { recursive: true, force: true });
 }

@@ -47,28 +47,37 @@ export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyS
       where: step.origin,
     });
   }
-  const layer = await withRootfsView(store, destLowers, (destRoot) =>
-    withRootfsView(store, srcLowers, (srcRoot) =>
-      writeCopyLayer(store, {
-        sourceRoot: step.from.kind === 'context' ? opts.contextDir ?? '/nonexistent' : srcRoot,
-        fromContext: step.from.kind === 'context',
-        ignore: step.from.kind === 'context' ? opts.ignore : undefined,
-        sources: step.sources,
-        inline: step.inline,
-        dest: step.dest,
-        workdir: step.workdir,
-        chown: step.chown,
-        chmod: step.chmod,
-        excludes: step.excludes,
-        parents: step.parents,
-        isAdd: step.isAdd,
-        mkdirOnly: step.mkdirOnly,
-        destRoot,
-        sourceDateEpoch: opts.sourceDateEpoch,
-        where: step.origin,
-      }),
-    ),
-  );
-  if (layer && opts.primeLayer) await opts.layers.prime(layer.diffId);
-  return layer ? tarLayerDescriptor(layer) : undefined;
+  // A layer the next steps read as a directory is extracted into memory while it is written.
+  const incoming = opts.primeLayer ? await opts.layers.receive() : undefined;
+  let layer;
+  try {
+    layer = await withRootfsView(store, destLowers, (destRoot) =>
+      withRootfsView(store, srcLowers, (srcRoot) =>
+        writeCopyLayer(store, {
+          sourceRoot: step.from.kind === 'context' ? opts.contextDir ?? '/nonexistent' : srcRoot,
+          fromContext: step.from.kind === 'context',
+          ignore: step.from.kind === 'context' ? opts.ignore : undefined,
+          sources: step.sources,
+          inline: step.inline,
+          dest: step.dest,
+          workdir: step.workdir,
+          chown: step.chown,
+          chmod: step.chmod,
+          excludes: step.excludes,
+          parents: step.parents,
+          isAdd: step.isAdd,
+          mkdirOnly: step.mkdirOnly,
+          destRoot,
+          sourceDateEpoch: opts.sourceDateEpoch,
+          where: step.origin,
+          tee: incoming?.sink,
+        }),
+      ),
+    );
+  } catch (e) {
+    await incoming?.abandon();
+    throw e;
+  }
+  if (opts.primeLayer) await opts.layers.prime(layer.diffId, incoming);
+  return tarLayerDescriptor(layer);
 }

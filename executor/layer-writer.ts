@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
@@ -47,6 +48,8 @@ export interface LayerResult {
 export interface LayerWriteOptions {
   /** SOURCE_DATE_EPOCH in seconds: no mtime in the layer is later than this. */
   sourceDateEpoch?: number;
+  /** Also send the tar here, and end it after the last byte (it must not fail: see prime-layer.ts). */
+  tee?: Writable;
 }
 
 const TYPES: Record<LayerEntry['type'], TarType> = {
@@ -69,7 +72,7 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
   blob.stream.on('error', (e: Error) => {
     blobError ??= e;
   });
-  const tar = new TarWriter(blob.stream);
+  const tar = new TarWriter(blob.stream, opts.tee);
   let contentBytes = 0;
   try {
     const links = hardlinkTargets(sorted);
@@ -86,6 +89,7 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
       } else await tar.add(header);
     }
     await tar.finish();
+    opts.tee?.end();
     blob.stream.end();
     await finished(blob.stream);
   } catch (err) {

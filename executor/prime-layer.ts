@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
@@ -19,12 +20,71 @@ const run = promisify(execFile);
 export async function extractOwnLayer(tarPath: string, dir: string): Promise<boolean> {
   try {
     await mkdir(dir, { mode: 0o755 });
-    await run('tar', ['-x', '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '-f', tarPath, '-C', dir]);
-    const { stdout } = await run('find', [dir, '-name', '.wh.*', '-print', '-quit']);
-    return stdout.trim() === '';
+    await run('tar', [...TAR_X, '-f', tarPath, '-C', dir]);
+    return await hasNoWhiteouts(dir);
   } catch {
     return false;
   }
+}
+
+const TAR_X = ['-x', '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*'];
+
+async function hasNoWhiteouts(dir: string): Promise<boolean> {
+  const { stdout } = await run('find', [dir, '-name', '.wh.*', '-print', '-quit']);
+  return stdout.trim() === '';
+}
+
+/** A layer tar being extracted while it is written (see `startOwnExtraction`). */
+export interface OwnExtraction {
+  /** Where the tar's bytes go. It never fails: after tar dies, bytes are dropped. */
+  sink: Writable;
+  /** After `sink` has ended: whether `dir` now serves as the layer's dir (as `extractOwnLayer`). */
+  done(): Promise<boolean>;
+  /** The layer was not written: stop tar (the caller removes `dir`). */
+  abandon(): void;
+}
+
+/**
+ * `extractOwnLayer` fed as the layer is written instead of from the finished blob, so the
+ * extraction runs beside the writing. The tar is only known to be the layer's once the blob
+ * is committed: the caller calls `done()` after that, and `abandon()` on any failure.
+ */
+export async function startOwnExtraction(dir: string): Promise<OwnExtraction> {
+  await mkdir(dir, { mode: 0o755 });
+  const child = spawn('tar', [...TAR_X, '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = new Promise<boolean>((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+  return {
+    sink: forgiving(child.stdin),
+    done: async () => (await exited) && (await hasNoWhiteouts(dir).catch(() => false)),
+    abandon: () => child.kill('SIGKILL'),
+  };
+}
+
+/** A writable in front of `target` that keeps its backpressure but never fails: once `target` breaks (EPIPE), bytes are dropped. */
+function forgiving(target: Writable): Writable {
+  let isBroken = false;
+  target.on('error', () => {
+    isBroken = true;
+  });
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (isBroken || target.write(chunk)) return cb();
+      const resume = () => {
+        target.off('drain', resume);
+        target.off('close', resume);
+        cb();
+      };
+      target.on('drain', resume);
+      target.on('close', resume);
+    },
+    final(cb) {
+      if (!isBroken) target.end();
+      cb();
+    },
+  });
 }
 
 /**

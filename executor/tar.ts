@@ -48,8 +48,9 @@ export class TarWriter {
   private readonly pump: Promise<void>;
   entries = 0;
 
-  constructor(out: Writable) {
-    this.pump = drain(this.pack, out);
+  /** `tee`, if given, gets the same bytes as `out` (it must not fail: its errors are not watched). */
+  constructor(out: Writable, tee?: Writable) {
+    this.pump = drain(this.pack, out, tee);
     // Errors reach the caller through add()/finish(); an unheard 'error' event would crash.
     this.pump.catch(() => {});
     this.pack.on('error', () => {});
@@ -141,7 +142,7 @@ export class TarWriter {
 const WRITE_BATCH = 256 * 1024;
 
 /** Moves the archive to `out` in batches: tar-stream pushes 512-byte pieces, one write each would cost a syscall. */
-async function drain(pack: Pack, out: Writable): Promise<void> {
+async function drain(pack: Pack, out: Writable, tee: Writable | undefined): Promise<void> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = async () => {
@@ -150,7 +151,10 @@ async function drain(pack: Pack, out: Writable): Promise<void> {
     pendingBytes = 0;
     // An output that failed while nothing waited on it never drains: check before writing.
     if (out.errored) throw out.errored;
-    if (!out.write(buf)) await drained(out);
+    const waits: Promise<void>[] = [];
+    if (!out.write(buf)) waits.push(drained(out));
+    if (tee && !tee.write(buf)) waits.push(drained(tee));
+    await Promise.all(waits);
   };
   for await (const chunk of pack as AsyncIterable<Buffer>) {
     pending.push(chunk);

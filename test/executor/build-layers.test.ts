@@ -109,6 +109,25 @@ test('a RUN that fails after a COPY leaves no mount and no temp dir behind', asy
   assert.deepEqual(await readdir(join(root, 'tmp')), []);
 });
 
+test('a COPY that fails before its layer is written leaves no extraction behind', async () => {
+  const r = await build('missing', await context('missing', 'FROM busybox\nCOPY nothere /x\nRUN true\n'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nothere/);
+  assert.deepEqual(await mountsUnderStore(), []);
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('a COPY layer with whiteout names (.wh.* in the context) is left to the store, which extracts it', async () => {
+  const ctx = await context('whiteout', 'FROM busybox\nCOPY src /src\nRUN ls -a /src/a > /ls\n');
+  await writeTree(ctx, { 'src/a/.wh.two': '' });
+  const r = await build('whiteout', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = await runCli(['inspect', 'whiteout'], { root });
+  const copyLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
+  assert.ok((await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')));
+  assert.deepEqual(await mountsUnderStore(), []);
+});
+
 test('a build killed while its RUN reads the in-memory COPY layer leaves a mount that the next command removes', async () => {
   const ctx = await context('killed', 'FROM busybox\nCOPY src /src\nRUN sleep 30\n');
   const child = spawn(process.execPath, [cliPath, '--root', root, 'build', '-q', '-t', 'killed', ctx], { stdio: 'ignore' });

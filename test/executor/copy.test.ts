@@ -300,3 +300,23 @@ test('a COPY of 300 files of every size has every file whole and in walk order, 
   const hard = items.find((i) => i.name === 'src/d0/zz-link');
   assert.deepEqual([hard?.type, hard?.linkname], ['1', 'src/d0/f000']);
 });
+
+test('a tee of the layer gets exactly the blob bytes, and is ended', async () => {
+  const root = await tree({ 'dir/a': 'a'.repeat(70000), 'dir/b': 'b', 'dir/sub/c': 'c'.repeat(3 << 20) });
+  const { Writable } = await import('node:stream');
+  const chunks: Buffer[] = [];
+  let isEnded = false;
+  const tee = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      setImmediate(cb); // a slow reader: the layer waits for it
+    },
+    final(cb) {
+      isEnded = true;
+      cb();
+    },
+  });
+  const { bytes } = await layer(base(root, { sources: ['dir'], dest: '/d', tee }));
+  assert.ok(Buffer.concat(chunks).equals(bytes));
+  assert.ok(isEnded);
+});
