@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
@@ -8,7 +6,8 @@ import type { Matcher } from '../planner/dockerignore.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
-import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
+import type { BuildLayerDirs } from './build-layers.js';
+import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
 import { isTmpfsFull, mountUpperTmpfs, unmountTmpfs } from './tmpfs.js';
 import type { StageState } from './stage-state.js';
@@ -26,16 +25,14 @@ export interface ExecStepOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   ssh?: ReadonlyMap<string, string>;
   ignore?: Matcher;
-  /** Where this step reads its layers (the store's dirs, or the build's own in front of them). */
-  layers: LayerDirSource;
+  /** Where this step reads its layers, and keeps its own when a later step reads it. */
+  layers: BuildLayerDirs;
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
   keepLayerDir?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
-const run = promisify(execFile);
-
 const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
 
 /** Last lines of a failed step's output shown under the error. */
@@ -176,12 +173,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   if (!layer) return undefined;
   // The upper dir is already what extracting the layer would give: keep it as the lower
   // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
-  // is copied to the store's disk first, and only when a later step needs it.
+  // is copied into the build's own layer dirs, and only when a later step needs it.
   if (!dirs.onTmpfs) await store.adoptLayerDir(layer.diffId, upperDir);
-  else if (opts.keepLayerDir) {
-    const copy = join(dirs.tmp, 'layer');
-    await run('cp', ['-a', upperDir, copy]);
-    await store.adoptLayerDir(layer.diffId, copy);
-  }
+  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, upperDir, join(dirs.tmp, 'layer'));
   return tarLayerDescriptor(layer);
 }

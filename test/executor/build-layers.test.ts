@@ -145,3 +145,18 @@ test('a build killed while its RUN reads the in-memory COPY layer leaves a mount
   assert.deepEqual((await mountsUnderStore()).filter((l) => l.startsWith('tsbuild-layers ')), []);
   assert.ok(!(await readdir(join(root, 'tmp'))).some((n) => n.startsWith(`${child.pid}-`)), 'the dead build\'s temp dirs are gone');
 });
+
+test('a RUN read by the next RUN keeps its layer dir in memory: deletions and files seen, not in the store', async () => {
+  const ctx = join(work, 'ctx-run-run');
+  await writeTree(ctx, {
+    Dockerfile: 'FROM busybox\nRUN mkdir -p /d/sub && echo kept > /d/kept && rm /etc/group\nRUN test ! -e /etc/group && cat /d/kept > /seen\n',
+  });
+  const r = await build('run-run', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = await runCli(['inspect', 'run-run'], { root });
+  const runLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
+  assert.ok(!(await storeLayerDirs()).includes(runLayer.replace('sha256:', '')));
+  const { bundle } = await saveAndUnpack(root, 'run-run', join(work, 'unpack-run-run'));
+  assert.equal(await readFile(join(bundle, 'rootfs', 'seen'), 'utf8'), 'kept\n');
+  assert.deepEqual(await mountsUnderStore(), []);
+});
