@@ -9,6 +9,7 @@ import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
+import { BuildLayerDirs } from './build-layers.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
 export interface ExecuteOptions {
@@ -64,6 +65,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   // The previous build of the same name, to say why a step missed the cache.
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
   const inputs: BuildInputs = { steps: [] };
+  const layers = new BuildLayerDirs(opts.store, process.env);
 
   const stageResult = (index: number, lease: Lease): Promise<StageState> => {
     let p = results.get(index);
@@ -71,7 +73,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents, layers })),
       );
       results.set(index, p);
     }
@@ -88,6 +90,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
     await Promise.all(baseLayers(plan).map((d) => lease.protect(d)));
     return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, stageResult: (i) => stageResult(i, lease) });
   } finally {
+    await layers.close();
     await lease.release();
   }
 }
@@ -136,6 +139,8 @@ interface StageContext {
   lease: Lease;
   /** Stages another stage builds on or copies from. */
   dependents: Set<number>;
+  /** The layer dirs steps read: the build's own (in memory) in front of the store's. */
+  layers: BuildLayerDirs;
 }
 
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
@@ -251,6 +256,7 @@ async function executeStep(
         ignore: sc.opts.ignore,
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         stageResult: sc.stageResult,
+        layers: sc.layers,
         primeLayer,
       });
     case 'exec':
@@ -264,6 +270,7 @@ async function executeStep(
         stageResult: sc.stageResult,
         secrets: sc.opts.secrets,
         ssh: sc.opts.ssh,
+        layers: sc.layers,
         keepLayerDir: primeLayer,
         env: process.env,
       });

@@ -2,7 +2,7 @@ import type { CopyStep } from '../planner/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { writeCopyLayer } from './copy.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
-import { primeLayerDir } from './prime-layer.js';
+import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
 import { UserError } from '../common/index.js';
@@ -14,6 +14,8 @@ export interface CopyStepOptions {
   ignore?: Matcher;
   sourceDateEpoch?: number;
   stageResult(index: number): Promise<StageState>;
+  /** The build's layer dirs: where this step reads its layers, and where its own goes. */
+  layers: BuildLayerDirs;
   /** A later step will need this layer as a directory: extract it now, the fast way. */
   primeLayer: boolean;
 }
@@ -37,36 +39,45 @@ async function sourceLayers(step: CopyStep, opts: CopyStepOptions): Promise<Stag
 /** COPY/ADD (and WORKDIR's mkdir): a layer written straight from the sources, no container. */
 export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
-  const destLowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
+  const destLowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   const src = await sourceLayers(step, opts);
-  const srcLowers = src ? await layerDirs(store, src.layers, src.config.rootfs.diff_ids) : [];
+  const srcLowers = src ? await layerDirs(opts.layers, src.layers, src.config.rootfs.diff_ids) : [];
   if (step.from.kind === 'context' && opts.contextDir === undefined && step.sources.length > 0) {
     throw new UserError('no-context', `${step.isAdd ? 'ADD' : 'COPY'} needs a build context, but the Dockerfile was read from stdin`, {
       where: step.origin,
     });
   }
-  const layer = await withRootfsView(store, destLowers, (destRoot) =>
-    withRootfsView(store, srcLowers, (srcRoot) =>
-      writeCopyLayer(store, {
-        sourceRoot: step.from.kind === 'context' ? opts.contextDir ?? '/nonexistent' : srcRoot,
-        fromContext: step.from.kind === 'context',
-        ignore: step.from.kind === 'context' ? opts.ignore : undefined,
-        sources: step.sources,
-        inline: step.inline,
-        dest: step.dest,
-        workdir: step.workdir,
-        chown: step.chown,
-        chmod: step.chmod,
-        excludes: step.excludes,
-        parents: step.parents,
-        isAdd: step.isAdd,
-        mkdirOnly: step.mkdirOnly,
-        destRoot,
-        sourceDateEpoch: opts.sourceDateEpoch,
-        where: step.origin,
-      }),
-    ),
-  );
-  if (layer && opts.primeLayer) await primeLayerDir(store, layer.diffId);
-  return layer ? tarLayerDescriptor(layer) : undefined;
+  // A layer the next steps read as a directory is extracted into memory while it is written.
+  const incoming = opts.primeLayer ? await opts.layers.receive() : undefined;
+  let layer;
+  try {
+    layer = await withRootfsView(store, destLowers, (destRoot) =>
+      withRootfsView(store, srcLowers, (srcRoot) =>
+        writeCopyLayer(store, {
+          sourceRoot: step.from.kind === 'context' ? opts.contextDir ?? '/nonexistent' : srcRoot,
+          fromContext: step.from.kind === 'context',
+          ignore: step.from.kind === 'context' ? opts.ignore : undefined,
+          sources: step.sources,
+          inline: step.inline,
+          dest: step.dest,
+          workdir: step.workdir,
+          chown: step.chown,
+          chmod: step.chmod,
+          excludes: step.excludes,
+          parents: step.parents,
+          isAdd: step.isAdd,
+          mkdirOnly: step.mkdirOnly,
+          destRoot,
+          sourceDateEpoch: opts.sourceDateEpoch,
+          where: step.origin,
+          tee: incoming?.sink,
+        }),
+      ),
+    );
+  } catch (e) {
+    await incoming?.abandon();
+    throw e;
+  }
+  if (opts.primeLayer) await opts.layers.prime(layer.diffId, incoming);
+  return tarLayerDescriptor(layer);
 }

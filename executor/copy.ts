@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { lstat, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { UserError, type SourceRange } from '../common/index.js';
@@ -51,6 +52,8 @@ export interface CopyLayerOptions {
   what?: string;
   /** A selection already made by the planner (same sources and options), to avoid a second walk. */
   selection?: SourceSelection;
+  /** Also send the layer tar here (the build extracts it while it is written). */
+  tee?: Writable;
 }
 
 export const copyMessages = {
@@ -95,7 +98,7 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
   const b = new LayerBuilder(opts, chown, chmod, kw);
   try {
     await b.plan(selection, tempDir);
-    return await writeLayer(store, b.entries(), { sourceDateEpoch: opts.sourceDateEpoch });
+    return await writeLayer(store, b.entries(), { sourceDateEpoch: opts.sourceDateEpoch, tee: opts.tee });
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
@@ -8,9 +6,10 @@ import type { Matcher } from '../planner/dockerignore.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
+import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
-import { isTmpfsFull, mountUpperTmpfs, unmountUpperTmpfs } from './upper-tmpfs.js';
+import { isTmpfsFull, mountUpperTmpfs, unmountTmpfs } from './tmpfs.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
@@ -26,14 +25,14 @@ export interface ExecStepOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   ssh?: ReadonlyMap<string, string>;
   ignore?: Matcher;
+  /** Where this step reads its layers, and keeps its own when a later step reads it. */
+  layers: BuildLayerDirs;
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
   keepLayerDir?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
-const run = promisify(execFile);
-
 const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
 
 /** Last lines of a failed step's output shown under the error. */
@@ -45,7 +44,7 @@ const TAIL_LINES = 10;
  */
 export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
-  const lowers = await layerDirs(store, state.layers, state.config.rootfs.diff_ids);
+  const lowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const tmp = await store.makeTempDir('run-');
@@ -54,6 +53,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
   const sources: MountSources = {
     store,
+    layers: opts.layers,
     contextDir: opts.contextDir,
     stageResult: opts.stageResult ?? (() => Promise.reject(new Error('[internal] RUN --mount from a stage without stageResult'))),
     secrets: opts.secrets ?? new Map(),
@@ -77,11 +77,11 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       // The step outgrew the tmpfs: run it again with its upper dir on disk.
       if (!(e instanceof UserError) || e.code !== 'run-failed' || !(await isTmpfsFull(fast))) throw e;
       opts.onOutput(Buffer.from('[tsbuild] the step filled its in-memory upper dir; running it again on disk\n'));
-      await unmountUpperTmpfs(fast);
+      await unmountTmpfs(fast);
       return await attempt(join(tmp, 'disk'), false);
     }
   } finally {
-    if (onTmpfs) await unmountUpperTmpfs(fast);
+    if (onTmpfs) await unmountTmpfs(fast);
     await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -173,12 +173,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   if (!layer) return undefined;
   // The upper dir is already what extracting the layer would give: keep it as the lower
   // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
-  // is copied to the store's disk first, and only when a later step needs it.
+  // is copied into the build's own layer dirs, and only when a later step needs it.
   if (!dirs.onTmpfs) await store.adoptLayerDir(layer.diffId, upperDir);
-  else if (opts.keepLayerDir) {
-    const copy = join(dirs.tmp, 'layer');
-    await run('cp', ['-a', upperDir, copy]);
-    await store.adoptLayerDir(layer.diffId, copy);
-  }
+  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, upperDir, join(dirs.tmp, 'layer'));
   return tarLayerDescriptor(layer);
 }

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { UserError, type Digest } from '../common/index.js';
+import type { Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
+import { fileBody as readFileBody, type FileBody } from './file-bodies.js';
 import { TarWriter, type TarHeader, type TarType } from './tar.js';
 
 /**
@@ -48,6 +48,8 @@ export interface LayerResult {
 export interface LayerWriteOptions {
   /** SOURCE_DATE_EPOCH in seconds: no mtime in the layer is later than this. */
   sourceDateEpoch?: number;
+  /** Also send the tar here, and end it after the last byte (it must not fail: see prime-layer.ts). */
+  tee?: Writable;
 }
 
 const TYPES: Record<LayerEntry['type'], TarType> = {
@@ -70,26 +72,24 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
   blob.stream.on('error', (e: Error) => {
     blobError ??= e;
   });
-  const tar = new TarWriter(blob.stream);
+  const tar = new TarWriter(blob.stream, opts.tee);
   let contentBytes = 0;
   try {
-    const firstLink = new Map<string, string>();
-    for (const e of sorted) {
+    const links = hardlinkTargets(sorted);
+    for (const [i, e] of sorted.entries()) {
       const header = tarHeader(e, opts);
-      if (e.type === 'file' && e.hardlinkKey !== undefined) {
-        const first = firstLink.get(e.hardlinkKey);
-        if (first !== undefined) {
-          await tar.add({ ...header, type: 'link', size: 0, linkname: first, xattrs: undefined });
-          continue;
-        }
-        firstLink.set(e.hardlinkKey, e.path);
+      const first = links[i];
+      if (first !== undefined) {
+        await tar.add({ ...header, type: 'link', size: 0, linkname: first, xattrs: undefined });
+        continue;
       }
       if (e.type === 'file') {
         contentBytes += header.size;
-        await tar.add(header, await fileBody(e, header.size));
+        await tar.add(header, fileBody(e, header.size));
       } else await tar.add(header);
     }
     await tar.finish();
+    opts.tee?.end();
     blob.stream.end();
     await finished(blob.stream);
   } catch (err) {
@@ -124,38 +124,26 @@ function tarHeader(e: LayerEntry, opts: LayerWriteOptions): TarHeader {
   return h;
 }
 
-const SMALL_FILE = 64 * 1024;
+/** For each entry, the path of the earlier entry it is a hardlink to (same `hardlinkKey`), else undefined. */
+function hardlinkTargets(sorted: LayerEntry[]): (string | undefined)[] {
+  const firstLink = new Map<string, string>();
+  return sorted.map((e) => {
+    if (e.type !== 'file' || e.hardlinkKey === undefined) return undefined;
+    const first = firstLink.get(e.hardlinkKey);
+    if (first === undefined) firstLink.set(e.hardlinkKey, e.path);
+    return first;
+  });
+}
 
-/** The bytes of a file entry: whole for small files, else a stream of exactly `size` bytes. */
-async function fileBody(e: LayerEntry, size: number): Promise<Uint8Array | AsyncIterable<Buffer>> {
+/** The bytes of a file entry: inline bytes, nothing, or the file read from disk. */
+function fileBody(e: LayerEntry, size: number): FileBody {
   if (!e.content) {
     if (size !== 0) throw new Error(`[internal] layer entry ${e.path} has ${size} bytes but no content`);
     return new Uint8Array(0);
   }
   if ('bytes' in e.content) return e.content.bytes;
   if (size === 0) return new Uint8Array(0);
-  const path = e.content.path;
-  if (size <= SMALL_FILE) {
-    const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-      throw changed(path, err.code ?? String(err));
-    });
-    if (buf.length !== size) throw changed(path, `size changed from ${size} to ${buf.length}`);
-    return buf;
-  }
-  return exactly(createReadStream(path, { start: 0, end: size - 1 }), size, path);
-}
-
-async function* exactly(src: AsyncIterable<Buffer>, size: number, path: string): AsyncGenerator<Buffer> {
-  let n = 0;
-  for await (const chunk of src) {
-    n += chunk.length;
-    yield chunk;
-  }
-  if (n !== size) throw changed(path, `size changed from ${size} to ${n}`);
-}
-
-function changed(path: string, why: string): UserError {
-  return new UserError('layer-source-changed', `write layer: ${path} changed while it was archived: ${why}`, { where: path });
+  return readFileBody({ path: e.content.path, size });
 }
 
 /** Linux `major()`/`minor()` of a dev_t. */

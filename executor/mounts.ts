@@ -10,7 +10,7 @@ import type { Matcher } from '../planner/dockerignore.js';
 import type { MountFrom, PlannedMount } from '../planner/mounts.js';
 import { claimCacheMount, ensureCacheMount, withCacheMountLock } from '../store/cache-mounts.js';
 import type { Store } from '../store/index.js';
-import { layerDirs, withRootfsView } from './rootfs-view.js';
+import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
 
 const run = promisify(execFile);
@@ -24,6 +24,8 @@ const run = promisify(execFile);
 
 export interface MountSources {
   store: Store;
+  /** Where a bind from a stage or image finds its layer dirs. */
+  layers: LayerDirSource;
   contextDir: string | undefined;
   stageResult(index: number): Promise<StageState>;
   /** `--secret id=…`: values by id. */
@@ -77,7 +79,7 @@ async function withFromRoot<T>(
     case 'image': {
       const state: Pick<StageState, 'layers' | 'config'> =
         from.kind === 'stage' ? await src.stageResult(from.stage) : { layers: from.image.layers, config: from.image.config };
-      const dirs = await layerDirs(src.store, state.layers, state.config.rootfs.diff_ids);
+      const dirs = await layerDirs(src.layers, state.layers, state.config.rootfs.diff_ids);
       const what = from.kind === 'stage' ? `stage ${from.stage}` : `image ${from.image.ref}`;
       return withRootfsView(src.store, dirs, async (root) => {
         if (root === undefined) {

@@ -2,14 +2,20 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { UserError } from '../common/index.js';
+import { UserError, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 
 const run = promisify(execFile);
 
+/** Where a step finds layer dirs: the store's, or a build's own in front of them (build-layers.ts). */
+export interface LayerDirSource {
+  /** The extracted dir of layer `diffId`, whose blob is `blob`. */
+  layerDir(diffId: Digest, blob: Descriptor): Promise<string>;
+}
+
 /** The extracted directories of an image's layers, bottom-most first. */
-export async function layerDirs(store: Store, layers: readonly Descriptor[], diffIds: readonly string[]): Promise<string[]> {
-  return Promise.all(layers.map((l, i) => store.layerDir(diffIds[i] as Descriptor['digest'], l)));
+export async function layerDirs(source: LayerDirSource, layers: readonly Descriptor[], diffIds: readonly string[]): Promise<string[]> {
+  return Promise.all(layers.map((l, i) => source.layerDir(diffIds[i] as Digest, l)));
 }
 
 /**

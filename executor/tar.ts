@@ -48,8 +48,9 @@ export class TarWriter {
   private readonly pump: Promise<void>;
   entries = 0;
 
-  constructor(out: Writable) {
-    this.pump = drain(this.pack, out);
+  /** `tee`, if given, gets the same bytes as `out` (it must not fail: its errors are not watched). */
+  constructor(out: Writable, tee?: Writable) {
+    this.pump = drain(this.pack, out, tee);
     // Errors reach the caller through add()/finish(); an unheard 'error' event would crash.
     this.pump.catch(() => {});
     this.pack.on('error', () => {});
@@ -141,14 +142,19 @@ export class TarWriter {
 const WRITE_BATCH = 256 * 1024;
 
 /** Moves the archive to `out` in batches: tar-stream pushes 512-byte pieces, one write each would cost a syscall. */
-async function drain(pack: Pack, out: Writable): Promise<void> {
+async function drain(pack: Pack, out: Writable, tee: Writable | undefined): Promise<void> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = async () => {
     const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    if (!out.write(buf)) await once(out, 'drain');
+    // An output that failed while nothing waited on it never drains: check before writing.
+    if (out.errored) throw out.errored;
+    const waits: Promise<void>[] = [];
+    if (!out.write(buf)) waits.push(drained(out));
+    if (tee && !tee.write(buf)) waits.push(drained(tee));
+    await Promise.all(waits);
   };
   for await (const chunk of pack as AsyncIterable<Buffer>) {
     pending.push(chunk);
@@ -156,6 +162,26 @@ async function drain(pack: Pack, out: Writable): Promise<void> {
     if (pendingBytes >= WRITE_BATCH) await flush();
   }
   if (pendingBytes > 0) await flush();
+}
+
+/** Resolves when `s` drains; rejects when it fails or closes first. */
+function drained(s: Writable): Promise<void> {
+  if (s.errored) return Promise.reject(s.errored);
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      s.off('drain', onDrain);
+      s.off('error', onError);
+      s.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: Error) => done(e);
+    const onClose = () => done(s.errored ?? new Error('the output closed before the archive was written'));
+    s.on('drain', onDrain);
+    s.on('error', onError);
+    s.on('close', onClose);
+  });
 }
 
 function isAscii(s: string): boolean {

@@ -74,6 +74,8 @@ export async function putBlob(root: string, bytes: Uint8Array | string): Promise
   return { digest, size: data.length };
 }
 
+const WRITE_AHEAD_BYTES = 4 << 20;
+
 /** A streaming blob writer: hash while writing to a temp file, publish on commit. */
 export function blobWriter(root: string, opts: { expected?: Digest } = {}): BlobWriter {
   const tmp = tempFilePath(root, 'blob');
@@ -81,6 +83,9 @@ export function blobWriter(root: string, opts: { expected?: Digest } = {}): Blob
   let fh: FileHandle | undefined;
   let done = false;
   const stream = new Writable({
+    // Up to this much waits while the previous chunk is written: the producer (a tar
+    // writer, a download) keeps working instead of waiting for every write.
+    highWaterMark: WRITE_AHEAD_BYTES,
     construct(cb) {
       open(tmp, 'wx', 0o644).then(
         (h) => {

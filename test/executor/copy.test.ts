@@ -278,3 +278,45 @@ test('a source that changes size while the layer is written is an error, not a c
   await writeFile(join(root, 'big.bin'), 'x'.repeat(100));
   await assert.rejects(layer(base(root, { sources: ['f.txt', 'big.bin'], dest: '/d/', selection })), (e: unknown) => e instanceof UserError && e.code === 'layer-source-changed');
 });
+
+test('a COPY of 300 files of every size has every file whole and in walk order, hardlinks and empty files included', async () => {
+  const root = await tree({});
+  const { randomBytes } = await import('node:crypto');
+  const want = new Map<string, Buffer>();
+  // sizes from 0 to past the 1 MiB limit of files read whole
+  const sizes = [0, 1, 511, 512, 1500, 65536, 65537, 300_000, (1 << 20) + 1];
+  for (let i = 0; i < 300; i++) {
+    const name = `d${i % 7}/f${String(i).padStart(3, '0')}`;
+    const data = randomBytes(sizes[i % sizes.length]);
+    await mkdir(join(root, 'src', `d${i % 7}`), { recursive: true });
+    await writeFile(join(root, 'src', name), data);
+    want.set(`src/${name}`, data);
+  }
+  await link(join(root, 'src/d0/f000'), join(root, 'src/d0/zz-link'));
+  const { items } = await layer(base(root, { sources: ['src'], dest: '/src' }));
+  const files = items.filter((i) => i.type === '0');
+  assert.deepEqual(files.map((f) => f.name), [...want.keys()].sort((a, b) => (a.replace(/\//g, '\0') < b.replace(/\//g, '\0') ? -1 : 1)));
+  for (const f of files) assert.ok(f.body.equals(want.get(f.name)!), `bytes of ${f.name}`);
+  const hard = items.find((i) => i.name === 'src/d0/zz-link');
+  assert.deepEqual([hard?.type, hard?.linkname], ['1', 'src/d0/f000']);
+});
+
+test('a tee of the layer gets exactly the blob bytes, and is ended', async () => {
+  const root = await tree({ 'dir/a': 'a'.repeat(70000), 'dir/b': 'b', 'dir/sub/c': 'c'.repeat(3 << 20) });
+  const { Writable } = await import('node:stream');
+  const chunks: Buffer[] = [];
+  let isEnded = false;
+  const tee = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      setImmediate(cb); // a slow reader: the layer waits for it
+    },
+    final(cb) {
+      isEnded = true;
+      cb();
+    },
+  });
+  const { bytes } = await layer(base(root, { sources: ['dir'], dest: '/d', tee }));
+  assert.ok(Buffer.concat(chunks).equals(bytes));
+  assert.ok(isEnded);
+});

@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { hexOf, type Digest } from '../common/index.js';
+import type { Descriptor, Store } from '../store/index.js';
+import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
+import type { LayerDirSource } from './rootfs-view.js';
+import { mountTmpfs, unmountTmpfs } from './tmpfs.js';
+
+const run = promisify(execFile);
+
+/**
+ * The layer dirs of one build: the layers it writes itself and reads back as directories
+ * (a COPY or a RUN followed by a RUN) live in a private tmpfs for as long as the build runs, in front
+ * of the store's layer dirs. Extracting 10,000 files onto this ext4 took 2–8 s (10 runs),
+ * into tmpfs 0.15–0.3 s; and the store's layer dirs are only a cache of the blobs, which
+ * are the durable copy: a later build that needs the dir gets it from the store, which
+ * extracts the blob then. GNU tar extracts such a layer while the step writes it
+ * (`receive`); the dir is used once the blob is committed. When memory is short, tmpfs
+ * cannot be mounted, the tmpfs is full, or TSBUILD_LAYER_DIRS=disk, the layer is extracted
+ * onto the store's disk as before. `close()` unmounts the tmpfs (in the build's `finally`);
+ * after a SIGKILL the store's next open does (store/temp.ts: it is in the dead pid's temp dir).
+ */
+export class BuildLayerDirs implements LayerDirSource {
+  /** This build's own layer dirs by diff_id (undefined: the store has it, or will). */
+  private readonly own = new Map<Digest, Promise<string | undefined>>();
+  private memory: Promise<string | undefined> | undefined;
+  private tmp: string | undefined;
+  private isClosed = false;
+  private incoming = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** The dir of layer `diffId`: this build's own, else the store's (extracted from `blob` if needed). */
+  async layerDir(diffId: Digest, blob: Descriptor): Promise<string> {
+    return (await this.own.get(diffId)) ?? this.store.layerDir(diffId, blob);
+  }
+
+  /**
+   * Start extracting a layer a step is about to write into memory, while it is written: the
+   * step sends the tar to `sink`, then calls `prime(diffId, incoming)` once the blob is
+   * committed, or `incoming.abandon()`. Undefined when there is no tmpfs (the step primes
+   * from the blob after writing).
+   */
+  async receive(): Promise<IncomingLayer | undefined> {
+    const memory = await this.mountOnce();
+    if (!memory || this.isClosed) return undefined;
+    const dir = join(memory, `incoming-${this.incoming++}`);
+    const x = await startOwnExtraction(dir).catch(() => undefined);
+    if (!x) return undefined;
+    return { sink: x.sink, dir, extraction: x, abandon: () => abandon(x, dir) };
+  }
+
+  /**
+   * Extract layer `diffId`, a tar this build just wrote into the store, for the steps after
+   * it; `incoming` when its extraction ran while it was written.
+   */
+  async prime(diffId: Digest, incoming?: IncomingLayer): Promise<void> {
+    let p = this.own.get(diffId);
+    if (!p) {
+      p = this.extract(diffId, incoming);
+      this.own.set(diffId, p);
+    } else if (incoming) await incoming.abandon();
+    await p;
+  }
+
+  private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
+    const memory = await this.mountOnce();
+    if (memory && !this.isClosed) {
+      const dir = join(memory, hexOf(diffId));
+      if (incoming ? await this.adopt(incoming, dir) : await extractOwnLayer(this.store.blobPath(diffId), dir)) return dir;
+      await rm(dir, { recursive: true, force: true });
+    }
+    await primeLayerDir(this.store, diffId);
+    return undefined;
+  }
+
+  /**
+   * Keep `upperDir` (a RUN's upper dir on a tmpfs, in overlay form) as layer `diffId`'s dir
+   * for the steps after it: copied into memory, else to `diskCopy` (a new path in the
+   * store's tmp/) and given to the store.
+   */
+  async keep(diffId: Digest, upperDir: string, diskCopy: string): Promise<void> {
+    let p = this.own.get(diffId);
+    if (!p) {
+      p = this.copyIn(diffId, upperDir, diskCopy);
+      this.own.set(diffId, p);
+    }
+    await p;
+  }
+
+  private async copyIn(diffId: Digest, upperDir: string, diskCopy: string): Promise<string | undefined> {
+    const memory = await this.mountOnce();
+    if (memory && !this.isClosed) {
+      const dir = join(memory, hexOf(diffId));
+      // cp -a keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
+      if (await run('cp', ['-a', upperDir, dir]).then(() => true, () => false)) return dir;
+      await rm(dir, { recursive: true, force: true });
+    }
+    await run('cp', ['-a', upperDir, diskCopy]);
+    await this.store.adoptLayerDir(diffId, diskCopy);
+    return undefined;
+  }
+
+  /** Move a finished incoming extraction to `dir`; false (and removed) when it failed. */
+  private async adopt(incoming: IncomingLayer, dir: string): Promise<boolean> {
+    if ((await incoming.extraction.done()) && !this.isClosed) {
+      await rename(incoming.dir, dir);
+      return true;
+    }
+    await rm(incoming.dir, { recursive: true, force: true });
+    return false;
+  }
+
+  /** The tmpfs, mounted at the first layer; undefined when there is none. */
+  private mountOnce(): Promise<string | undefined> {
+    this.memory ??= (async () => {
+      if (this.env.TSBUILD_LAYER_DIRS === 'disk') return undefined;
+      this.tmp = await this.store.makeTempDir('layers-');
+      const dir = join(this.tmp, 'memory');
+      const sizeBytes = Number(this.env.TSBUILD_LAYER_DIRS_BYTES) || undefined;
+      return (await mountTmpfs(dir, { name: 'tsbuild-layers', sizeBytes })) ? dir : undefined;
+    })();
+    return this.memory;
+  }
+
+  /** Unmount and remove this build's layer dirs. Steps still running (a failed build's other stages) keep what they have mounted. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    const memory = await this.memory?.catch(() => undefined);
+    await Promise.allSettled(this.own.values());
+    if (memory) await unmountTmpfs(memory);
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
+  }
+}
+
+/** A layer being extracted into memory while a step writes it (`BuildLayerDirs.receive`). */
+export interface IncomingLayer {
+  /** Where the step sends the layer tar (it never fails). */
+  sink: Writable;
+  dir: string;
+  extraction: OwnExtraction;
+  /** The step failed or wrote no layer: stop and remove the extraction. */
+  abandon(): Promise<void>;
+}
+
+async function abandon(x: OwnExtraction, dir: string): Promise<void> {
+  x.abandon();
+  await x.done().catch(() => false);
+  await rm(dir, { recursive: true, force: true });
+}

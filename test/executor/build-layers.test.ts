@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { cliPath, runCli } from '../../cli/tsbuild.js';
+import { makeBusybox } from '../helpers/busybox.js';
+import { writeTree } from '../helpers/files.js';
+import { tempDir } from '../helpers/temp.js';
+import { saveAndUnpack } from '../helpers/unpack.js';
+
+// A COPY layer that a later step of the same build reads as a directory is extracted into
+// the build's private tmpfs (executor/build-layers.ts), not into the store's layers/.
+
+let root: string;
+let work: string;
+
+before(async () => {
+  work = await tempDir();
+  root = join(work, 'root');
+  await makeBusybox(root, work);
+});
+
+const COPY_THEN_RUN = 'FROM busybox\nCOPY src /src\nRUN find /src -type f | wc -l > /count && cat /src/a/one /src/b/big | md5sum > /sum\n';
+const big = Buffer.alloc(3 << 20, 5);
+
+async function context(name: string, dockerfile = COPY_THEN_RUN): Promise<string> {
+  const ctx = join(work, `ctx-${name}`);
+  // src/a/two names the test, so no test's COPY is a cache hit of another's
+  await writeTree(ctx, { Dockerfile: dockerfile, 'src/a/one': 'one\n', 'src/a/two': `${name}\n`, 'src/b/big': big });
+  return ctx;
+}
+
+async function build(name: string, ctx: string, env: NodeJS.ProcessEnv = {}) {
+  return runCli(['build', '--progress', 'plain', '-t', name, ctx], { root, env });
+}
+
+/** The COPY layer's diff_id (the image's second layer) and what the RUN wrote. */
+async function result(name: string) {
+  const inspect = await runCli(['inspect', name], { root });
+  const copyLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
+  const { bundle } = await saveAndUnpack(root, name, join(work, `unpack-${name}`));
+  const rootfs = join(bundle, 'rootfs');
+  return { copyLayer, count: (await readFile(join(rootfs, 'count'), 'utf8')).trim(), sum: await readFile(join(rootfs, 'sum'), 'utf8') };
+}
+
+const expectedSum = async () => {
+  const { createHash } = await import('node:crypto');
+  return `${createHash('md5').update('one\n').update(big).digest('hex')}  -\n`;
+};
+
+async function storeLayerDirs(): Promise<string[]> {
+  return readdir(join(root, 'layers'));
+}
+
+/** tmpfs and overlay mounts at or under the store (a build's must all be gone when it ends). */
+async function mountsUnderStore(): Promise<string[]> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').filter((l) => l.split(' ')[1]?.startsWith(root + '/'));
+}
+
+test('a RUN after a COPY sees the copied files; the COPY layer dir lived in memory: not in the store, no mount left', async () => {
+  const r = await build('memory', await context('memory'));
+  assert.equal(r.code, 0, r.stderr);
+  const { copyLayer, count, sum } = await result('memory');
+  assert.equal(count, '3');
+  assert.equal(sum, await expectedSum());
+  assert.ok(!(await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')), 'the COPY layer was not extracted into the store');
+  assert.deepEqual(await mountsUnderStore(), []);
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('a later build whose RUN changed gets the cached COPY layer from its blob', async () => {
+  const ctx = await context('rerun');
+  assert.equal((await build('rerun', ctx)).code, 0);
+  await writeTree(ctx, { Dockerfile: COPY_THEN_RUN.replace('> /count', '> /count && true') });
+  const r = await build('rerun', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /COPY src \/src\n#\d+ CACHED/);
+  const { count, sum } = await result('rerun');
+  assert.equal(count, '3');
+  assert.equal(sum, await expectedSum());
+});
+
+test('with TSBUILD_LAYER_DIRS=disk the COPY layer dir is extracted into the store', async () => {
+  const r = await build('ondisk', await context('ondisk', COPY_THEN_RUN), { TSBUILD_LAYER_DIRS: 'disk' });
+  assert.equal(r.code, 0, r.stderr);
+  const { copyLayer, sum } = await result('ondisk');
+  assert.equal(sum, await expectedSum());
+  assert.ok((await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')));
+});
+
+test('a COPY layer larger than the in-memory dir is extracted on disk and the build succeeds', async () => {
+  const ctx = await context('full');
+  const r = await build('full', ctx, { TSBUILD_LAYER_DIRS_BYTES: String(1 << 20) });
+  assert.equal(r.code, 0, r.stderr);
+  const { copyLayer, count, sum } = await result('full');
+  assert.equal(count, '3');
+  assert.equal(sum, await expectedSum());
+  assert.ok((await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')), 'the disk fallback adopted it');
+  assert.deepEqual(await mountsUnderStore(), []);
+});
+
+test('a RUN that fails after a COPY leaves no mount and no temp dir behind', async () => {
+  const r = await build('fails', await context('fails', 'FROM busybox\nCOPY src /src\nRUN test -f /src/a/one && exit 3\n'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /RUN exited with code 3/);
+  assert.deepEqual(await mountsUnderStore(), []);
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('a COPY that fails before its layer is written leaves no extraction behind', async () => {
+  const r = await build('missing', await context('missing', 'FROM busybox\nCOPY nothere /x\nRUN true\n'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nothere/);
+  assert.deepEqual(await mountsUnderStore(), []);
+  assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('a COPY layer with whiteout names (.wh.* in the context) is left to the store, which extracts it', async () => {
+  const ctx = await context('whiteout', 'FROM busybox\nCOPY src /src\nRUN ls -a /src/a > /ls\n');
+  await writeTree(ctx, { 'src/a/.wh.two': '' });
+  const r = await build('whiteout', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = await runCli(['inspect', 'whiteout'], { root });
+  const copyLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
+  assert.ok((await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')));
+  assert.deepEqual(await mountsUnderStore(), []);
+});
+
+test('a build killed while its RUN reads the in-memory COPY layer leaves a mount that the next command removes', async () => {
+  const ctx = await context('killed', 'FROM busybox\nCOPY src /src\nRUN sleep 30\n');
+  const child = spawn(process.execPath, [cliPath, '--root', root, 'build', '-q', '-t', 'killed', ctx], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let seen = false;
+  for (let i = 0; i < 300 && !seen; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    seen = (await mountsUnderStore()).some((l) => l.startsWith('tsbuild-layers '));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(seen, 'the build mounted its in-memory layer dirs');
+  const next = await runCli(['images'], { root });
+  assert.equal(next.code, 0, next.stderr);
+  assert.deepEqual((await mountsUnderStore()).filter((l) => l.startsWith('tsbuild-layers ')), []);
+  assert.ok(!(await readdir(join(root, 'tmp'))).some((n) => n.startsWith(`${child.pid}-`)), 'the dead build\'s temp dirs are gone');
+});
+
+test('a RUN read by the next RUN keeps its layer dir in memory: deletions and files seen, not in the store', async () => {
+  const ctx = join(work, 'ctx-run-run');
+  await writeTree(ctx, {
+    Dockerfile: 'FROM busybox\nRUN mkdir -p /d/sub && echo kept > /d/kept && rm /etc/group\nRUN test ! -e /etc/group && cat /d/kept > /seen\n',
+  });
+  const r = await build('run-run', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = await runCli(['inspect', 'run-run'], { root });
+  const runLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
+  assert.ok(!(await storeLayerDirs()).includes(runLayer.replace('sha256:', '')));
+  const { bundle } = await saveAndUnpack(root, 'run-run', join(work, 'unpack-run-run'));
+  assert.equal(await readFile(join(bundle, 'rootfs', 'seen'), 'utf8'), 'kept\n');
+  assert.deepEqual(await mountsUnderStore(), []);
+});
