@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, type Stats } from 'node:fs';
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
@@ -351,8 +351,16 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   const memo = opts.memo ?? (await loadStatMemo());
   const files = sel.sources.flatMap((s) => s.entries.filter((e) => e.type === 'file'));
   const digests = new Map<string, Digest>();
-  const limit = pLimit(8);
-  await Promise.all(files.map((f) => limit(async () => digests.set(f.absPath, await fileDigest(f, memo)))));
+  // Small files one after another, synchronously (see smallFileDigest); large ones streamed, a few at a time.
+  const limit = pLimit(4);
+  const large: Promise<unknown>[] = [];
+  for (const f of files) {
+    const known = memo.get(f.absPath, statKey(f));
+    if (known) digests.set(f.absPath, known);
+    else if (f.size <= SMALL_FILE) digests.set(f.absPath, remember(memo, f, smallFileDigest(f)));
+    else large.push(limit(async () => digests.set(f.absPath, remember(memo, f, await largeFileDigest(f)))));
+  }
+  await Promise.all(large);
   if (opts.fileDigests) for (const f of files) opts.fileDigests.set(f.relPath, digests.get(f.absPath)!);
   const h = new DigestHasher();
   const line = (v: unknown) => h.update(Buffer.from(canonicalJson(v) + '\n'));
@@ -375,23 +383,55 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   return h.digest();
 }
 
-const SMALL_FILE = 256 * 1024;
+/**
+ * Files up to this size are read whole with synchronous calls: each asynchronous call is a
+ * round trip through libuv's thread pool, and for 10,000 small files those round trips, not
+ * the reads, were the cost (workload 3 of the bench: about 0.75 s of a cold build).
+ */
+const SMALL_FILE = 1 << 20;
+const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);
 
-async function fileDigest(f: SourceEntry, memo: StatMemo): Promise<Digest> {
-  const key = { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino };
-  const known = memo.get(f.absPath, key);
-  if (known) return known;
-  let d: Digest;
-  try {
-    if (f.size <= SMALL_FILE) d = digestOf(await readFile(f.absPath));
-    else {
-      const h = new DigestHasher();
-      for await (const chunk of createReadStream(f.absPath)) h.update(chunk as Buffer);
-      d = h.digest();
-    }
-  } catch (e) {
-    throw new UserError('context-io', contextMessages['context-io']('build context', f.relPath, (e as NodeJS.ErrnoException).code ?? String(e)));
-  }
-  memo.set(f.absPath, key, d);
+function statKey(f: SourceEntry) {
+  return { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino };
+}
+
+function remember(memo: StatMemo, f: SourceEntry, d: Digest): Digest {
+  memo.set(f.absPath, statKey(f), d);
   return d;
+}
+
+function unreadable(f: SourceEntry, e: unknown): UserError {
+  return new UserError('context-io', contextMessages['context-io']('build context', f.relPath, (e as NodeJS.ErrnoException).code ?? String(e)));
+}
+
+function smallFileDigest(f: SourceEntry): Digest {
+  let fd: number;
+  try {
+    fd = openSync(f.absPath, 'r');
+  } catch (e) {
+    throw unreadable(f, e);
+  }
+  try {
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, smallBuffer, got, smallBuffer.length - got, got);
+      if (n === 0 || (got += n) === smallBuffer.length) break;
+    }
+    // What the file holds now (a file that changed since its stat is hashed as it is).
+    return digestOf(smallBuffer.subarray(0, got));
+  } catch (e) {
+    throw unreadable(f, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function largeFileDigest(f: SourceEntry): Promise<Digest> {
+  try {
+    const h = new DigestHasher();
+    for await (const chunk of createReadStream(f.absPath)) h.update(chunk as Buffer);
+    return h.digest();
+  } catch (e) {
+    throw unreadable(f, e);
+  }
 }
