@@ -44,7 +44,7 @@ export async function makeContentHasher(
       const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where, observe });
       const fileDigests = new Map<string, Digest>();
       const digest = await hashSelection(sel, { memo, fileDigests });
-      return { digest, files: fileFingerprints(sel, fileDigests) };
+      return { digest, files: fileFingerprints(sel, fileDigests), selection: sel };
     },
     save: () => memo.save(),
   };

@@ -71,6 +71,7 @@ export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyS
           sourceDateEpoch: opts.sourceDateEpoch,
           where: step.origin,
           tee: incoming?.sink,
+          selection: step.contextSelection,
         }),
       ),
     );

@@ -1,4 +1,5 @@
 import type { SourceRange } from '../common/index.js';
+import type { SourceSelection } from './context.js';
 
 /**
  * Digests what a COPY/ADD selects from the build context, for its cache key: paths, bytes,
@@ -7,4 +8,4 @@ import type { SourceRange } from '../common/index.js';
 export type ContentHasher = (
   sources: string[],
   opts: { excludes: string[]; where: SourceRange; what: string },
-) => Promise<{ digest: string; files?: Record<string, string> }>;
+) => Promise<{ digest: string; files?: Record<string, string>; selection?: SourceSelection }>;

@@ -1,3 +1,4 @@
+import type { SourceSelection } from './context.js';
 import { posix } from 'node:path';
 import { UserError, atRange, digestOf, type Digest, type SourceRange } from '../common/index.js';
 import {
@@ -452,10 +453,14 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
   const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
+  let contextSelection: SourceSelection | undefined;
   if (from.kind === 'context' && sources.length > 0) {
     const hashed = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
     content = hashed.digest;
     files = hashed.files;
+    // What was hashed is what gets copied (one walk of the context, not two). --parents
+    // selects differently: the executor walks again for it.
+    if (!ins.parents) contextSelection = hashed.selection;
   }
   if (inline.length) content = { ...(content as object), inline };
   // What the executor gets is also what the key is made of (plus the parent and the content).
@@ -490,5 +495,6 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     inline,
     isAdd: ins.kind === 'add',
     mkdirOnly: false,
+    ...(contextSelection ? { contextSelection } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { SourceSelection } from './context.js';
 import type { Digest, SourceRange } from '../common/index.js';
 import type { ConfigEdit } from './config-edit.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
@@ -60,6 +61,8 @@ export interface CopyStep extends StepBase {
   isAdd: boolean;
   /** Only create `dest` as a directory (WORKDIR); sources are empty. */
   mkdirOnly: boolean;
+  /** The context files the key was computed from (in memory only): the executor copies these. */
+  contextSelection?: SourceSelection;
 }
 
 export interface ConfigStep extends StepBase {
