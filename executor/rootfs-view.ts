@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { UserError, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
-
-const run = promisify(execFile);
+import { mount, unmount } from './mount.js';
 
 /** Where a step finds layer dirs: the store's, or a build's own in front of them (build-layers.ts). */
 export interface LayerDirSource {
@@ -40,7 +37,7 @@ export async function withRootfsView<T>(
     .map((d) => (dirname(d) === parent ? basename(d) : d))
     .join(':');
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower}`, mnt], { cwd: parent });
+    await mount('overlay', 'overlay', mnt, `ro,lowerdir=${lower}`, { cwd: parent });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw new UserError('overlay-mount', `mount a read-only view of ${dirs.length} layers: ${(e as Error).message.trim()}`, {
@@ -50,7 +47,7 @@ export async function withRootfsView<T>(
   try {
     return await fn(mnt);
   } finally {
-    await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
+    await unmount(mnt).catch(() => unmount(mnt, { lazy: true }));
     await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdir, statfs } from 'node:fs/promises';
 import { freemem } from 'node:os';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { mount, unmount } from './mount.js';
 
 /**
  * Private, size-capped tmpfs mounts for what a build writes and throws away: RUN upper dirs
@@ -32,7 +29,7 @@ export async function mountTmpfs(dir: string, opts: TmpfsOptions): Promise<boole
   if (!(given > 0) && size < MIN_BYTES) return false;
   await mkdir(dir, { recursive: true });
   try {
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, opts.name, dir]);
+    await mount('tmpfs', opts.name, dir, `size=${size},mode=0755`);
     return true;
   } catch {
     return false;
@@ -57,5 +54,5 @@ export async function isTmpfsFull(dir: string): Promise<boolean> {
 
 /** Unmount a tmpfs; lazily when it is busy (a container of a failed build may still hold it). */
 export async function unmountTmpfs(dir: string): Promise<void> {
-  await run('umount', [dir]).catch(() => run('umount', ['-l', dir]).catch(() => {}));
+  await unmount(dir).catch(() => unmount(dir, { lazy: true }).catch(() => {}));
 }

@@ -110,5 +110,8 @@ void remove_tree(const char *path);
 
 /* front.c: `tsbuild-helper --front SCRIPT ARGS...`, the tsbuild command's front door */
 int front_main(int argc, char **argv);
+/* mount-cmd.c: `--mount FSTYPE SOURCE TARGET OPTIONS`, `--umount TARGET [lazy]` */
+int mount_main(int argc, char **argv);
+int umount_main(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
- * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c.)
+ * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c;
+ * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c.)
  */
 #include <signal.h>
 #include <string.h>
@@ -16,6 +17,8 @@ static struct spec spec; /* big arrays, kept off the stack; report.c keeps only 
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
+    if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
+    if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
     sigset_t set;
