@@ -136,7 +136,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
 
   let created;
   try {
-    created = await createContainer(ctx.root, {
+    created = await createContainer(store.root, {
       name,
       image: { id: image.id, name: imageArg },
       command: processArgv,
@@ -185,13 +185,13 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     cgroup = await createCgroup(record.id, limits);
   } catch (e) {
     // Docker: stays "Created" when it could not start (gone with --rm)
-    await (record.autoRemove ? removeContainer(ctx.root, record) : saveContainer(ctx.root, record));
+    await (record.autoRemove ? removeContainer(store.root, record) : saveContainer(store.root, record));
     throw e;
   }
   if (cgroup) spec.cgroups = cgroup.dirs;
   if (detach) {
     const { pid } = await startDetached(spec, { logFile: paths.logFile });
-    await saveContainer(ctx.root, started(pid));
+    await saveContainer(store.root, started(pid));
     ctx.stdout.write(record.id + '\n');
     return 0;
   }
@@ -204,15 +204,15 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     forwardSignals: true,
     onStart: ({ pid }) => {
       running = started(pid);
-      saving = saveContainer(ctx.root, running).catch(() => undefined); // --rm: the helper may be faster
+      saving = saveContainer(store.root, running).catch(() => undefined); // --rm: the helper may be faster
     },
   });
   await saving;
   await cgroup?.remove().catch(() => undefined); // the helper removed them already; a leftover is swept later
   const code = result.kind === 'exited' ? result.code : result.kind === 'signaled' ? 128 + result.signal : result.code;
-  if (record.autoRemove) await removeContainer(ctx.root, running);
-  else if (result.kind === 'setup-failed') await saveContainer(ctx.root, record); // Docker: stays "Created"
-  else await markExited(ctx.root, running, code);
+  if (record.autoRemove) await removeContainer(store.root, running);
+  else if (result.kind === 'setup-failed') await saveContainer(store.root, record); // Docker: stays "Created"
+  else await markExited(store.root, running, code);
   if (result.kind === 'setup-failed') throw new UserError('container-start', result.message, { exitCode: result.code });
   return code;
 }

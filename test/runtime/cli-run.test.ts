@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { projectRoot } from '../../common/index.js';
 import { cliPath, runCli } from '../../cli/tsbuild.js';
@@ -50,6 +50,13 @@ test('run --rm prints the output, passes the exit code and leaves nothing behind
   assert.equal(r.code, 3);
   assert.deepEqual(containerDirs(), []);
   assert.deepEqual(nameLinks(), []);
+});
+
+test('a relative --root works for run', async () => {
+  const r = await runCli(['--root', basename(root), 'run', '--rm', 'busybox', 'echo', 'relative'], { cwd: dirname(root) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'relative\n');
+  assert.deepEqual(containerDirs(), []);
 });
 
 test('image defaults and flags: -e, -u, -w, --hostname, HOME, exact env', async () => {
