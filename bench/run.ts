@@ -4,6 +4,8 @@
  * alternating A B A B, each scenario measured several times; prints medians, min/max,
  * the tsbuild/buildah ratio per cell and peak RSS (/usr/bin/time -v). Needs, once:
  *   apt-get install -y buildah time busybox-static
+ * Then, apart: the cost of one trivial RUN step and of snapshotting a 50,000-file upper dir.
+ * BENCH_RUNS=N runs per cell (5); BENCH_ONLY=3 one workload, BENCH_ONLY=extras only the two numbers.
  * Never run by `npm test`; tests never assert on time.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
+import { snapshot50k, trivialRunOverhead } from './extras.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
@@ -145,6 +148,13 @@ function main(): void {
       }
     }
     console.log('\n' + rows.join('\n'));
+    if (!only || only === 'extras') {
+      const root = join(work, 'extras-root');
+      must(['node', cli, '--root', root, 'load', '-i', busyboxArchive]);
+      const t = trivialRunOverhead(cli, root, work, 11);
+      console.log(`\nTrivial RUN step: +${(t.run - t.env).toFixed(0)} ms (medians of 11 --no-cache builds: ${t.run.toFixed(0)} ms with RUN true, ${t.env.toFixed(0)} ms with ENV)`);
+      console.log(`Snapshot of a 50,000-file upper dir on tmpfs (a layer tar in the store): ${(await snapshot50k(work, 3)).toFixed(0)} ms (median of 3)`);
+    }
     rmSync(work, { recursive: true, force: true });
   })().catch((e) => {
     console.error(String(e));

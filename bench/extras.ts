@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore } from '../store/index.js';
+import { snapshotDir } from '../executor/index.js';
+import { mountTmpfs, unmountTmpfs } from '../executor/tmpfs.js';
+
+/** The two numbers the issue asks for apart from the workloads: a trivial RUN's cost, and a 50k-file snapshot's. */
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function timed(argv: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench: ${argv.join(' ')} failed:\n${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * What one `RUN true` adds to a build: `FROM busybox` + `RUN true` against `FROM busybox` +
+ * `ENV A=1`, both with --no-cache (so the RUN really runs), alternating; medians.
+ */
+export function trivialRunOverhead(cli: string, root: string, work: string, runs: number): { run: number; env: number } {
+  const withRun = join(work, 'trivial-run');
+  const withEnv = join(work, 'trivial-env');
+  mkdirSync(withRun, { recursive: true });
+  mkdirSync(withEnv, { recursive: true });
+  writeFileSync(join(withRun, 'Dockerfile'), 'FROM busybox\nRUN true\n');
+  writeFileSync(join(withEnv, 'Dockerfile'), 'FROM busybox\nENV A=1\n');
+  const build = (dir: string) => timed([cli, '--root', root, 'build', '-q', '--no-cache', dir]);
+  build(withRun); // the base layer is extracted once, outside the measurement
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(build(withRun));
+    b.push(build(withEnv));
+  }
+  return { run: median(a), env: median(b) };
+}
+
+/** Snapshot (upper dir → layer tar in the store) of 50,000 empty files in 50 dirs on a tmpfs, as workload 4's RUN leaves them. */
+export async function snapshot50k(work: string, runs: number): Promise<number> {
+  const store = await openStore(mkdtempSync(join(work, 'snap-root-')));
+  const dir = join(work, 'snap-upper');
+  if (!(await mountTmpfs(dir, { name: 'tsbuild-bench', sizeBytes: 1 << 30 }))) throw new Error('bench: cannot mount a tmpfs');
+  try {
+    for (let d = 0; d < 50; d++) {
+      mkdirSync(join(dir, 'data', String(d)), { recursive: true });
+      for (let i = 0; i < 1000; i++) writeFileSync(join(dir, 'data', String(d), `f${i}`), '');
+    }
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = process.hrtime.bigint();
+      await snapshotDir(store, dir, { kind: 'overlay-upper' });
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return median(times);
+  } finally {
+    await unmountTmpfs(dir);
+    rmSync(store.root, { recursive: true, force: true });
+  }
+}
