@@ -32,7 +32,7 @@ let jsonLexer: Lexer | undefined;
 
 /** The JSON tokens of `text`, or undefined when some character is not JSON. */
 export function tokenizeJson(text: string): IToken[] | undefined {
-  jsonLexer ??= new Lexer(jsonTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });
+  jsonLexer ??= new Lexer(jsonTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false, skipValidations: true, safeMode: true });
   const r = jsonLexer.tokenize(text);
   return r.errors.length ? undefined : r.tokens;
 }
