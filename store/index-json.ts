@@ -38,12 +38,18 @@ function indexPath(root: string): string {
 export async function initLayout(root: string): Promise<void> {
   await mkdir(join(ociDir(root), 'blobs', 'sha256'), { recursive: true });
   const layout = join(ociDir(root), 'oci-layout');
-  if (!(await exists(layout))) await writeFileAtomic(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  if (!(await exists(indexPath(root)))) {
-    await withLock(root, 'index', async () => {
-      if (!(await exists(indexPath(root)))) await writeEntries(root, []);
-    });
-  }
+  // Independent files: a new store writes (and fsyncs) both at once.
+  await Promise.all([
+    (async () => {
+      if (!(await exists(layout))) await writeFileAtomic(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    })(),
+    (async () => {
+      if (await exists(indexPath(root))) return;
+      await withLock(root, 'index', async () => {
+        if (!(await exists(indexPath(root)))) await writeEntries(root, []);
+      });
+    })(),
+  ]);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -35,7 +35,7 @@ export { layerContentSize } from './content-size.js';
 export async function openStore(rootDir: string): Promise<Store> {
   const root = resolve(rootDir);
   try {
-    for (const d of ['tmp', 'layers', 'locks']) await mkdir(join(root, d), { recursive: true });
+    await Promise.all(['tmp', 'layers', 'locks'].map((d) => mkdir(join(root, d), { recursive: true })));
     await initLayout(root);
   } catch (e) {
     if (e instanceof UserError) throw e;
