@@ -23,7 +23,9 @@ main(process.argv.slice(2), {
 }).then(
   (code) => {
     settled = true;
-    process.exitCode = code;
+    // Exit now: a normal exit tears the whole V8 heap down first (~9 ms here), for nothing.
+    // Writes to stdout and stderr are synchronous on Linux, so nothing printed is lost.
+    process.exit(code);
   },
   (err: unknown) => {
     settled = true;
