@@ -29,7 +29,8 @@ function loadMain(): void {
   } catch {
     // No code cache: V8 compiles from source.
   }
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  // ASCII (scripts/bundle.mjs checks): latin1 decodes it in half the time UTF-8 takes.
+  const script = new Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
   if (process.env.TSBUILD_CODE_CACHE === 'write') {
     // `npm install` runs a build this way: the cache then holds every function that build compiled.
     process.on('exit', () => {

@@ -17,7 +17,7 @@ export function parseGoDuration(text: string): number | undefined {
   if (s === '0') return 0;
   if (s === '') return undefined;
   let total = 0;
-  const re = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/u;
+  const re = /^([0-9]*(?:\.[0-9]*)?)([a-z\u00b5\u03bc]+)/u; // µ (micro sign) and μ (Greek mu), as Go accepts
   while (s !== '') {
     const m = re.exec(s);
     if (!m || m[1] === '' || m[1] === '.') return undefined;
