@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
+import { loadTarHeaders } from './tar-headers.js';
 
 /**
  * The one wrapper of tar-stream's extractor. Entries arrive one at a time, in archive
@@ -32,7 +31,7 @@ export interface TarEntry {
 const RAW_PAX = Symbol('tsbuild.rawPax');
 
 type PaxDecoder = (buf: Buffer) => Record<string, string>;
-const tarHeaders = createRequire(import.meta.url)(join(dirname(createRequire(import.meta.url).resolve('tar-stream')), 'headers.js')) as {
+const tarHeaders = loadTarHeaders() as {
   decodePax: PaxDecoder & { [RAW_PAX]?: true };
 };
 if (!tarHeaders.decodePax[RAW_PAX]) {
