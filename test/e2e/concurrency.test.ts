@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
+import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
-import { tempDir } from '../helpers/temp.js';
 
 test('8 builds of overlapping Dockerfiles at once on one root, with a prune during them', async () => {
-  const work = await tempDir();
-  const root = join(work, 'root');
-  await makeBusybox(root, work);
+  const { work, root } = await busyboxWork();
   const builds = [];
   for (let i = 0; i < 8; i++) {
     const ctx = join(work, `ctx-${i}`);

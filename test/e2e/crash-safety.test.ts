@@ -4,10 +4,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cliPath, runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
+import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
 import { startRegistry } from '../helpers/registry-server.js';
-import { tempDir } from '../helpers/temp.js';
 
 // SIGKILL tsbuild at many instants of a build, save, load and pull; after each kill
 // `tsbuild fsck` must find the store consistent, and the next command must work.
@@ -25,9 +24,7 @@ let ctx: string;
 let registry: Awaited<ReturnType<typeof startRegistry>>;
 
 before(async () => {
-  work = await tempDir();
-  root = join(work, 'root');
-  await makeBusybox(root, work);
+  ({ work, root } = await busyboxWork());
   ctx = join(work, 'ctx');
   const big = Buffer.alloc(4 << 20, 7);
   await writeTree(ctx, {

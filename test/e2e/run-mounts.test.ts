@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runCli, type CliResult } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
+import { busyboxWork, makeBusybox } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
-import { tempDir } from '../helpers/temp.js';
 
 const exec = promisify(execFile);
 
@@ -17,9 +16,7 @@ let work: string;
 let root: string;
 
 before(async () => {
-  work = await tempDir('tsbuild-mounts-');
-  root = join(work, 'root');
-  await makeBusybox(root, work);
+  ({ work, root } = await busyboxWork('tsbuild-mounts-'));
 });
 
 async function build(

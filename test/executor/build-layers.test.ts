@@ -4,9 +4,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { cliPath, runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
+import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
-import { tempDir } from '../helpers/temp.js';
 import { saveAndUnpack } from '../helpers/unpack.js';
 
 // A COPY layer that a later step of the same build reads as a directory is extracted into
@@ -16,9 +15,7 @@ let root: string;
 let work: string;
 
 before(async () => {
-  work = await tempDir();
-  root = join(work, 'root');
-  await makeBusybox(root, work);
+  ({ work, root } = await busyboxWork());
 });
 
 const COPY_THEN_RUN = 'FROM busybox\nCOPY src /src\nRUN find /src -type f | wc -l > /count && cat /src/a/one /src/b/big | md5sum > /sum\n';

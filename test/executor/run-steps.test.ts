@@ -3,18 +3,15 @@ import { lstat, readFile, readlink, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
+import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
-import { tempDir } from '../helpers/temp.js';
 import { readLayoutImage, saveAndUnpack } from '../helpers/unpack.js';
 
 let root: string;
 let work: string;
 
 before(async () => {
-  work = await tempDir();
-  root = join(work, 'root');
-  await makeBusybox(root, work);
+  ({ work, root } = await busyboxWork());
 });
 
 async function build(name: string, dockerfile: string, args: string[] = []) {

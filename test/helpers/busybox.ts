@@ -3,6 +3,7 @@ import { copyFile, mkdir, symlink, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../../cli/tsbuild.js';
+import { tempDir } from './temp.js';
 
 const exec = promisify(execFile);
 
@@ -29,4 +30,12 @@ export async function makeBusybox(root: string, work: string): Promise<void> {
   await exec('tar', ['--numeric-owner', '--owner=0', '--group=0', '-cf', tar, '-C', rootfs, '.']);
   const r = await runCli(['import', tar, 'busybox:latest'], { root });
   if (r.code !== 0) throw new Error(`import busybox failed: ${r.stderr}`);
+}
+
+/** A fresh work dir and, inside it, a store root holding `busybox:latest`. */
+export async function busyboxWork(prefix?: string): Promise<{ work: string; root: string }> {
+  const work = await tempDir(prefix);
+  const root = join(work, 'root');
+  await makeBusybox(root, work);
+  return { work, root };
 }
