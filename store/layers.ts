@@ -13,7 +13,7 @@ import {
   unlinkSync,
   utimesSync,
 } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, stat, symlink, unlink, utimes, chown } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
