@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError, UserErrors } from '../common/index.js';
-import type { CliContext, Command } from './command.js';
+import { withFields, type CliContext, type Command } from './command.js';
 import { splitGlobals } from './root.js';
 
 type Loader = () => Promise<{ command: Command }>;
@@ -108,8 +108,7 @@ async function printError(err: unknown, ctx: CliContext): Promise<number> {
 
 export async function main(argv: string[], base: Omit<CliContext, 'root'>): Promise<number> {
   const { root, rest } = splitGlobals(argv, base.env);
-  // Keep base's getters (main's stdin is one: touching process.stdin costs a few ms).
-  const ctx = Object.defineProperties({ root }, Object.getOwnPropertyDescriptors(base)) as CliContext;
+  const ctx: CliContext = withFields(base, { root });
   if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
     (rest.length === 0 ? ctx.stderr : ctx.stdout).write(USAGE + '\n');
     return rest.length === 0 ? 2 : 0;

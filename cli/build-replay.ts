@@ -92,7 +92,11 @@ export class ReplayRecorder {
   private readonly indexPath: string;
   private readonly indexAtStart: string;
 
-  constructor(root: string) {
+  /** `mode`: the build's progress, `auto` meaning plain text because stderr is not a terminal. */
+  constructor(
+    private readonly root: string,
+    private readonly mode: 'plain' | 'quiet' | 'auto',
+  ) {
     this.indexPath = join(root, 'oci', 'index.json');
     this.indexAtStart = sigOf(quietly(() => statSync(this.indexPath, { bigint: true })));
   }
@@ -117,11 +121,7 @@ export class ReplayRecorder {
    * The record (path and bytes), if the build qualifies: nothing it looked at changed since
    * it started (or just before), and tsbuild runs from its bundle.
    */
-  record(
-    root: string,
-    key: string[],
-    out: { mode: 'plain' | 'quiet' | 'auto'; stdout: string; stderr: string; iidfile?: [string, string] },
-  ): { path: string; bytes: Buffer } | undefined {
+  record(key: string[], out: { stdout: string; stderr: string; iidfile?: [string, string] }): { path: string; bytes: Buffer } | undefined {
     if (this.spoiled) return undefined;
     const newest = { ns: 0n };
     const sig = (st: BigIntStats | undefined): string => {
@@ -132,7 +132,7 @@ export class ReplayRecorder {
     if (index !== this.indexAtStart || index === '-') return undefined;
     const tool = quietly(() => statSync(MAIN_BUNDLE, { bigint: true }));
     if (!tool) return undefined;
-    const entries: string[] = ['tool', sig(tool), '', 'mode', out.mode, ''];
+    const entries: string[] = ['tool', sig(tool), '', 'mode', this.mode, ''];
     entries.push('S', this.indexPath, index);
     for (const p of this.stats) entries.push('S', p, sig(quietly(() => statSync(p, { bigint: true }))));
     for (const p of this.lstats) entries.push('L', p, sig(quietly(() => lstatSync(p, { bigint: true }))));
@@ -142,6 +142,6 @@ export class ReplayRecorder {
     if (newest.ns > this.startNs - RACY_NS) return undefined;
     if (entries.some((s) => s.includes('\0'))) return undefined;
     const head = joined(key);
-    return { path: join(root, 'cache', 'replay', `${fnv1a64(head)}.rec`), bytes: Buffer.concat([head, joined(entries)]) };
+    return { path: join(this.root, 'cache', 'replay', `${fnv1a64(head)}.rec`), bytes: Buffer.concat([head, joined(entries)]) };
   }
 }

@@ -12,6 +12,14 @@ export interface CliContext {
 }
 
 /**
+ * `base` with some fields replaced, its getters kept as getters (main's stdin is one:
+ * creating process.stdin costs a few ms that most commands never spend).
+ */
+export function withFields<T extends object, U extends object>(base: T, fields: U): Omit<T, keyof U> & U {
+  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(base), ...Object.getOwnPropertyDescriptors(fields) }) as Omit<T, keyof U> & U;
+}
+
+/**
  * One verb of the CLI. `run` returns the process exit code; user mistakes are thrown as
  * UserError (main prints them and exits with their exitCode), usage errors as UsageError.
  */

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, digestOf, type Digest, type SourceRange } from '../../common/index.js';
 import type { Instruction } from '../../parser/index.js';
-import type { Command, CliContext } from '../command.js';
+import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
@@ -210,7 +210,7 @@ function replayRecorder(args: ReturnType<typeof parseArgs>, contextArg: string, 
   if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
   if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
   if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
-  return new ReplayRecorder(ctx.root);
+  return new ReplayRecorder(ctx.root, mode);
 }
 
 /** `w` with everything written to it also kept in `into` (what a replay prints again). */
@@ -234,10 +234,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
   const recorder = replayRecorder(args, contextArg, progressMode, base);
   const printed = { stdout: [] as string[], stderr: [] as string[] };
   const ctx: CliContext = recorder
-    ? Object.defineProperties(
-        { stdout: keeping(base.stdout, printed.stdout), stderr: keeping(base.stderr, printed.stderr) },
-        Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(base)).filter(([k]) => k !== 'stdout' && k !== 'stderr')),
-      ) as CliContext
+    ? withFields(base, { stdout: keeping(base.stdout, printed.stdout), stderr: keeping(base.stderr, printed.stderr) })
     : base;
   const root = stringOpt(args, 'root') ?? ctx.root;
   const fileArg = stringOpt(args, 'file');
@@ -328,8 +325,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
     if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
     if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');
     if (recorder && result.executed === 0 && names.length > 0) {
-      const rec = recorder.record(store.root, replayKey(base.root, argv, ctx.cwd, ctx.env), {
-        mode: progressMode === 'auto' ? 'auto' : progressMode === 'quiet' ? 'quiet' : 'plain',
+      const rec = recorder.record(replayKey(base.root, argv, ctx.cwd, ctx.env), {
         stdout: printed.stdout.join(''),
         stderr: printed.stderr.join(''),
         ...(iidfile ? { iidfile: [resolve(ctx.cwd, iidfile), result.image.id] as [string, string] } : {}),
