@@ -11,18 +11,18 @@ const run = promisify(execFile);
  * mount -o takes them (`ro` is the read-only flag). Rejects with the helper's one-line
  * reason (`mount overlay on /x: Invalid argument`).
  */
-export async function mount(fstype: string, source: string, target: string, options: string, opts: { cwd?: string } = {}): Promise<void> {
-  try {
-    await run(helperPath, ['--mount', fstype, source, target, options], { cwd: opts.cwd });
-  } catch (e) {
-    throw new Error(String((e as { stderr?: string }).stderr ?? '').trim() || (e as Error).message);
-  }
+export function mount(fstype: string, source: string, target: string, options: string, opts: { cwd?: string } = {}): Promise<void> {
+  return helper(['--mount', fstype, source, target, options], opts.cwd);
 }
 
 /** Unmount `target`; `lazy` detaches a busy mount (MNT_DETACH). */
-export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
+export function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
+  return helper(['--umount', target, ...(opts.lazy ? ['lazy'] : [])]);
+}
+
+async function helper(args: string[], cwd?: string): Promise<void> {
   try {
-    await run(helperPath, ['--umount', target, ...(opts.lazy ? ['lazy'] : [])]);
+    await run(helperPath, args, { cwd });
   } catch (e) {
     throw new Error(String((e as { stderr?: string }).stderr ?? '').trim() || (e as Error).message);
   }
