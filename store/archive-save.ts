@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import { DigestHasher, UserError, canonicalJson, digestOf, hexOf, type Digest } from '../common/index.js';
 import type { ImageRecord, Store } from './contract.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest } from './oci-types.js';
-import { familiarName, familiarRepository, parseReference, formatReference } from './reference.js';
+import { familiarName, familiarRepository, nameAmong, parseReference } from './reference.js';
 import { TarPack } from './tar-pack.js';
 import { tempFilePath } from './temp.js';
 
@@ -38,13 +38,7 @@ async function select(store: Store, refs: string[]): Promise<Selected[]> {
   for (const ref of refs) {
     const image = await store.resolveImage(ref);
     if (!image) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
-    let name: string | undefined;
-    try {
-      const full = formatReference(parseReference(ref));
-      if (image.names.includes(full)) name = full;
-    } catch {
-      name = undefined;
-    }
+    const name = nameAmong(ref, image.names);
     const prev = out.find((s) => s.image.id === image.id);
     if (prev) {
       if (name && !prev.names.includes(name)) prev.names.push(name);

@@ -84,6 +84,19 @@ export function normaliseName(input: string): string {
   return formatReference(parseReference(input));
 }
 
+/**
+ * The name among `names` that `ref` spells out, if any: undefined when `ref` named the image
+ * by id or digest (or is not a valid name at all).
+ */
+export function nameAmong(ref: string, names: readonly string[]): string | undefined {
+  try {
+    const full = normaliseName(ref);
+    return names.includes(full) ? full : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The familiar repository Docker shows: `debian`, `me/app`, `127.0.0.1:5000/x`. */
 export function familiarRepository(ref: ImageReference): string {
   if (ref.domain === 'docker.io') {

@@ -35,7 +35,7 @@ export const command: Command = {
     ]);
     if (args.positionals.length === 0) throw usageError('"rmi" requires at least 1 argument');
     const force = boolOpt(args, 'force');
-    const { openStore, parseReference, familiarName, formatReference } = await import('../../store/index.js');
+    const { openStore, parseReference, familiarName, nameAmong } = await import('../../store/index.js');
     const store = await openStore(ctx.root);
     const inUse = await imagesInUse(store.root);
     const errors: UserError[] = [];
@@ -43,13 +43,7 @@ export const command: Command = {
       try {
         const img = await store.resolveImage(ref);
         if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
-        let byName: string | undefined;
-        try {
-          const full = formatReference(parseReference(ref));
-          if (img.names.includes(full)) byName = full;
-        } catch {
-          byName = undefined;
-        }
+        const byName = nameAmong(ref, img.names);
         const deleting = byName === undefined || img.names.length <= 1;
         if (deleting && !force && inUse.has(img.id)) {
           throw new UserError('image-in-use', `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by container ${inUse.get(img.id)!.slice(0, 12)}`, { where: ref });
