@@ -56,27 +56,26 @@ export async function fsck(root: string): Promise<FsckReport> {
   } catch (e) {
     problems.push(e instanceof UserError ? e.message : `oci/index.json: ${String(e)}`);
   }
+  /** A blob parsed as JSON; undefined (and a problem told as `what DIGEST is not JSON`) otherwise. */
+  const jsonBlob = async <T>(d: Digest, what: string): Promise<T | undefined> => {
+    try {
+      return JSON.parse(await readFile(blobPath(root, d), 'utf8')) as T;
+    } catch {
+      problems.push(`${what} ${d} is not JSON`);
+      return undefined;
+    }
+  };
   const images = new Set<string>();
   for (const e of entries) {
     const what = e.name ?? `untagged image ${e.imageId}`;
     images.add(e.imageId);
     if (!(await checkBlob(e.manifestDigest, e.manifestSize, what))) continue;
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(await readFile(blobPath(root, e.manifestDigest), 'utf8')) as Manifest;
-    } catch {
-      problems.push(`${what}: manifest ${e.manifestDigest} is not JSON`);
-      continue;
-    }
+    const manifest = await jsonBlob<Manifest>(e.manifestDigest, `${what}: manifest`);
+    if (!manifest) continue;
     if (manifest.config?.digest !== e.imageId) problems.push(`${what}: manifest config ${manifest.config?.digest} is not the image id ${e.imageId}`);
     if (!(await checkBlob(e.imageId, manifest.config?.size, what))) continue;
-    let config: ImageConfig;
-    try {
-      config = JSON.parse(await readFile(blobPath(root, e.imageId), 'utf8')) as ImageConfig;
-    } catch {
-      problems.push(`${what}: config ${e.imageId} is not JSON`);
-      continue;
-    }
+    const config = await jsonBlob<ImageConfig>(e.imageId, `${what}: config`);
+    if (!config) continue;
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) problems.push(`${what}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
     manifest.layers.forEach((l, i) => {
