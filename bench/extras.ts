@@ -7,7 +7,7 @@ import { mountTmpfs, unmountTmpfs } from '../executor/tmpfs.js';
 
 /** The two numbers the issue asks for apart from the workloads: a trivial RUN's cost, and a 50k-file snapshot's. */
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
-import { snapshot50k, trivialRunOverhead } from './extras.js';
+import { median, snapshot50k, trivialRunOverhead } from './extras.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
@@ -84,11 +84,6 @@ const buildah: Tool = {
   },
   build: (dir, tag) => ['buildah', ...buildahArgs, 'bud', '--layers', '--pull=never', '-q', '-t', tag, dir],
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 type Scenario = 'cold' | 'cached' | 'touched' | 'mtime';
 
