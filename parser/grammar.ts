@@ -91,6 +91,8 @@ function deepArray(text: string): ExecForm {
 
 /** BuildKit's parseJSON: a JSON array of strings, an array holding something else (an error), or not JSON. */
 export function parseExecForm(text: string): ExecForm {
+  // Text whose first non-blank character opens no array is not JSON to BuildKit (ADD a b).
+  if (!/^[ \t\n\r]*\[/.test(text)) return { kind: 'not-json' };
   return plainStringArray(text) ?? parseExecFormWithGrammar(text);
 }
 

@@ -54,7 +54,8 @@ if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main
 const wide = /.{0,40}[^\x00-\x7f].{0,20}/.exec(mainText);
 if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wide[0]}": use \\u escapes in the source`);
 
-// The launcher is run by /bin/sh first (line 2 is a shell command and a JavaScript comment):
+// The launcher is run by /bin/sh first (line 2 is shell, and to JavaScript a string and a
+// comment; the shell's `:` is a builtin, where `//bin/true` cost a process):
 // it hands the command to the static helper's front door (runtime-helper/front.c), which
 // replays a fully cached build or runs Node on this file. Without the helper, the shell
 // runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the helper does (see cli/launch.ts)
@@ -63,7 +64,7 @@ if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wi
 // `node dist/tsbuild.cjs` works too (no replay then).
 const shell = [
   '#!/bin/sh',
-  '//bin/true; s=$0; if [ -L "$s" ]; then s=$(readlink -f "$s"); fi; case $s in */*) d=${s%/*};; *) d=.;; esac; ' +
+  '\':\' //; s=$0; if [ -L "$s" ]; then s=$(readlink -f "$s"); fi; case $s in */*) d=${s%/*};; *) d=.;; esac; ' +
     'if [ -x "$d/../runtime-helper/tsbuild-helper" ]; then exec "$d/../runtime-helper/tsbuild-helper" --front "$s" "$@"; fi; ' +
     'if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; ' +
     'exec node --max-semi-space-size=2 "$s" "$@"',

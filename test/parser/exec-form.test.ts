@@ -17,12 +17,12 @@ function files(dir: string): string[] {
   });
 }
 
-/** The text after the keyword of every conformance line that looks like an exec form. */
+/** The text after the keyword of every conformance line: exec forms and the rest. */
 function conformanceForms(): string[] {
   const out: string[] = [];
   for (const f of files(conformance)) {
     for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const m = /^\s*[A-Za-z]+\s+(\[.*)$/.exec(line);
+      const m = /^\s*[A-Za-z]+\s+(\S.*)$/.exec(line);
       if (m) out.push(m[1]);
     }
   }
@@ -34,7 +34,7 @@ const handmade = [
   '["a"]\t', '["a"]\r', '["a"]\u000b', '["a"]\f', '\t["a"]', '["a\tb"]', '["a\u0001"]', '["a\u007f"]',
   '["caf\u00e9", "\u{1f600}"]', '["a", 1]', '["a", null]', '["a", true]', '[["a"]]', '[{"a": "b"}]', '{"a": "b"}',
   '"a"', '[\'a\']', '[a]', '["a"', '"a"]', '["\ufeff"]', '\ufeff["a"]', '["a"]  ', '[ "a" ,\n "b" ]',
-  '["a\\"b"]', '["\\ud800"]', '["\\u00e9"]', '["a\\/b"]', '["\\x41"]', '["a\\', '[' + '['.repeat(300) + ']'.repeat(301),
+  'hello /', 'a b', '-la', '\u000b["a"]', '\f["a"]', '\u00a0["a"]', ' \n\r\t["a"]', '["a\\"b"]', '["\\ud800"]', '["\\u00e9"]', '["a\\/b"]', '["\\x41"]', '["a\\', '[' + '['.repeat(300) + ']'.repeat(301),
 ];
 
 /** Deterministic random strings over JSON's punctuation and a few awkward characters. */
