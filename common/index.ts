@@ -8,3 +8,4 @@ export * from './errors.js';
 export * from './digest.js';
 export * from "./paths.js";
 export * from './locate.js';
+export * from './young-generation.js';

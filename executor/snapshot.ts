@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
-import { UserError } from '../common/index.js';
+import { UserError, noteEntries } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
 import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js';
@@ -56,6 +56,7 @@ interface WalkState {
  * thread pool per entry cost more than the call (50,000 entries).
  */
 function walk(absDir: string, relDir: string, names: string[], s: WalkState): void {
+  noteEntries(s.entries.length + names.length);
   for (const name of names) {
     const abs = absDir + '/' + name;
     const rel = relDir === '' ? name : relDir + '/' + name;

@@ -2,7 +2,7 @@ import { closeSync, createReadStream, openSync, readSync, type Stats } from 'nod
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { canonicalJson, DigestHasher, digestOf, UserError, type Digest, type SourceRange } from '../common/index.js';
+import { canonicalJson, DigestHasher, digestOf, noteEntries, UserError, type Digest, type SourceRange } from '../common/index.js';
 import { applyChmod, parseChmod, type Chmod } from './context-chmod.js';
 import { hasWildcards, goMatch } from './context-glob.js';
 import { contextMessages } from './context-messages.js';
@@ -279,6 +279,7 @@ class Walker {
     for (let i = 0; i < names.length; i += BATCH) {
       const batch = names.slice(i, i + BATCH);
       const stats = await Promise.all(batch.map((n) => this.lstat(absDir + '/' + n)));
+      noteEntries(out.length + batch.length);
       for (let j = 0; j < batch.length; j++) {
         const st = stats[j];
         if (!st) continue;

@@ -4,8 +4,9 @@
  * dist/tsbuild.cjs (the bin) runs this first. A fully cached build whose record says that
  * nothing it depended on changed is replayed here: its output printed again, exit 0, in a
  * couple of milliseconds and without starting Node. Anything else, and this execs
- * `node --max-semi-space-size=2 SCRIPT ARGS...` (NODE_EXTRA_CA_CERTS handed over as
- * TSBUILD_EXTRA_CA_CERTS, see cli/launch.ts).
+ * `node SCRIPT ARGS...` (NODE_EXTRA_CA_CERTS handed over as TSBUILD_EXTRA_CA_CERTS, see
+ * cli/launch.ts). No V8 flags: any flag makes V8 refuse the code cache of Node's own
+ * modules (see common/young-generation.ts).
  *
  * The record format, the key and what is checked are defined by cli/build-replay.ts,
  * which writes the records; this file only reads them. Every check that cannot be made
@@ -282,11 +283,10 @@ int front_main(int argc, char **argv)
         setenv("TSBUILD_EXTRA_CA_CERTS", extra, 1);
         unsetenv("NODE_EXTRA_CA_CERTS");
     }
-    char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
+    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
     if (!nargv) return EXIT_NOT_FOUND;
     nargv[0] = "node";
-    nargv[1] = "--max-semi-space-size=2";
-    for (int i = 0; i < argc; i++) nargv[i + 2] = argv[i];
+    for (int i = 0; i < argc; i++) nargv[i + 1] = argv[i];
     execvp("node", nargv);
     fprintf(stderr, "tsbuild: cannot run node: %s\n", strerror(errno));
     return EXIT_NOT_FOUND;

@@ -58,16 +58,16 @@ if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wi
 // comment; the shell's `:` is a builtin, where `//bin/true` cost a process):
 // it hands the command to the static helper's front door (runtime-helper/front.c), which
 // replays a fully cached build or runs Node on this file. Without the helper, the shell
-// runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the helper does (see cli/launch.ts)
-// and giving V8 a small young generation (V8 fixes it at start-up: tsbuild streams its
-// data, and the default 16 MB semi-spaces only add ~30 MB of peak memory).
+// runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the helper does (see cli/launch.ts).
+// Neither passes V8 flags: any flag makes V8 refuse the code cache of Node's own modules
+// (~10 ms a start); common/young-generation.ts caps memory at run time instead.
 // `node dist/tsbuild.cjs` works too (no replay then).
 const shell = [
   '#!/bin/sh',
   '\':\' //; s=$0; if [ -L "$s" ]; then s=$(readlink -f "$s"); fi; case $s in */*) d=${s%/*};; *) d=.;; esac; ' +
     'if [ -x "$d/../runtime-helper/tsbuild-helper" ]; then exec "$d/../runtime-helper/tsbuild-helper" --front "$s" "$@"; fi; ' +
     'if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; ' +
-    'exec node --max-semi-space-size=2 "$s" "$@"',
+    'exec node "$s" "$@"',
 ].join('\n');
 await build({ ...common, entryPoints: [join(dist, 'cli', 'launch.js')], outfile: join(dist, 'tsbuild.cjs'), banner: { js: `${shell}\n${url}` } });
 await chmod(join(dist, 'tsbuild.cjs'), 0o755);

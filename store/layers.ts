@@ -17,7 +17,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DigestHasher, UserError, hexOf, ioMessage, type Digest } from '../common/index.js';
+import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
 import { openBlob } from './blobs.js';
 import { decompressed } from './layer-stream.js';
@@ -233,7 +233,7 @@ class Extraction {
   }
 
   async apply(e: TarEntry, body: Readable): Promise<void> {
-    this.stats.entries++;
+    noteEntries(++this.stats.entries);
     if (this.failure) throw this.failure;
     const rel = cleanEntryName(e.name);
     if (rel === undefined) throw this.hostile(`entry "${e.name}" points outside the layer`);
