@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -34,20 +34,19 @@ export interface ArchiveEntry {
 
 /** The archive kind of a local file, or undefined when ADD must copy it as it is. */
 export async function detectArchive(path: string): Promise<ArchiveKind | undefined> {
-  const fh = await open(path, 'r');
-  let magic: Buffer;
+  // One synchronous read of the first block: the magic bytes, and for a plain tar its header.
+  let head: Buffer = Buffer.alloc(512);
+  const fd = openSync(path, 'r');
   try {
-    magic = Buffer.alloc(6);
-    const { bytesRead } = await fh.read(magic, 0, 6, 0);
-    magic = magic.subarray(0, bytesRead);
+    head = head.subarray(0, readSync(fd, head, 0, 512, 0));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   let kind: ArchiveKind = 'tar';
-  if (magic[0] === 0x1f && magic[1] === 0x8b) kind = 'gzip';
-  else if (magic.subarray(0, 3).toString('latin1') === 'BZh') kind = 'bzip2';
-  else if (magic.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) kind = 'xz';
-  const head = await firstBytes(decompressed(path, kind), 512);
+  if (head[0] === 0x1f && head[1] === 0x8b) kind = 'gzip';
+  else if (head.subarray(0, 3).toString('latin1') === 'BZh') kind = 'bzip2';
+  else if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) kind = 'xz';
+  if (kind !== 'tar') head = await firstBytes(decompressed(path, kind), 512);
   return head.length === 512 && isTarHeader(head) ? kind : undefined;
 }
 
