@@ -110,6 +110,15 @@ test('a failing RUN stops the build: exit 1, the step, its exit code and its las
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
+test('a failed build keeps the steps before the failure cached', async () => {
+  const dockerfile = (last: string) => `FROM busybox\nRUN date +%s%N > /kept\n${last}\n`;
+  const failed = await build('kept-after-failure', dockerfile('RUN exit 3'));
+  assert.equal(failed.code, 1, failed.stderr);
+  const next = await build('kept-after-failure', dockerfile('RUN true'));
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(next.stderr, /RUN date \+%s%N > \/kept\n#\d+ CACHED/);
+});
+
 test('RUN output is streamed under its step in plain progress', async () => {
   const r = await build('streamed', 'FROM busybox\nRUN echo visible-output\n', ['--no-cache']);
   assert.equal(r.code, 0, r.stderr);
