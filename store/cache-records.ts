@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexOf, digestOf, type Digest } from '../common/index.js';
 import type { Descriptor, HistoryEntry } from './oci-types.js';
@@ -9,6 +10,9 @@ import { writeFileAtomic } from './atomic.js';
  * history entry), plus the readable key parts so a later miss can be explained.
  * Records live in `<root>/cache/records/<hex>.json`; a record is only ever written after
  * its layer blob is in the store, so a record never points at nothing.
+ * Records are a cache, written atomically but not fsynced: after a power loss a record may
+ * be missing or empty, which `get` reads as a miss (the step runs again); the blobs they
+ * point at are durable before the record is written.
  */
 export interface CacheRecord {
   key: Digest;
@@ -40,15 +44,15 @@ export class CacheRecords {
 
   async get(key: Digest): Promise<CacheRecord | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.dir, `${hexOf(key)}.json`), 'utf8')) as CacheRecord;
+      return JSON.parse(readFileSync(join(this.dir, `${hexOf(key)}.json`), 'utf8')) as CacheRecord;
     } catch {
       return undefined;
     }
   }
 
   async put(record: CacheRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(join(this.dir, `${hexOf(record.key)}.json`), JSON.stringify(record));
+    mkdirSync(this.dir, { recursive: true });
+    await writeFileAtomic(join(this.dir, `${hexOf(record.key)}.json`), JSON.stringify(record), { durable: false });
   }
 
   /** Every record (for gc roots and cache export). */
@@ -81,7 +85,7 @@ export class CacheRecords {
 
   async lastBuild(name: string): Promise<BuildInputs | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.buildsDir, `${hexOf(digestOf(name))}.json`), 'utf8')) as BuildInputs;
+      return JSON.parse(readFileSync(join(this.buildsDir, `${hexOf(digestOf(name))}.json`), 'utf8')) as BuildInputs;
     } catch {
       return undefined;
     }
@@ -90,8 +94,16 @@ export class CacheRecords {
   async recordBuild(name: string, inputs: BuildInputs): Promise<void> {
     const path = join(this.buildsDir, `${hexOf(digestOf(name))}.json`);
     const text = JSON.stringify(inputs);
-    if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return; // an unchanged rebuild writes nothing
-    await mkdir(this.buildsDir, { recursive: true });
+    if (readIfThere(path) === text) return; // an unchanged rebuild writes nothing
+    mkdirSync(this.buildsDir, { recursive: true });
     await writeFileAtomic(path, text, { durable: false });
+  }
+}
+
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
