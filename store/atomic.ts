@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -7,6 +8,10 @@ import { basename, dirname, join } from 'node:path';
  * of the directory. A reader never sees a partial file: either the old content or the new.
  * Temp names carry the writer's pid (`.tsbuild-tmp-<pid>-…`) so leftovers of a killed
  * process can be recognised and removed later (store/temp.ts).
+ *
+ * Small files (index.json, records, leases, memos, locks) are written with synchronous
+ * calls: each takes microseconds, where a trip through libuv's thread pool cost ~0.2 ms,
+ * and a build makes dozens of them in a row. Streamed blobs (publishFile) stay asynchronous.
  */
 
 /** Prefix of temp files written next to their target. */
@@ -27,26 +32,30 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   opts: { durable?: boolean } = {},
 ): Promise<void> {
+  writeFileAtomicSync(path, data, opts);
+}
+
+/** writeFileAtomic, for callers that are synchronous themselves. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): void {
   const durable = opts.durable ?? true;
   const tmp = tempSibling(path);
-  const fh = await open(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
+    writeFileSync(fd, data);
+    if (durable) fsyncSync(fd);
   } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
-  } finally {
-    await fh.close().catch(() => {});
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
+    closeSync(fd);
+    rmSync(tmp, { force: true });
     throw e;
   }
-  if (durable) await fsyncDir(dirname(path));
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (durable) fsyncDirSync(dirname(path));
 }
 
 /**
@@ -62,7 +71,20 @@ export async function publishFile(tempPath: string, finalPath: string): Promise<
     await fh.close();
   }
   await rename(tempPath, finalPath);
-  await fsyncDir(dirname(finalPath));
+  fsyncDirSync(dirname(finalPath));
+}
+
+/** Write `data` to the new file `tempPath`, then publish it at `finalPath` as publishFile does. */
+export function publishBytesSync(tempPath: string, finalPath: string, data: Uint8Array): void {
+  const fd = openSync(tempPath, 'wx', 0o644);
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tempPath, finalPath);
+  fsyncDirSync(dirname(finalPath));
 }
 
 /**
@@ -81,16 +103,16 @@ export async function publishDir(tempDir: string, finalPath: string): Promise<bo
     if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
     throw e;
   }
-  await fsyncDir(dirname(finalPath));
+  fsyncDirSync(dirname(finalPath));
   return true;
 }
 
 /** fsync a directory so a rename in it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
   try {
-    await fh.sync();
+    fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -1,11 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { open, readFile, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { createReadStream, rmSync, statSync, utimesSync } from 'node:fs';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { DigestHasher, UserError, digestOf, hexOf, ioMessage, type Digest } from '../common/index.js';
 import type { BlobWriter } from './contract.js';
-import { publishFile } from './atomic.js';
+import { publishBytesSync, publishFile } from './atomic.js';
 import { tempFilePath } from './temp.js';
 
 /**
@@ -24,11 +24,7 @@ export function blobPath(root: string, digest: Digest): string {
 }
 
 export async function hasBlob(root: string, digest: Digest): Promise<boolean> {
-  try {
-    return (await stat(blobPath(root, digest))).isFile();
-  } catch {
-    return false;
-  }
+  return statSync(blobPath(root, digest), { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 export async function readBlob(root: string, digest: Digest): Promise<Buffer | undefined> {
@@ -45,30 +41,29 @@ export function openBlob(root: string, digest: Digest): Readable {
 }
 
 /** Mark an existing blob as just written (see the file comment). */
-async function touch(path: string): Promise<void> {
+function touch(path: string): void {
   const now = new Date();
-  await utimes(path, now, now).catch(() => {});
+  try {
+    utimesSync(path, now, now);
+  } catch {
+    // gone meanwhile (a prune): the caller's lease keeps what it writes next
+  }
 }
 
+/** Store bytes held in memory (configs, manifests): synchronous calls, see store/atomic.ts. */
 export async function putBlob(root: string, bytes: Uint8Array | string): Promise<{ digest: Digest; size: number }> {
   const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   const digest = digestOf(data);
   const final = blobPath(root, digest);
   if (await hasBlob(root, digest)) {
-    await touch(final);
+    touch(final);
     return { digest, size: data.length };
   }
   const tmp = tempFilePath(root, 'blob');
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-    } finally {
-      await fh.close();
-    }
-    await publishFile(tmp, final);
+    publishBytesSync(tmp, final, data);
   } catch (e) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw new UserError('store-io', ioMessage(`store: write blob ${digest}`, e));
   }
   return { digest, size: data.length };
@@ -143,7 +138,7 @@ export function blobWriter(root: string, opts: { expected?: Digest } = {}): Blob
       const final = blobPath(root, digest);
       if (await hasBlob(root, digest)) {
         await rm(tmp, { force: true });
-        await touch(final);
+        touch(final);
         return { digest, size };
       }
       try {

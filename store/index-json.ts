@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, ioMessage, isDigest, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
@@ -36,36 +36,21 @@ function indexPath(root: string): string {
 
 /** Create `oci-layout` and an empty `index.json` if missing (idempotent). */
 export async function initLayout(root: string): Promise<void> {
-  await mkdir(join(ociDir(root), 'blobs', 'sha256'), { recursive: true });
   const layout = join(ociDir(root), 'oci-layout');
-  // Independent files: a new store writes (and fsyncs) both at once.
-  await Promise.all([
-    (async () => {
-      if (!(await exists(layout))) await writeFileAtomic(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    })(),
-    (async () => {
-      if (await exists(indexPath(root))) return;
-      await withLock(root, 'index', async () => {
-        if (!(await exists(indexPath(root)))) await writeEntries(root, []);
-      });
-    })(),
-  ]);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  if (existsSync(layout) && existsSync(indexPath(root))) return;
+  mkdirSync(join(ociDir(root), 'blobs', 'sha256'), { recursive: true });
+  if (!existsSync(layout)) await writeFileAtomic(layout, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  if (existsSync(indexPath(root))) return;
+  await withLock(root, 'index', async () => {
+    if (!existsSync(indexPath(root))) await writeEntries(root, []);
+  });
 }
 
 /** The entries of index.json (descriptors that are not ours are skipped). */
 export async function readEntries(root: string): Promise<IndexEntry[]> {
   let text: string;
   try {
-    text = await readFile(indexPath(root), 'utf8');
+    text = readFileSync(indexPath(root), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new UserError('store-io', ioMessage('store: read oci/index.json', e));

@@ -5,7 +5,7 @@
  * temp → fsync → rename (store/atomic.ts), and a killed process's leftovers are removed at
  * the next open.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, ioMessage, type Digest } from '../common/index.js';
 import type { Lease, Store } from './contract.js';
@@ -35,7 +35,7 @@ export { layerContentSize } from './content-size.js';
 export async function openStore(rootDir: string): Promise<Store> {
   const root = resolve(rootDir);
   try {
-    await Promise.all(['tmp', 'layers', 'locks'].map((d) => mkdir(join(root, d), { recursive: true })));
+    for (const d of ['tmp', 'layers', 'locks']) mkdirSync(join(root, d), { recursive: true });
     await initLayout(root);
   } catch (e) {
     if (e instanceof UserError) throw e;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDigest, type Digest } from '../common/index.js';
 import type { Lease } from './contract.js';
@@ -27,7 +26,7 @@ export function leasesDir(root: string): string {
 }
 
 export async function acquireLease(root: string): Promise<Lease> {
-  await mkdir(leasesDir(root), { recursive: true });
+  mkdirSync(leasesDir(root), { recursive: true });
   const path = join(leasesDir(root), `${process.pid}-${randomBytes(6).toString('hex')}.json`);
   const state: LeaseFile = { pid: process.pid, createdMs: Date.now(), digests: [] };
   await writeFileAtomic(path, JSON.stringify(state), { durable: false });
@@ -49,7 +48,7 @@ export async function acquireLease(root: string): Promise<Lease> {
       released = true;
       process.off('exit', onExit);
       await chain.catch(() => {});
-      await rm(path, { force: true });
+      rmSync(path, { force: true });
     },
   };
 }
@@ -65,7 +64,7 @@ export async function readLeases(root: string, opts: { excludePid?: number } = {
   const out: LiveLeases = { digests: new Set(), oldestMs: undefined };
   let names: string[];
   try {
-    names = await readdir(leasesDir(root));
+    names = readdirSync(leasesDir(root));
   } catch {
     return out;
   }
@@ -74,7 +73,7 @@ export async function readLeases(root: string, opts: { excludePid?: number } = {
     const path = join(leasesDir(root), n);
     let lease: LeaseFile;
     try {
-      lease = JSON.parse(await readFile(path, 'utf8')) as LeaseFile;
+      lease = JSON.parse(readFileSync(path, 'utf8')) as LeaseFile;
     } catch {
       // Unreadable: if its owner (the name's pid prefix) lives, keep everything to be safe.
       if (isPidAlive(Number(n.split('-')[0]))) out.oldestMs = 0;
@@ -82,7 +81,7 @@ export async function readLeases(root: string, opts: { excludePid?: number } = {
     }
     if (lease.pid === opts.excludePid) continue;
     if (!isPidAlive(lease.pid)) {
-      await rm(path, { force: true });
+      rmSync(path, { force: true });
       continue;
     }
     for (const d of lease.digests) if (isDigest(d)) out.digests.add(d);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../common/index.js';
@@ -9,7 +9,8 @@ import { UserError } from '../common/index.js';
  * `owner` file (`<pid> <token>`). It is made complete in a temp dir and renamed into place,
  * so a lock never exists without its owner (rename of a dir onto an existing non-empty dir
  * fails: that is the mutual exclusion). A lock whose owner pid is dead is stolen, so a
- * SIGKILLed holder never wedges the store.
+ * SIGKILLed holder never wedges the store. Taking and releasing are synchronous calls
+ * (microseconds each; see store/atomic.ts); only waiting for another holder sleeps.
  */
 
 const WAIT_LIMIT_MS = 120_000;
@@ -30,9 +31,9 @@ interface Owner {
   token: string;
 }
 
-async function readOwner(dir: string): Promise<Owner | undefined> {
+function readOwner(dir: string): Owner | undefined {
   try {
-    const [pid, token] = (await readFile(join(dir, 'owner'), 'utf8')).trim().split(' ');
+    const [pid, token] = readFileSync(join(dir, 'owner'), 'utf8').trim().split(' ');
     return { pid: Number(pid), token: token ?? '' };
   } catch {
     return undefined;
@@ -40,16 +41,16 @@ async function readOwner(dir: string): Promise<Owner | undefined> {
 }
 
 /** Try once to take lock `name`; returns the token on success. */
-async function tryAcquire(locksDir: string, name: string): Promise<string | undefined> {
+function tryAcquire(locksDir: string, name: string): string | undefined {
   const token = randomBytes(8).toString('hex');
   const staging = join(locksDir, `.new-${process.pid}-${token}`);
-  await mkdir(staging, { recursive: true });
-  await writeFile(join(staging, 'owner'), `${process.pid} ${token}\n`);
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, 'owner'), `${process.pid} ${token}\n`);
   try {
-    await rename(staging, join(locksDir, name));
+    renameSync(staging, join(locksDir, name));
     return token;
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST') return undefined;
     throw e;
@@ -61,37 +62,41 @@ async function tryAcquire(locksDir: string, name: string): Promise<string | unde
  * stealer's rename can succeed); if what was renamed is not the lock judged dead (another
  * process re-took it in between), it is put back.
  */
-async function stealIfDead(locksDir: string, name: string): Promise<void> {
+function stealIfDead(locksDir: string, name: string): void {
   const path = join(locksDir, name);
-  const owner = await readOwner(path);
+  const owner = readOwner(path);
   if (!owner || isPidAlive(owner.pid)) return;
   const aside = join(locksDir, `.stale-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await rename(path, aside);
+    renameSync(path, aside);
   } catch {
     return;
   }
-  const moved = await readOwner(aside);
+  const moved = readOwner(aside);
   if (moved && moved.token !== owner.token) {
-    await rename(aside, path).catch(() => {});
+    try {
+      renameSync(aside, path);
+    } catch {
+      // re-taken meanwhile: the holder's own lock stands
+    }
     return;
   }
-  await rm(aside, { recursive: true, force: true });
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** Run `fn` holding lock `name` under `<root>/locks/`; waits (polling) for other holders. */
 export async function withLock<T>(root: string, name: string, fn: () => Promise<T>): Promise<T> {
   const locksDir = join(root, 'locks');
-  await mkdir(locksDir, { recursive: true });
+  mkdirSync(locksDir, { recursive: true });
   const started = Date.now();
   let delayMs = 5;
   let token: string | undefined;
   for (;;) {
-    token = await tryAcquire(locksDir, name);
+    token = tryAcquire(locksDir, name);
     if (token !== undefined) break;
-    await stealIfDead(locksDir, name);
+    stealIfDead(locksDir, name);
     if (Date.now() - started > WAIT_LIMIT_MS) {
-      const owner = await readOwner(join(locksDir, name));
+      const owner = readOwner(join(locksDir, name));
       throw new UserError('store-locked', `store: lock "${name}" is held by process ${owner?.pid ?? '?'}`, {
         where: join(locksDir, name),
         hint: 'another tsbuild is updating the store; if no tsbuild runs, remove that directory',
@@ -103,15 +108,15 @@ export async function withLock<T>(root: string, name: string, fn: () => Promise<
   try {
     return await fn();
   } finally {
-    await release(locksDir, name, token);
+    release(locksDir, name, token);
   }
 }
 
-async function release(locksDir: string, name: string, token: string): Promise<void> {
+function release(locksDir: string, name: string, token: string): void {
   const path = join(locksDir, name);
-  const owner = await readOwner(path);
+  const owner = readOwner(path);
   if (owner?.token !== token) return; // stolen from us (we were presumed dead): not ours to remove
   const aside = join(locksDir, `.done-${process.pid}-${token}`);
-  await rename(path, aside);
-  await rm(aside, { recursive: true, force: true });
+  renameSync(path, aside);
+  rmSync(aside, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hexOf, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
@@ -10,7 +10,7 @@ import { writeFileAtomic } from './atomic.js';
  */
 export async function readMemo<T>(root: string, kind: string, key: Digest): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), 'utf8')) as T;
+    return JSON.parse(readFileSync(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), 'utf8')) as T;
   } catch {
     return undefined;
   }
@@ -18,13 +18,13 @@ export async function readMemo<T>(root: string, kind: string, key: Digest): Prom
 
 export async function writeMemo(root: string, kind: string, key: Digest, value: unknown): Promise<void> {
   const dir = join(root, 'cache', 'memo', kind);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   // Recomputed when missing or unreadable: not worth an fsync.
   await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value), { durable: false });
 }
 
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
 export async function writeCacheFile(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   await writeFileAtomic(path, data, { durable: false });
 }

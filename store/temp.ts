@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TEMP_PREFIX } from './atomic.js';
@@ -21,7 +22,7 @@ export function tmpRoot(root: string): string {
 /** A fresh private directory under `<root>/tmp/` owned by this process. */
 export async function makeTempDir(root: string, prefix: string): Promise<string> {
   const dir = join(tmpRoot(root), `${process.pid}-${randomBytes(6).toString('hex')}-${prefix}`);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   return dir;
 }
 
@@ -71,7 +72,7 @@ export async function cleanLeftovers(root: string, dirs: string[]): Promise<numb
   for (const dir of [tmpRoot(root), ...dirs]) {
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = readdirSync(dir);
     } catch {
       continue;
     }
