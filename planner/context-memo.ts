@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isDigest, type Digest } from '../common/index.js';
+import { isDigest, noteEntries, type Digest } from '../common/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /**
@@ -67,7 +67,10 @@ export async function loadStatMemo(path?: string): Promise<StatMemo> {
   const records = new Map<string, MemoRecord>();
   if (path) {
     try {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: number; files?: Record<string, MemoRecord> };
+      const text = await readFile(path, 'utf8');
+      // About 170 bytes a file: parsing a memo of many files is itself such a walk.
+      noteEntries(Math.floor(text.length / 170));
+      const parsed = JSON.parse(text) as { version?: number; files?: Record<string, MemoRecord> };
       if (parsed.version === 1 && parsed.files) {
         for (const [k, v] of Object.entries(parsed.files)) {
           if (v && isDigest(v.digest) && typeof v.size === 'number' && typeof v.mtimeMs === 'number' && typeof v.ino === 'number')
