@@ -38,6 +38,12 @@ function loadMain(): void {
       renameSync(`${cacheFile}.tmp`, cacheFile);
     });
   }
+  if (/(^|,)start(,|$)/.test(process.env.TSBUILD_DEBUG ?? '')) {
+    // What start-up costs hinge on (test/e2e/start-up.test.ts): a refused cache costs ~15 ms,
+    // and any V8 flag makes V8 refuse Node's own code cache (~10 ms).
+    const cache = cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'used';
+    process.stderr.write(`tsbuild: code cache ${cache}; node flags: ${process.execArgv.join(' ') || 'none'}\n`);
+  }
   const mod = { exports: {} };
   (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
 }
