@@ -27,6 +27,7 @@ export { saveImages, type SaveFormat } from './archive-save.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
+export { loadTarHeaders } from './tar-headers.js';
 
 /**
  * Open (creating if needed) the store at `root`: makes the layout, and removes temp
