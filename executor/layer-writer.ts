@@ -136,7 +136,7 @@ function hardlinkTargets(sorted: LayerEntry[]): (string | undefined)[] {
 }
 
 /** The bytes of a file entry: inline bytes, nothing, or the file read from disk. */
-function fileBody(e: LayerEntry, size: number): FileBody {
+function fileBody(e: LayerEntry, size: number): FileBody | Uint8Array {
   if (!e.content) {
     if (size !== 0) throw new Error(`[internal] layer entry ${e.path} has ${size} bytes but no content`);
     return new Uint8Array(0);

@@ -8,9 +8,10 @@ type PackHeader = Partial<Header> & { name: string };
  * The one tar writer: ustar headers by tar-stream's own encoder (the bytes its pack stream
  * wrote before), plus our own PAX records for what ustar cannot hold (long or non-ASCII
  * names and link targets, large ids, binary xattrs as `SCHILY.xattr.*`, which tar-stream's
- * PAX encoder would mangle as UTF-8). The archive is laid out synchronously into batched
- * writes (tar-stream's pack stream cost ~10 µs an entry in stream machinery: half a second
- * for a 50,000-entry layer); bytes flow to `out` with backpressure, buffered up to one batch.
+ * PAX encoder would mangle as UTF-8). The archive is laid out in reused batch buffers,
+ * small files read straight into them (tar-stream's pack stream cost ~10 µs an entry in
+ * stream machinery, and every file a buffer of its own and a copy); bytes flow to `out`
+ * with backpressure.
  */
 export type TarType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
 
@@ -52,10 +53,25 @@ const tarHeaders = loadTarHeaders() as {
 const ZEROS = Buffer.alloc(1024);
 /** Small pieces are gathered into writes of this size: one write per 512-byte header would cost a syscall each. */
 const WRITE_BATCH = 256 * 1024;
+/** Room a fill gets beyond its size: it reads one byte more to notice a file that grew. */
+const FILL_SLACK = 1;
+
+/** A file body the writer reads itself, into its batch (no buffer per file). */
+export interface BodyFill {
+  size: number;
+  /** Put the `size` bytes at `into[at]`; may write one byte more (the room is there). */
+  fill(into: Buffer, at: number): void;
+}
 
 export class TarWriter {
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
+  /**
+   * Batch buffers: the archive is laid out in one, which is written when full and returns
+   * here once `out` (and `tee`) are done with it, so layers make no garbage per file and
+   * hold at most the outputs' write-ahead in batches.
+   */
+  private readonly free: Buffer[] = [];
+  private batch = this.take();
+  private used = 0;
   private failed: Error | undefined;
   entries = 0;
 
@@ -65,8 +81,8 @@ export class TarWriter {
     private readonly tee?: Writable,
   ) {}
 
-  /** Append one entry; `body` (files only) is a stream or bytes of exactly `size` bytes. */
-  async add(h: TarHeader, body?: AsyncIterable<Uint8Array> | Uint8Array): Promise<void> {
+  /** Append one entry; `body` (files only) is exactly `size` bytes: a fill, bytes, or a stream. */
+  async add(h: TarHeader, body?: BodyFill | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     if (this.failed) throw this.failed;
     const name = h.type === 'directory' ? h.name + '/' : h.name;
     const pax: [string, Buffer][] = [];
@@ -86,9 +102,9 @@ export class TarWriter {
     if (pax.length > 0) {
       // Our own extended header, as raw blocks before the entry's header.
       const records = encodePax(pax);
-      this.queue(paxHeaderBlock(paxName(name), records.length, h.mtimeSec));
-      this.queue(records);
-      this.pad(records.length);
+      await this.put(paxHeaderBlock(paxName(name), records.length, h.mtimeSec));
+      await this.put(records);
+      await this.pad(records.length);
     }
     const size = h.type === 'file' ? h.size : 0;
     const header: PackHeader = {
@@ -106,38 +122,39 @@ export class TarWriter {
       devmajor: h.devmajor ?? 0,
       devminor: h.devminor ?? 0,
     };
-    this.encodeHeader(header);
+    await this.encodeHeader(header);
     this.entries++;
-    if (h.type === 'file' && body !== undefined) {
-      let n = 0;
-      if (body instanceof Uint8Array) {
-        n = body.byteLength;
-        await this.put(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-      } else {
-        await this.flush();
-        for await (const chunk of body) {
-          n += chunk.byteLength;
-          await this.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        }
+    if (h.type !== 'file' || body === undefined) return;
+    let n: number;
+    if (body instanceof Uint8Array) {
+      n = body.byteLength;
+      await this.put(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    } else if ('fill' in body) {
+      n = body.size;
+      await this.putFill(body);
+    } else {
+      n = 0;
+      await this.flush();
+      for await (const chunk of body) {
+        n += chunk.byteLength;
+        await this.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       }
-      if (n !== size) throw this.fail(new Error(`tar: ${h.name}: ${n} bytes for a ${size}-byte entry`));
-      this.pad(n);
     }
-    if (this.batchBytes >= WRITE_BATCH) await this.flush();
+    if (n !== size) throw this.fail(new Error(`tar: ${h.name}: ${n} bytes for a ${size}-byte entry`));
+    await this.pad(n);
   }
 
   /** Write the end-of-archive blocks and wait until every byte has been handed to `out`. */
   async finish(): Promise<void> {
     if (this.failed) throw this.failed;
-    this.queue(ZEROS);
+    await this.put(ZEROS);
     await this.flush();
   }
 
   /** Abandon the archive (an error happened while producing entries). */
   destroy(err: Error): void {
     this.failed ??= err;
-    this.batch = [];
-    this.batchBytes = 0;
+    this.used = 0;
   }
 
   private fail(err: Error): Error {
@@ -146,12 +163,9 @@ export class TarWriter {
   }
 
   /** tar-stream's ustar encoding, or its own PAX fallback for a header ustar cannot hold. */
-  private encodeHeader(header: PackHeader): void {
+  private async encodeHeader(header: PackHeader): Promise<void> {
     const block = tarHeaders.encode(header);
-    if (block) {
-      this.queue(block);
-      return;
-    }
+    if (block) return this.put(block);
     const records = tarHeaders.encodePax({ name: header.name, linkname: header.linkname });
     const paxHeader: PackHeader = {
       ...header,
@@ -160,49 +174,70 @@ export class TarWriter {
       type: 'pax-header' as PackHeader['type'],
       linkname: header.linkname && 'PaxHeader',
     };
-    this.queue(tarHeaders.encode(paxHeader)!);
-    this.queue(records);
-    this.pad(records.byteLength);
-    this.queue(tarHeaders.encode({ ...paxHeader, size: header.size, type: header.type })!);
-  }
-
-  private queue(buf: Buffer): void {
-    this.batch.push(buf);
-    this.batchBytes += buf.byteLength;
+    await this.put(tarHeaders.encode(paxHeader)!);
+    await this.put(records);
+    await this.pad(records.byteLength);
+    await this.put(tarHeaders.encode({ ...paxHeader, size: header.size, type: header.type })!);
   }
 
   /** Zeros up to the next 512-byte block. */
-  private pad(size: number): void {
+  private pad(size: number): Promise<void> | undefined {
     const rest = size & 511;
-    if (rest) this.queue(ZEROS.subarray(0, 512 - rest));
+    return rest ? this.put(ZEROS.subarray(0, 512 - rest)) : undefined;
   }
 
-  /** Body bytes: small ones join the batch, large ones are written as they are (no copy). */
-  private async put(buf: Buffer): Promise<void> {
-    if (buf.byteLength < WRITE_BATCH / 4) {
-      this.queue(buf);
-      return;
+  /** Bytes into the batch (copied), or, when larger than a batch, written as they are. */
+  private async put(bytes: Buffer): Promise<void> {
+    if (bytes.byteLength > WRITE_BATCH) {
+      await this.flush();
+      return this.write(bytes);
     }
-    await this.flush();
-    await this.write(buf);
+    if (this.used + bytes.byteLength > WRITE_BATCH) await this.flush();
+    bytes.copy(this.batch, this.used);
+    this.used += bytes.byteLength;
+  }
+
+  /** A file read straight into the batch (into a buffer of its own when larger than one). */
+  private async putFill(body: BodyFill): Promise<void> {
+    if (body.size > WRITE_BATCH) {
+      const own = Buffer.allocUnsafe(body.size + FILL_SLACK);
+      body.fill(own, 0);
+      await this.flush();
+      return this.write(own.subarray(0, body.size));
+    }
+    if (this.used + body.size > WRITE_BATCH) await this.flush();
+    body.fill(this.batch, this.used);
+    this.used += body.size;
   }
 
   private async flush(): Promise<void> {
-    if (this.batchBytes === 0) return;
-    const buf = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
-    this.batch = [];
-    this.batchBytes = 0;
-    await this.write(buf);
+    if (this.used === 0) return;
+    const full = this.batch;
+    const bytes = full.subarray(0, this.used);
+    this.batch = this.take();
+    this.used = 0;
+    await this.write(bytes, () => this.free.push(full));
   }
 
-  /** Hands `buf` to `out` (and `tee`), waiting while either is above its high-water mark. */
-  private async write(buf: Buffer): Promise<void> {
+  private take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(WRITE_BATCH + FILL_SLACK);
+  }
+
+  /**
+   * Hands `buf` to `out` (and `tee`), waiting while either is above its high-water mark;
+   * `done` runs once both have written it (then `buf` may be reused).
+   */
+  private async write(buf: Buffer, done?: () => void): Promise<void> {
     if (this.failed) throw this.failed;
     // An output that failed while nothing waited on it never drains: check before writing.
     if (this.out.errored) throw this.fail(this.out.errored);
+    let pending = this.tee ? 2 : 1;
+    const written = (err?: Error | null) => {
+      if (--pending === 0 && !err && done) done();
+    };
     const waits: Promise<void>[] = [];
-    if (!this.out.write(buf)) waits.push(drained(this.out));
-    if (this.tee && !this.tee.write(buf)) waits.push(drained(this.tee));
+    if (!this.out.write(buf, written)) waits.push(drained(this.out));
+    if (this.tee && !this.tee.write(buf, written)) waits.push(drained(this.tee));
     try {
       await Promise.all(waits);
     } catch (e) {
