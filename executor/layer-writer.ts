@@ -162,17 +162,25 @@ export function splitRdev(rdev: number): { major: number; minor: number } {
 export function sortEntries(entries: LayerEntry[]): LayerEntry[] {
   const keyed = entries.map((e) => {
     const path = e.isOpaqueMarker ? e.path.slice(0, e.path.lastIndexOf('/') + 1) : e.path;
-    return { e, key: Buffer.from(path.replace(/\//g, '\0')) };
+    return { e, key: path.replace(/\//g, '\0') };
   });
-  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  // JavaScript compares strings by UTF-16 code units, which is UTF-8 byte order except
+  // between surrogate pairs and U+E000..U+FFFF: only paths with those need bytes.
+  if (keyed.some((k) => /[\ud800-\uffff]/.test(k.key))) {
+    const bytes = new Map(keyed.map((k) => [k, Buffer.from(k.key)]));
+    keyed.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
+  } else keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.e);
 }
+
+/** An empty, `.` or `..` component (a leading or trailing `/` makes an empty one). */
+const BAD_COMPONENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 function checkParents(sorted: LayerEntry[]): void {
   const dirs = new Set<string>();
   const seen = new Set<string>();
   for (const e of sorted) {
-    if (e.path === '' || e.path.startsWith('/') || e.path.endsWith('/') || e.path.split('/').some((c) => c === '' || c === '.' || c === '..'))
+    if (e.path === '' || BAD_COMPONENT.test(e.path))
       throw new Error(`[internal] bad layer path ${JSON.stringify(e.path)}`);
     if (seen.has(e.path)) throw new Error(`[internal] duplicate layer path ${JSON.stringify(e.path)}`);
     seen.add(e.path);
