@@ -52,5 +52,6 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   for (const p of spec.removeOnExit ?? []) pairs.push(['remove', p]);
   if (spec.statusFile !== undefined) pairs.push(['status_file', spec.statusFile]);
   for (const c of spec.cgroups ?? []) pairs.push(['cgroup', checkPath('cgroup', c)]);
+  if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }

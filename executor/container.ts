@@ -46,6 +46,9 @@ export interface ContainerSpec {
   /** Cgroup dirs with limits written (executor/cgroups.ts): pid 1 joins them before anything
    * else runs; the helper removes them once the container ended. */
   cgroups?: string[];
+  /** Once the command ended, the helper writes every entry below `dir` with its lstat and
+   * xattrs into `out` (runtime-helper/tree.c), for executor/snapshot.ts. */
+  tree?: { dir: string; out: string };
 }
 
 export type ContainerResult =

@@ -135,6 +135,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       interactive: false,
       binds: mounts.binds,
       tmpfs: mounts.tmpfs,
+      tree: { dir: upperDir, out: join(dirs.tmp, 'tree') },
     },
     { stdin: 'ignore', onStdout: collect, onStderr: collect },
   );
@@ -169,6 +170,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     kind: 'overlay-upper',
     sourceDateEpoch: opts.sourceDateEpoch,
     omit: CONTAINER_MOUNTS,
+    treeFile: join(dirs.tmp, 'tree'),
   });
   if (!layer) return undefined;
   // The upper dir is already what extracting the layer would give: keep it as the lower

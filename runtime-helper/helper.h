@@ -68,6 +68,8 @@ struct spec {
     const char *status_file;      /* the status line is also written here */
     const char *cgroups[MAX_CGROUPS]; /* cgroup dirs pid 1 joins (limits already set) */
     int n_cgroups;
+    const char *tree_dir;         /* after the command: dump this dir's entries ... */
+    const char *tree_out;         /* ... into this file (tree.c) */
 };
 
 /* spec.c */
@@ -107,6 +109,9 @@ void report_status(int fd, const char *line);
 int report_wait(pid_t child, int sigfd, int master, const struct spec *spec);
 void remove_all(const struct spec *spec);
 void remove_tree(const char *path);
+
+/* tree.c: every entry below `dir` with its lstat and xattrs, into the file `out` */
+int tree_dump(const char *dir, const char *out); /* 0, or -1 when OUT is not complete */
 
 /* front.c: `tsbuild-helper --front SCRIPT ARGS...`, the tsbuild command's front door */
 int front_main(int argc, char **argv);

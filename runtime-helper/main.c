@@ -1,7 +1,8 @@
 /*
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
  * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c;
- * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c.)
+ * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
+ * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c.)
  */
 #include <signal.h>
 #include <string.h>
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
+    if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
     sigset_t set;
@@ -59,5 +61,6 @@ int main(int argc, char **argv)
     }
     int status = report_wait(child, sigfd, master, &spec); /* "exited N" / "signaled N" */
     cgroup_remove(&spec);
+    if (spec.tree_dir) tree_dump(spec.tree_dir, spec.tree_out); /* what the command changed */
     return status;
 }

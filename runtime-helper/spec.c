@@ -7,6 +7,7 @@
  *   bind=SRC<TAB>TARGET*  bind_ro=SRC<TAB>TARGET*  bind_etc=SRC<TAB>TARGET*
  *   tmpfs=SIZE<TAB>TARGET*   (SIZE in bytes, 0 for the kernel's default)
  *   cgroup=DIR*   (a cgroup dir, limits already written, that pid 1 joins)
+ *   tree=DIR<TAB>OUT   (after the command, DIR's entries and their stats into OUT: tree.c)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -114,6 +115,13 @@ static void set(struct spec *spec, const char *key, char *v)
     else if (!strcmp(key, "bind_ro")) add_bind(spec, v, 1, 0);
     else if (!strcmp(key, "bind_etc")) add_bind(spec, v, 0, 1);
     else if (!strcmp(key, "tmpfs")) add_tmpfs(spec, v);
+    else if (!strcmp(key, "tree")) {
+        char *tab = strchr(v, '\t');
+        if (!tab || v[0] != '/' || tab[1] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        *tab = '\0';
+        spec->tree_dir = v;
+        spec->tree_out = tab + 1;
+    }
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->cgroups[spec->n_cgroups++] = v;

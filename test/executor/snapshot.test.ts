@@ -118,3 +118,40 @@ test('the runtime\'s mount points can be left out of the snapshot', async () => 
   const r = await snapshotDir(store, upper, { kind: 'overlay-upper', omit: ['proc', '/etc/resolv.conf'] });
   assert.deepEqual(readTar(await readFile(store.blobPath(r!.diffId))).map((i) => i.name), ['etc/', 'etc/app.conf']);
 });
+
+test('the runtime helper\'s listing of an upper dir gives the same layer as walking it, and an unfinished one is not used', async () => {
+  const { helperPath } = await import('../../common/index.js');
+  const upper = await overlay(
+    'echo a > a; mkdir -p dir/sub gone; echo x > dir/sub/x; echo t > tool; echo v > "v w"',
+    [
+      'rm a && rm -rf gone',
+      'rm -rf dir && mkdir dir && echo n > dir/new',
+      'echo hi > added && ln added hard && ln -s added sym && ln -s "$(printf "t%.0s" $(seq 200))" long',
+      'mkdir -p proc "caf\u00e9/\u00fcber" && echo u > "caf\u00e9/\u00fcber/f" && : > etc-resolv',
+      'setcap cap_net_raw+ep tool && setfattr -n user.bin -v 0x00ff01 added',
+      'mkfifo pipe && mknod dev c 1 3 && chown 3000000:12 "v w" && chmod 4751 added && touch -d @12345 dir/new && touch -h -d @-86400 sym',
+    ].join('\n'),
+  );
+  const listing = join(tmp, `tree${n++}`);
+  execFileSync(helperPath, ['--tree', upper, listing]);
+  const omit = ['proc', 'etc-resolv'];
+  const walked = await snapshotDir(store, upper, { kind: 'overlay-upper', omit });
+  const listed = await snapshotDir(store, upper, { kind: 'overlay-upper', omit, treeFile: listing });
+  assert.ok(walked && listed);
+  assert.equal(listed.diffId, walked.diffId);
+  assert.equal(listed.entries, walked.entries);
+  const names = readTar(await readFile(store.blobPath(listed.diffId))).map((i) => i.name);
+  assert.ok(names.includes('.wh.a') && names.includes('dir/.wh..wh..opq') && !names.includes('proc/'), names.join(' '));
+  // A listing cut short (no end marker): the dir is walked instead, with the same result.
+  const text = await readFile(listing);
+  await writeFile(listing, text.subarray(0, text.length - 8));
+  const cut = await snapshotDir(store, upper, { kind: 'overlay-upper', omit, treeFile: listing });
+  assert.equal(cut?.diffId, walked.diffId);
+  // The listing is what is read: after a change it no longer shows, the layers differ.
+  await writeFile(listing, text);
+  execFileSync('chmod', ['700', join(upper, 'dir', 'new')]);
+  const stale = await snapshotDir(store, upper, { kind: 'overlay-upper', omit, treeFile: listing });
+  const fresh = await snapshotDir(store, upper, { kind: 'overlay-upper', omit });
+  assert.equal(stale?.diffId, walked.diffId);
+  assert.notEqual(fresh?.diffId, walked.diffId);
+});
