@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { helperPath } from '../common/index.js';
 import { openStore } from '../store/index.js';
 import { snapshotDir } from '../executor/index.js';
 import { mountTmpfs, unmountTmpfs } from '../executor/tmpfs.js';
@@ -41,7 +42,11 @@ export function trivialRunOverhead(cli: string, root: string, work: string, runs
   return { run: median(a), env: median(b) };
 }
 
-/** Snapshot (upper dir → layer tar in the store) of 50,000 empty files in 50 dirs on a tmpfs, as workload 4's RUN leaves them. */
+/**
+ * Snapshot (upper dir → layer tar in the store) of 50,000 empty files in 50 dirs on a tmpfs,
+ * as workload 4's RUN leaves them: the runtime helper's listing of the dir (which a RUN's
+ * helper makes when its command ends), then the layer.
+ */
 export async function snapshot50k(work: string, runs: number): Promise<number> {
   const store = await openStore(mkdtempSync(join(work, 'snap-root-')));
   const dir = join(work, 'snap-upper');
@@ -54,7 +59,9 @@ export async function snapshot50k(work: string, runs: number): Promise<number> {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = process.hrtime.bigint();
-      await snapshotDir(store, dir, { kind: 'overlay-upper' });
+      const listing = join(work, 'snap-listing');
+      execFileSync(helperPath, ['--tree', dir, listing]);
+      await snapshotDir(store, dir, { kind: 'overlay-upper', treeFile: listing });
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     return median(times);

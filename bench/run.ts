@@ -148,7 +148,7 @@ function main(): void {
       must(['node', cli, '--root', root, 'load', '-i', busyboxArchive]);
       const t = trivialRunOverhead(cli, root, work, 11);
       console.log(`\nTrivial RUN step: +${(t.run - t.env).toFixed(0)} ms (medians of 11 --no-cache builds: ${t.run.toFixed(0)} ms with RUN true, ${t.env.toFixed(0)} ms with ENV)`);
-      console.log(`Snapshot of a 50,000-file upper dir on tmpfs (a layer tar in the store): ${(await snapshot50k(work, 3)).toFixed(0)} ms (median of 3)`);
+      console.log(`Snapshot of a 50,000-file upper dir on tmpfs (the helper's listing, then a layer tar in the store): ${(await snapshot50k(work, 3)).toFixed(0)} ms (median of 3)`);
     }
     rmSync(work, { recursive: true, force: true });
   })().catch((e) => {
