@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sortEntries, type LayerEntry } from '../../executor/layer-writer.js';
+import { xorshift32 } from '../helpers/xorshift.js';
 
 // Layers list entries in the byte order of their UTF-8 paths, `/` sorting before every
 // other byte (as Go's tar writers in BuildKit do). sortEntries compares strings when it can;
@@ -16,13 +17,7 @@ function entry(path: string): LayerEntry {
 
 test('layer entries sort in UTF-8 byte order, ASCII or not', () => {
   const alphabet = ['a', 'b', 'Z', '0', '-', '.', '/', ' ', '\u00e9', '\u4e2d', '\ue000', '\uffee', '\u{1f600}', '\u{10400}'];
-  let x = 0x9e3779b9;
-  const next = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
+  const next = xorshift32(0x9e3779b9);
   for (const ascii of [true, false]) {
     const letters = ascii ? alphabet.slice(0, 8) : alphabet;
     const paths = new Set<string>();

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../common/index.js';
 import { parseExecForm, parseExecFormWithGrammar } from '../../parser/grammar.js';
+import { xorshift32 } from '../helpers/xorshift.js';
 
 // parseExecForm reads plain string arrays with JSON.parse and leaves everything else to
 // the Chevrotain grammar: both must give the same answer for every input.
@@ -40,13 +41,7 @@ const handmade = [
 /** Deterministic random strings over JSON's punctuation and a few awkward characters. */
 function randomForms(n: number): string[] {
   const alphabet = ['[', ']', '"', ',', ' ', 'a', 'b', '1', '\t', '\n', '{', '}', ':', 'null', '\\', '\u00e9', '\u0000', '"x"'];
-  let x = 0x2545f491;
-  const next = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
+  const next = xorshift32(0x2545f491);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     let s = '[';
