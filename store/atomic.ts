@@ -26,19 +26,15 @@ export function tempSibling(path: string): string {
  * Write `data` to `path` atomically (replacing any previous content), and durably unless
  * `durable: false` — for files that only matter while their writer lives (leases) or that
  * are recomputed when missing (a build's inputs for miss explanations, memos, replays).
+ * The temp file is a sibling of `path`, or `tmp` (same filesystem) when the caller has one.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  opts: { durable?: boolean } = {},
+  opts: { durable?: boolean; tmp?: string } = {},
 ): Promise<void> {
-  writeFileAtomicSync(path, data, opts);
-}
-
-/** writeFileAtomic, for callers that are synchronous themselves. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): void {
   const durable = opts.durable ?? true;
-  const tmp = tempSibling(path);
+  const tmp = opts.tmp ?? tempSibling(path);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     writeFileSync(fd, data);
@@ -71,19 +67,6 @@ export async function publishFile(tempPath: string, finalPath: string): Promise<
     await fh.close();
   }
   await rename(tempPath, finalPath);
-  fsyncDirSync(dirname(finalPath));
-}
-
-/** Write `data` to the new file `tempPath`, then publish it at `finalPath` as publishFile does. */
-export function publishBytesSync(tempPath: string, finalPath: string, data: Uint8Array): void {
-  const fd = openSync(tempPath, 'wx', 0o644);
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tempPath, finalPath);
   fsyncDirSync(dirname(finalPath));
 }
 

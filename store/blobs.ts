@@ -1,11 +1,11 @@
-import { createReadStream, rmSync, statSync, utimesSync } from 'node:fs';
+import { createReadStream, statSync, utimesSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { DigestHasher, UserError, digestOf, hexOf, ioMessage, type Digest } from '../common/index.js';
 import type { BlobWriter } from './contract.js';
-import { publishBytesSync, publishFile } from './atomic.js';
+import { publishFile, writeFileAtomic } from './atomic.js';
 import { tempFilePath } from './temp.js';
 
 /**
@@ -59,11 +59,10 @@ export async function putBlob(root: string, bytes: Uint8Array | string): Promise
     touch(final);
     return { digest, size: data.length };
   }
-  const tmp = tempFilePath(root, 'blob');
   try {
-    publishBytesSync(tmp, final, data);
+    // The temp file in <root>/tmp/, where leftovers of a killed writer are cleaned up.
+    await writeFileAtomic(final, data, { tmp: tempFilePath(root, 'blob') });
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new UserError('store-io', ioMessage(`store: write blob ${digest}`, e));
   }
   return { digest, size: data.length };
