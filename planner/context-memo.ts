@@ -1,7 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { isDigest, noteEntries, type Digest } from '../common/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeCacheFile } from '../store/index.js';
 
 /**
  * Content digests of context files, keyed by (absolute path, size, mtime, inode): a second
@@ -54,10 +53,9 @@ export class StatMemo {
     if (!this.path || !this.dirty) return;
     const obj: Record<string, MemoRecord> = {};
     for (const [k, v] of this.records) obj[k] = v;
-    await mkdir(dirname(this.path), { recursive: true });
     // The memo lives in the store's cache/: atomic like every store file, but not durable
     // (after a power loss an old or missing memo only costs re-reading files).
-    await writeFileAtomic(this.path, JSON.stringify({ version: 1, files: obj }), { durable: false });
+    await writeCacheFile(this.path, JSON.stringify({ version: 1, files: obj }));
     this.dirty = false;
   }
 }

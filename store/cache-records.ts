@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexOf, digestOf, type Digest } from '../common/index.js';
 import type { Descriptor, HistoryEntry } from './oci-types.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeCacheFile } from './memo.js';
 
 /**
  * Build cache records: cache key → what the step produced (its layer, if any, and its
@@ -51,8 +51,7 @@ export class CacheRecords {
   }
 
   async put(record: CacheRecord): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    await writeFileAtomic(join(this.dir, `${hexOf(record.key)}.json`), JSON.stringify(record), { durable: false });
+    await writeCacheFile(join(this.dir, `${hexOf(record.key)}.json`), JSON.stringify(record));
   }
 
   /** Every record (for gc roots and cache export). */
@@ -95,8 +94,7 @@ export class CacheRecords {
     const path = join(this.buildsDir, `${hexOf(digestOf(name))}.json`);
     const text = JSON.stringify(inputs);
     if (readIfThere(path) === text) return; // an unchanged rebuild writes nothing
-    mkdirSync(this.buildsDir, { recursive: true });
-    await writeFileAtomic(path, text, { durable: false });
+    await writeCacheFile(path, text);
   }
 }
 

@@ -17,10 +17,8 @@ export async function readMemo<T>(root: string, kind: string, key: Digest): Prom
 }
 
 export async function writeMemo(root: string, kind: string, key: Digest, value: unknown): Promise<void> {
-  const dir = join(root, 'cache', 'memo', kind);
-  mkdirSync(dir, { recursive: true });
   // Recomputed when missing or unreadable: not worth an fsync.
-  await writeFileAtomic(join(dir, `${hexOf(key)}.json`), JSON.stringify(value), { durable: false });
+  await writeCacheFile(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), JSON.stringify(value));
 }
 
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
