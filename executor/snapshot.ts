@@ -37,28 +37,26 @@ const OVERLAY_XATTR = 'trusted.overlay.';
 export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptions): Promise<LayerResult | undefined> {
   const root = await realpath(dir);
   const omit = new Set((opts.omit ?? []).map((p) => p.replace(/^\/+|\/+$/g, '')));
+  const entries: LayerEntry[] = [];
   const tree = opts.treeFile ? readTree(opts.treeFile, root) : undefined;
   if (tree) {
-    const entries: LayerEntry[] = [];
     const s: WalkState = { root, kind: opts.kind, xattrs: tree.xattrs, entries, omit };
     for (const [rel, st] of tree.items) {
       if (isOmitted(rel, omit)) continue;
       const slash = rel.lastIndexOf('/');
       addEntry(st, root + '/' + rel, rel, rel.slice(slash + 1), slash < 0 ? '' : rel.slice(0, slash), s);
     }
-    if (entries.length === 0) return undefined;
-    return writeLayer(store, entries, { sourceDateEpoch: opts.sourceDateEpoch });
+  } else {
+    const names = await readdir(root);
+    if (names.length === 0) return undefined;
+    const xattrs = await readXattrs(root, { recursive: true });
+    if (!xattrs && opts.kind === 'overlay-upper') {
+      throw new UserError('xattr-tools-missing', 'snapshot: reading overlay opaque directories needs getfattr', {
+        hint: 'install the Debian package "attr"',
+      });
+    }
+    walk(root, '', names, { root, kind: opts.kind, xattrs: xattrs ?? new Map(), entries, omit });
   }
-  const names = await readdir(root);
-  if (names.length === 0) return undefined;
-  const xattrs = await readXattrs(root, { recursive: true });
-  if (!xattrs && opts.kind === 'overlay-upper') {
-    throw new UserError('xattr-tools-missing', 'snapshot: reading overlay opaque directories needs getfattr', {
-      hint: 'install the Debian package "attr"',
-    });
-  }
-  const entries: LayerEntry[] = [];
-  walk(root, '', names, { root, kind: opts.kind, xattrs: xattrs ?? new Map(), entries, omit });
   if (entries.length === 0) return undefined;
   return writeLayer(store, entries, { sourceDateEpoch: opts.sourceDateEpoch });
 }

@@ -7,8 +7,8 @@
  * OUT holds NUL-terminated fields: "tsbuild-tree-1", then per entry
  *   PATH (relative to DIR)  MODE  UID  GID  SIZE  MTIME_SEC  MTIME_NSEC  NLINK  DEV  INO  RDEV
  *   LINK_TARGET ("" unless a symlink)  N  then N times: XATTR_NAME  HEX_VALUE
- * (numbers in decimal, MTIME_SEC perhaps negative, MODE with its type bits), then "end". A file without "end" was not
- * finished: the reader walks the directory itself instead.
+ * (numbers in decimal, MTIME_SEC perhaps negative, MODE with its type bits), then "end".
+ * A file without "end" was not finished: the reader walks the directory itself instead.
  */
 #include <ftw.h>
 #include <stdio.h>
