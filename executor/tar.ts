@@ -45,10 +45,7 @@ const TYPE_BITS: Record<TarType, number> = {
 
 const MAX_ID = 0o777777; // tar-stream writes ids as 6 octal digits
 
-const tarHeaders = loadTarHeaders() as {
-  encode(h: PackHeader): Buffer | null;
-  encodePax(h: { name: string; linkname?: string }): Buffer;
-};
+const tarHeaders = loadTarHeaders() as { encode(h: PackHeader): Buffer | null };
 
 const ZEROS = Buffer.alloc(1024);
 /** Small pieces are gathered into writes of this size: one write per 512-byte header would cost a syscall each. */
@@ -162,22 +159,11 @@ export class TarWriter {
     return err;
   }
 
-  /** tar-stream's ustar encoding, or its own PAX fallback for a header ustar cannot hold. */
-  private async encodeHeader(header: PackHeader): Promise<void> {
+  /** tar-stream's ustar encoding: add() keeps every name and link target within its limits. */
+  private encodeHeader(header: PackHeader): Promise<void> {
     const block = tarHeaders.encode(header);
-    if (block) return this.put(block);
-    const records = tarHeaders.encodePax({ name: header.name, linkname: header.linkname });
-    const paxHeader: PackHeader = {
-      ...header,
-      name: 'PaxHeader',
-      size: records.byteLength,
-      type: 'pax-header' as PackHeader['type'],
-      linkname: header.linkname && 'PaxHeader',
-    };
-    await this.put(tarHeaders.encode(paxHeader)!);
-    await this.put(records);
-    await this.pad(records.byteLength);
-    await this.put(tarHeaders.encode({ ...paxHeader, size: header.size, type: header.type })!);
+    if (!block) throw new Error(`[internal] tar: ustar cannot hold the header of ${header.name}`);
+    return this.put(block);
   }
 
   /** Zeros up to the next 512-byte block. */
