@@ -13,10 +13,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function timed(argv: string[]): number {
+/** Wall time of one command (ms); a failure is fatal. */
+export function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench: ${argv.join(' ')} failed:\n${r.stderr}`);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`bench: ${argv.join(' ')} failed:\n${r.stderr.slice(-3000)}`);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 

@@ -5,7 +5,10 @@
  * the tsbuild/buildah ratio per cell and peak RSS (/usr/bin/time -v). Needs, once:
  *   apt-get install -y buildah time busybox-static
  * Then, apart: the cost of one trivial RUN step and of snapshotting a 50,000-file upper dir.
- * BENCH_RUNS=N runs per cell (5); BENCH_ONLY=3 one workload, BENCH_ONLY=extras only the two numbers.
+ * And the sandbox's cost: a trivial RUN in it against the host network and an insecure step,
+ * and Debian + apt-get install python3 through the NAT against the host network.
+ * BENCH_RUNS=N runs per cell (5); BENCH_ONLY=3 one workload, BENCH_ONLY=extras only the two
+ * numbers, BENCH_ONLY=sandbox only the sandbox's (BENCH_APT=0 leaves out the apt-get builds).
  * Never run by `npm test`; tests never assert on time.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
 import { median, snapshot50k, trivialRunOverhead } from './extras.js';
+import { aptThroughNat, sandboxRunCost } from './sandbox.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
@@ -149,6 +153,21 @@ function main(): void {
       const t = trivialRunOverhead(cli, root, work, 11);
       console.log(`\nTrivial RUN step: +${(t.run - t.env).toFixed(0)} ms (medians of 11 --no-cache builds: ${t.run.toFixed(0)} ms with RUN true, ${t.env.toFixed(0)} ms with ENV)`);
       console.log(`Snapshot of a 50,000-file upper dir on tmpfs (the helper's listing, then a layer tar in the store): ${(await snapshot50k(work, 3)).toFixed(0)} ms (median of 3)`);
+    }
+    if (!only || only === 'sandbox') {
+      const root = join(work, 'sandbox-root');
+      must(['node', cli, '--root', root, 'load', '-i', busyboxArchive]);
+      const c = sandboxRunCost(cli, root, work, 11);
+      const add = (k: string) => `+${(c[k] - c.env).toFixed(0)} ms`;
+      console.log(
+        `\nTrivial RUN step (medians of 11 --no-cache builds, less the same build with ENV: ${c.env.toFixed(0)} ms):` +
+          ` sandbox ${add('sandbox')}, host network ${add('hostNetwork')}, insecure on the host network ${add('insecureHost')};` +
+          ` the sandbox's cost: ${(c.sandbox - c.insecureHost).toFixed(1)} ms (NAT ${(c.sandbox - c.hostNetwork).toFixed(1)} ms)`,
+      );
+      if (process.env.BENCH_APT !== '0') {
+        const apt = aptThroughNat(cli, work, 3);
+        console.log(`Debian + apt-get install python3, cold (medians of 3): through the NAT ${fmt(apt.nat)}, host network ${fmt(apt.host)}, ratio ${(apt.nat / apt.host).toFixed(2)}`);
+      }
     }
     rmSync(work, { recursive: true, force: true });
   })().catch((e) => {

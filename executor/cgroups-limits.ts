@@ -13,6 +13,22 @@ export interface ResourceLimits {
   pidsLimit?: number;
   /** CPU quota in CPUs (`--cpus`), as a CFS quota over a 100 ms period */
   cpus?: number;
+  /** The device filter: cgroup v1 `devices.allow` rules after denying all (deviceRules()). */
+  deviceRules?: string[];
+}
+
+/**
+ * Docker's device filter (runc's default allowed devices, moby daemon/oci_linux.go
+ * WithDevices): mknod of anything, and read/write/mknod of null, zero, full, random,
+ * urandom, tty, console, ptmx and the pty slaves; plus what `--device` passes in.
+ */
+export function deviceRules(extra: { type: 'c' | 'b'; major: number; minor: number; access: string }[] = []): string[] {
+  return [
+    'c *:* m', 'b *:* m',
+    'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
+    'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm',
+    ...extra.map((d) => `${d.type} ${d.major}:${d.minor} ${d.access}`),
+  ];
 }
 
 export const limitMessages = {

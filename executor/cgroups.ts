@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { UserError, unreachable } from '../common/index.js';
 import type { ResourceLimits } from './cgroups-limits.js';
 
-export type Controller = 'memory' | 'pids' | 'cpu';
+export type Controller = 'memory' | 'pids' | 'cpu' | 'devices';
 
 export interface CgroupLayout {
   /** v1: controller → the dir of tsbuild's own cgroup in that controller's hierarchy */
@@ -31,8 +31,8 @@ export interface ContainerCgroup {
   remove(): Promise<void>;
 }
 
-const FLAGS: Record<Controller, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus' };
-const CONTROLLERS: Controller[] = ['memory', 'pids', 'cpu'];
+const FLAGS: Record<Controller, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus', devices: '--device' };
+const CONTROLLERS: Controller[] = ['memory', 'pids', 'cpu', 'devices'];
 const CFS_PERIOD_US = 100_000;
 /** Leftover dirs (a killed tsbuild, a `run -d` whose helper died) older than this are swept. */
 const STALE_MS = 60_000;
@@ -84,8 +84,12 @@ export function parseCgroupLayout(mountinfo: string, selfCgroup: string, v2Contr
   return layout;
 }
 
+let discovered: CgroupLayout | undefined;
+
+/** This process's layout, read once (a RUN step makes a device cgroup each time). */
 export function discoverCgroups(): CgroupLayout {
-  return parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  discovered ??= parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  return discovered;
 }
 
 function needed(limits: ResourceLimits): Controller[] {
@@ -93,6 +97,7 @@ function needed(limits: ResourceLimits): Controller[] {
   if (limits.memoryBytes !== undefined) out.push('memory');
   if (limits.pidsLimit !== undefined) out.push('pids');
   if (limits.cpus !== undefined) out.push('cpu');
+  if (limits.deviceRules !== undefined) out.push('devices');
   return out;
 }
 
@@ -108,6 +113,8 @@ function limitFiles(c: Controller, limits: ResourceLimits, v2: boolean): [string
       return [[v2 ? 'memory.max' : 'memory.limit_in_bytes', String(limits.memoryBytes)]];
     case 'pids':
       return [['pids.max', String(limits.pidsLimit)]];
+    case 'devices': // v1 only: a child starts with its parent's list, so deny all, then allow
+      return [['devices.deny', 'a'], ...(limits.deviceRules ?? []).map((r): [string, string] => ['devices.allow', r])];
     case 'cpu': {
       const quota = Math.max(1000, Math.round((limits.cpus ?? 0) * CFS_PERIOD_US));
       return v2 ? [['cpu.max', `${quota} ${CFS_PERIOD_US}`]] : [['cpu.cfs_period_us', String(CFS_PERIOD_US)], ['cpu.cfs_quota_us', String(quota)]];
@@ -161,6 +168,8 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
   for (const c of wanted) {
     const base = layout.v1[c];
     const v2 = base === undefined && layout.v2?.controllers.includes(c);
+    // No v1 devices controller (a cgroup v2 host): the nodev mounts are the device filter.
+    if (c === 'devices' && base === undefined) continue;
     if (base === undefined && !v2) {
       throw new UserError('no-cgroup', cgroupMessages['no-controller'](FLAGS[c], c, whyMissing(c, layout)), {
         where: FLAGS[c],
@@ -173,6 +182,7 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
     entry.controllers.push(c);
     plan.set(parent, entry);
   }
+  if (plan.size === 0) return undefined;
   const made: string[] = [];
   const cgroup: ContainerCgroup = {
     dirs: made,

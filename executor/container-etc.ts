@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EtcBind } from './container-spec.js';
+import { PRIVATE_NETWORK } from './network.js';
 
 const HOSTS = `127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
@@ -23,11 +24,20 @@ async function hostResolvConf(): Promise<string> {
   }
 }
 
+/** The host's resolv.conf with its nameservers replaced by the NAT's resolver (which asks
+ * the host's): a host resolver on 127.0.0.53 would be unreachable from the private network. */
+export function privateResolvConf(host: string): string {
+  const kept = host.split('\n').filter((l) => /^\s*(search|domain|options)\b/.test(l));
+  return [`nameserver ${PRIVATE_NETWORK.dns}`, ...kept].join('\n') + '\n';
+}
+
 /** Write the three files into `dir` (which must exist) and say where each is bound. */
-export async function writeEtcFiles(dir: string, hostname: string): Promise<EtcBind[]> {
+export async function writeEtcFiles(dir: string, hostname: string, network: 'private' | 'host' | 'none'): Promise<EtcBind[]> {
+  const host = await hostResolvConf();
+  const self = network === 'private' ? PRIVATE_NETWORK.address : '127.0.0.1';
   const files: [string, string][] = [
-    ['resolv.conf', await hostResolvConf()],
-    ['hosts', `${HOSTS}127.0.0.1\t${hostname}\n`],
+    ['resolv.conf', network === 'private' ? privateResolvConf(host) : host],
+    ['hosts', `${HOSTS}${self}\t${hostname}\n`],
     ['hostname', `${hostname}\n`],
   ];
   await Promise.all(files.map(([name, text]) => writeFile(join(dir, name), text, { mode: 0o644 })));

@@ -21,6 +21,7 @@ const errnoText: Record<string, string> = {
   ETXTBSY: 'text file busy',
   ENODEV: 'no such device',
   ENOSYS: 'function not implemented',
+  ETIMEDOUT: 'timed out',
 };
 
 export interface SetupFailure {
@@ -53,6 +54,10 @@ export function setupMessage(f: SetupFailure): string {
       return `exec: "${f.arg}": ${text}`;
     case 'chdir':
       return `chdir to cwd ("${f.arg}") set in config.json failed: ${text}`;
+    case 'network':
+      return f.errno === 'ECHILD'
+        ? `the private network could not be set up: ${f.arg} exited before configuring it`
+        : `the private network could not be set up: ${f.arg}: ${text}`;
     default:
       return `container setup: ${f.op} ${f.arg}: ${text}`;
   }

@@ -3,6 +3,7 @@
  * helper reads on fd 3 (runtime-helper/spec.c lists the keys).
  */
 import type { ContainerSpec } from './container.js';
+import { natProgram } from './network.js';
 
 /** One file bound into the container only when the image has (or the stub provides) it. */
 export interface EtcBind {
@@ -45,6 +46,10 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   pairs.push(['uid', String(spec.user.uid)], ['gid', String(spec.user.gid)]);
   for (const g of spec.user.groups) pairs.push(['group', String(g)]);
   pairs.push(['hostname', spec.hostname], ['network', spec.network], ['tty', spec.tty ? '1' : '0']);
+  if (spec.network === 'private') pairs.push(['slirp', natProgram()]);
+  if (spec.security === 'insecure') pairs.push(['security', 'insecure']);
+  if (spec.seccomp === 'unconfined') pairs.push(['seccomp', 'unconfined']);
+  for (const d of spec.devices ?? []) pairs.push(['device', `${checkPath('device', d.source)}\t${checkPath('device', d.target)}`]);
   for (const b of spec.binds ?? [])
     pairs.push([b.readonly ? 'bind_ro' : 'bind', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);
   for (const t of spec.tmpfs ?? []) pairs.push(['tmpfs', `${t.sizeBytes ?? 0}\t${checkPath('tmpfs', t.target)}`]);

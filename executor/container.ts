@@ -31,7 +31,15 @@ export interface ContainerSpec {
   cwd: string;
   user: { uid: number; gid: number; groups: number[] };
   hostname: string;
-  network: 'host' | 'none';
+  /** `private`: its own network namespace, with a user-mode NAT to the outside (executor/network.ts);
+   * `none`: loopback only; `host`: the host's (an explicit opt-in). */
+  network: 'private' | 'host' | 'none';
+  /** `insecure` (RUN --security=insecure): every capability and no seccomp filter. */
+  security?: 'sandbox' | 'insecure';
+  /** `unconfined` (run --security-opt seccomp=unconfined): no seccomp filter. */
+  seccomp?: 'default' | 'unconfined';
+  /** run --device: host device nodes bound in; every other mount is nodev. */
+  devices?: { source: string; target: string }[];
   tty: boolean;
   interactive: boolean;
   binds?: { source: string; target: string; readonly: boolean }[];
@@ -98,7 +106,7 @@ export function parseStatus(status: string, exitCode: number | null, signal: Nod
 export async function runContainer(spec: ContainerSpec, io: ContainerIo = {}): Promise<ContainerResult> {
   const ownEtc = spec.etcDir === undefined ? await mkdtemp(join(tmpdir(), 'tsbuild-etc-')) : undefined;
   try {
-    const etc = await writeEtcFiles(spec.etcDir ?? ownEtc!, spec.hostname);
+    const etc = await writeEtcFiles(spec.etcDir ?? ownEtc!, spec.hostname, spec.network);
     const payload = encodeSpec(spec, etc);
     return await spawnHelper(payload, io);
   } finally {
@@ -162,7 +170,7 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
  */
 export async function startDetached(spec: ContainerSpec, opts: { logFile: string }): Promise<{ pid: number }> {
   if (!spec.etcDir || !spec.statusFile) throw new Error('[internal] startDetached needs etcDir and statusFile');
-  const etc = await writeEtcFiles(spec.etcDir, spec.hostname);
+  const etc = await writeEtcFiles(spec.etcDir, spec.hostname, spec.network);
   const payload = encodeSpec(spec, etc);
   const log = await open(opts.logFile, 'a');
   try {

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
 import type { Store, Descriptor } from '../store/index.js';
+import { createCgroup } from './cgroups.js';
+import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
@@ -121,6 +124,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     tail.push(...lines);
     if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   };
+  // The device filter where the host has one (cgroup v1); nodev mounts hold everywhere.
+  const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
   const result = await runContainer(
     {
       rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
@@ -130,15 +135,17 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       cwd: step.cwd,
       user,
       hostname: opts.hostname,
-      network: step.network === 'none' ? 'none' : 'host',
+      network: step.network === 'default' ? 'private' : step.network,
+      security: step.security,
       tty: false,
       interactive: false,
       binds: mounts.binds,
       tmpfs: mounts.tmpfs,
       tree: { dir: upperDir, out: join(dirs.tmp, 'tree') },
+      cgroups: cgroup?.dirs,
     },
     { stdin: 'ignore', onStdout: collect, onStderr: collect },
-  );
+  ).finally(() => cgroup?.remove().catch(() => undefined)); // the helper removed them; a leftover is swept later
   const rest = masker.flush();
   if (rest.length) {
     opts.onOutput(rest);

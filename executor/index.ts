@@ -8,5 +8,7 @@ export { executeBuild, type ExecuteOptions, type BuildResult } from './build.js'
 export { silentProgress, type ProgressSink } from './progress.js';
 export { runContainer, startDetached, type ContainerSpec, type ContainerResult, type ContainerIo } from './container.js';
 export * from './container-config.js';
+export { parseDevice, parseSecurityOpts, type DeviceMapping } from './devices.js';
+export { deviceRules } from './cgroups-limits.js';
 export { snapshotDir } from './snapshot.js';
 export { resolveUser, resolveChown } from './user.js';

@@ -28,6 +28,7 @@ export async function configEditsOf(changes: string[]): Promise<ConfigEdit[]> {
     escape: '\\',
     file: '--change',
     network: 'default',
+    entitlements: new Set(),
     resolveImage: () => Promise.reject(new Error('[internal] --change resolves no image')),
     hashContext: async () => ({ digest: 'none' }),
   });

@@ -4,7 +4,8 @@
  * It must never run anything: it decides what runs and what each result is keyed by.
  */
 export { planBuild, type PlanOptions } from './plan-build.js';
-export type { Plan, Stage, StageBase, Step, ExecStep, CopyStep, ConfigStep, BaseImage, Network } from './step.js';
+export type { Plan, Stage, StageBase, Step, ExecStep, CopyStep, ConfigStep, BaseImage, Network, Entitlement } from './step.js';
+export { ENTITLEMENTS } from './step.js';
 export type { ContentHasher } from './content.js';
 export { cacheKeyOf, explainMiss, type KeyParts } from './cache-key.js';
 export { applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';

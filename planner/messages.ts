@@ -10,5 +10,7 @@ export const messages = {
     `invalid name for build stage: "${name}", name can't start with a number or contain symbols`,
   'base-name-empty': () => 'base name (FROM) should not be blank',
   'onbuild-trigger': (trigger: string, why: string) => `ONBUILD trigger "${trigger}" of the base image: ${why}`,
+  'entitlement-needed': (what: string, entitlement: string) =>
+    `${what} needs the ${entitlement} entitlement: add --allow ${entitlement}`,
   'bad-chmod': (value: string) => `invalid --chmod value "${value}": want an octal mode such as 755`,
 } satisfies Record<string, (...args: never[]) => string>;

@@ -17,7 +17,7 @@ import { goList, goQuotedList, goSetMap, runCreatedBy } from './history-text.js'
 import { messages } from './messages.js';
 import { StageScope, platformArgs } from './scope.js';
 import { splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
-import type { BaseImage, Network, Plan, Stage, StageBase, Step } from './step.js';
+import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
 import { parseChmod } from './context-chmod.js';
 import { mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
@@ -33,6 +33,8 @@ export interface PlanOptions {
   file: string;
   /** Build-wide `--network`. */
   network: Network;
+  /** `--allow`: what a RUN may ask beyond the sandbox (host network, insecure mode). */
+  entitlements: ReadonlySet<Entitlement>;
   /** Finds (and pulls if needed) a base image; throws a UserError when it can't. */
   resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
   /** Digests what a COPY/ADD from the context selects (planner/content.ts). */
@@ -334,6 +336,21 @@ async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs
   const opts = a.lc.opts;
   const { mounts, keys: mountKeys } = await lowerMounts(ins, a);
   const network: Network = ins.network ?? opts.network;
+  const security = ins.security ?? 'sandbox';
+  // BuildKit refuses both without the entitlement (frontend/dockerfile/docs: RUN --network, --security).
+  if (network === 'host' && !opts.entitlements.has('network.host')) {
+    const what = ins.network === 'host' ? 'RUN --network=host' : 'a RUN step on the host network (--network host)';
+    throw new UserError('entitlement-needed', messages['entitlement-needed'](what, 'network.host'), {
+      where: ins.range,
+      hint: 'the host network reaches every service the host does; grant it only to Dockerfiles you trust',
+    });
+  }
+  if (security === 'insecure' && !opts.entitlements.has('security.insecure')) {
+    throw new UserError('entitlement-needed', messages['entitlement-needed']('RUN --security=insecure', 'security.insecure'), {
+      where: ins.range,
+      hint: 'an insecure step runs with every capability and no seccomp filter; grant it only to Dockerfiles you trust',
+    });
+  }
   let argv: string[];
   let text: string;
   if (ins.command.form === 'exec') {
@@ -352,6 +369,7 @@ async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
   if (mountKeys.length) keyParts.mounts = mountKeys;
+  if (security === 'insecure') keyParts.security = security;
   const createdBy = runCreatedBy(scope.historyArgs(cursor.config.Env), text);
   return {
     op: 'exec',
@@ -367,6 +385,7 @@ async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs
     cwd,
     user,
     network,
+    security,
     files: [],
     mounts,
   };

@@ -31,6 +31,10 @@ export interface StepBase {
 
 export type Network = 'default' | 'none' | 'host';
 
+/** BuildKit's entitlements, granted by `--allow` (BuildKit: `docker buildx build --allow`). */
+export type Entitlement = 'network.host' | 'security.insecure';
+export const ENTITLEMENTS: readonly Entitlement[] = ['network.host', 'security.insecure'];
+
 export interface ExecStep extends StepBase {
   op: 'exec';
   argv: string[];
@@ -39,6 +43,8 @@ export interface ExecStep extends StepBase {
   /** USER as written (name or uid[:gid]); resolved against the rootfs when run. */
   user: string;
   network: Network;
+  /** `RUN --security=insecure`: every capability, no seccomp (granted by security.insecure). */
+  security: 'sandbox' | 'insecure';
   /** Heredoc files to provide to the command (for `RUN <<EOF` with a non-shell interpreter). */
   files: { path: string; content: string; mode: number }[];
   /** `RUN --mount`s (planner/mounts.ts); never part of the image. */

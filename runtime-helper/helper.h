@@ -10,6 +10,7 @@
 #ifndef TSBUILD_HELPER_H
 #define TSBUILD_HELPER_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SPEC_FD 3
@@ -19,6 +20,11 @@
 #define EXIT_NOT_EXECUTABLE 126
 #define EXIT_NOT_FOUND 127
 
+/* Docker's default capability set (moby oci/caps/defaults.go): CHOWN DAC_OVERRIDE FOWNER
+ * FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP. */
+#define DOCKER_CAPS 0xa80425fbULL
+#define ALL_CAPS (~0ULL) /* every capability the bounding set still has */
+
 #define MAX_REMOVE 8
 #define MAX_TMPFS 64
 #define MAX_CGROUPS 16
@@ -26,11 +32,15 @@
 
 enum rootfs_kind { ROOTFS_OVERLAY, ROOTFS_DIR };
 
+/* Docker's default devices, bound from the host's /dev (every other mount is nodev). */
+#define N_DEFAULT_DEVICES 6
+
 struct bind {
     const char *source; /* host path */
     const char *target; /* path inside the container */
     int readonly;
     int optional;       /* etc files: bound only when the target exists in the image */
+    int device;         /* run --device: a device node, so its mount keeps dev (no nodev) */
     int source_fd;      /* O_PATH fd opened before pivot_root */
 };
 
@@ -58,6 +68,10 @@ struct spec {
     int n_groups;
     const char *hostname;
     int network_none;
+    int network_private;          /* own network namespace + slirp4netns (network.c) */
+    const char *slirp;            /* the slirp4netns program, an absolute path */
+    pid_t slirp_pid;              /* runtime state of network.c: its process and pipes */
+    int net_go, net_ready, net_exit;
     int tty;
     struct bind binds[MAX_ITEMS];
     int n_binds;
@@ -70,6 +84,9 @@ struct spec {
     int n_cgroups;
     const char *tree_dir;         /* after the command: dump this dir's entries ... */
     const char *tree_out;         /* ... into this file (tree.c) */
+    int default_device_fd[N_DEFAULT_DEVICES]; /* O_PATH clones of them, opened before pivot_root */
+    int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
+    int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
 };
 
 /* spec.c */
@@ -79,6 +96,13 @@ void spec_read(struct spec *spec, int fd);
 void ns_unshare(const struct spec *spec);
 void ns_loopback_up(void);
 pid_t ns_fork_pid1(void);
+
+/* network.c */
+void net_start(struct spec *spec);
+void net_attach(struct spec *spec);
+void net_sysctls(const struct spec *spec);
+void net_wait_ready(const struct spec *spec);
+void net_stop(struct spec *spec);
 
 /* rootfs.c */
 void rootfs_mount(struct spec *spec);
@@ -92,8 +116,13 @@ int tty_relay(int master, int sigfd, pid_t child, int *status);
 
 /* process.c */
 void process_restrict(const struct spec *spec);
+uint64_t process_caps(const struct spec *spec);
 void process_exec(const struct spec *spec);
 void process_chdir(const struct spec *spec);
+
+/* seccomp.c: Docker's default profile (seccomp-policy.c) as BPF, installed before exec */
+void seccomp_install(uint64_t caps);
+int seccomp_dump_main(void);
 
 /* cgroup.c */
 void cgroup_join(const struct spec *spec);

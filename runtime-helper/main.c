@@ -20,6 +20,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "--seccomp-dump") == 0) return seccomp_dump_main(); /* seccomp.c */
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
@@ -33,7 +34,9 @@ int main(int argc, char **argv)
     int chan[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
 
-    ns_unshare(&spec);                       /* pid, ipc, uts (+ net for network=none) */
+    net_start(&spec);                        /* slirp4netns, forked while in the host's namespaces */
+    ns_unshare(&spec);                       /* pid, ipc, uts (+ net unless network=host) */
+    net_attach(&spec);
     pid_t child = ns_fork_pid1();            /* the child is pid 1, in a new mount ns */
     if (child == 0) {
         close(chan[0]);
@@ -43,9 +46,10 @@ int main(int argc, char **argv)
         rootfs_pivot(&spec);
         rootfs_finish(&spec);                /* /proc, /dev, /sys, binds, masks, cwd */
         if (spec.tty) tty_open_in_container(chan[1], spec.uid);
-        process_restrict(&spec);             /* no_new_privs, capabilities, user */
+        net_wait_ready(&spec);               /* the private network is configured */
+        process_restrict(&spec);             /* no_new_privs, capabilities, user, */
         process_chdir(&spec);
-        process_exec(&spec);                 /* if exec fails: exit 126 or 127 */
+        process_exec(&spec);                 /* seccomp; if exec fails: exit 126 or 127 */
     }
     close(chan[1]);
     int master = -1;
@@ -54,12 +58,14 @@ int main(int argc, char **argv)
     close(chan[0]);
     if (code != 0) {                         /* setup failed in the child: no command ran */
         waitpid(child, NULL, 0);
+        net_stop(&spec);
         cgroup_remove(&spec);
         remove_all(&spec);
         report_status(STATUS_FD, reason);
         return code;
     }
     int status = report_wait(child, sigfd, master, &spec); /* "exited N" / "signaled N" */
+    net_stop(&spec);
     cgroup_remove(&spec);
     if (spec.tree_dir) tree_dump(spec.tree_dir, spec.tree_out); /* what the command changed */
     return status;

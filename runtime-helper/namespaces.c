@@ -1,5 +1,5 @@
 /*
- * The namespaces: new pid, ipc and uts (and net for network=none) for the helper itself,
+ * The namespaces: new pid, ipc and uts (and net unless network=host) for the helper itself,
  * so its one child is pid 1 of a fresh pid namespace; a new mount namespace for that child
  * only, so the helper keeps the host's view of the filesystem (it removes run --rm dirs).
  */
@@ -32,9 +32,10 @@ void ns_loopback_up(void)
 void ns_unshare(const struct spec *spec)
 {
     int flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    if (spec->network_none) flags |= CLONE_NEWNET;
+    int own_net = spec->network_none || spec->network_private;
+    if (own_net) flags |= CLONE_NEWNET;
     if (unshare(flags) < 0) die("unshare", NULL);
-    if (spec->network_none) ns_loopback_up();
+    if (own_net) ns_loopback_up();
     if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         die("sethostname", spec->hostname);
 }

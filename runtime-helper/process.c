@@ -20,9 +20,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Docker's default set (moby oci/caps/defaults.go): CHOWN DAC_OVERRIDE FOWNER FSETID KILL
- * SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP. */
-#define DOCKER_CAPS 0xa80425fbULL
 #define CAP_VERSION_3 0x20080522
 #define CAP_MAX 63
 
@@ -30,6 +27,21 @@ struct cap_header { uint32_t version; int pid; };
 struct cap_data { uint32_t effective, permitted, inheritable; };
 
 static const char DEFAULT_PATH[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/* The capabilities the command keeps: Docker's set, or all of them for an insecure RUN. */
+uint64_t process_caps(const struct spec *spec)
+{
+    return spec->insecure ? ALL_CAPS : DOCKER_CAPS;
+}
+
+/* capset refuses bits outside the bounding set (an older kernel knows fewer caps). */
+static uint64_t bounding_set(void)
+{
+    uint64_t set = 0;
+    for (int cap = 0; cap <= CAP_MAX; cap++)
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) set |= 1ULL << cap;
+    return set;
+}
 
 static void set_caps(uint64_t caps)
 {
@@ -43,15 +55,16 @@ static void set_caps(uint64_t caps)
  * across setresuid, and execve then leaves a non-root user with no effective caps. */
 void process_restrict(const struct spec *spec)
 {
+    uint64_t caps = process_caps(spec);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl NO_NEW_PRIVS", NULL);
     for (int cap = 0; cap <= CAP_MAX; cap++)
-        if (!(DOCKER_CAPS >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             die("prctl CAPBSET_DROP", NULL);
     if (setgroups((size_t)spec->n_groups, spec->groups) < 0) die("setgroups", NULL);
     if (setresgid(spec->gid, spec->gid, spec->gid) < 0) die("setresgid", NULL);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die("prctl KEEPCAPS", NULL);
     if (setresuid(spec->uid, spec->uid, spec->uid) < 0) die("setresuid", NULL);
-    set_caps(DOCKER_CAPS);
+    set_caps(caps & bounding_set());
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         die("prctl CAP_AMBIENT_CLEAR_ALL", NULL);
     /* The uid change cleared the parent-death signal: set it again. */
@@ -99,6 +112,8 @@ void process_exec(const struct spec *spec)
     /* fds above 2 must not reach the command; the channel socket closes at exec. */
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die("close_range", NULL);
     reset_signals();
+    /* Last, so that nothing the helper itself still does is filtered. */
+    if (!spec->insecure && !spec->seccomp_unconfined) seccomp_install(process_caps(spec));
     if (name[0] == '\0') fail(EXIT_NOT_FOUND, "exec", ENOENT, name);
     if (strchr(name, '/')) {
         execve(name, argv, envp);

@@ -54,6 +54,8 @@ const char *errno_name(int err)
     case ELOOP: return "ELOOP";
     case ENOSYS: return "ENOSYS";
     case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECHILD: return "ECHILD";
     default: return "EUNKNOWN";
     }
 }

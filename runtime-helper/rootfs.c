@@ -9,12 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -27,6 +27,16 @@
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define MOUNT_ATTR_RDONLY 0x1
+#define MOUNT_ATTR_NOSUID 0x2
+#define MOUNT_ATTR_NODEV 0x4
+struct mount_attr_ { uint64_t attr_set, attr_clr, propagation, userns_fd; }; /* linux/mount.h */
+
+static const char *const DEFAULT_DEVICES[N_DEFAULT_DEVICES] = {"/dev/null", "/dev/zero", "/dev/full",
+                                                               "/dev/random", "/dev/urandom", "/dev/tty"};
 
 static const char *const MASKED[] = {"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
                                      "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -34,6 +44,18 @@ static const char *const MASKED[] = {"/proc/asound", "/proc/acpi", "/proc/interr
                                      "/sys/firmware", "/sys/devices/virtual/powercap"};
 static const char *const READONLY[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                        "/proc/sysrq-trigger"};
+
+/* Set mount attributes on a whole tree (a detached clone, or a path with fd AT_FDCWD). */
+static int set_attrs(int fd, const char *path, uint64_t attrs)
+{
+    struct mount_attr_ attr = {.attr_set = attrs};
+    return (int)syscall(SYS_mount_setattr, fd, path, (path[0] ? 0 : AT_EMPTY_PATH) | AT_RECURSIVE, &attr, sizeof attr);
+}
+
+static int clone_tree(const char *path)
+{
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+}
 
 static void path_join(char *out, const char *a, const char *b)
 {
@@ -119,7 +141,10 @@ static void mount_overlay(struct spec *spec, const char *base, const char *root)
         errno = E2BIG;
         die("mount overlay: too many lower dirs", root);
     }
-    if (mount("overlay", root, "overlay", spec->upper ? 0 : MS_RDONLY, data) < 0) die("mount overlay on", root);
+    /* nodev: a device node in an image layer or made by mknod cannot be opened (Docker relies on
+     * its device cgroup alone; we have both). */
+    if (mount("overlay", root, "overlay", MS_NODEV | (spec->upper ? 0 : MS_RDONLY), data) < 0)
+        die("mount overlay on", root);
     if (chdir("/") < 0) die("chdir", "/");
 }
 
@@ -134,16 +159,24 @@ void rootfs_mount(struct spec *spec)
      * host's paths are gone, and a plain bind from a detached mount is refused. */
     for (int i = 0; i < spec->n_binds; i++) {
         struct bind *b = &spec->binds[i];
-        b->source_fd = (int)syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+        b->source_fd = clone_tree(b->source);
         if (b->source_fd < 0) die("open bind source", b->source);
+        /* Only a --device bind may carry device nodes; none may carry setuid bits. */
+        uint64_t attrs = MOUNT_ATTR_NOSUID | (b->device ? 0 : MOUNT_ATTR_NODEV) | (b->readonly ? MOUNT_ATTR_RDONLY : 0);
+        if (set_attrs(b->source_fd, "", attrs) < 0) die("set bind attributes", b->source);
+    }
+    for (int i = 0; i < N_DEFAULT_DEVICES; i++) {
+        spec->default_device_fd[i] = clone_tree(DEFAULT_DEVICES[i]);
+        if (spec->default_device_fd[i] < 0) die("open device", DEFAULT_DEVICES[i]);
     }
     path_join(root, spec->mount_point, "/root");
     if (mkdir(root, 0755) < 0) die("mkdir", root);
     if (spec->rootfs_kind == ROOTFS_OVERLAY) {
         build_stub(spec, spec->mount_point);
         mount_overlay(spec, spec->mount_point, root);
-    } else if (mount(spec->rootfs_dir, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
-        die("bind rootfs dir", spec->rootfs_dir);
+    } else {
+        if (mount(spec->rootfs_dir, root, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind rootfs dir", spec->rootfs_dir);
+        if (set_attrs(AT_FDCWD, root, MOUNT_ATTR_NODEV) < 0) die("set rootfs attributes", root);
     }
 }
 
@@ -171,21 +204,27 @@ static void readonly_bind(const char *path, unsigned long extra)
     if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, NULL) < 0) die("remount ro", path);
 }
 
-static void make_dev(void)
+/* move_mount of a detached clone onto `target`, made (as a file or dir) where missing. */
+static void attach(int fd, const char *target, int dir, int optional)
 {
-    static const struct { const char *name; unsigned maj, min; } nodes[] = {
-        {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+    if (access(target, F_OK) < 0) {
+        if (optional) return;
+        if (make_target(target, dir) < 0) die("create mount target", target);
+    }
+    if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) die("bind", target);
+    close(fd);
+}
+
+/* /dev is a nodev tmpfs: the default devices are binds of the host's nodes (their mounts
+ * keep dev), so a node made with mknod here is as useless as one in the rootfs. */
+static void make_dev(struct spec *spec)
+{
     static const char *const links[][2] = {
         {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
         {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
         {"pts/ptmx", "/dev/ptmx"}};
-    mount_at("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
-        /* chmod after mknod: the mode given to mknod is cut by the umask. */
-        if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 ||
-            chmod(nodes[i].name, 0666) < 0)
-            die("mknod", nodes[i].name);
+    mount_at("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=755,size=65536k");
+    for (int i = 0; i < N_DEFAULT_DEVICES; i++) attach(spec->default_device_fd[i], DEFAULT_DEVICES[i], 0, 0);
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         if (symlink(links[i][0], links[i][1]) < 0) die("symlink", links[i][1]);
     mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -204,25 +243,27 @@ static void mask_paths(void)
                                     : mount("/dev/null", MASKED[i], NULL, MS_BIND, NULL);
         if (r < 0) die("mask", MASKED[i]);
     }
+    /* And each CPU's thermal_throttle (moby daemon/pkg/oci/defaults.go, GHSA-6fw5-f8r9-fgfm). */
+    char cpu[96];
+    for (int n = 0; n < 4096; n++) {
+        snprintf(cpu, sizeof cpu, "/sys/devices/system/cpu/cpu%d", n);
+        if (access(cpu, F_OK) < 0) break;
+        snprintf(cpu, sizeof cpu, "/sys/devices/system/cpu/cpu%d/thermal_throttle", n);
+        if (access(cpu, F_OK) == 0 && mount("tmpfs", cpu, "tmpfs", MS_RDONLY, "size=0") < 0) die("mask", cpu);
+    }
     for (size_t i = 0; i < sizeof READONLY / sizeof READONLY[0]; i++) {
         if (access(READONLY[i], F_OK) < 0) continue;
         readonly_bind(READONLY[i], MS_NOSUID | MS_NODEV | MS_NOEXEC);
     }
 }
 
+/* The binds' attributes (nodev, nosuid, ro) were set on their clones before pivot_root. */
 static void mount_binds(struct spec *spec)
 {
     for (int i = 0; i < spec->n_binds; i++) {
         struct bind *b = &spec->binds[i];
-        if (access(b->target, F_OK) < 0) {
-            if (b->optional) continue; /* etc files: only where the image has them */
-            if (make_target(b->target, is_dir_fd(b->source_fd)) < 0) die("create mount target", b->target);
-        }
-        if (syscall(SYS_move_mount, b->source_fd, "", AT_FDCWD, b->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-            die("bind", b->target);
-        if (b->readonly && mount(NULL, b->target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-            die("remount ro", b->target);
-        close(b->source_fd);
+        /* etc files: only where the image has them */
+        attach(b->source_fd, b->target, is_dir_fd(b->source_fd), b->optional);
     }
 }
 
@@ -244,7 +285,8 @@ static void mount_tmpfs(struct spec *spec)
 void rootfs_finish(struct spec *spec)
 {
     mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    make_dev();
+    net_sysctls(spec); /* before mask_paths makes /proc/sys read-only */
+    make_dev(spec);
     mount_at("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_binds(spec);
     mount_tmpfs(spec);

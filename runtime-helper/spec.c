@@ -3,11 +3,14 @@
  * executor/container-spec.ts. Keys (repeatable ones marked *):
  *   rootfs=overlay|dir   lower=PATH*  upper=PATH  work=PATH  dir=PATH  mount_point=PATH
  *   arg=WORD*  env=K=V*  cwd=PATH  uid=N  gid=N  group=N*  hostname=NAME
- *   network=host|none  tty=0|1  remove=PATH*  status_file=PATH
+ *   network=host|none|private  slirp=PATH (private: the slirp4netns program)  tty=0|1  remove=PATH*  status_file=PATH
  *   bind=SRC<TAB>TARGET*  bind_ro=SRC<TAB>TARGET*  bind_etc=SRC<TAB>TARGET*
+ *   device=SRC<TAB>TARGET*   (run --device: a host device node; the only binds not nodev)
  *   tmpfs=SIZE<TAB>TARGET*   (SIZE in bytes, 0 for the kernel's default)
  *   cgroup=DIR*   (a cgroup dir, limits already written, that pid 1 joins)
  *   tree=DIR<TAB>OUT   (after the command, DIR's entries and their stats into OUT: tree.c)
+ *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
+ *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -57,7 +60,7 @@ static void add(const char **list, int *n, const char *v, const char *key)
     list[(*n)++] = v;
 }
 
-static void add_bind(struct spec *spec, char *v, int readonly, int optional)
+static void add_bind(struct spec *spec, char *v, int readonly, int optional, int device)
 {
     char *tab = strchr(v, '\t');
     if (!tab || tab == v || tab[1] != '/') fail(EXIT_SETUP, "spec", EINVAL, "bind");
@@ -68,6 +71,7 @@ static void add_bind(struct spec *spec, char *v, int readonly, int optional)
     b->target = tab + 1;
     b->readonly = readonly;
     b->optional = optional;
+    b->device = device;
     b->source_fd = -1;
 }
 
@@ -104,16 +108,21 @@ static void set(struct spec *spec, const char *key, char *v)
     } else if (!strcmp(key, "hostname")) spec->hostname = v;
     else if (!strcmp(key, "network")) {
         if (!strcmp(v, "none")) spec->network_none = 1;
+        else if (!strcmp(v, "private")) spec->network_private = 1;
         else if (strcmp(v, "host")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "slirp")) {
+        if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->slirp = v;
     } else if (!strcmp(key, "tty")) spec->tty = !strcmp(v, "1");
     else if (!strcmp(key, "remove")) {
         if (spec->n_remove >= MAX_REMOVE) fail(EXIT_SETUP, "spec", E2BIG, key);
         spec->remove[spec->n_remove++] = v;
     }
     else if (!strcmp(key, "status_file")) spec->status_file = v;
-    else if (!strcmp(key, "bind")) add_bind(spec, v, 0, 0);
-    else if (!strcmp(key, "bind_ro")) add_bind(spec, v, 1, 0);
-    else if (!strcmp(key, "bind_etc")) add_bind(spec, v, 0, 1);
+    else if (!strcmp(key, "bind")) add_bind(spec, v, 0, 0, 0);
+    else if (!strcmp(key, "bind_ro")) add_bind(spec, v, 1, 0, 0);
+    else if (!strcmp(key, "bind_etc")) add_bind(spec, v, 0, 1, 0);
+    else if (!strcmp(key, "device")) add_bind(spec, v, 0, 0, 1);
     else if (!strcmp(key, "tmpfs")) add_tmpfs(spec, v);
     else if (!strcmp(key, "tree")) {
         char *tab = strchr(v, '\t');
@@ -121,6 +130,13 @@ static void set(struct spec *spec, const char *key, char *v)
         *tab = '\0';
         spec->tree_dir = v;
         spec->tree_out = tab + 1;
+    }
+    else if (!strcmp(key, "security")) {
+        if (!strcmp(v, "insecure")) spec->insecure = 1;
+        else if (strcmp(v, "sandbox")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "seccomp")) {
+        if (!strcmp(v, "unconfined")) spec->seccomp_unconfined = 1;
+        else if (strcmp(v, "default")) fail(EXIT_SETUP, "spec", EINVAL, key);
     }
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
@@ -139,6 +155,7 @@ static void check(const struct spec *spec)
     } else if (!spec->rootfs_dir) fail(EXIT_SETUP, "spec", EINVAL, "dir");
     if (spec->n_argv < 1) fail(EXIT_SETUP, "spec", EINVAL, "arg");
     if (!spec->cwd || spec->cwd[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "cwd");
+    if (spec->network_private && !spec->slirp) fail(EXIT_SETUP, "spec", EINVAL, "slirp");
 }
 
 void spec_read(struct spec *spec, int fd)

@@ -2,6 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, digestOf, type Digest, type SourceRange } from '../../common/index.js';
 import type { Instruction } from '../../parser/index.js';
+import type { Entitlement } from '../../planner/index.js';
 import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
@@ -29,12 +30,13 @@ const options: OptionSpec[] = [
   { name: 'root', type: 'string' },
   { name: 'secret', type: 'string', multiple: true },
   { name: 'ssh', type: 'string', multiple: true },
+  { name: 'allow', type: 'string', multiple: true },
 ];
 
 export const command: Command = {
   name: 'build',
   usage:
-    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] CONTEXT|-',
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };
@@ -198,6 +200,18 @@ async function pushNames(store: Store, names: string[], ctx: CliContext): Promis
   }
 }
 
+/** `--allow a,b --allow c`: BuildKit's entitlements, each one it knows (buildx splits on commas too). */
+async function entitlementsOf(values: string[]): Promise<Set<Entitlement>> {
+  const { ENTITLEMENTS } = await import('../../planner/index.js');
+  const out = new Set<Entitlement>();
+  for (const v of values.flatMap((x) => x.split(','))) {
+    const e = ENTITLEMENTS.find((k) => k === v.trim());
+    if (!e) throw usageError(`invalid --allow "${v}": want ${ENTITLEMENTS.join(' or ')}`);
+    out.add(e);
+  }
+  return out;
+}
+
 /** Options whose build a replay could not repeat (they read or write something besides the context and the store's names). */
 const UNREPLAYABLE = ['no-cache', 'no-cache-filter', 'pull', 'push', 'cache-to', 'cache-from', 'secret', 'ssh', 'root'];
 
@@ -264,6 +278,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
 
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
+  const entitlements = await entitlementsOf(listOpt(args, 'allow'));
   const sde = ctx.env.SOURCE_DATE_EPOCH;
   const sourceDateEpoch = sde !== undefined && /^[0-9]+$/.test(sde) ? Number(sde) : undefined;
 
@@ -293,6 +308,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
       escape,
       file: dockerfilePath,
       network: network as 'default' | 'host' | 'none',
+      entitlements,
       resolveImage: async (ref: string, where: SourceRange) => {
         const progress = (l: string) => {
           // A pull is not repeated by a replay.

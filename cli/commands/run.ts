@@ -21,12 +21,14 @@ const options: OptionSpec[] = [
   { name: 'memory', short: 'm', type: 'string' },
   { name: 'pids-limit', type: 'string' },
   { name: 'cpus', type: 'string' },
+  { name: 'device', type: 'string', multiple: true },
+  { name: 'security-opt', type: 'string', multiple: true },
 ];
 
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] IMAGE [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] IMAGE [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -82,7 +84,10 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want host, none or default`);
   const name = stringOpt(args, 'name');
-  const limits = await resourceLimits(args);
+  const { parseDevice, parseSecurityOpts, deviceRules } = await import('../../executor/index.js');
+  const devices = await Promise.all(listOpt(args, 'device').map(parseDevice));
+  const { seccomp } = parseSecurityOpts(listOpt(args, 'security-opt'));
+  const limits = { ...(await resourceLimits(args)), deviceRules: deviceRules(devices.map((d) => d.rule)) };
   const { isValidName, createContainer, NameInUseError, saveContainer, markExited, removeContainer, processStartTicks } =
     await import('../../store/containers.js');
   if (name !== undefined && !isValidName(name)) throw fail('bad-name', runMessages['bad-name'](name), name);
@@ -162,7 +167,9 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     cwd: workdirArg ?? (config.WorkingDir || '/'),
     user,
     hostname,
-    network: network === 'none' ? ('none' as const) : ('host' as const),
+    network: network === 'default' ? ('private' as const) : (network as 'host' | 'none'),
+    seccomp,
+    devices: devices.map(({ source, target }) => ({ source, target })),
     tty,
     interactive: boolOpt(args, 'interactive'),
     etcDir: paths.etcDir,

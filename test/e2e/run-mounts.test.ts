@@ -172,15 +172,18 @@ RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'grep -q " /scratch tmpfs "
   assert.equal(out.stdout, 'hi\n', out.stderr);
 });
 
-test('RUN --network=none cannot reach the host; the default network can', async () => {
+test('RUN --network=none and the default network cannot reach the host; --network=host with --allow can', async () => {
   const got: string[] = [];
   const server = createServer((s) => s.on('data', (d) => got.push(d.toString())).on('end', () => s.end()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   try {
-    const ok = await build('net-default', `FROM busybox\nRUN echo hello-default | nc -w 2 127.0.0.1 ${port}\n`);
+    const ok = await build('net-host', `FROM busybox\nRUN --network=host echo hello-host | nc -w 2 127.0.0.1 ${port}\n`, ['--allow', 'network.host']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.ok(got.join('').includes('hello-default'));
+    assert.ok(got.join('').includes('hello-host'));
+    const private_ = await build('net-default', `FROM busybox\nRUN echo hello-default | nc -w 2 127.0.0.1 ${port}\n`);
+    assert.notEqual(private_.code, 0, private_.stderr);
+    assert.ok(!got.join('').includes('hello-default'));
     const none = await build('net-none', `FROM busybox\nRUN --network=none echo hello-none | nc -w 2 127.0.0.1 ${port}\n`);
     assert.notEqual(none.code, 0, none.stderr);
     assert.ok(!got.join('').includes('hello-none'));

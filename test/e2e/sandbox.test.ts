@@ -1,0 +1,321 @@
+/**
+ * The sandbox, tried as an attacker would: a static probe (fixtures/probe/probe.c) inside a
+ * RUN step and inside `tsbuild run`, each attack asserted by the errno it gets. The expected
+ * outcomes are Docker's defaults: moby's seccomp profile (vendor/github.com/moby/profiles/
+ * seccomp/default.json), its device filter (daemon/oci_linux.go WithDevices) and a private
+ * network namespace; BuildKit's entitlements for the opt-ins (network.host, security.insecure).
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, connect, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { runCli, type CliResult } from '../../cli/tsbuild.js';
+import { projectRoot } from '../../common/index.js';
+import { busyboxWork } from '../helpers/busybox.js';
+import { writeTree } from '../helpers/files.js';
+
+const exec = promisify(execFile);
+const PROBE = join(projectRoot, 'fixtures', 'probe', 'probe');
+const SECRET = 'HOST-LOOP-SECRET-8c1f';
+const BANNER = 'host-only-service';
+const MARKER = 'Authorization: Bearer sniff-me-5d2a';
+
+let work: string;
+let root: string;
+let loop: { path: string; minor: number };
+let server: Server;
+let abstract: Server;
+let port: number;
+const abstractName = `tsbuild-sandbox-${process.pid}`;
+
+before(async () => {
+  ({ work, root } = await busyboxWork('tsbuild-sandbox-'));
+  const ctx = join(work, 'probe-ctx');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nCOPY probe /probe\n' });
+  await copyFile(PROBE, join(ctx, 'probe'));
+  const r = await runCli(['build', '-q', '-t', 'probe-img', ctx], { root });
+  assert.equal(r.code, 0, r.stderr);
+  // A host loop device over a file holding a secret: what `mknod b 7 N` would reach.
+  const backing = join(work, 'loop-backing');
+  await writeFile(backing, SECRET.padEnd(1 << 20, '.'));
+  const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
+  loop = { path: dev, minor: Number(/loop(\d+)$/.exec(dev)![1]) };
+  // A service on the host's loopback and an abstract unix socket: neither may be reachable.
+  // A client may be gone before the banner is written (EPIPE): that is no failure here.
+  server = createServer((s) => s.on('error', () => undefined).end(`${BANNER}\n`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as { port: number }).port;
+  abstract = createServer((s) => s.on('error', () => undefined).end(`${BANNER}\n`));
+  await new Promise<void>((r) => abstract.listen(`\0${abstractName}`, r));
+});
+
+after(() => {
+  server?.close();
+  abstract?.close();
+  if (loop) execFileSync('losetup', ['-d', loop.path]);
+});
+
+async function build(name: string, dockerfile: string, args: string[] = []): Promise<CliResult> {
+  const ctx = join(work, `ctx-${name}`);
+  await writeTree(ctx, { Dockerfile: dockerfile });
+  return runCli(['build', '--progress', 'plain', '-t', name, ...args, ctx], { root });
+}
+
+async function run(args: string[]): Promise<CliResult> {
+  return runCli(['run', '--rm', ...args], { root });
+}
+
+/** Each probe once in a RUN step and once in `tsbuild run`: `{ run: {i: out}, build: {i: out} }`. */
+async function probeBoth(rows: { cmd: string }[]): Promise<{ build: string[]; run: string[] }> {
+  const script = rows.map((r, i) => `echo "${i}=$(/probe ${r.cmd})"`).join('; ');
+  const parse = (text: string) => {
+    const out: string[] = [];
+    for (const m of text.matchAll(/^(\d+)=(.*)$/gm)) out[Number(m[1])] = m[2];
+    return out;
+  };
+  const b = await build(`probes-${rows.length}`, `FROM probe-img\nRUN sh -c '${script.replace(/'/g, `'\\''`)}' > /result\n`, ['--no-cache']);
+  assert.equal(b.code, 0, b.stderr);
+  const fromBuild = await run([`probes-${rows.length}`, 'cat', '/result']);
+  const fromRun = await run(['probe-img', 'sh', '-c', script]);
+  assert.equal(fromRun.code, 0, fromRun.stderr);
+  return { build: parse(fromBuild.stdout), run: parse(fromRun.stdout) };
+}
+
+const attacks = (): { name: string; cmd: string; want: string | RegExp }[] => [
+  // Devices: only Docker's default set opens; any other node is useless, wherever it is made.
+  { name: 'a host loop device made with mknod in /tmp cannot be opened', cmd: `mknod-open /tmp/b b 7 ${loop.minor}`, want: 'EACCES' },
+  { name: 'a host loop device made with mknod in /dev cannot be opened', cmd: `mknod-open /dev/b b 7 ${loop.minor}`, want: 'EACCES' },
+  { name: 'the host disk (b 8 0) made with mknod cannot be opened', cmd: 'mknod-open /tmp/sda b 8 0', want: 'EACCES' },
+  { name: '/dev/kvm is not there', cmd: 'open /dev/kvm', want: 'ENOENT' },
+  { name: 'kvm made with mknod cannot be opened', cmd: 'mknod-open /dev/kvm c 10 232', want: 'EACCES' },
+  { name: 'loop-control made with mknod cannot be opened', cmd: 'mknod-open /tmp/lc c 10 237', want: 'EACCES' },
+  { name: 'fuse made with mknod cannot be opened', cmd: 'mknod-open /tmp/fuse c 10 229', want: 'EACCES' },
+  { name: 'the host console made with mknod cannot be opened', cmd: 'mknod-open /tmp/console c 5 1', want: 'EACCES' },
+  { name: 'tty1 made with mknod cannot be opened', cmd: 'mknod-open /tmp/tty1 c 4 1', want: 'EACCES' },
+  { name: 'btrfs-control made with mknod cannot be opened', cmd: 'mknod-open /tmp/btrfs c 10 234', want: 'EACCES' },
+  { name: '/dev/null opens', cmd: 'open /dev/null', want: 'ok' },
+  { name: '/dev/zero opens', cmd: 'open /dev/zero', want: 'ok' },
+  { name: '/dev/full opens', cmd: 'open /dev/full', want: 'ok' },
+  { name: '/dev/urandom opens', cmd: 'open /dev/urandom', want: 'ok' },
+  { name: '/dev/random opens', cmd: 'open /dev/random', want: 'ok' },
+  // Network: a namespace of its own; the host's loopback and abstract sockets are out of reach.
+  { name: "the host's 127.0.0.1 service is unreachable on 127.0.0.1", cmd: `connect 127.0.0.1 ${port}`, want: 'ECONNREFUSED' },
+  { name: "the host's 127.0.0.1 service is unreachable through the NAT's gateway", cmd: `connect 10.0.2.2 ${port}`, want: /^(ECONNREFUSED|ENETUNREACH)$/ },
+  { name: "the host's abstract unix socket is unreachable", cmd: `abstract ${abstractName}`, want: 'ECONNREFUSED' },
+  // Seccomp: Docker's default profile.
+  { name: 'keyctl is refused', cmd: 'syscall keyctl', want: 'EPERM' },
+  { name: 'add_key is refused', cmd: 'syscall add_key', want: 'EPERM' },
+  { name: 'unshare(CLONE_NEWUSER) is refused', cmd: 'syscall unshare-user', want: 'EPERM' },
+  { name: 'clone(CLONE_NEWUSER) is refused', cmd: 'syscall clone-newuser', want: 'EPERM' },
+  { name: 'clone3 is ENOSYS, so libc falls back to clone', cmd: 'syscall clone3', want: 'ENOSYS' },
+  { name: 'clone with the flags threads use works', cmd: 'syscall clone-thread', want: 'ok' },
+  { name: 'mount is refused', cmd: 'syscall mount', want: 'EPERM' },
+  { name: 'io_uring_setup is refused', cmd: 'syscall io_uring', want: 'EPERM' },
+  { name: 'perf_event_open is refused', cmd: 'syscall perf', want: 'EPERM' },
+  { name: 'bpf is refused', cmd: 'syscall bpf', want: 'EPERM' },
+  { name: 'personality(ADDR_NO_RANDOMIZE) is refused', cmd: 'syscall personality-bad', want: 'EPERM' },
+  { name: 'personality(0xffffffff), the query, is allowed', cmd: 'syscall personality-query', want: 'ok' },
+  { name: 'an AF_VSOCK socket is refused', cmd: 'syscall vsock', want: 'EPERM' },
+  { name: 'an AF_ALG socket is refused', cmd: 'syscall alg', want: 'EPERM' },
+  { name: 'ptrace(PTRACE_ATTACH) of a host process finds none', cmd: `syscall ptrace-host ${process.pid}`, want: 'ESRCH' },
+];
+
+let results: Promise<{ build: string[]; run: string[] }> | undefined;
+const probed = () => (results ??= probeBoth(attacks()));
+
+for (const [i, name] of ['loop /tmp', 'loop /dev', 'sda', 'kvm', 'kvm mknod', 'loop-control', 'fuse', 'console', 'tty1', 'btrfs',
+  'null', 'zero', 'full', 'urandom', 'random', 'tcp lo', 'tcp gw', 'abstract', 'keyctl', 'add_key', 'unshare', 'clone newuser',
+  'clone3', 'clone thread', 'mount', 'io_uring', 'perf', 'bpf', 'personality', 'personality query', 'vsock', 'alg', 'ptrace'].entries()) {
+  test(`sandbox ${String(i).padStart(2, '0')} (${name}): as a RUN step and in tsbuild run`, async () => {
+    const row = attacks()[i];
+    const { build: b, run: r } = await probed();
+    const check = (got: string | undefined, where: string) =>
+      typeof row.want === 'string' ? assert.equal(got, row.want, `${where}: ${row.name}`) : assert.match(got ?? '', row.want, `${where}: ${row.name}`);
+    check(b[i], 'RUN');
+    check(r[i], 'run');
+  });
+}
+
+test('seccomp is in filter mode (Seccomp: 2) in a RUN step and in run', async () => {
+  const b = await build('seccomp-status', 'FROM busybox\nRUN grep "^Seccomp:" /proc/self/status > /s\n');
+  assert.equal(b.code, 0, b.stderr);
+  assert.match((await run(['seccomp-status', 'cat', '/s'])).stdout, /^Seccomp:\s+2$/m);
+  assert.match((await run(['busybox', 'grep', '^Seccomp:', '/proc/self/status'])).stdout, /^Seccomp:\s+2$/m);
+});
+
+test('run --security-opt seccomp=unconfined runs without a filter', async () => {
+  const r = await run(['--security-opt', 'seccomp=unconfined', 'busybox', 'grep', '^Seccomp:', '/proc/self/status']);
+  assert.match(r.stdout, /^Seccomp:\s+0$/m, r.stderr);
+  const bad = await run(['--security-opt', 'apparmor=x', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /--security-opt apparmor=x is not supported yet/);
+});
+
+test('a device node kept in an image layer cannot be opened', async () => {
+  const tar = join(work, 'dev.tar');
+  execFileSync('python3', ['-c', `import tarfile
+t = tarfile.open(${JSON.stringify(tar)}, 'w')
+i = tarfile.TarInfo('hostloop'); i.type = tarfile.BLKTYPE; i.devmajor = 7; i.devminor = ${loop.minor}; i.mode = 0o666
+t.addfile(i); t.close()`]);
+  const ctx = join(work, 'ctx-devlayer');
+  await writeTree(ctx, { Dockerfile: 'FROM probe-img\nADD dev.tar /\nRUN ls -l /hostloop > /ls; /probe open /hostloop > /open\n' });
+  await copyFile(tar, join(ctx, 'dev.tar'));
+  const b = await runCli(['build', '--progress', 'plain', '-t', 'devlayer', ctx], { root });
+  assert.equal(b.code, 0, b.stderr);
+  const r = await run(['devlayer', 'sh', '-c', 'cat /ls /open; /probe open /hostloop']);
+  assert.match(r.stdout, /^b/m, 'ADD keeps the block device node');
+  assert.deepEqual(r.stdout.trim().split('\n').slice(1), ['EACCES', 'EACCES']);
+});
+
+test('run --device passes one host device in, and nothing else', async () => {
+  const r = await run(['--device', `${loop.path}:/dev/xloop`, 'probe-img', 'sh', '-c', `head -c ${SECRET.length} /dev/xloop; echo; /probe mknod-open /dev/y b 7 ${loop.minor}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').slice(0, 2), [SECRET, 'EACCES']);
+  const bad = await run(['--device', '/etc/passwd', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /error gathering device information while adding custom device "\/etc\/passwd": not a device node/);
+});
+
+test("a container's device cgroup holds Docker's allow-list (cgroup v1 devices controller)", async () => {
+  const base = '/sys/fs/cgroup/devices';
+  const before = new Set(await readdir(join(base, 'tsbuild')).catch(() => [] as string[]));
+  const running = run(['probe-img', 'sleep', '2']);
+  let list: string | undefined;
+  for (let i = 0; i < 100 && list === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 30));
+    for (const d of await readdir(join(base, 'tsbuild')).catch(() => [] as string[])) {
+      if (before.has(d)) continue;
+      const procs = await readFile(join(base, 'tsbuild', d, 'cgroup.procs'), 'utf8').catch(() => '');
+      if (procs.trim()) list = await readFile(join(base, 'tsbuild', d, 'devices.list'), 'utf8');
+    }
+  }
+  assert.equal((await running).code, 0);
+  assert.equal(list, ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', ''].join('\n'));
+});
+
+/** HTTP requests with MARKER in a header on the host's loopback, for `ms`, while `during` runs. */
+async function hostTraffic<T>(ms: number, during: () => Promise<T>): Promise<T> {
+  let stop = false;
+  const loop = (async () => {
+    for (let n = 0; !stop && n < 400; n++) {
+      await new Promise<void>((r) => {
+        const s = connect(port, '127.0.0.1', () => s.end(`GET / HTTP/1.1\r\nHost: x\r\n${MARKER}\r\n\r\n`));
+        s.resume(); // a paused socket never sees its end, nor closes
+        s.on('close', () => r());
+        s.on('error', () => r());
+      });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const timer = setTimeout(() => (stop = true), ms + 3000);
+  try {
+    return await during();
+  } finally {
+    stop = true;
+    clearTimeout(timer);
+    await loop;
+  }
+}
+
+test("an AF_PACKET socket sees only the container's own traffic (the host's is seen with --network host)", async () => {
+  const inside = await hostTraffic(1500, () => run(['probe-img', '/probe', 'packet', '1500', MARKER]));
+  const m = /^frames (\d+) marked (\d+)$/m.exec(inside.stdout);
+  assert.ok(m, inside.stdout + inside.stderr);
+  assert.equal(m[2], '0', 'no host packet reaches the private namespace');
+  // The probe works: on the host's network it does see the marker.
+  const host = await hostTraffic(1500, () => run(['--network', 'host', 'probe-img', '/probe', 'packet', '1500', MARKER]));
+  const h = /^frames (\d+) marked (\d+)$/m.exec(host.stdout);
+  assert.ok(h && Number(h[2]) > 0, host.stdout + host.stderr);
+});
+
+test('run --network host reaches the host loopback and abstract sockets; --network none has no route out', async () => {
+  const r = await run(['--network', 'host', 'probe-img', 'sh', '-c', `/probe connect 127.0.0.1 ${port}; /probe abstract ${abstractName}`]);
+  assert.equal(r.stdout, `ok ${BANNER}\nok\n`, r.stderr);
+  const none = await run(['--network', 'none', 'probe-img', '/probe', 'connect', '10.0.2.2', String(port)]);
+  assert.equal(none.stdout, 'ENETUNREACH\n');
+});
+
+test('an unprivileged user may ping (ping_group_range), as in Docker', async () => {
+  const r = await run(['-u', '65534', 'probe-img', '/probe', 'ping', '127.0.0.1']);
+  assert.equal(r.stdout, 'ok\n', r.stderr);
+});
+
+test('RUN --network=host needs --allow network.host; with it the step reaches the host', async () => {
+  const df = `FROM probe-img\nRUN --network=host /probe connect 127.0.0.1 ${port} > /r\n`;
+  const denied = await build('nethost-denied', df);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /Dockerfile:2:1: error\[entitlement-needed\]: RUN --network=host needs the network.host entitlement: add --allow network.host/);
+  const allowed = await build('nethost', df, ['--allow', 'network.host']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal((await run(['nethost', 'cat', '/r'])).stdout, `ok ${BANNER}\n`);
+});
+
+test('build --network host needs --allow network.host, named at the first RUN', async () => {
+  const df = `FROM probe-img\nRUN /probe connect 127.0.0.1 ${port} > /r\n`;
+  const denied = await build('buildnet-denied', df, ['--network', 'host']);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /Dockerfile:2:1: error\[entitlement-needed\]: a RUN step on the host network \(--network host\) needs the network.host entitlement: add --allow network.host/);
+  const allowed = await build('buildnet', df, ['--network', 'host', '--allow', 'network.host']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal((await run(['buildnet', 'cat', '/r'])).stdout, `ok ${BANNER}\n`);
+  const bad = await build('buildnet-bad', df, ['--allow', 'network.everything']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --allow "network.everything": want network.host or security.insecure/);
+});
+
+test('RUN --security=insecure needs --allow security.insecure; then it has every capability and no seccomp', async () => {
+  const df = 'FROM probe-img\nRUN --security=insecure sh -c \'grep -E "^(CapEff|Seccomp):" /proc/self/status; mount -t tmpfs none /tmp && echo mounted; /probe syscall keyctl\' > /r\n';
+  const denied = await build('insecure-denied', df);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /Dockerfile:2:1: error\[entitlement-needed\]: RUN --security=insecure needs the security.insecure entitlement: add --allow security.insecure/);
+  const allowed = await build('insecure', df, ['--allow', 'security.insecure', '--no-cache']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  const out = (await run(['insecure', 'cat', '/r'])).stdout;
+  const bounding = (await readFile('/proc/self/status', 'utf8')).match(/^CapBnd:\s+(\w+)$/m)![1];
+  assert.match(out, new RegExp(`^CapEff:\\s+${bounding}$`, 'm'));
+  assert.match(out, /^Seccomp:\s+0$/m);
+  assert.match(out, /^mounted$/m);
+  assert.doesNotMatch(out, /EPERM/);
+});
+
+test('a missing slirp4netns is a clear error naming the package, never the host network', async () => {
+  const r = await runCli(['run', '--rm', 'busybox', 'true'], { root, env: { TSBUILD_SLIRP4NETNS: '/nonexistent/slirp4netns' } });
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /the private network needs slirp4netns, which is not installed/);
+  assert.match(r.stderr, /apt-get install slirp4netns/);
+  // --network none needs no NAT.
+  const none = await runCli(['run', '--rm', '--network', 'none', 'busybox', 'true'], { root, env: { TSBUILD_SLIRP4NETNS: '/nonexistent/slirp4netns' } });
+  assert.equal(none.code, 0, none.stderr);
+});
+
+/** `pid ppid args` of every process. */
+async function processes(): Promise<{ pid: number; ppid: number; args: string }[]> {
+  const { stdout } = await exec('ps', ['-eo', 'pid=,ppid=,args=']);
+  return stdout.split('\n').filter(Boolean).map((l) => {
+    const [pid, ppid, ...args] = l.trim().split(/\s+/);
+    return { pid: Number(pid), ppid: Number(ppid), args: args.join(' ') };
+  });
+}
+
+test('the NAT dies with its container, even when the helper is SIGKILLed', async () => {
+  const running = run(['probe-img', 'sleep', '30']);
+  let nat: { pid: number; ppid: number } | undefined;
+  for (let i = 0; i < 200 && !nat; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const all = await processes();
+    const helpers = new Set(all.filter((p) => p.args.startsWith(join(projectRoot, 'runtime-helper'))).map((p) => p.pid));
+    nat = all.find((p) => p.args.startsWith('/usr/bin/slirp4netns') && helpers.has(p.ppid) && p.args.includes(' tap0'));
+  }
+  assert.ok(nat, 'a slirp4netns child of the runtime helper');
+  process.kill(nat.ppid, 'SIGKILL');
+  await running;
+  let alive = true;
+  for (let i = 0; i < 100 && alive; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    alive = (await processes()).some((p) => p.pid === nat!.pid);
+  }
+  assert.equal(alive, false, 'slirp4netns outlived its helper');
+});
