@@ -162,7 +162,8 @@ function main(): void {
       console.log(
         `\nTrivial RUN step (medians of 11 --no-cache builds, less the same build with ENV: ${c.env.toFixed(0)} ms):` +
           ` sandbox ${add('sandbox')}, host network ${add('hostNetwork')}, insecure on the host network ${add('insecureHost')};` +
-          ` the sandbox's cost: ${(c.sandbox - c.insecureHost).toFixed(1)} ms (NAT ${(c.sandbox - c.hostNetwork).toFixed(1)} ms)`,
+          ` the sandbox's cost: ${(c.sandbox - c.insecureHost).toFixed(1)} ms (NAT ${(c.sandbox - c.hostNetwork).toFixed(1)} ms);` +
+          ` each further RUN: ${((c.sandbox5 - c.sandbox) / 4).toFixed(1)} ms in the sandbox, ${((c.hostNetwork5 - c.hostNetwork) / 4).toFixed(1)} ms on the host network`,
       );
       if (process.env.BENCH_APT !== '0') {
         const apt = aptThroughNat(cli, work, 3);

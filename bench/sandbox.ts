@@ -27,6 +27,8 @@ export function sandboxRunCost(cli: string, root: string, work: string, runs: nu
     sandbox: 'RUN true',
     hostNetwork: 'RUN --network=host true',
     insecureHost: 'RUN --network=host --security=insecure true',
+    sandbox5: 'RUN true\nRUN true\nRUN true\nRUN true\nRUN true',
+    hostNetwork5: 'RUN --network=host true\nRUN --network=host true\nRUN --network=host true\nRUN --network=host true\nRUN --network=host true',
   };
   const dirs = Object.fromEntries(Object.entries(variants).map(([k, line]) => [k, context(work, `sandbox-${k}`, `FROM busybox\n${line}\n`)]));
   const build = (dir: string) => timed([cli, '--root', root, 'build', '-q', '--no-cache', ...ALLOW, dir]);

@@ -9,6 +9,7 @@ import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
+import { sharedNetwork, type SharedNetwork } from './network.js';
 import { BuildLayerDirs } from './build-layers.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
@@ -66,6 +67,11 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
   const inputs: BuildInputs = { steps: [] };
   const layers = new BuildLayerDirs(opts.store, process.env);
+  const network = sharedNetwork();
+  // Its NAT starts while the first steps run (it takes longer than a trivial RUN).
+  if (plan.order.some((i) => plan.stages[i].steps.some((s) => s.op === 'exec' && s.network === 'default'))) {
+    network.netns().catch(() => undefined); // a failure is reported by the step that needs it
+  }
 
   const stageResult = (index: number, lease: Lease): Promise<StageState> => {
     let p = results.get(index);
@@ -73,7 +79,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents, layers })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents, layers, network })),
       );
       results.set(index, p);
     }
@@ -90,6 +96,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
     await Promise.all(baseLayers(plan).map((d) => lease.protect(d)));
     return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, stageResult: (i) => stageResult(i, lease) });
   } finally {
+    network.close();
     await layers.close();
     await lease.release();
   }
@@ -141,6 +148,7 @@ interface StageContext {
   dependents: Set<number>;
   /** The layer dirs steps read: the build's own (in memory) in front of the store's. */
   layers: BuildLayerDirs;
+  network: SharedNetwork;
 }
 
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
@@ -273,6 +281,7 @@ async function executeStep(
         layers: sc.layers,
         keepLayerDir: primeLayer,
         env: process.env,
+        network: sc.network,
       });
   }
 }

@@ -27,6 +27,8 @@ export interface CgroupLayout {
 export interface ContainerCgroup {
   /** The dirs the container's pid 1 joins (ContainerSpec.cgroups). */
   dirs: string[];
+  /** cgroup v2: the device allow-list, for the helper to attach as eBPF (ContainerSpec.deviceFilter). */
+  deviceFilter?: { dir: string; rules: string[] };
   /** Remove the dirs (already empty once the container ended); idempotent. */
   remove(): Promise<void>;
 }
@@ -113,8 +115,8 @@ function limitFiles(c: Controller, limits: ResourceLimits, v2: boolean): [string
       return [[v2 ? 'memory.max' : 'memory.limit_in_bytes', String(limits.memoryBytes)]];
     case 'pids':
       return [['pids.max', String(limits.pidsLimit)]];
-    case 'devices': // v1 only: a child starts with its parent's list, so deny all, then allow
-      return [['devices.deny', 'a'], ...(limits.deviceRules ?? []).map((r): [string, string] => ['devices.allow', r])];
+    case 'devices': // v1: a child starts with its parent's list, so deny all, then allow; v2: eBPF, by the helper
+      return v2 ? [] : [['devices.deny', 'a'], ...(limits.deviceRules ?? []).map((r): [string, string] => ['devices.allow', r])];
     case 'cpu': {
       const quota = Math.max(1000, Math.round((limits.cpus ?? 0) * CFS_PERIOD_US));
       return v2 ? [['cpu.max', `${quota} ${CFS_PERIOD_US}`]] : [['cpu.cfs_period_us', String(CFS_PERIOD_US)], ['cpu.cfs_quota_us', String(quota)]];
@@ -167,9 +169,10 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
   const plan = new Map<string, { v2: boolean; controllers: Controller[] }>();
   for (const c of wanted) {
     const base = layout.v1[c];
-    const v2 = base === undefined && layout.v2?.controllers.includes(c);
-    // No v1 devices controller (a cgroup v2 host): the nodev mounts are the device filter.
-    if (c === 'devices' && base === undefined) continue;
+    // v2 has no devices controller: its filter is an eBPF program on any v2 cgroup dir.
+    const v2 = base === undefined && (c === 'devices' ? layout.v2 !== undefined : layout.v2?.controllers.includes(c));
+    // Neither (no cgroup fs at all): the nodev mounts are the device filter.
+    if (c === 'devices' && base === undefined && !v2) continue;
     if (base === undefined && !v2) {
       throw new UserError('no-cgroup', cgroupMessages['no-controller'](FLAGS[c], c, whyMissing(c, layout)), {
         where: FLAGS[c],
@@ -195,8 +198,8 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
       const flag = FLAGS[controllers[0]];
       const dir = join(parent, id);
       try {
-        if (v2) {
-          const enable = controllers.map((c) => `+${c}`).join(' ');
+        const enable = controllers.filter((c) => c !== 'devices').map((c) => `+${c}`).join(' ');
+        if (v2 && enable) {
           await writeFile(join(layout.v2!.mount, 'cgroup.subtree_control'), enable);
           await mkdir(parent, { recursive: true });
           await writeFile(join(parent, 'cgroup.subtree_control'), enable);
@@ -204,6 +207,7 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
         await sweep(parent);
         await mkdir(dir);
         made.push(dir);
+        if (v2 && controllers.includes('devices')) cgroup.deviceFilter = { dir, rules: limits.deviceRules ?? [] };
         for (const c of controllers) for (const [file, value] of limitFiles(c, limits, v2)) await writeFile(join(dir, file), value);
       } catch (e) {
         throw new UserError('cgroup-setup', cgroupMessages['cgroup-setup'](flag, dir, errText(e)), { where: dir, exitCode: 125 });

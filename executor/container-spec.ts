@@ -46,7 +46,7 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   pairs.push(['uid', String(spec.user.uid)], ['gid', String(spec.user.gid)]);
   for (const g of spec.user.groups) pairs.push(['group', String(g)]);
   pairs.push(['hostname', spec.hostname], ['network', spec.network], ['tty', spec.tty ? '1' : '0']);
-  if (spec.network === 'private') pairs.push(['slirp', natProgram()]);
+  if (spec.network === 'private') pairs.push(spec.netns ? ['netns', spec.netns] : ['slirp', natProgram()]);
   if (spec.security === 'insecure') pairs.push(['security', 'insecure']);
   if (spec.seccomp === 'unconfined') pairs.push(['seccomp', 'unconfined']);
   for (const d of spec.devices ?? []) pairs.push(['device', `${checkPath('device', d.source)}\t${checkPath('device', d.target)}`]);
@@ -57,6 +57,10 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   for (const p of spec.removeOnExit ?? []) pairs.push(['remove', p]);
   if (spec.statusFile !== undefined) pairs.push(['status_file', spec.statusFile]);
   for (const c of spec.cgroups ?? []) pairs.push(['cgroup', checkPath('cgroup', c)]);
+  if (spec.deviceFilter) {
+    pairs.push(['device_filter', checkPath('device_filter', spec.deviceFilter.dir)]);
+    for (const r of spec.deviceFilter.rules) pairs.push(['device_rule', r]);
+  }
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }

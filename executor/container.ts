@@ -34,6 +34,8 @@ export interface ContainerSpec {
   /** `private`: its own network namespace, with a user-mode NAT to the outside (executor/network.ts);
    * `none`: loopback only; `host`: the host's (an explicit opt-in). */
   network: 'private' | 'host' | 'none';
+  /** private: join this network namespace (a build's SharedNetwork) instead of making one. */
+  netns?: string;
   /** `insecure` (RUN --security=insecure): every capability and no seccomp filter. */
   security?: 'sandbox' | 'insecure';
   /** `unconfined` (run --security-opt seccomp=unconfined): no seccomp filter. */
@@ -54,6 +56,8 @@ export interface ContainerSpec {
   /** Cgroup dirs with limits written (executor/cgroups.ts): pid 1 joins them before anything
    * else runs; the helper removes them once the container ended. */
   cgroups?: string[];
+  /** cgroup v2: the device allow-list the helper attaches as eBPF to `dir` (one of `cgroups`). */
+  deviceFilter?: { dir: string; rules: string[] };
   /** Once the command ended, the helper writes every entry below `dir` with its lstat and
    * xattrs into `out` (runtime-helper/tree.c), for executor/snapshot.ts. */
   tree?: { dir: string; out: string };

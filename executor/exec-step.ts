@@ -8,6 +8,7 @@ import type { Store, Descriptor } from '../store/index.js';
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
+import type { SharedNetwork } from './network.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
@@ -33,6 +34,8 @@ export interface ExecStepOptions {
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
   keepLayerDir?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The build's private network, joined by RUN steps on the default network. */
+  network?: SharedNetwork;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
@@ -125,6 +128,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   };
   // The device filter where the host has one (cgroup v1); nodev mounts hold everywhere.
+  const netns = step.network === 'default' ? await opts.network?.netns() : undefined;
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
   const result = await runContainer(
     {
@@ -136,6 +140,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       user,
       hostname: opts.hostname,
       network: step.network === 'default' ? 'private' : step.network,
+      netns,
       security: step.security,
       tty: false,
       interactive: false,
@@ -143,6 +148,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       tmpfs: mounts.tmpfs,
       tree: { dir: upperDir, out: join(dirs.tmp, 'tree') },
       cgroups: cgroup?.dirs,
+      deviceFilter: cgroup?.deviceFilter,
     },
     { stdin: 'ignore', onStdout: collect, onStderr: collect },
   ).finally(() => cgroup?.remove().catch(() => undefined)); // the helper removed them; a leftover is swept later

@@ -1,12 +1,15 @@
 /**
  * The private network's NAT: slirp4netns (Debian's `slirp4netns` package), which the helper
- * starts for each container (runtime-helper/network.c). Chosen over pasta because Debian 12's
+ * starts for each `run` container, and once per build for its RUN steps (runtime-helper/network.c). Chosen over pasta because Debian 12's
  * slirp4netns has the two switches the sandbox needs and its lifetime is tied to an fd
  * (--disable-host-loopback, --exit-fd); missing, it is a clear error, never the host network.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { UserError } from '../common/index.js';
+import type { Readable } from 'node:stream';
+import { UserError, helperPath } from '../common/index.js';
+import { parseReason, setupMessage } from './container-messages.js';
 
 export const networkMessages = {
   'nat-missing': () => 'the private network needs slirp4netns, which is not installed',
@@ -44,4 +47,47 @@ export function natProgram(env: NodeJS.ProcessEnv = process.env): string {
     where: env.TSBUILD_SLIRP4NETNS ?? 'slirp4netns',
     hint: 'install it (Debian/Ubuntu: apt-get install slirp4netns), or use --network none',
   });
+}
+
+/** A build's private network: one namespace and NAT, made at the first RUN that needs it. */
+export interface SharedNetwork {
+  /** The namespace's path (`/proc/PID/ns/net`) for ContainerSpec.netns; starts it once. */
+  netns(): Promise<string>;
+  /** Ends it (idempotent); a dead tsbuild ends it too, as the holder's stdin closes. */
+  close(): void;
+}
+
+export function sharedNetwork(): SharedNetwork {
+  let holder: ChildProcess | undefined;
+  let ready: Promise<string> | undefined;
+  return {
+    netns() {
+      ready ??= new Promise<string>((resolve, reject) => {
+        const child = spawn(helperPath, ['--netns', natProgram()], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'] });
+        holder = child;
+        const said: Buffer[] = [];
+        let out = '';
+        child.on('error', reject);
+        child.stdout!.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (!out.includes('ready\n')) return;
+          // From now on the holder keeps no one waiting: when tsbuild exits, its stdin closes and it ends.
+          child.unref();
+          for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[4]]) (s as unknown as { unref?(): void })?.unref?.();
+          resolve(`/proc/${child.pid}/ns/net`);
+        });
+        child.stderr!.on('data', (b: Buffer) => said.push(b));
+        (child.stdio[4] as Readable).on('data', (b: Buffer) => said.push(b));
+        child.on('exit', () => {
+          const reason = parseReason(Buffer.concat(said).toString().trim().split('\n').pop() ?? '');
+          reject(new UserError('network-setup', setupMessage({ ...reason, op: 'network' }), { where: 'slirp4netns' }));
+        });
+      });
+      return ready;
+    },
+    close() {
+      holder?.stdin?.end();
+      holder = undefined;
+    },
+  };
 }

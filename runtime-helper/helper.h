@@ -70,6 +70,7 @@ struct spec {
     int network_none;
     int network_private;          /* own network namespace + slirp4netns (network.c) */
     const char *slirp;            /* the slirp4netns program, an absolute path */
+    const char *netns;            /* private: join this held namespace instead (network.c) */
     pid_t slirp_pid;              /* runtime state of network.c: its process and pipes */
     int net_go, net_ready, net_exit;
     int tty;
@@ -85,6 +86,9 @@ struct spec {
     const char *tree_dir;         /* after the command: dump this dir's entries ... */
     const char *tree_out;         /* ... into this file (tree.c) */
     int default_device_fd[N_DEFAULT_DEVICES]; /* O_PATH clones of them, opened before pivot_root */
+    const char *device_filter_dir; /* cgroup v2: attach the device filter to this dir (device-filter.c) */
+    const char *device_rules[MAX_ITEMS]; /* its allow rules, as cgroup v1 writes them: "c 1:3 rwm" */
+    int n_device_rules;
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
 };
@@ -103,6 +107,7 @@ void net_attach(struct spec *spec);
 void net_sysctls(const struct spec *spec);
 void net_wait_ready(const struct spec *spec);
 void net_stop(struct spec *spec);
+int net_hold_main(const char *slirp);
 
 /* rootfs.c */
 void rootfs_mount(struct spec *spec);
@@ -123,6 +128,9 @@ void process_chdir(const struct spec *spec);
 /* seccomp.c: Docker's default profile (seccomp-policy.c) as BPF, installed before exec */
 void seccomp_install(uint64_t caps);
 int seccomp_dump_main(void);
+
+/* device-filter.c: the allow-list as an eBPF program on a cgroup v2 dir */
+void device_filter_attach(const struct spec *spec);
 
 /* cgroup.c */
 void cgroup_join(const struct spec *spec);

@@ -2,7 +2,8 @@
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
  * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c;
  * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
- * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c.)
+ * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
+ * `--netns SLIRP` holds a build's private network namespace: network.c.)
  */
 #include <signal.h>
 #include <string.h>
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
+    if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */
     if (argc == 2 && strcmp(argv[1], "--seccomp-dump") == 0) return seccomp_dump_main(); /* seccomp.c */
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
     int chan[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
 
+    device_filter_attach(&spec);             /* cgroup v2: before pid 1 joins the cgroup */
     net_start(&spec);                        /* slirp4netns, forked while in the host's namespaces */
     ns_unshare(&spec);                       /* pid, ipc, uts (+ net unless network=host) */
     net_attach(&spec);

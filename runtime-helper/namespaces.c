@@ -4,6 +4,7 @@
  * only, so the helper keeps the host's view of the filesystem (it removes run --rm dirs).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,7 +33,13 @@ void ns_loopback_up(void)
 void ns_unshare(const struct spec *spec)
 {
     int flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    int own_net = spec->network_none || spec->network_private;
+    if (spec->netns) { /* a build's shared private network (network.c) */
+        int fd = open(spec->netns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) die("open", spec->netns);
+        if (setns(fd, CLONE_NEWNET) < 0) die("setns", spec->netns);
+        close(fd);
+    }
+    int own_net = spec->network_none || (spec->network_private && !spec->netns);
     if (own_net) flags |= CLONE_NEWNET;
     if (unshare(flags) < 0) die("unshare", NULL);
     if (own_net) ns_loopback_up();

@@ -10,10 +10,15 @@
  * only write end the helper holds (--exit-fd), and it dies with the helper (PDEATHSIG).
  * The container's pid 1 waits for its "configured" byte (--ready-fd) just before exec, so
  * slirp4netns starts while the rootfs is mounted.
+ *
+ * A build's RUN steps share one such namespace (netns=PATH: the helper joins it with setns),
+ * held by `tsbuild-helper --netns SLIRP` for the build's length: starting slirp4netns costs
+ * more than a trivial RUN may (bench/RESULTS.md). The holder ends when its stdin closes.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +66,7 @@ static _Noreturn void run_slirp(const struct spec *spec, int go, int ready, int 
 /* Before ns_unshare: fork slirp4netns, still in the host's namespaces. */
 void net_start(struct spec *spec)
 {
-    if (!spec->network_private) return;
+    if (!spec->network_private || spec->netns) return;
     int go[2], ready[2], exit_pipe[2];
     if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(exit_pipe, O_CLOEXEC) < 0)
         die("pipe", "network");
@@ -86,7 +91,7 @@ void net_start(struct spec *spec)
 /* After ns_unshare: the helper is in its new network namespace; let slirp4netns attach. */
 void net_attach(struct spec *spec)
 {
-    if (!spec->network_private) return;
+    if (!spec->network_private || spec->netns) return;
     if (write(spec->net_go, "g", 1) != 1) die("start", spec->slirp);
     close(spec->net_go);
 }
@@ -110,7 +115,7 @@ void net_sysctls(const struct spec *spec)
 /* In the container's pid 1, just before exec: wait until tap0 is configured. */
 void net_wait_ready(const struct spec *spec)
 {
-    if (!spec->network_private) return;
+    if (!spec->network_private || spec->netns) return;
     char buf[16] = {0};
     struct pollfd p = {spec->net_ready, POLLIN, 0};
     int r;
@@ -126,13 +131,36 @@ void net_wait_ready(const struct spec *spec)
     fail(EXIT_SETUP, "network", ECHILD, spec->slirp); /* it exited: its own message is on stderr */
 }
 
-/* After the container ended: slirp4netns sees its exit fd close and exits; reap it. */
+/* After the container ended: slirp4netns sees its exit fd close and exits by itself. It is
+ * not waited for: closing its tap device takes the kernel ~20 ms (the namespace's devices
+ * are unregistered), which would be every RUN's cost; init reaps it once we are gone. */
 void net_stop(struct spec *spec)
 {
-    if (!spec->network_private || spec->slirp_pid <= 0) return;
+    if (!spec->network_private || spec->netns || spec->slirp_pid <= 0) return;
     close(spec->net_exit);
     close(spec->net_ready);
-    while (waitpid(spec->slirp_pid, NULL, 0) < 0 && errno == EINTR) {
-    }
+    waitpid(spec->slirp_pid, NULL, WNOHANG);
     spec->slirp_pid = 0;
+}
+
+/* `tsbuild-helper --netns SLIRP`: make a private network namespace, print "ready" once its
+ * NAT is configured, and hold it until stdin closes (the build ended, or tsbuild died). */
+int net_hold_main(const char *slirp)
+{
+    static struct spec spec; /* only the network fields are used */
+    spec.network_private = 1;
+    spec.slirp = slirp;
+    if (slirp[0] != '/') fail(EXIT_SETUP, "netns", EINVAL, slirp);
+    net_start(&spec);
+    if (unshare(CLONE_NEWNET) < 0) die("unshare", "network namespace");
+    ns_loopback_up();
+    net_attach(&spec);
+    net_sysctls(&spec);
+    net_wait_ready(&spec);
+    if (write(1, "ready\n", 6) != 6) die("write", "stdout");
+    char buf[64];
+    while (read(0, buf, sizeof buf) > 0 || errno == EINTR) {
+    }
+    net_stop(&spec);
+    return 0;
 }

@@ -3,11 +3,13 @@
  * executor/container-spec.ts. Keys (repeatable ones marked *):
  *   rootfs=overlay|dir   lower=PATH*  upper=PATH  work=PATH  dir=PATH  mount_point=PATH
  *   arg=WORD*  env=K=V*  cwd=PATH  uid=N  gid=N  group=N*  hostname=NAME
- *   network=host|none|private  slirp=PATH (private: the slirp4netns program)  tty=0|1  remove=PATH*  status_file=PATH
+ *   network=host|none|private  slirp=PATH (private: the slirp4netns program)
+ *   netns=PATH   (private: join this network namespace, held by `--netns`, instead)  tty=0|1  remove=PATH*  status_file=PATH
  *   bind=SRC<TAB>TARGET*  bind_ro=SRC<TAB>TARGET*  bind_etc=SRC<TAB>TARGET*
  *   device=SRC<TAB>TARGET*   (run --device: a host device node; the only binds not nodev)
  *   tmpfs=SIZE<TAB>TARGET*   (SIZE in bytes, 0 for the kernel's default)
  *   cgroup=DIR*   (a cgroup dir, limits already written, that pid 1 joins)
+ *   device_filter=DIR  device_rule=RULE*   (cgroup v2: the device allow-list, as eBPF on DIR)
  *   tree=DIR<TAB>OUT   (after the command, DIR's entries and their stats into OUT: tree.c)
  *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
  *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
@@ -110,6 +112,9 @@ static void set(struct spec *spec, const char *key, char *v)
         if (!strcmp(v, "none")) spec->network_none = 1;
         else if (!strcmp(v, "private")) spec->network_private = 1;
         else if (strcmp(v, "host")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "netns")) {
+        if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->netns = v;
     } else if (!strcmp(key, "slirp")) {
         if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->slirp = v;
@@ -138,6 +143,10 @@ static void set(struct spec *spec, const char *key, char *v)
         if (!strcmp(v, "unconfined")) spec->seccomp_unconfined = 1;
         else if (strcmp(v, "default")) fail(EXIT_SETUP, "spec", EINVAL, key);
     }
+    else if (!strcmp(key, "device_filter")) {
+        if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->device_filter_dir = v;
+    } else if (!strcmp(key, "device_rule")) add(spec->device_rules, &spec->n_device_rules, v, key);
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->cgroups[spec->n_cgroups++] = v;
@@ -155,7 +164,7 @@ static void check(const struct spec *spec)
     } else if (!spec->rootfs_dir) fail(EXIT_SETUP, "spec", EINVAL, "dir");
     if (spec->n_argv < 1) fail(EXIT_SETUP, "spec", EINVAL, "arg");
     if (!spec->cwd || spec->cwd[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "cwd");
-    if (spec->network_private && !spec->slirp) fail(EXIT_SETUP, "spec", EINVAL, "slirp");
+    if (spec->network_private && !spec->slirp && !spec->netns) fail(EXIT_SETUP, "spec", EINVAL, "slirp");
 }
 
 void spec_read(struct spec *spec, int fd)

@@ -176,6 +176,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     statusFile: paths.statusFile,
     removeOnExit: record.autoRemove ? [paths.nameLink, paths.dir] : undefined,
     cgroups: undefined as string[] | undefined,
+    deviceFilter: undefined as { dir: string; rules: string[] } | undefined,
   };
   const started = (pid: number) => ({
     ...record,
@@ -195,7 +196,10 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     await (record.autoRemove ? removeContainer(store.root, record) : saveContainer(store.root, record));
     throw e;
   }
-  if (cgroup) spec.cgroups = cgroup.dirs;
+  if (cgroup) {
+    spec.cgroups = cgroup.dirs;
+    spec.deviceFilter = cgroup.deviceFilter;
+  }
   if (detach) {
     const { pid } = await startDetached(spec, { logFile: paths.logFile });
     await saveContainer(store.root, started(pid));

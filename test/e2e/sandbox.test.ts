@@ -6,7 +6,7 @@
  * network namespace; BuildKit's entitlements for the opt-ins (network.host, security.insecure).
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -138,6 +138,12 @@ for (const [i, name] of ['loop /tmp', 'loop /dev', 'sda', 'kvm', 'kvm mknod', 'l
     check(r[i], 'run');
   });
 }
+
+test('file churn keeps working in a RUN step: 2,000 files made, archived, copied, listed, removed', async () => {
+  const b = await build('churn', 'FROM busybox\nRUN mkdir /w && cd /w && for i in $(seq 1 2000); do echo $i > f$i; done && tar -cf /t.tar . && mkdir /c && cp -a /w/. /c/ && find /c -type f | wc -l > /n && rm -rf /w /c\n', ['--no-cache']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal((await run(['churn', 'sh', '-c', 'cat /n; tar -tf /t.tar | grep -c "^./f"'])).stdout.replace(/ /g, ''), '2000\n2000\n');
+});
 
 test('seccomp is in filter mode (Seccomp: 2) in a RUN step and in run', async () => {
   const b = await build('seccomp-status', 'FROM busybox\nRUN grep "^Seccomp:" /proc/self/status > /s\n');
@@ -318,4 +324,32 @@ test('the NAT dies with its container, even when the helper is SIGKILLed', async
     alive = (await processes()).some((p) => p.pid === nat!.pid);
   }
   assert.equal(alive, false, 'slirp4netns outlived its helper');
+});
+
+test("a build's NAT is shared by its RUN steps and gone when tsbuild is SIGKILLed", async () => {
+  const ctx = join(work, 'ctx-holder');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN sleep 30\n' });
+  const cli = spawn(join(projectRoot, 'dist', 'tsbuild.cjs'), ['build', '--progress', 'plain', '--no-cache', ctx], {
+    env: { ...process.env, TSBUILD_ROOT: root },
+    stdio: 'ignore',
+  });
+  let holder: { pid: number } | undefined;
+  let nat: { pid: number } | undefined;
+  for (let i = 0; i < 300 && !(holder && nat); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const all = await processes();
+    holder = all.find((p) => p.ppid === cli.pid && / --netns \//.test(p.args));
+    nat = holder && all.find((p) => p.ppid === holder!.pid && p.args.startsWith('/usr/bin/slirp4netns'));
+  }
+  assert.ok(holder && nat, 'the build holds one network namespace with its slirp4netns');
+  cli.kill('SIGKILL');
+  let left = [holder.pid, nat.pid];
+  for (let i = 0; i < 100 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const pids = new Set((await processes()).map((p) => p.pid));
+    left = left.filter((p) => pids.has(p));
+  }
+  assert.deepEqual(left, [], 'the holder and its NAT outlived the build');
+  // The next store open cleans what the killed build left mounted (its RUN's tmpfs).
+  assert.equal((await runCli(['images'], { root })).code, 0);
 });

@@ -114,6 +114,21 @@ test('5. the same image from a Dockerfile shares the debian base layer', async (
   assert.deepEqual(auto.slice(0, base.length), base);
 });
 
+test('5b. glibc programs keep working in the sandbox: threads, subprocesses (clone3 falls back), DNS through the NAT', async () => {
+  const script = [
+    'import threading, subprocess, socket, os',
+    'out = []',
+    't = threading.Thread(target=lambda: out.append("thread")); t.start(); t.join()',
+    'out.append("subprocess %d" % subprocess.run(["true"]).returncode)',
+    'out.append("dns %s" % bool(socket.getaddrinfo("deb.debian.org", 80)))',
+    'with open("/dev/null", "w") as f: f.write("x")',
+    'out.append("pid %d" % os.getpid())',
+    'print(" ".join(out))',
+  ].join('\n');
+  const r = await runCli(['run', '--rm', 'python-debian-auto', 'python3', '-c', script], { root });
+  assert.equal(r.stdout, 'thread subprocess 0 dns True pid 1\n', r.stderr);
+});
+
 test('6. FROM scratch: images shows the size of the binary, run prints Hello world!', async () => {
   const fixture = join(projectRoot, 'fixtures', 'scratch-hello');
   const b = await runCli(['build', '-t', 'saluda', fixture], { root });
