@@ -9,6 +9,7 @@ import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
+import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
@@ -146,9 +147,9 @@ interface StageContext {
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
   switch (stage.base.kind) {
     case 'scratch':
-      return scratchState(stage.platform);
+      return scratchState(stage.platform, stage.baseConfig);
     case 'image':
-      return imageState(stage.base.image);
+      return imageState(stage.base.image, stage.baseConfig);
     case 'stage':
       return structuredClone(await sc.stageResult(stage.base.stage));
   }
@@ -260,7 +261,7 @@ async function executeStep(
         primeLayer,
       });
     case 'exec':
-      return runExecStep(step, state, {
+      return runExecStep(await withHome(step, state, { store: sc.opts.store, layers: sc.layers }), state, {
         store: sc.opts.store,
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         onOutput: (chunk) => sc.opts.progress.log(vertex, chunk),

@@ -129,15 +129,17 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   } else if (baseName.toLowerCase() === 'scratch') {
     base = { kind: 'scratch' };
     baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
-    config = { Env: [`PATH=${DEFAULT_PATH}`] };
+    // BuildKit's emptyImage (dockerfile2llb/image.go): the default PATH and WorkingDir "/".
+    config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
   } else {
     const image = await opts.resolveImage(baseName, raw.from.range);
     base = { kind: 'image', image };
     baseKey = image.manifestDigest;
-    config = { ...(image.config.config ?? {}) };
+    config = withDefaultPath({ ...(image.config.config ?? {}) });
     instructions = [...onbuildTriggers(config.OnBuild ?? [], raw.from.range), ...instructions];
     delete config.OnBuild;
   }
+  const baseConfig = structuredClone(config);
 
   const cursor: Cursor = { config, key: baseKey, cmdSet: false };
   const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed);
@@ -179,8 +181,19 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     steps,
     dependsOn: [...new Set(dependsOn)],
     platform: opts.platform,
+    baseConfig,
     finalConfig: cursor.config,
   };
+}
+
+/**
+ * A base image's config with BuildKit's default PATH appended when it sets none
+ * (dockerfile2llb/convert.go, "make sure that PATH is always set"): `ENV PATH=/x:$PATH`
+ * then keeps the system dirs, and the image's config carries the PATH.
+ */
+function withDefaultPath(config: ContainerConfig): ContainerConfig {
+  if ((config.Env ?? []).some((e) => e === 'PATH' || e.startsWith('PATH='))) return config;
+  return { ...config, Env: [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`] };
 }
 
 function lastKey(stage: Stage): Digest {
@@ -363,8 +376,6 @@ async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs
   }
   const runArgs = scope.runArgs(cursor.config.Env);
   const env = [...(cursor.config.Env ?? []), ...runArgs.map(([k, v]) => `${k}=${v}`)];
-  // BuildKit's exec gives a command the default PATH when the image sets none.
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
   const cwd = cursor.config.WorkingDir || '/';
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };

@@ -103,6 +103,11 @@ export interface Stage {
   dependsOn: number[];
   /** History entries inherited from a stage base are added by the executor; this is the platform. */
   platform: { os: string; architecture: string; variant?: string };
+  /**
+   * The container config the stage starts from: its base's, as BuildKit completes it
+   * (scratch: PATH and WorkingDir; an image without PATH: the default PATH added).
+   */
+  baseConfig: ContainerConfig;
   /** The container config the stage ends with (what `FROM <this stage>` starts from). */
   finalConfig: ContainerConfig;
 }
