@@ -16,7 +16,7 @@ import { resolveChown } from './user.js';
 /**
  * COPY and ADD as one layer written straight from the sources (no container), with Docker's
  * (BuildKit's) rules: the destination is relative to WORKDIR; it is a directory when it ends
- * in `/`, already is one in the image, or receives several sources; a directory source copies
+ * in `/` or already is one in the image (several sources need one); a directory source copies
  * its contents, not itself; missing parents are created 0755 and owned by the --chown user;
  * ADD unpacks local tar archives (by magic bytes), COPY never does. The layer holds every
  * parent directory of what it writes (existing ones with their current metadata), so it is a
@@ -40,7 +40,13 @@ export interface CopyLayerOptions {
   excludes?: string[];
   parents?: boolean;
   isAdd: boolean;
-  /** --link: accepted; the layer is the same. */
+  /** ADD: extract local tar archives (default: `isAdd`); ADD --unpack=false copies them as files. */
+  unpack?: boolean;
+  /**
+   * --link (without --chmod, as BuildKit links only then): the layer is made on its own, reading
+   * nothing of the image below (reference.md "Incompatibilities with --link=false"): no symlink
+   * in the destination is followed, parents are new 0755 dirs. --chown names still use its passwd.
+   */
   link?: boolean;
   /** WORKDIR: only create `dest` as a directory. */
   mkdirOnly?: boolean;
@@ -61,6 +67,10 @@ export const copyMessages = {
   'copy-url': (url: string) => `source can't be a URL for COPY: ${url}`,
   'copy-dest-not-dir': (path: string) => `cannot copy to non-directory: ${path}`,
   'copy-replace-dir': (path: string) => `cannot replace directory ${path} with a file`,
+  // The Dockerfile reference ("ADD", "COPY") says so; BuildKit itself does not check it (its
+  // copies then overwrite one file), so the message is the Docker builder's.
+  'copy-dest-needs-slash': (kw: string) =>
+    `When using ${kw} with more than one source file, the destination must be a directory and end with a /`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 /** Write the COPY/ADD layer into the store. Never undefined: Docker adds a layer for every COPY. */
@@ -95,7 +105,8 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
   // ADD keeps archive entries' bytes in a store temp dir (same filesystem, cleaned if we die).
   let tmp: string | undefined;
   const tempDir = async () => (tmp ??= await store.makeTempDir('add-'));
-  const b = new LayerBuilder(opts, chown, chmod, kw);
+  const linked = opts.link === true && opts.chmod === undefined;
+  const b = new LayerBuilder(linked ? { ...opts, destRoot: undefined } : opts, chown, chmod, kw);
   try {
     await b.plan(selection, tempDir);
     return await writeLayer(store, b.entries(), { sourceDateEpoch: opts.sourceDateEpoch, tee: opts.tee });
@@ -132,7 +143,15 @@ class LayerBuilder {
     const { path: destAbs, isDirHint } = destinationPath(this.opts.dest, this.opts.workdir);
     const dest = await this.resolveDest(destAbs);
     const count = sel.sources.length + (this.opts.inline?.length ?? 0);
-    const destIsDir = isDirHint || dest.isDir || count > 1 || this.opts.parents === true || this.opts.mkdirOnly === true || count === 0;
+    // Wildcards that matched nothing: BuildKit's copy returns before it makes the destination.
+    if (count === 0 && !this.opts.mkdirOnly) return;
+    if (count > 1 && !isDirHint && !dest.isDir && !this.opts.parents) {
+      throw new UserError('copy-dest-needs-slash', copyMessages['copy-dest-needs-slash'](this.kw), {
+        where: this.opts.where,
+        hint: `end the destination with a slash: ${this.kw} … ${this.opts.dest}/`,
+      });
+    }
+    const destIsDir = isDirHint || dest.isDir || count > 1 || this.opts.parents === true || this.opts.mkdirOnly === true;
     if (destIsDir) {
       if (dest.exists && !dest.isDir) throw new UserError('copy-dest-not-dir', copyMessages['copy-dest-not-dir'](destAbs), { where: this.opts.where });
       await this.ensureDir(dest.rel);
@@ -145,7 +164,7 @@ class LayerBuilder {
         await this.ensureDir(dest.rel);
         this.addTree(src.entries.slice(1), dest.rel, xattrs);
       } else {
-        const archive = this.opts.isAdd && src.entries[0].type === 'file' ? await detectArchive(src.entries[0].absPath) : undefined;
+        const archive = (this.opts.unpack ?? this.opts.isAdd) && src.entries[0].type === 'file' ? await detectArchive(src.entries[0].absPath) : undefined;
         if (archive) {
           await this.ensureDir(dest.rel);
           await this.addArchive(await readArchive(src.entries[0].absPath, archive, await tempDir()), dest.rel);
@@ -244,7 +263,15 @@ class LayerBuilder {
 
   /** --parents: the source keeps its path below the pivot; the directories on the way copy theirs. */
   private async placeWithParents(src: SelectedSource, destRel: string, root: string, xattrs: XattrMap | undefined): Promise<void> {
-    const keep = src.parentsPath ?? src.path;
+    const keep = cleanPath('/' + (src.parentsPath ?? src.path)).slice(1);
+    if (keep === '') {
+      // `.`, `./` or a pivot at the end (`a/./`): nothing to keep, the directory's contents
+      // go to the destination (BuildKit's include pattern is then the whole source).
+      await this.ensureDir(destRel);
+      if (src.isDir) this.addTree(src.entries.slice(1), destRel, xattrs);
+      else this.add(join2(destRel, src.name), src.entries[0], xattrs);
+      return;
+    }
     const parts = keep.split('/');
     const pivotAbs = src.path.endsWith(keep) ? src.path.slice(0, src.path.length - keep.length) : '';
     let at = destRel;

@@ -60,9 +60,32 @@ test('COPY of a directory copies its contents, not the directory', async () => {
   assert.deepEqual(names((await layer(base(root, { sources: ['dir'], dest: '/dst' }))).items), ['dst/', 'dst/a', 'dst/sub/', 'dst/sub/b']);
 });
 
-test('several sources make the destination a directory', async () => {
+// The Dockerfile reference (frontend/dockerfile/docs/reference.md, "COPY"): with several
+// sources, directly or by a wildcard, the destination must be a directory ending in "/".
+// BuildKit does not check it (each copy overwrites the last); the message is Docker's.
+test('several sources into a new destination without a trailing slash are an error, not a directory', async () => {
+  const root = await tree({ a: '1', b: '2', 'w1.txt': '', 'w2.txt': '' });
+  const message = 'When using COPY with more than one source file, the destination must be a directory and end with a /';
+  for (const sources of [['a', 'b'], ['w*.txt']]) {
+    await assert.rejects(layer(base(root, { sources, dest: '/d' })), (e: unknown) => e instanceof UserError && e.code === 'copy-dest-needs-slash' && e.message === message);
+  }
+  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/d/' }))).items), ['d/', 'd/a', 'd/b']);
+});
+
+test('several sources into a directory the image already has need no trailing slash', async () => {
   const root = await tree({ a: '1', b: '2' });
-  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/d' }))).items), ['d/', 'd/a', 'd/b']);
+  const img = await tree({ 'usr/bin': { dir: true } });
+  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/usr/bin', destRoot: img }))).items), ['usr/', 'usr/bin/', 'usr/bin/a', 'usr/bin/b']);
+});
+
+// BuildKit's COPY sets AllowEmptyWildcard (dockerfile2llb/convert_copy.go); a wildcard with
+// no match copies nothing and makes no destination (solver/llbsolver/file/backend.go docopy).
+// `**` is not special: fsutil's ResolveWildcards matches each component with filepath.Match.
+test('a ** wildcard that matches nothing copies nothing and is no error; ** matches one component', async () => {
+  const root = await tree({ 'e/a/b/csub/x.txt': 'x', 'e/a/csub/y.txt': 'y' });
+  assert.deepEqual(names((await layer(base(root, { sources: ['e/**/**/*sub/*.md'], dest: '/' }))).items), []);
+  assert.deepEqual(names((await layer(base(root, { sources: ['nomatch*'], dest: '/new/' }))).items), []);
+  assert.deepEqual(names((await layer(base(root, { sources: ['e/**/**/*sub/*.txt'], dest: '/o/' }))).items), ['o/', 'o/x.txt']);
 });
 
 test('a relative destination is relative to WORKDIR; "." is a directory', async () => {
@@ -144,6 +167,21 @@ test('--exclude and --parents', async () => {
   const root = await tree({ 'a/b/c.txt': '1', 'a/b/d.md': '2', 'x/./y': { dir: true }, 'x/y/z.txt': '3' });
   assert.deepEqual(names((await layer(base(root, { sources: ['a'], dest: '/o/', excludes: ['**/*.md'] }))).items), ['o/', 'o/b/', 'o/b/c.txt']);
   assert.deepEqual(names((await layer(base(root, { sources: ['a/b/c.txt', 'x/./y/z.txt'], dest: '/p/', parents: true }))).items), ['p/', 'p/a/', 'p/a/b/', 'p/a/b/c.txt', 'p/y/', 'p/y/z.txt']);
+});
+
+// frontend/dockerfile/docs/reference.md "COPY --parents" and dockerfile2llb/convert_copy.go:
+// without a `/./` pivot the path is kept from the context root (`./a/b` keeps a/b); `.` and a
+// pivot with nothing after it copy the directory's contents.
+test('--parents with ./ sources keeps their paths; ".", "./" and "x/./" copy contents (regression: [internal] bad layer path "parents/.")', async () => {
+  const root = await tree({ 'a/b/f': '1', 'c/g': '2', 'x/y/z': '3' });
+  const copy = async (sources: string[]) => names((await layer(base(root, { sources, dest: '/dst/', parents: true }))).items);
+  assert.deepEqual(await copy(['./a/b', './c']), ['dst/', 'dst/a/', 'dst/a/b/', 'dst/a/b/f', 'dst/c/', 'dst/c/g']);
+  assert.deepEqual(await copy(['./x/./y/z']), ['dst/', 'dst/y/', 'dst/y/z']);
+  assert.deepEqual(await copy(['/./c']), ['dst/', 'dst/c/', 'dst/c/g']);
+  assert.deepEqual(await copy(['x/./']), ['dst/', 'dst/y/', 'dst/y/z']);
+  for (const dot of ['.', './']) {
+    assert.deepEqual(await copy([dot]), ['dst/', 'dst/a/', 'dst/a/b/', 'dst/a/b/f', 'dst/c/', 'dst/c/g', 'dst/x/', 'dst/x/y/', 'dst/x/y/z']);
+  }
 });
 
 test('COPY <<EOF heredocs become 0644 files with their content', async () => {
