@@ -78,11 +78,13 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
 
 /** Global ARGs: defaults, overridden by build args; platform args are predefined here. */
 function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>): Map<string, string | undefined> {
-  const env = new Map<string, string | undefined>(platformArgs(opts.platform));
+  const predefined = platformArgs(opts.platform);
+  const env = new Map<string, string | undefined>(predefined);
   for (const ins of split.globalArgs) {
     for (const a of ins.args) {
       const known = new Map([...env].filter((e): e is [string, string] => e[1] !== undefined));
-      let value = a.default === undefined ? undefined : expandWord(a.default, known, { escape: opts.escape }).value;
+      // `ARG TARGETPLATFORM` without a default keeps the predefined value (BuildKit).
+      let value = a.default === undefined ? predefined.get(a.name) : expandWord(a.default, known, { escape: opts.escape }).value;
       if (opts.buildArgs.has(a.name)) {
         value = opts.buildArgs.get(a.name);
         consumed.add(a.name);
@@ -113,6 +115,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   const fromEnv = new Map([...lc.globalArgs].filter((e): e is [string, string] => e[1] !== undefined));
   const baseName = expandWord(raw.from.image, fromEnv, { escape: opts.escape }).value;
   if (baseName === '') throw new UserError('base-name-empty', messages['base-name-empty'](), { where: raw.from.range });
+  checkFromPlatform(raw.from, fromEnv, opts);
 
   let base: StageBase;
   let baseKey: Digest;
@@ -184,6 +187,24 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     baseConfig,
     finalConfig: cursor.config,
   };
+}
+
+/**
+ * `FROM --platform=p`: only the build's own platform (literally, or as `$BUILDPLATFORM` /
+ * `$TARGETPLATFORM`), which then changes nothing; building for another is a later issue.
+ */
+function checkFromPlatform(from: Extract<Instruction, { kind: 'from' }>, env: ReadonlyMap<string, string>, opts: PlanOptions): void {
+  if (from.platform === undefined) return;
+  const given = expandWord(from.platform, env, { escape: opts.escape }).value;
+  const p = opts.platform;
+  const build = `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
+  const [os, arch, variant] = given.toLowerCase().split('/');
+  const sameArch = arch === p.architecture || (arch === 'x86_64' && p.architecture === 'amd64');
+  if (os === p.os && sameArch && (variant ?? p.variant) === p.variant) return;
+  throw new UserError('platform-not-supported', messages['platform-not-supported'](given, build), {
+    where: from.range,
+    hint: 'drop --platform, or use --platform=$BUILDPLATFORM',
+  });
 }
 
 /**
@@ -279,6 +300,8 @@ async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | 
         excludes: [],
         parents: false,
         isAdd: false,
+        unpack: false,
+        link: false,
         mkdirOnly: true,
       };
     }
@@ -459,6 +482,25 @@ function heredocScript(cmd: Extract<CommandLine, { form: 'shell' }>): string {
   return script;
 }
 
+/**
+ * ADD's flags for remote sources, which tsbuild cannot ADD yet (a URL or Git source is refused
+ * by the executor): `--checksum` on local sources is BuildKit's error, `--keep-git-dir` ours.
+ */
+function checkAddRemoteFlags(ins: Extract<Instruction, { kind: 'add' }>): void {
+  if (ins.checksum !== undefined) {
+    if (ins.sources.length + ins.heredocs.length !== 1) {
+      throw new UserError('checksum-multiple-sources', messages['checksum-multiple-sources'](), { where: ins.range });
+    }
+    if (!/^(https?|git):\/\/|^git@/.test(ins.sources[0] ?? '')) {
+      throw new UserError('checksum-needs-remote', messages['checksum-needs-remote'](), {
+        where: ins.range,
+        hint: 'a local file is verified by the build context itself; drop --checksum',
+      });
+    }
+  }
+  if (ins.keepGitDir) throw new UserError('keep-git-dir-unsupported', messages['keep-git-dir-unsupported'](), { where: ins.range });
+}
+
 /** `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key. */
 async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a: LowerArgs): Promise<Step> {
   const { cursor } = a;
@@ -480,6 +522,7 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     }
   }
   if (ins.chmod !== undefined) parseChmod(ins.chmod);
+  if (ins.kind === 'add') checkAddRemoteFlags(ins);
   const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
@@ -502,6 +545,9 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     chmod: ins.chmod,
     excludes: ins.exclude,
     parents: ins.parents,
+    // Only when not the default, so that keys of COPY/ADD without the flags stay as they were.
+    ...(ins.link ? { link: true } : {}),
+    ...(ins.kind === 'add' && ins.unpack === false ? { unpack: false } : {}),
   };
   const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, content };
   const flags = [
@@ -524,6 +570,8 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     ...fields,
     inline,
     isAdd: ins.kind === 'add',
+    unpack: ins.kind === 'add' && ins.unpack !== false,
+    link: ins.link,
     mkdirOnly: false,
     ...(contextSelection ? { contextSelection } : {}),
   };

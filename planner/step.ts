@@ -65,6 +65,10 @@ export interface CopyStep extends StepBase {
   excludes: string[];
   parents: boolean;
   isAdd: boolean;
+  /** ADD: extract local tar archives (`--unpack`, true by default); COPY never does. */
+  unpack: boolean;
+  /** `--link`: written without reading the image below (no symlink in the destination is followed). */
+  link: boolean;
   /** Only create `dest` as a directory (WORKDIR); sources are empty. */
   mkdirOnly: boolean;
   /** The context files the key was computed from (in memory only): the executor copies these. */
