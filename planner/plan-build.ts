@@ -20,7 +20,7 @@ import { splitStages, stageReference, targetStage, type RawStage, type SplitDock
 import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
 import { parseChmod } from './context-chmod.js';
-import { mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
+import { cacheDirKey, mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
 
 export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
@@ -445,6 +445,13 @@ async function lowerMounts(
   for (const [i, m] of ins.mounts.entries()) {
     const planned = await planMount(m, i, { cwd, where: ins.range, resolveFrom });
     let content: unknown;
+    if (planned.type === 'cache' && planned.from) {
+      const from = planned.from;
+      const fromContent = from.kind === 'stage' ? { stage: lastKey(await a.lc.planStage(from.stage)) } : { image: from.image.manifestDigest };
+      planned.dirKey = cacheDirKey(planned, fromContent);
+    } else if (planned.type === 'cache') {
+      planned.dirKey = cacheDirKey(planned, undefined);
+    }
     if (planned.type === 'bind') {
       const from = planned.from;
       switch (from.kind) {
