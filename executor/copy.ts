@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, readlink, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { UserError, type SourceRange } from '../common/index.js';
 import { applyChmod, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
@@ -296,12 +296,50 @@ class LayerBuilder {
     this.addTree(src.entries.slice(1), target, xattrs);
   }
 
+  /**
+   * Where archive entry `rel` lands below `destRel`: its parent components resolved through
+   * the symlinks met on the way (the archive's own, already placed, and the image's), kept
+   * within the destination as BuildKit's chrootarchive.Untar (chroot at the destination,
+   * solver/llbsolver/file/unpack.go) keeps them; the last component is never followed.
+   */
+  private async throughLinks(destRel: string, rel: string): Promise<string> {
+    const pending = rel.split('/').filter((c) => c !== '' && c !== '.');
+    const last = pending.pop();
+    if (last === undefined) return destRel;
+    const done: string[] = [];
+    for (let hops = 0; pending.length > 0; ) {
+      const comp = pending.shift()!;
+      if (comp === '..') {
+        done.pop();
+        continue;
+      }
+      const here = join2(destRel, [...done, comp].join('/'));
+      const link = await this.symlinkAt(here);
+      if (link === undefined) {
+        done.push(comp);
+        continue;
+      }
+      if (++hops > 255) throw new UserError('add-archive-unsafe', `${this.kw}: too many levels of symbolic links at ${rel}`, { where: this.opts.where });
+      if (link.startsWith('/')) done.length = 0;
+      pending.unshift(...link.split('/').filter((c) => c !== '' && c !== '.'));
+    }
+    return join2(destRel, [...done, last].join('/'));
+  }
+
+  /** The target of a symlink at `rel`: one this layer places, else the image's. */
+  private async symlinkAt(rel: string): Promise<string | undefined> {
+    const placed = this.out.get(rel);
+    if (placed) return placed.type === 'symlink' ? placed.linkTarget : undefined;
+    const st = await this.existing(rel);
+    return st?.isSymbolicLink() ? readlink(this.opts.destRoot + '/' + rel) : undefined;
+  }
+
   /** ADD of a local archive: its entries below `destRel`, owners kept unless --chown. */
   private async addArchive(entries: ArchiveEntry[], destRel: string): Promise<void> {
     const links = new Map<string, string>();
     for (const a of entries) if (a.type === 'hardlink' && a.linkTarget !== undefined) links.set(a.linkTarget, a.linkTarget);
     for (const a of entries) {
-      const path = a.path === '' ? destRel : join2(destRel, a.path);
+      const path = a.path === '' ? destRel : await this.throughLinks(destRel, a.path);
       if (path === '') continue;
       if (a.path !== '') await this.ensureParents(path);
       const base = { path, mode: a.mode, uid: this.chown?.uid ?? a.uid, gid: this.chown?.gid ?? a.gid, mtimeMs: a.mtimeMs };
@@ -319,7 +357,7 @@ class LayerBuilder {
           });
           break;
         case 'hardlink': {
-          const target = this.out.get(join2(destRel, a.linkTarget ?? ''));
+          const target = this.out.get(await this.throughLinks(destRel, a.linkTarget ?? ''));
           if (!target || target.type !== 'file') {
             throw new UserError('add-archive-unsafe', `${this.kw}: hardlink ${a.path} points at a missing file ${a.linkTarget}`, { where: this.opts.where });
           }

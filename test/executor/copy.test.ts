@@ -226,6 +226,27 @@ for (const a of archives)
     assert.deepEqual(names(copy.items), ['x']);
   });
 
+// BuildKit unpacks with go-archive's chrootarchive.Untar, chrooted at the destination
+// (solver/llbsolver/file/unpack.go): an entry below a symlink the archive made goes through
+// it, and `..` cannot climb above the destination; the symlink and its owner stay.
+test('ADD of a tar whose entries go through its own symlink writes through it, keeping the link and its owner', async () => {
+  const root = await tree({});
+  execFileSync('python3', ['-c', `import tarfile,io
+t=tarfile.open('${join(root, 'links.tar')}','w')
+l=tarfile.TarInfo('symldir1'); l.type=tarfile.SYMTYPE; l.linkname='..'; l.uid=1000; l.gid=1000; t.addfile(l)
+a=tarfile.TarInfo('abs'); a.type=tarfile.SYMTYPE; a.linkname='/sub'; t.addfile(a)
+for name in ('symldir1/etc/myfile', 'abs/deep'):
+  f=tarfile.TarInfo(name); body=name.encode(); f.size=len(body); t.addfile(f, io.BytesIO(body))
+t.close()`]);
+  const { items } = await layer(base(root, { sources: ['links.tar'], dest: '/x/', isAdd: true }));
+  const byName = new Map(items.map((i) => [i.name, i]));
+  const link = byName.get('x/symldir1');
+  assert.deepEqual([link?.type, link?.linkname, link?.uid, link?.gid], ['2', '..', 1000, 1000], 'the symlink stays, with its owner');
+  assert.equal(byName.get('x/etc/myfile')?.body.toString(), 'symldir1/etc/myfile', '.. from the destination stays in it');
+  assert.equal(byName.get('x/sub/deep')?.body.toString(), 'abs/deep', 'an absolute link is taken from the destination');
+  assert.ok(![...byName.keys()].some((n) => n.startsWith('x/symldir1/') || n.startsWith('x/abs/')), names(items).join(' '));
+});
+
 test('ADD of a gzip file that is not a tar copies it as it is', async () => {
   const root = await tree({});
   execFileSync('sh', ['-c', `echo plain | gzip > ${join(root, 'p.gz')}`]);
