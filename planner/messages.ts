@@ -4,6 +4,7 @@ export const messages = {
   'unknown-target': (name: string, known: string[]) =>
     `target stage "${name}" could not be found` + (known.length ? ` (stages: ${known.join(', ')})` : ''),
   'unknown-stage': (name: string) => `stage "${name}" is not defined before this instruction`,
+  'stage-near-miss': (name: string) => `"${name}" is not a stage of this Dockerfile, and looks like a typo of one`,
   'stage-self': (name: string) => `stage "${name}" cannot copy from itself`,
   'duplicate-stage': (name: string) => `duplicate stage name "${name}"`,
   'invalid-stage-name': (name: string) =>

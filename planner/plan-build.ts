@@ -16,10 +16,11 @@ import { cacheKeyOf, type KeyParts } from './cache-key.js';
 import { goList, goQuotedList, goSetMap, runCreatedBy } from './history-text.js';
 import { messages } from './messages.js';
 import { StageScope, platformArgs } from './scope.js';
-import { splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
+import { checkNearStage, splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
 import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
 import { parseChmod } from './context-chmod.js';
+import { exposedPorts } from './expose.js';
 import { cacheDirKey, mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
 
 export interface PlanOptions {
@@ -135,6 +136,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     // BuildKit's emptyImage (dockerfile2llb/image.go): the default PATH and WorkingDir "/".
     config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
   } else {
+    checkNearStage(split, baseName, raw.from.range);
     const image = await opts.resolveImage(baseName, raw.from.range);
     base = { kind: 'image', image };
     baseKey = image.manifestDigest;
@@ -330,7 +332,7 @@ async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | 
     case 'user':
       return configStep(a, ins, `USER ${ins.user}`, [{ field: 'User', value: ins.user }]);
     case 'expose': {
-      const ports = ins.ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+      const ports = exposedPorts(ins.ports);
       return configStep(a, ins, `EXPOSE ${goSetMap(ports)}`, [{ field: 'ExposedPorts', add: ports }]);
     }
     case 'volume':
@@ -440,6 +442,7 @@ async function lowerMounts(
       a.dependsOn.push(ref);
       return { kind: 'stage', stage: ref };
     }
+    checkNearStage(a.split, name, ins.range);
     return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range) };
   };
   for (const [i, m] of ins.mounts.entries()) {
@@ -523,6 +526,7 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
       from = { kind: 'stage', stage: ref };
       content = { stage: lastKey(source) };
     } else {
+      checkNearStage(a.split, ins.from, ins.range);
       const image = await opts.resolveImage(ins.from, ins.range);
       from = { kind: 'image', image };
       content = { image: image.manifestDigest };

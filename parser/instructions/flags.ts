@@ -1,7 +1,7 @@
 import { messages } from '../messages.js';
 import { FLAG_TABLE, type FlagKeyword, type FlagType } from './flag-table.js';
 import { Problem, problem } from './problem.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../../common/index.js';
 
 /**
  * BuildKit's BFlags: an instruction's flags (its row of FLAG_TABLE), each `--name=value` (a
