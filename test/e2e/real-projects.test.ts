@@ -1,33 +1,24 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { copyFile, cp, mkdir } from 'node:fs/promises';
+import { copyFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { projectRoot } from '../../common/index.js';
 import { runCli } from '../../cli/tsbuild.js';
-import { tempDir } from '../helpers/temp.js';
+import { debianWork } from '../helpers/debian.js';
 
 // Ordinary projects built as a new user would build them, unchanged, on the Debian fixture
 // (an imported rootfs: its config has no PATH), and their images run (issue 15's "done
 // means"): a C builder stage into scratch whose build needs $HOME, a venv-shaped app with
 // ENV PATH="/venv/bin:$PATH", and a Node-shaped app.
-const exec = promisify(execFile);
 let root: string;
 let work: string;
+let release: () => void;
 
 before(async () => {
-  work = await tempDir();
-  root = join(work, 'tmpfs-root');
-  await mkdir(root);
-  await exec('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', root]);
-  const made = spawnSync('bash', [join(projectRoot, 'fixtures', 'debian', 'make.sh'), '--root', root], { encoding: 'utf8' });
-  assert.equal(made.status, 0, `fixtures/debian/make.sh failed (is the Debian archive reachable?):\n${made.stderr}`);
+  ({ work, root, release } = await debianWork());
 });
 
-after(() => {
-  spawnSync('umount', ['-l', root]);
-});
+after(() => release());
 
 /** The fixture copied to a fresh context (plus `extra` files), built as `name`. */
 async function buildFixture(fixture: string, name: string, extra: Record<string, string> = {}) {
