@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { lstat, readlink, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { UserError, type SourceRange } from '../common/index.js';
-import { applyChmod, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
+import { applyChmod, hasWildcards, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
 import { resolveInRoot } from '../planner/context-resolve.js';
 import { contextMessages } from '../planner/context-messages.js';
 import { cleanPath, type Matcher } from '../planner/dockerignore.js';
@@ -85,9 +85,10 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
   const chown = opts.chown ? await resolveChown(opts.chown, opts.destRoot) : undefined;
   const chmod = opts.chmod ? parseChmod(opts.chmod) : undefined;
   const what = opts.what ?? (opts.fromContext ? 'build context' : 'source image');
-  if (opts.sourceRoot === undefined && opts.sources.length > 0 && !opts.selection) {
-    // A stage with no layers (FROM scratch) has no files at all.
-    const path = cleanPath('/' + opts.sources[0]);
+  const literal = opts.sources.find((s) => !hasWildcards(s));
+  if (opts.sourceRoot === undefined && literal !== undefined && !opts.selection) {
+    // A stage with no layers (FROM scratch) has no files at all; a wildcard may match nothing.
+    const path = cleanPath('/' + literal);
     throw new UserError('copy-source-missing', contextMessages['copy-source-missing'](path), { where: opts.where ?? what });
   }
   const selection =

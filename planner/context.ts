@@ -21,6 +21,7 @@ import { cleanPath, compilePatterns, parseDockerignore, type Matcher } from './d
 export type { Matcher } from './dockerignore.js';
 export { StatMemo, loadStatMemo } from './context-memo.js';
 export { parseChmod, applyChmod, type Chmod } from './context-chmod.js';
+export { hasWildcards } from './context-glob.js';
 
 export interface BuildContext {
   /** Real absolute path of the context directory. */

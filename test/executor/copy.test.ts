@@ -303,11 +303,13 @@ test('GNU tar reads the layer back to the same tree', async () => {
   assert.equal(execFileSync('readlink', [join(x, 'out/l')]).toString().trim(), 'a');
 });
 
-test('COPY --from a stage without layers (scratch) finds nothing', async () => {
+test('COPY --from a stage without layers (scratch) finds nothing: a path is missing, a wildcard matches nothing', async () => {
   await assert.rejects(
     writeCopyLayer(store, { sourceRoot: undefined, fromContext: false, sources: ['/app/bin'], dest: '/', workdir: '/', isAdd: false }),
     (e: unknown) => e instanceof UserError && e.code === 'copy-source-missing' && e.message === '"/app/bin": not found',
   );
+  const r = await writeCopyLayer(store, { sourceRoot: undefined, fromContext: false, sources: ['/app/*.so'], dest: '/lib/', workdir: '/', isAdd: false });
+  assert.deepEqual(names(readTar(await readFile(store.blobPath(r.diffId)))), [], 'a wildcard may match nothing there too');
 });
 
 test('COPY into an existing directory named like the file source', async () => {
