@@ -28,19 +28,19 @@ interface Built {
 }
 
 let n = 0;
-async function build(dockerfile: string, files: Tree = {}): Promise<Built> {
+async function build(dockerfile: string, files: Tree = {}, args: string[] = []): Promise<Built> {
   const name = `flags-${n++}`;
   const ctx = join(work, `ctx-${name}`);
   await writeTree(ctx, { Dockerfile: dockerfile, ...files });
-  const r = await runCli(['build', '--progress', 'plain', '-t', name, ctx], { root });
+  const r = await runCli(['build', '--progress', 'plain', ...args, '-t', name, ctx], { root });
   if (r.code !== 0) return { code: r.code, stderr: r.stderr, rootfs: '', config: {} };
   const saved = await saveAndUnpack(root, name, join(work, `unpack-${name}`));
   const image = await readLayoutImage(saved.layout);
   return { code: 0, stderr: r.stderr, rootfs: join(saved.bundle, 'rootfs'), config: image.config.config as Record<string, unknown> };
 }
 
-async function ok(dockerfile: string, files: Tree = {}): Promise<Built> {
-  const b = await build(dockerfile, files);
+async function ok(dockerfile: string, files: Tree = {}, args: string[] = []): Promise<Built> {
+  const b = await build(dockerfile, files, args);
   assert.equal(b.code, 0, b.stderr);
   return b;
 }
@@ -60,7 +60,7 @@ function tarOf(dir: string): Buffer {
   return execFileSync('tar', ['-c', '-C', dir, '.']);
 }
 
-type Row = { behaviour: string; run: () => Promise<void>; todo?: string };
+type Row = { behaviour: string; run: () => Promise<void> };
 
 const rows: Record<string, Record<string, Row>> = {
   FROM: {
@@ -84,18 +84,26 @@ const rows: Record<string, Record<string, Row>> = {
       },
     },
     network: {
-      behaviour: '--network=none leaves only the loopback interface',
+      behaviour: '--network=none leaves only the loopback interface; host needs its entitlement',
       run: async () => {
         const b = await ok("FROM busybox\nRUN --network=none sh -c \"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /out\"\n");
         assert.equal(await read(b, 'out'), 'lo\n');
+        await fails('FROM busybox\nRUN --network=host true\n', 'entitlement-needed', 2);
       },
     },
     security: {
-      behaviour: '--security=insecure gives the step full privileges',
-      todo: 'the sandbox issue implements RUN --security (owned there)',
+      behaviour: '--security=insecure (with --allow security.insecure) keeps every capability; sandbox is the default',
       run: async () => {
-        const b = await ok('FROM busybox\nRUN --security=insecure sh -c "grep CapEff /proc/self/status > /out"\n');
-        assert.match(await read(b, 'out'), /CapEff:\s+000001ffffffffff|CapEff:\s+0000003fffffffff/);
+        const caps = (flag: string) => `FROM busybox\nRUN ${flag} sh -c "grep CapEff /proc/self/status | tr -d '\\t' > /out"\n`;
+        const insecure = await ok(caps('--security=insecure'), {}, ['--allow', 'security.insecure']);
+        const sandbox = await ok(caps('--security=sandbox'));
+        const plain = await ok(caps(''));
+        const mask = async (b: Built) => BigInt('0x' + (await read(b, 'out')).trim().slice('CapEff:'.length));
+        const SYS_ADMIN = 1n << 21n;
+        assert.equal(await mask(insecure) & SYS_ADMIN, SYS_ADMIN, 'insecure keeps CAP_SYS_ADMIN');
+        assert.equal(await mask(sandbox) & SYS_ADMIN, 0n, 'the sandbox drops it');
+        assert.equal(await mask(sandbox), await mask(plain));
+        await fails(caps('--security=insecure'), 'entitlement-needed', 2);
       },
     },
   },
@@ -245,6 +253,6 @@ test('an instruction refuses a flag that is not in its row (ARG and STOPSIGNAL i
 
 for (const [kw, flags] of Object.entries(rows)) {
   for (const [flag, row] of Object.entries(flags)) {
-    test(`${kw} --${flag} ${row.behaviour}`, { todo: row.todo }, row.run);
+    test(`${kw} --${flag} ${row.behaviour}`, row.run);
   }
 }
