@@ -3,8 +3,9 @@
  * results into text and exit codes. It holds no build logic. Commands are loaded lazily so
  * that a cached build or `tsbuild images` starts fast.
  */
-import { readFileSync } from 'node:fs';
-import { UserError, UserErrors } from '../common/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError, UserErrors, suggest } from '../common/index.js';
 import { withFields, type CliContext, type Command } from './command.js';
 import { splitGlobals } from './root.js';
 
@@ -57,6 +58,24 @@ Commands:
   parse     Print a Dockerfile's parse tree
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
+
+/**
+ * `tsbuild WORD` without a verb builds the context WORD; a bare word that is no folder is a
+ * mistyped or missing command (`tsbuild logs web1`), said as such instead of a build's error.
+ */
+function checkNotAVerb(word: string, cwd: string): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(word)) return;
+  try {
+    if (statSync(resolve(cwd, word)).isDirectory()) return;
+  } catch {
+    // no such folder: a command was meant
+  }
+  const near = suggest(word, Object.keys(commands));
+  throw new UserError('unknown-command', `unknown command "${word}"`, {
+    exitCode: 2,
+    hint: `${near ? `did you mean ${near}? ` : ''}commands: ${Object.keys(commands).sort().join(', ')} (tsbuild --help lists them)`,
+  });
+}
 
 /** What the machine, not tsbuild, caused: a full disk, a read-only or forbidden store. */
 const ENVIRONMENT_ERRORS: Record<string, string> = {
@@ -122,6 +141,7 @@ export async function main(argv: string[], base: Omit<CliContext, 'root'>): Prom
   const loader = known ? commands[verb] : commands.build;
   const args = known ? rest.slice(1) : rest;
   try {
+    if (!known) checkNotAVerb(verb, ctx.cwd);
     const { command } = await loader();
     if (args.includes('--help') && !(verb === 'run' && args.indexOf('--help') > 0)) {
       ctx.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);

@@ -71,7 +71,7 @@ class TtyProgress implements ProgressSink {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedMs = Date.now();
 
-  constructor(private readonly out: Writable & { columns?: number }) {
+  constructor(private readonly out: Writable & { columns?: number; rows?: number }) {
     this.timer = setInterval(() => this.draw(), 100);
     this.timer.unref();
   }
@@ -112,11 +112,21 @@ class TtyProgress implements ProgressSink {
         : v.error
           ? 'ERROR'
           : seconds((v.endedMs ?? Date.now()) - v.startedMs);
-      lines.push(clip(` => ${v.name}`.padEnd(width - 10) + state.padStart(8)));
+      // A long name is cut, never the time: the state column stays where it is.
+      const name = ` => ${v.name}`;
+      const room = width - 10;
+      lines.push((name.length > room ? name.slice(0, room - 1) + '…' : name.padEnd(room)) + state.padStart(8));
       if (v.endedMs === undefined || v.error) for (const t of v.tail) lines.push(clip(` => => ${t}`));
     }
+    // The cursor cannot move up past the top of the screen: a frame taller than it keeps its
+    // header and its newest lines, or each redraw would start lower and scroll garbage up.
+    // A pty without a size (`script` in a pipeline) reports 0 rows: no limit then.
+    const rows = this.out.rows || Infinity;
+    if (lines.length > rows - 1) lines.splice(1, lines.length - Math.max(1, rows - 1));
     let s = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : '';
     s += lines.map((l) => `\x1b[2K${l}\n`).join('');
+    // Erase below: a frame shorter than the last one must not leave that one's tail on screen.
+    s += '\x1b[J';
     this.out.write(s);
     this.drawnLines = lines.length;
   }

@@ -1,5 +1,6 @@
 /**
- * The few types every layer shares: SourceRange, Digest, UserError.
+ * The few types every layer shares: SourceRange, Digest, UserError, and the one "did you
+ * mean" suggester their messages use.
  * Nothing here knows about Dockerfiles, images or containers; if this folder grows past a
  * few small files it is hiding a layer.
  */
@@ -9,3 +10,4 @@ export * from './digest.js';
 export * from "./paths.js";
 export * from './locate.js';
 export * from './young-generation.js';
+export * from './suggest.js';

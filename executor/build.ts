@@ -10,6 +10,7 @@ import { imageState, scratchState, withLayer, type StageState } from './stage-st
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
 import { sharedNetwork, type SharedNetwork } from './network.js';
+import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
@@ -154,9 +155,9 @@ interface StageContext {
 async function initialState(stage: Stage, sc: StageContext): Promise<StageState> {
   switch (stage.base.kind) {
     case 'scratch':
-      return scratchState(stage.platform);
+      return scratchState(stage.platform, stage.baseConfig);
     case 'image':
-      return imageState(stage.base.image);
+      return imageState(stage.base.image, stage.baseConfig);
     case 'stage':
       return structuredClone(await sc.stageResult(stage.base.stage));
   }
@@ -268,7 +269,7 @@ async function executeStep(
         primeLayer,
       });
     case 'exec':
-      return runExecStep(step, state, {
+      return runExecStep(await withHome(step, state, { store: sc.opts.store, layers: sc.layers }), state, {
         store: sc.opts.store,
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         onOutput: (chunk) => sc.opts.progress.log(vertex, chunk),

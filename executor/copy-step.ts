@@ -66,6 +66,8 @@ export async function runCopyStep(step: CopyStep, state: StageState, opts: CopyS
           excludes: step.excludes,
           parents: step.parents,
           isAdd: step.isAdd,
+          unpack: step.unpack,
+          link: step.link,
           mkdirOnly: step.mkdirOnly,
           destRoot,
           sourceDateEpoch: opts.sourceDateEpoch,

@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, readlink, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { UserError, type SourceRange } from '../common/index.js';
-import { applyChmod, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
+import { applyChmod, hasWildcards, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
 import { resolveInRoot } from '../planner/context-resolve.js';
 import { contextMessages } from '../planner/context-messages.js';
 import { cleanPath, type Matcher } from '../planner/dockerignore.js';
@@ -16,7 +16,7 @@ import { resolveChown } from './user.js';
 /**
  * COPY and ADD as one layer written straight from the sources (no container), with Docker's
  * (BuildKit's) rules: the destination is relative to WORKDIR; it is a directory when it ends
- * in `/`, already is one in the image, or receives several sources; a directory source copies
+ * in `/` or already is one in the image (several sources need one); a directory source copies
  * its contents, not itself; missing parents are created 0755 and owned by the --chown user;
  * ADD unpacks local tar archives (by magic bytes), COPY never does. The layer holds every
  * parent directory of what it writes (existing ones with their current metadata), so it is a
@@ -40,7 +40,13 @@ export interface CopyLayerOptions {
   excludes?: string[];
   parents?: boolean;
   isAdd: boolean;
-  /** --link: accepted; the layer is the same. */
+  /** ADD: extract local tar archives (default: `isAdd`); ADD --unpack=false copies them as files. */
+  unpack?: boolean;
+  /**
+   * --link (without --chmod, as BuildKit links only then): the layer is made on its own, reading
+   * nothing of the image below (reference.md "Incompatibilities with --link=false"): no symlink
+   * in the destination is followed, parents are new 0755 dirs. --chown names still use its passwd.
+   */
   link?: boolean;
   /** WORKDIR: only create `dest` as a directory. */
   mkdirOnly?: boolean;
@@ -61,6 +67,10 @@ export const copyMessages = {
   'copy-url': (url: string) => `source can't be a URL for COPY: ${url}`,
   'copy-dest-not-dir': (path: string) => `cannot copy to non-directory: ${path}`,
   'copy-replace-dir': (path: string) => `cannot replace directory ${path} with a file`,
+  // The Dockerfile reference ("ADD", "COPY") says so; BuildKit itself does not check it (its
+  // copies then overwrite one file), so the message is the Docker builder's.
+  'copy-dest-needs-slash': (kw: string) =>
+    `When using ${kw} with more than one source file, the destination must be a directory and end with a /`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 /** Write the COPY/ADD layer into the store. Never undefined: Docker adds a layer for every COPY. */
@@ -75,9 +85,10 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
   const chown = opts.chown ? await resolveChown(opts.chown, opts.destRoot) : undefined;
   const chmod = opts.chmod ? parseChmod(opts.chmod) : undefined;
   const what = opts.what ?? (opts.fromContext ? 'build context' : 'source image');
-  if (opts.sourceRoot === undefined && opts.sources.length > 0 && !opts.selection) {
-    // A stage with no layers (FROM scratch) has no files at all.
-    const path = cleanPath('/' + opts.sources[0]);
+  const literal = opts.sources.find((s) => !hasWildcards(s));
+  if (opts.sourceRoot === undefined && literal !== undefined && !opts.selection) {
+    // A stage with no layers (FROM scratch) has no files at all; a wildcard may match nothing.
+    const path = cleanPath('/' + literal);
     throw new UserError('copy-source-missing', contextMessages['copy-source-missing'](path), { where: opts.where ?? what });
   }
   const selection =
@@ -95,7 +106,8 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
   // ADD keeps archive entries' bytes in a store temp dir (same filesystem, cleaned if we die).
   let tmp: string | undefined;
   const tempDir = async () => (tmp ??= await store.makeTempDir('add-'));
-  const b = new LayerBuilder(opts, chown, chmod, kw);
+  const linked = opts.link === true && opts.chmod === undefined;
+  const b = new LayerBuilder(linked ? { ...opts, destRoot: undefined } : opts, chown, chmod, kw);
   try {
     await b.plan(selection, tempDir);
     return await writeLayer(store, b.entries(), { sourceDateEpoch: opts.sourceDateEpoch, tee: opts.tee });
@@ -132,7 +144,15 @@ class LayerBuilder {
     const { path: destAbs, isDirHint } = destinationPath(this.opts.dest, this.opts.workdir);
     const dest = await this.resolveDest(destAbs);
     const count = sel.sources.length + (this.opts.inline?.length ?? 0);
-    const destIsDir = isDirHint || dest.isDir || count > 1 || this.opts.parents === true || this.opts.mkdirOnly === true || count === 0;
+    // Wildcards that matched nothing: BuildKit's copy returns before it makes the destination.
+    if (count === 0 && !this.opts.mkdirOnly) return;
+    if (count > 1 && !isDirHint && !dest.isDir && !this.opts.parents) {
+      throw new UserError('copy-dest-needs-slash', copyMessages['copy-dest-needs-slash'](this.kw), {
+        where: this.opts.where,
+        hint: `end the destination with a slash: ${this.kw} … ${this.opts.dest}/`,
+      });
+    }
+    const destIsDir = isDirHint || dest.isDir || count > 1 || this.opts.parents === true || this.opts.mkdirOnly === true;
     if (destIsDir) {
       if (dest.exists && !dest.isDir) throw new UserError('copy-dest-not-dir', copyMessages['copy-dest-not-dir'](destAbs), { where: this.opts.where });
       await this.ensureDir(dest.rel);
@@ -145,7 +165,7 @@ class LayerBuilder {
         await this.ensureDir(dest.rel);
         this.addTree(src.entries.slice(1), dest.rel, xattrs);
       } else {
-        const archive = this.opts.isAdd && src.entries[0].type === 'file' ? await detectArchive(src.entries[0].absPath) : undefined;
+        const archive = (this.opts.unpack ?? this.opts.isAdd) && src.entries[0].type === 'file' ? await detectArchive(src.entries[0].absPath) : undefined;
         if (archive) {
           await this.ensureDir(dest.rel);
           await this.addArchive(await readArchive(src.entries[0].absPath, archive, await tempDir()), dest.rel);
@@ -244,7 +264,15 @@ class LayerBuilder {
 
   /** --parents: the source keeps its path below the pivot; the directories on the way copy theirs. */
   private async placeWithParents(src: SelectedSource, destRel: string, root: string, xattrs: XattrMap | undefined): Promise<void> {
-    const keep = src.parentsPath ?? src.path;
+    const keep = cleanPath('/' + (src.parentsPath ?? src.path)).slice(1);
+    if (keep === '') {
+      // `.`, `./` or a pivot at the end (`a/./`): nothing to keep, the directory's contents
+      // go to the destination (BuildKit's include pattern is then the whole source).
+      await this.ensureDir(destRel);
+      if (src.isDir) this.addTree(src.entries.slice(1), destRel, xattrs);
+      else this.add(join2(destRel, src.name), src.entries[0], xattrs);
+      return;
+    }
     const parts = keep.split('/');
     const pivotAbs = src.path.endsWith(keep) ? src.path.slice(0, src.path.length - keep.length) : '';
     let at = destRel;
@@ -269,12 +297,50 @@ class LayerBuilder {
     this.addTree(src.entries.slice(1), target, xattrs);
   }
 
+  /**
+   * Where archive entry `rel` lands below `destRel`: its parent components resolved through
+   * the symlinks met on the way (the archive's own, already placed, and the image's), kept
+   * within the destination as BuildKit's chrootarchive.Untar (chroot at the destination,
+   * solver/llbsolver/file/unpack.go) keeps them; the last component is never followed.
+   */
+  private async throughLinks(destRel: string, rel: string): Promise<string> {
+    const pending = rel.split('/').filter((c) => c !== '' && c !== '.');
+    const last = pending.pop();
+    if (last === undefined) return destRel;
+    const done: string[] = [];
+    for (let hops = 0; pending.length > 0; ) {
+      const comp = pending.shift()!;
+      if (comp === '..') {
+        done.pop();
+        continue;
+      }
+      const here = join2(destRel, [...done, comp].join('/'));
+      const link = await this.symlinkAt(here);
+      if (link === undefined) {
+        done.push(comp);
+        continue;
+      }
+      if (++hops > 255) throw new UserError('add-archive-unsafe', `${this.kw}: too many levels of symbolic links at ${rel}`, { where: this.opts.where });
+      if (link.startsWith('/')) done.length = 0;
+      pending.unshift(...link.split('/').filter((c) => c !== '' && c !== '.'));
+    }
+    return join2(destRel, [...done, last].join('/'));
+  }
+
+  /** The target of a symlink at `rel`: one this layer places, else the image's. */
+  private async symlinkAt(rel: string): Promise<string | undefined> {
+    const placed = this.out.get(rel);
+    if (placed) return placed.type === 'symlink' ? placed.linkTarget : undefined;
+    const st = await this.existing(rel);
+    return st?.isSymbolicLink() ? readlink(this.opts.destRoot + '/' + rel) : undefined;
+  }
+
   /** ADD of a local archive: its entries below `destRel`, owners kept unless --chown. */
   private async addArchive(entries: ArchiveEntry[], destRel: string): Promise<void> {
     const links = new Map<string, string>();
     for (const a of entries) if (a.type === 'hardlink' && a.linkTarget !== undefined) links.set(a.linkTarget, a.linkTarget);
     for (const a of entries) {
-      const path = a.path === '' ? destRel : join2(destRel, a.path);
+      const path = a.path === '' ? destRel : await this.throughLinks(destRel, a.path);
       if (path === '') continue;
       if (a.path !== '') await this.ensureParents(path);
       const base = { path, mode: a.mode, uid: this.chown?.uid ?? a.uid, gid: this.chown?.gid ?? a.gid, mtimeMs: a.mtimeMs };
@@ -292,7 +358,7 @@ class LayerBuilder {
           });
           break;
         case 'hardlink': {
-          const target = this.out.get(join2(destRel, a.linkTarget ?? ''));
+          const target = this.out.get(await this.throughLinks(destRel, a.linkTarget ?? ''));
           if (!target || target.type !== 'file') {
             throw new UserError('add-archive-unsafe', `${this.kw}: hardlink ${a.path} points at a missing file ${a.linkTarget}`, { where: this.opts.where });
           }

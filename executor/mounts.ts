@@ -154,16 +154,16 @@ async function withCacheMount<T>(
   const seed = from
     ? (dir: string) => withFromRoot(step, from, src, async (root, what) => copyInto(await inside(step, root, m.source, what), dir))
     : undefined;
-  const data = await ensureCacheMount(src.store, m.id, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
+  const data = await ensureCacheMount(src.store, m.dirKey, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
   switch (m.sharing) {
     case 'shared':
       prepared.binds.push({ source: data, target: m.target, readonly: m.readonly });
       return next();
     case 'locked':
       prepared.binds.push({ source: data, target: m.target, readonly: m.readonly });
-      return withCacheMountLock(src.store.root, m.id, next);
+      return withCacheMountLock(src.store.root, m.dirKey, next);
     case 'private': {
-      const release = await claimCacheMount(src.store.root, m.id);
+      const release = await claimCacheMount(src.store.root, m.dirKey);
       if (!release) {
         // In use elsewhere: this step gets a fresh, throwaway one (BuildKit makes a new one).
         await mkdir(spare);

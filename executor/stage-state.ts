@@ -1,5 +1,5 @@
 import type { Digest } from '../common/index.js';
-import type { Descriptor, HistoryEntry, ImageConfig } from '../store/index.js';
+import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from '../store/index.js';
 import type { BaseImage } from '../planner/index.js';
 
 /** The image a stage has built so far: layers, config and history, plus the last cache key. */
@@ -9,28 +9,28 @@ export interface StageState {
   history: HistoryEntry[];
 }
 
-/** BuildKit gives a scratch image a default PATH (dockerfile2llb emptyImage). */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-export function scratchState(platform: { os: string; architecture: string; variant?: string }): StageState {
+/** An empty image for `platform` whose container config is the planner's `baseConfig` (PATH, WorkingDir). */
+export function scratchState(platform: { os: string; architecture: string; variant?: string }, baseConfig: ContainerConfig): StageState {
   return {
     layers: [],
     config: {
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant ? { variant: platform.variant } : {}),
-      config: { Env: [`PATH=${DEFAULT_PATH}`] },
+      config: structuredClone(baseConfig),
       rootfs: { type: 'layers', diff_ids: [] },
     },
     history: [],
   };
 }
 
-export function imageState(image: BaseImage): StageState {
+/**
+ * A base image as a stage starts from it, its container config replaced by the planner's
+ * `baseConfig` (the image's, ONBUILD triggers dropped since they ran at FROM, default PATH added).
+ */
+export function imageState(image: BaseImage, baseConfig: ContainerConfig): StageState {
   const config = structuredClone(image.config);
-  config.config ??= {};
-  // A child does not inherit its base's ONBUILD triggers (they ran at FROM).
-  delete config.config.OnBuild;
+  config.config = structuredClone(baseConfig);
   return { layers: [...image.layers], config, history: [...(image.config.history ?? [])] };
 }
 

@@ -18,6 +18,7 @@ interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;
+  home: string;
 }
 
 interface GroupEntry {
@@ -63,6 +64,18 @@ export async function resolveUser(spec: string, rootfs: string | undefined): Pro
     user.groups = groups.filter((g) => g.members.includes(matchedName)).map((g) => g.gid);
   }
   return user;
+}
+
+/**
+ * The home dir of USER `spec` by the image's /etc/passwd (the entry `resolveUser` matches),
+ * `/` when it has none: runc's GetExecUserPath default, which sets a RUN's HOME under BuildKit.
+ */
+export async function resolveHome(spec: string, rootfs: string | undefined): Promise<string> {
+  const [userArg] = splitSpec(spec);
+  const uidArg = numeric(userArg);
+  const passwd = await readPasswd(rootfs);
+  const u = passwd.find((p) => (userArg === '' ? p.uid === 0 : uidArg !== undefined ? p.uid === uidArg : p.name === userArg));
+  return u?.home || '/';
 }
 
 /** COPY/ADD --chown: "uid[:gid]" numbers need no files; names come from the destination rootfs. */
@@ -128,7 +141,7 @@ async function readPasswd(rootfs: string | undefined): Promise<PasswdEntry[]> {
     const f = line.split(':');
     const uid = numeric(f[2] ?? '');
     const gid = numeric(f[3] ?? '');
-    if (f[0] && uid !== undefined && gid !== undefined) out.push({ name: f[0], uid, gid });
+    if (f[0] && uid !== undefined && gid !== undefined) out.push({ name: f[0], uid, gid, home: f[5] ?? '' });
   }
   return out;
 }

@@ -21,6 +21,7 @@ import { cleanPath, compilePatterns, parseDockerignore, type Matcher } from './d
 export type { Matcher } from './dockerignore.js';
 export { StatMemo, loadStatMemo } from './context-memo.js';
 export { parseChmod, applyChmod, type Chmod } from './context-chmod.js';
+export { hasWildcards } from './context-glob.js';
 
 export interface BuildContext {
   /** Real absolute path of the context directory. */
@@ -115,14 +116,14 @@ export async function openContext(dir: string, opts: { dockerfilePath?: string }
 }
 
 /**
- * Resolve COPY/ADD sources against `root`. Missing sources (and a COPY whose sources all
- * match nothing) raise UserError 'copy-source-missing' with Docker's `"/x": not found`.
+ * Resolve COPY/ADD sources against `root`. A missing source raises UserError
+ * 'copy-source-missing' with Docker's `"/x": not found`; a wildcard may match nothing, even
+ * when it is the only source (BuildKit's COPY sets AllowEmptyWildcard: solver/llbsolver/file/backend.go).
  */
 export async function selectSources(root: string, patterns: string[], opts: SelectOptions): Promise<SourceSelection> {
   const excludes = opts.excludes && opts.excludes.length > 0 ? compilePatterns(opts.excludes, '--exclude') : undefined;
   const walker = new Walker(root, opts, excludes);
   const sources: SelectedSource[] = [];
-  let firstEmptyWildcard: string | undefined;
   for (const pattern of patterns) {
     const { pivot, rest } = splitPivot(pattern, opts.parents === true);
     const full = cleanPath('/' + (pivot ? pivot + '/' : '') + rest);
@@ -132,16 +133,11 @@ export async function selectSources(root: string, patterns: string[], opts: Sele
       sources.push(src);
       continue;
     }
-    const matches = await walker.wildcard(full);
-    if (matches.length === 0) firstEmptyWildcard ??= full;
-    for (const m of matches) {
+    for (const m of await walker.wildcard(full)) {
       const src = await walker.source(m, true, pattern, pivot);
       if (src) sources.push(src);
     }
   }
-  // BuildKit allows a wildcard to match nothing (`COPY package.json yarn.lock* ./`), but a
-  // COPY that selects nothing at all is an error.
-  if (sources.length === 0 && firstEmptyWildcard !== undefined) throw missing(firstEmptyWildcard, opts, false);
   return { root, sources };
 }
 

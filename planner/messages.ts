@@ -4,6 +4,7 @@ export const messages = {
   'unknown-target': (name: string, known: string[]) =>
     `target stage "${name}" could not be found` + (known.length ? ` (stages: ${known.join(', ')})` : ''),
   'unknown-stage': (name: string) => `stage "${name}" is not defined before this instruction`,
+  'stage-near-miss': (name: string) => `"${name}" is not a stage of this Dockerfile, and looks like a typo of one`,
   'stage-self': (name: string) => `stage "${name}" cannot copy from itself`,
   'duplicate-stage': (name: string) => `duplicate stage name "${name}"`,
   'invalid-stage-name': (name: string) =>
@@ -12,5 +13,11 @@ export const messages = {
   'onbuild-trigger': (trigger: string, why: string) => `ONBUILD trigger "${trigger}" of the base image: ${why}`,
   'entitlement-needed': (what: string, entitlement: string) =>
     `${what} needs the ${entitlement} entitlement: add --allow ${entitlement}`,
+  'platform-not-supported': (given: string, build: string) =>
+    `FROM --platform=${given} is not supported yet: tsbuild builds for its own platform only (${build})`,
+  // BuildKit's own texts (dockerfile2llb/convert_copy.go): a local source has nothing to verify.
+  'checksum-needs-remote': () => 'checksum requires HTTP(S) or Git sources',
+  'checksum-multiple-sources': () => "checksum can't be specified for multiple sources",
+  'keep-git-dir-unsupported': () => 'ADD --keep-git-dir is not supported yet: it applies to Git sources, which tsbuild cannot ADD yet',
   'bad-chmod': (value: string) => `invalid --chmod value "${value}": want an octal mode such as 755`,
 } satisfies Record<string, (...args: never[]) => string>;

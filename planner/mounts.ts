@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { UserError, type SourceRange } from '../common/index.js';
+import { UserError, digestOf, hexOf, type SourceRange } from '../common/index.js';
 import type { RunMount } from '../parser/index.js';
 import type { BaseImage } from './step.js';
 
@@ -28,6 +28,13 @@ export type PlannedMount =
       mode: number;
       uid: number;
       gid: number;
+      /**
+       * Which cache dir in the store: `id` alone, or `id` and its base when there is one
+       * (`cacheDirKey`); BuildKit keys a cache mount by both.
+       */
+      dirKey: string;
+      /** uid/gid/mode were given: BuildKit's base is then a dir made with them. */
+      hasPerms: boolean;
     }
   | { type: 'tmpfs'; target: string; sizeBytes?: number }
   | { type: 'secret'; id: string; target?: string; env?: string; required: boolean; mode: number; uid: number; gid: number }
@@ -122,6 +129,8 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
         mode: modeOf(m, where, 0o755),
         uid: idNumber(m, 'uid', where, 0),
         gid: idNumber(m, 'gid', where, 0),
+        dirKey: o.id ?? target,
+        hasPerms: o.uid !== undefined || o.gid !== undefined || o.mode !== undefined,
       };
     }
     case 'tmpfs':
@@ -157,6 +166,24 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
 }
 
 /**
+ * The store dir of a cache mount: BuildKit keys it by its id and its base ref
+ * (solver/llbsolver/mounts/mount.go getRefCacheDir: `id + ":" + ref.ID()`), the base being
+ * the `from` source, or a dir made with the given uid/gid/mode (dockerfile2llb/
+ * convert_runmount.go setCacheUIDGID), or nothing. `fromContent` names the `from` source
+ * (its stage's key or image digest); our seed copies only `source`, so that is part of it too.
+ */
+export function cacheDirKey(m: Extract<PlannedMount, { type: 'cache' }>, fromContent: unknown): string {
+  const base: Record<string, unknown> = {};
+  if (m.from) {
+    base.from = fromContent;
+    if (m.source !== '/') base.source = m.source;
+  }
+  if (m.hasPerms && m.source === '/') base.perms = { mode: m.mode, uid: m.uid, gid: m.gid };
+  if (Object.keys(base).length === 0) return m.id;
+  return `${m.id} base=${hexOf(digestOf(JSON.stringify(base))).slice(0, 16)}`;
+}
+
+/**
  * What a mount adds to the step's cache key: a bind's target and content (`content` is the
  * context digest or the source stage's key or image digest); for the others only where they
  * go and which one, never their contents (a cache's or a secret's).
@@ -166,7 +193,9 @@ export function mountKey(m: PlannedMount, content: unknown): unknown {
     case 'bind':
       return { type: 'bind', target: m.target, source: m.source, readonly: m.readonly, content };
     case 'cache':
-      return { type: 'cache', target: m.target, id: m.id, readonly: m.readonly, sharing: m.sharing };
+      // The base is an input of the step, as in BuildKit; left out when there is none, so the
+      // keys of plain cache mounts stay as they were.
+      return { type: 'cache', target: m.target, id: m.id, readonly: m.readonly, sharing: m.sharing, ...(m.dirKey !== m.id ? { dir: m.dirKey } : {}) };
     case 'tmpfs':
       return { type: 'tmpfs', target: m.target, size: m.sizeBytes };
     case 'secret':

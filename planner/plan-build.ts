@@ -16,11 +16,12 @@ import { cacheKeyOf, type KeyParts } from './cache-key.js';
 import { goList, goQuotedList, goSetMap, runCreatedBy } from './history-text.js';
 import { messages } from './messages.js';
 import { StageScope, platformArgs } from './scope.js';
-import { splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
+import { checkNearStage, splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
 import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
 import type { ContentHasher } from './content.js';
 import { parseChmod } from './context-chmod.js';
-import { mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
+import { exposedPorts } from './expose.js';
+import { cacheDirKey, mountKey, planMount, type MountFrom, type PlannedMount } from './mounts.js';
 
 export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
@@ -78,11 +79,13 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
 
 /** Global ARGs: defaults, overridden by build args; platform args are predefined here. */
 function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>): Map<string, string | undefined> {
-  const env = new Map<string, string | undefined>(platformArgs(opts.platform));
+  const predefined = platformArgs(opts.platform);
+  const env = new Map<string, string | undefined>(predefined);
   for (const ins of split.globalArgs) {
     for (const a of ins.args) {
       const known = new Map([...env].filter((e): e is [string, string] => e[1] !== undefined));
-      let value = a.default === undefined ? undefined : expandWord(a.default, known, { escape: opts.escape }).value;
+      // `ARG TARGETPLATFORM` without a default keeps the predefined value (BuildKit).
+      let value = a.default === undefined ? predefined.get(a.name) : expandWord(a.default, known, { escape: opts.escape }).value;
       if (opts.buildArgs.has(a.name)) {
         value = opts.buildArgs.get(a.name);
         consumed.add(a.name);
@@ -113,6 +116,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   const fromEnv = new Map([...lc.globalArgs].filter((e): e is [string, string] => e[1] !== undefined));
   const baseName = expandWord(raw.from.image, fromEnv, { escape: opts.escape }).value;
   if (baseName === '') throw new UserError('base-name-empty', messages['base-name-empty'](), { where: raw.from.range });
+  checkFromPlatform(raw.from, fromEnv, opts);
 
   let base: StageBase;
   let baseKey: Digest;
@@ -129,15 +133,18 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   } else if (baseName.toLowerCase() === 'scratch') {
     base = { kind: 'scratch' };
     baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
-    config = { Env: [`PATH=${DEFAULT_PATH}`] };
+    // BuildKit's emptyImage (dockerfile2llb/image.go): the default PATH and WorkingDir "/".
+    config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
   } else {
+    checkNearStage(split, baseName, raw.from.range);
     const image = await opts.resolveImage(baseName, raw.from.range);
     base = { kind: 'image', image };
     baseKey = image.manifestDigest;
-    config = { ...(image.config.config ?? {}) };
+    config = withDefaultPath({ ...(image.config.config ?? {}) });
     instructions = [...onbuildTriggers(config.OnBuild ?? [], raw.from.range), ...instructions];
     delete config.OnBuild;
   }
+  const baseConfig = structuredClone(config);
 
   const cursor: Cursor = { config, key: baseKey, cmdSet: false };
   const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed);
@@ -179,8 +186,37 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     steps,
     dependsOn: [...new Set(dependsOn)],
     platform: opts.platform,
+    baseConfig,
     finalConfig: cursor.config,
   };
+}
+
+/**
+ * `FROM --platform=p`: only the build's own platform (literally, or as `$BUILDPLATFORM` /
+ * `$TARGETPLATFORM`), which then changes nothing; building for another is a later issue.
+ */
+function checkFromPlatform(from: Extract<Instruction, { kind: 'from' }>, env: ReadonlyMap<string, string>, opts: PlanOptions): void {
+  if (from.platform === undefined) return;
+  const given = expandWord(from.platform, env, { escape: opts.escape }).value;
+  const p = opts.platform;
+  const build = `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
+  const [os, arch, variant] = given.toLowerCase().split('/');
+  const sameArch = arch === p.architecture || (arch === 'x86_64' && p.architecture === 'amd64');
+  if (os === p.os && sameArch && (variant ?? p.variant) === p.variant) return;
+  throw new UserError('platform-not-supported', messages['platform-not-supported'](given, build), {
+    where: from.range,
+    hint: 'drop --platform, or use --platform=$BUILDPLATFORM',
+  });
+}
+
+/**
+ * A base image's config with BuildKit's default PATH appended when it sets none
+ * (dockerfile2llb/convert.go, "make sure that PATH is always set"): `ENV PATH=/x:$PATH`
+ * then keeps the system dirs, and the image's config carries the PATH.
+ */
+function withDefaultPath(config: ContainerConfig): ContainerConfig {
+  if ((config.Env ?? []).some((e) => e === 'PATH' || e.startsWith('PATH='))) return config;
+  return { ...config, Env: [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`] };
 }
 
 function lastKey(stage: Stage): Digest {
@@ -266,6 +302,8 @@ async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | 
         excludes: [],
         parents: false,
         isAdd: false,
+        unpack: false,
+        link: false,
         mkdirOnly: true,
       };
     }
@@ -294,7 +332,7 @@ async function lowerInstruction(ins: Instruction, a: LowerArgs): Promise<Step | 
     case 'user':
       return configStep(a, ins, `USER ${ins.user}`, [{ field: 'User', value: ins.user }]);
     case 'expose': {
-      const ports = ins.ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+      const ports = exposedPorts(ins.ports);
       return configStep(a, ins, `EXPOSE ${goSetMap(ports)}`, [{ field: 'ExposedPorts', add: ports }]);
     }
     case 'volume':
@@ -363,8 +401,6 @@ async function lowerRun(ins: Extract<Instruction, { kind: 'run' }>, a: LowerArgs
   }
   const runArgs = scope.runArgs(cursor.config.Env);
   const env = [...(cursor.config.Env ?? []), ...runArgs.map(([k, v]) => `${k}=${v}`)];
-  // BuildKit's exec gives a command the default PATH when the image sets none.
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
   const cwd = cursor.config.WorkingDir || '/';
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
@@ -406,11 +442,19 @@ async function lowerMounts(
       a.dependsOn.push(ref);
       return { kind: 'stage', stage: ref };
     }
+    checkNearStage(a.split, name, ins.range);
     return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range) };
   };
   for (const [i, m] of ins.mounts.entries()) {
     const planned = await planMount(m, i, { cwd, where: ins.range, resolveFrom });
     let content: unknown;
+    if (planned.type === 'cache' && planned.from) {
+      const from = planned.from;
+      const fromContent = from.kind === 'stage' ? { stage: lastKey(await a.lc.planStage(from.stage)) } : { image: from.image.manifestDigest };
+      planned.dirKey = cacheDirKey(planned, fromContent);
+    } else if (planned.type === 'cache') {
+      planned.dirKey = cacheDirKey(planned, undefined);
+    }
     if (planned.type === 'bind') {
       const from = planned.from;
       switch (from.kind) {
@@ -448,6 +492,25 @@ function heredocScript(cmd: Extract<CommandLine, { form: 'shell' }>): string {
   return script;
 }
 
+/**
+ * ADD's flags for remote sources, which tsbuild cannot ADD yet (a URL or Git source is refused
+ * by the executor): `--checksum` on local sources is BuildKit's error, `--keep-git-dir` ours.
+ */
+function checkAddRemoteFlags(ins: Extract<Instruction, { kind: 'add' }>): void {
+  if (ins.checksum !== undefined) {
+    if (ins.sources.length + ins.heredocs.length !== 1) {
+      throw new UserError('checksum-multiple-sources', messages['checksum-multiple-sources'](), { where: ins.range });
+    }
+    if (!/^(https?|git):\/\/|^git@/.test(ins.sources[0] ?? '')) {
+      throw new UserError('checksum-needs-remote', messages['checksum-needs-remote'](), {
+        where: ins.range,
+        hint: 'a local file is verified by the build context itself; drop --checksum',
+      });
+    }
+  }
+  if (ins.keepGitDir) throw new UserError('keep-git-dir-unsupported', messages['keep-git-dir-unsupported'](), { where: ins.range });
+}
+
 /** `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key. */
 async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a: LowerArgs): Promise<Step> {
   const { cursor } = a;
@@ -463,12 +526,14 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
       from = { kind: 'stage', stage: ref };
       content = { stage: lastKey(source) };
     } else {
+      checkNearStage(a.split, ins.from, ins.range);
       const image = await opts.resolveImage(ins.from, ins.range);
       from = { kind: 'image', image };
       content = { image: image.manifestDigest };
     }
   }
   if (ins.chmod !== undefined) parseChmod(ins.chmod);
+  if (ins.kind === 'add') checkAddRemoteFlags(ins);
   const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
@@ -491,6 +556,9 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     chmod: ins.chmod,
     excludes: ins.exclude,
     parents: ins.parents,
+    // Only when not the default, so that keys of COPY/ADD without the flags stay as they were.
+    ...(ins.link ? { link: true } : {}),
+    ...(ins.kind === 'add' && ins.unpack === false ? { unpack: false } : {}),
   };
   const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, content };
   const flags = [
@@ -513,6 +581,8 @@ async function lowerCopy(ins: Extract<Instruction, { kind: 'copy' | 'add' }>, a:
     ...fields,
     inline,
     isAdd: ins.kind === 'add',
+    unpack: ins.kind === 'add' && ins.unpack !== false,
+    link: ins.link,
     mkdirOnly: false,
     ...(contextSelection ? { contextSelection } : {}),
   };

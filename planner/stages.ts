@@ -1,4 +1,4 @@
-import { UserError, type SourceRange } from '../common/index.js';
+import { UserError, suggest, type SourceRange } from '../common/index.js';
 import type { Instruction, From } from '../parser/index.js';
 import { messages } from './messages.js';
 
@@ -78,4 +78,19 @@ export function stageReference(
     throw new UserError('unknown-stage', messages['unknown-stage'](name), { where: opts.where });
   }
   return undefined;
+}
+
+/**
+ * Before `name` is taken for an image (and maybe pulled): a bare name one or two edits from a
+ * stage's (`--from=buidler` with a stage `builder`) is a typo, refused without the network.
+ */
+export function checkNearStage(split: SplitDockerfile, name: string, where: SourceRange): void {
+  if (/[/:@.]/.test(name) || name.toLowerCase() === 'scratch') return;
+  const names = split.stages.flatMap((s) => (s.name ? [s.name] : []));
+  const near = suggest(name, names);
+  if (near === undefined) return;
+  throw new UserError('stage-near-miss', messages['stage-near-miss'](name), {
+    where,
+    hint: `did you mean the stage ${near}? (an image named "${name}" would be pulled from a registry; name it with a tag, e.g. ${name}:latest, to use one)`,
+  });
 }

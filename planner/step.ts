@@ -65,6 +65,10 @@ export interface CopyStep extends StepBase {
   excludes: string[];
   parents: boolean;
   isAdd: boolean;
+  /** ADD: extract local tar archives (`--unpack`, true by default); COPY never does. */
+  unpack: boolean;
+  /** `--link`: written without reading the image below (no symlink in the destination is followed). */
+  link: boolean;
   /** Only create `dest` as a directory (WORKDIR); sources are empty. */
   mkdirOnly: boolean;
   /** The context files the key was computed from (in memory only): the executor copies these. */
@@ -103,6 +107,11 @@ export interface Stage {
   dependsOn: number[];
   /** History entries inherited from a stage base are added by the executor; this is the platform. */
   platform: { os: string; architecture: string; variant?: string };
+  /**
+   * The container config the stage starts from: its base's, as BuildKit completes it
+   * (scratch: PATH and WorkingDir; an image without PATH: the default PATH added).
+   */
+  baseConfig: ContainerConfig;
   /** The container config the stage ends with (what `FROM <this stage>` starts from). */
   finalConfig: ContainerConfig;
 }

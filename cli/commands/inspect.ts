@@ -1,23 +1,31 @@
 import { UserError } from '../../common/index.js';
-import { parseArgs, usageError } from '../args.js';
+import { parseArgs, stringOpt, usageError } from '../args.js';
+import { inspectContainer } from '../container-inspect.js';
 import type { Command } from '../command.js';
 
-/** `tsbuild inspect IMAGE...`: Docker's image inspect JSON (an array, 4-space indent). */
+/**
+ * `tsbuild inspect [--type image|container] NAME...`: Docker's inspect JSON (an array, 4-space
+ * indent) of images and containers; without --type an image by that name wins.
+ */
 export const command: Command = {
   name: 'inspect',
-  usage: 'tsbuild inspect IMAGE [IMAGE...]',
-  summary: "Show images' configuration as JSON",
+  usage: 'tsbuild inspect [--type image|container] NAME [NAME...]',
+  summary: 'Show images\' or containers\' configuration as JSON',
   async run(argv, ctx) {
     const args = parseArgs(argv, [{ name: 'type', type: 'string' }]);
     if (args.positionals.length === 0) throw usageError('"inspect" requires at least 1 argument');
+    const type = stringOpt(args, 'type');
+    if (type !== undefined && type !== 'image' && type !== 'container') throw usageError(`"${type}" is not a valid value for --type: want image or container`);
     const { openStore, parseReference, familiarName, familiarRepository } = await import('../../store/index.js');
     const store = await openStore(ctx.root);
     const out: unknown[] = [];
     const missing: string[] = [];
     for (const ref of args.positionals) {
-      const img = await store.resolveImage(ref);
+      const img = type === 'container' ? undefined : await store.resolveImage(ref);
       if (!img) {
-        missing.push(ref);
+        const container = type === 'image' ? undefined : await inspectContainer(ctx.root, ref);
+        if (container) out.push(container);
+        else missing.push(ref);
         continue;
       }
       const refs = img.names.map((n) => parseReference(n));
@@ -43,7 +51,8 @@ export const command: Command = {
     }
     ctx.stdout.write(JSON.stringify(out, null, 4) + '\n');
     if (missing.length > 0) {
-      throw new UserError('image-not-found', `No such image: ${missing.join(', ')}`, { where: missing[0] });
+      const what = type === 'image' ? 'image' : type === 'container' ? 'container' : 'object';
+      throw new UserError(`${what}-not-found`, `No such ${what}: ${missing.join(', ')}`, { where: missing[0] });
     }
     return 0;
   },

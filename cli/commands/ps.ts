@@ -1,6 +1,6 @@
 import type { CliContext, Command } from '../command.js';
 import { boolOpt, parseArgs, type OptionSpec } from '../args.js';
-import type { ContainerRecord } from '../../store/containers.js';
+import { listContainers, type ContainerRecord } from '../../store/containers.js';
 import { humanDuration, renderTable } from '../format.js';
 
 const options: OptionSpec[] = [
@@ -41,7 +41,6 @@ export function commandText(argv: string[], noTrunc: boolean): string {
 
 async function ps(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
-  const { listContainers } = await import('../../store/containers.js');
   const now = Date.now();
   const all = boolOpt(args, 'all');
   const noTrunc = boolOpt(args, 'no-trunc');

@@ -14,7 +14,8 @@ export const command: Command = {
 export const rmMessages = {
   'no-such-container': (ref: string) => `No such container: ${ref}`,
   'container-running': (id: string) =>
-    `cannot remove container "${id}": container is running: stop the container before removing or force remove`,
+    // Docker says "stop the container": tsbuild has no `stop` yet, so the way out is waiting or -f.
+    `cannot remove container "${id}": container is running: wait for it to exit, or remove it by force with rm -f`,
   'ambiguous-container': (ref: string) => `multiple containers found with provided prefix: ${ref}`,
 } satisfies Record<string, (...args: never[]) => string>;
 

@@ -46,7 +46,13 @@ export const command: Command = {
         const byName = nameAmong(ref, img.names);
         const deleting = byName === undefined || img.names.length <= 1;
         if (deleting && !force && inUse.has(img.id)) {
-          throw new UserError('image-in-use', `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by container ${inUse.get(img.id)!.slice(0, 12)}`, { where: ref });
+          const container = inUse.get(img.id)!.slice(0, 12);
+          // Docker's two texts (daemon/images/image_delete.go): by the last name, or by id.
+          const message =
+            byName !== undefined
+              ? `conflict: unable to remove repository reference ${JSON.stringify(ref)} (must force) - container ${container} is using its referenced image ${shortId(img.id)}`
+              : `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by container ${container}`;
+          throw new UserError('image-in-use', message, { where: ref, hint: 'remove the container first (tsbuild rm), or use rmi -f' });
         }
         if (byName !== undefined) {
           await store.untag(byName);

@@ -14,18 +14,18 @@ export function commandLine(raw: RawInstruction): CommandLine {
 }
 
 export function parseCmd(raw: RawInstruction): Cmd {
-  parseFlags('CMD', raw.flags, {});
+  parseFlags('CMD', raw.flags);
   return { kind: 'cmd', command: commandLine(raw), ...located(raw) };
 }
 
 export function parseEntrypoint(raw: RawInstruction): Entrypoint {
-  parseFlags('ENTRYPOINT', raw.flags, {});
+  parseFlags('ENTRYPOINT', raw.flags);
   return { kind: 'entrypoint', command: commandLine(raw), ...located(raw) };
 }
 
 /** SHELL takes the exec form only (Dockerfile reference, SHELL). */
 export function parseShell(raw: RawInstruction): Shell {
-  parseFlags('SHELL', raw.flags, {});
+  parseFlags('SHELL', raw.flags);
   if (raw.json && raw.args.length === 0) throw problem('needs-arguments', 'SHELL');
   if (!raw.json) throw problem(raw.args.length === 0 ? 'needs-arguments' : 'shell-not-json', 'SHELL');
   return { kind: 'shell', argv: raw.args, ...located(raw) };

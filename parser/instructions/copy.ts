@@ -38,9 +38,7 @@ function common(raw: RawInstruction, kw: 'COPY' | 'ADD', flags: FlagValues) {
 }
 
 export function parseCopy(raw: RawInstruction): Copy {
-  const flags = parseFlags('COPY', raw.flags, {
-    from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings',
-  });
+  const flags = parseFlags('COPY', raw.flags);
   const from = flags.strings.get('from');
   return {
     kind: 'copy',
@@ -52,9 +50,7 @@ export function parseCopy(raw: RawInstruction): Copy {
 }
 
 export function parseAdd(raw: RawInstruction): Add {
-  const flags = parseFlags('ADD', raw.flags, {
-    chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string', exclude: 'strings', unpack: 'bool',
-  });
+  const flags = parseFlags('ADD', raw.flags);
   const checksum = flags.strings.get('checksum');
   const unpack = flags.bools.get('unpack');
   return {

@@ -1,13 +1,12 @@
 import { messages } from '../messages.js';
+import { FLAG_TABLE, type FlagKeyword, type FlagType } from './flag-table.js';
 import { Problem, problem } from './problem.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../../common/index.js';
 
 /**
- * BuildKit's BFlags: the flags an instruction accepts, each `--name=value` (a bool may be
- * bare), checked for unknown names, duplicates and missing values.
+ * BuildKit's BFlags: an instruction's flags (its row of FLAG_TABLE), each `--name=value` (a
+ * bool may be bare), checked for unknown names, duplicates and missing values.
  */
-type FlagSpec = { type: 'bool' } | { type: 'string' } | { type: 'strings' };
-
 export interface FlagValues {
   bools: Map<string, boolean>;
   strings: Map<string, string>;
@@ -15,7 +14,8 @@ export interface FlagValues {
   used: Set<string>;
 }
 
-export function parseFlags(keyword: string, flags: readonly string[], spec: Record<string, FlagSpec['type']>): FlagValues {
+export function parseFlags(keyword: FlagKeyword, flags: readonly string[]): FlagValues {
+  const spec: Record<string, FlagType> = FLAG_TABLE[keyword];
   const out: FlagValues = { bools: new Map(), strings: new Map(), lists: new Map(), used: new Set() };
   for (const word of flags) {
     if (word === '--') break;

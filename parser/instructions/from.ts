@@ -8,7 +8,7 @@ const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
 /** `FROM [--platform=p] image [AS name]`. */
 export function parseFrom(raw: RawInstruction): From {
-  const flags = parseFlags('FROM', raw.flags, { platform: 'string' });
+  const flags = parseFlags('FROM', raw.flags);
   const args = raw.args;
   let stageName: string | undefined;
   if (args.length === 3 && args[1].toLowerCase() === 'as') {

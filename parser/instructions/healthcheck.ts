@@ -15,9 +15,7 @@ export function parseHealthcheck(raw: RawInstruction): Healthcheck {
     if (rest.length !== 0) throw problem('healthcheck-none-args');
     return { kind: 'healthcheck', check: { kind: 'none' }, ...located(raw) };
   }
-  const flags = parseFlags('HEALTHCHECK', raw.flags, {
-    interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string',
-  });
+  const flags = parseFlags('HEALTHCHECK', raw.flags);
   if (typ !== 'CMD') throw problem('healthcheck-type', raw.args[0]);
   if (rest.length === 0) throw problem('healthcheck-missing-cmd');
   const test = commandLine({ ...raw, args: rest });

@@ -1,4 +1,4 @@
-import { UserError, UserErrors, unreachable, type SourceRange } from '../../common/index.js';
+import { UserError, UserErrors, suggest, unreachable, type SourceRange } from '../../common/index.js';
 import type { RawDockerfile, RawInstruction } from '../syntax.js';
 import { messages } from '../messages.js';
 import { parseCmd, parseEntrypoint, parseShell } from './command.js';
@@ -10,7 +10,6 @@ import { parseOnbuild } from './onbuild.js';
 import { Problem } from './problem.js';
 import { parseRun } from './run.js';
 import { parseExpose, parseMaintainer, parseStopsignal, parseUser, parseVolume, parseWorkdir } from './simple.js';
-import { suggest } from './suggest.js';
 import type { Instruction, InstructionKind } from './types.js';
 
 /** Every instruction keyword, lower-case: the `kind` values. */

@@ -6,7 +6,7 @@ import type { Arg, Env, KeyValue, Label } from './types.js';
 
 /** ENV, LABEL (key/value triples from the raw tree, legacy `ENV k v` included) and ARG. */
 function pairs(raw: RawInstruction, kw: 'ENV' | 'LABEL'): KeyValue[] {
-  parseFlags(kw, raw.flags, {});
+  parseFlags(kw, raw.flags);
   if (raw.args.length === 0) throw problem('needs-arguments', kw);
   const out: KeyValue[] = [];
   for (let i = 0; i < raw.args.length; i += 3) {
@@ -26,7 +26,8 @@ export function parseLabel(raw: RawInstruction): Label {
 
 /** `ARG name[=default] …`: several declarations in one line are allowed. */
 export function parseArg(raw: RawInstruction): Arg {
-  const flags = parseFlags('ARG', raw.flags, { required: 'bool' });
+  // BuildKit never parses ARG's flags (they are dropped); refusing them keeps none ignored.
+  parseFlags('ARG', raw.flags);
   if (raw.args.length === 0) throw problem('needs-arguments', 'ARG');
   const args = raw.args.map((word) => {
     const eq = word.indexOf('=');
@@ -34,5 +35,5 @@ export function parseArg(raw: RawInstruction): Arg {
     if (eq === 0) throw problem('blank-name', 'ARG');
     return { name: word.slice(0, eq), default: word.slice(eq + 1) };
   });
-  return { kind: 'arg', args, required: flags.used.has('required') || (flags.bools.get('required') ?? false), ...located(raw) };
+  return { kind: 'arg', args, ...located(raw) };
 }

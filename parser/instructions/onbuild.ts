@@ -11,7 +11,7 @@ import type { Instruction, Onbuild } from './types.js';
 export function parseOnbuild(raw: RawInstruction, typeOne: (raw: RawInstruction) => Instruction): Onbuild {
   const inner = raw.onbuild;
   if (!inner) throw problem('needs-arguments', 'ONBUILD');
-  parseFlags('ONBUILD', raw.flags, {});
+  parseFlags('ONBUILD', raw.flags);
   const trigger = inner.name.toUpperCase();
   if (trigger === 'ONBUILD') throw problem('onbuild-chain');
   if (trigger === 'MAINTAINER' || trigger === 'FROM') throw problem('onbuild-trigger', trigger);

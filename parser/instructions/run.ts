@@ -10,7 +10,7 @@ const NETWORKS: readonly RunNetwork[] = ['default', 'none', 'host'];
 
 /** `RUN [--mount=…] [--network=…] [--security=…] command`. */
 export function parseRun(raw: RawInstruction): Run {
-  const flags = parseFlags('RUN', raw.flags, { mount: 'strings', network: 'string', security: 'string' });
+  const flags = parseFlags('RUN', raw.flags);
   const network = flags.strings.get('network');
   if (network !== undefined && !(NETWORKS as readonly string[]).includes(network)) throw problem('bad-network', network).atFlag('network');
   const security = flags.strings.get('security');

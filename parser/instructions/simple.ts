@@ -13,37 +13,38 @@ function single(raw: RawInstruction, kw: string): string {
 
 export function parseWorkdir(raw: RawInstruction): Workdir {
   const path = single(raw, 'WORKDIR');
-  parseFlags('WORKDIR', raw.flags, {});
+  parseFlags('WORKDIR', raw.flags);
   return { kind: 'workdir', path, ...located(raw) };
 }
 
 export function parseUser(raw: RawInstruction): User {
   const user = single(raw, 'USER');
-  parseFlags('USER', raw.flags, {});
+  parseFlags('USER', raw.flags);
   return { kind: 'user', user, ...located(raw) };
 }
 
-/** BuildKit does not check STOPSIGNAL's flags. */
+/** BuildKit does not parse STOPSIGNAL's flags (they are dropped); refusing them keeps none ignored. */
 export function parseStopsignal(raw: RawInstruction): Stopsignal {
+  parseFlags('STOPSIGNAL', raw.flags);
   return { kind: 'stopsignal', signal: single(raw, 'STOPSIGNAL'), ...located(raw) };
 }
 
 export function parseMaintainer(raw: RawInstruction): Maintainer {
   const name = single(raw, 'MAINTAINER');
-  parseFlags('MAINTAINER', raw.flags, {});
+  parseFlags('MAINTAINER', raw.flags);
   return { kind: 'maintainer', name, ...located(raw) };
 }
 
 export function parseExpose(raw: RawInstruction): Expose {
   if (raw.args.length === 0) throw problem('needs-arguments', 'EXPOSE');
-  parseFlags('EXPOSE', raw.flags, {});
+  parseFlags('EXPOSE', raw.flags);
   const ports = [...raw.args].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { kind: 'expose', ports, ...located(raw) };
 }
 
 export function parseVolume(raw: RawInstruction): Volume {
   if (raw.args.length === 0) throw problem('needs-arguments', 'VOLUME');
-  parseFlags('VOLUME', raw.flags, {});
+  parseFlags('VOLUME', raw.flags);
   const paths = raw.args.map((v) => {
     const p = trimGoSpace(v);
     if (p === '') throw problem('empty-volume');

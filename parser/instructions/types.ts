@@ -84,7 +84,6 @@ export interface ArgDecl {
 export interface Arg extends Located {
   kind: 'arg';
   args: ArgDecl[];
-  required: boolean;
 }
 
 interface CopyFields extends Located {

@@ -68,7 +68,7 @@ test('rmi -f of an id with several names untags them all and deletes', async () 
   assert.equal((await runCli(['images', '-q'], { root })).stdout, '');
 });
 
-test('inspect prints a Docker-like JSON array; an unknown image exits 1', async () => {
+test('inspect prints a Docker-like JSON array; an unknown name exits 1', async () => {
   const { root, id } = await setup();
   const r = await runCli(['inspect', 'saluda'], { root });
   assert.equal(r.code, 0);
@@ -82,7 +82,8 @@ test('inspect prints a Docker-like JSON array; an unknown image exits 1', async 
   const missing = await runCli(['inspect', 'nope'], { root });
   assert.equal(missing.code, 1);
   assert.equal(missing.stdout.trim(), '[]');
-  assert.match(missing.stderr, /No such image: nope/);
+  // Docker's text when no --type is given (inspect looks at containers too).
+  assert.match(missing.stderr, /No such object: nope/);
 });
 
 test('history shows the top step with the image id', async () => {

@@ -67,6 +67,32 @@ test('a cache mount survives between builds, is absent from the image, and prune
   assert.equal((await runIn('cache-4', 'cat /seen')).stdout, '1\n');
 });
 
+// BuildKit keys a cache dir by id and base (solver/llbsolver/mounts/mount.go getRefCacheDir:
+// id + ":" + ref.ID()); the base is a dir made with the given uid/gid/mode or the from= source
+// (dockerfile2llb/convert_runmount.go). The empty target is not left in the image: BuildKit's
+// executor/stubs.go removes mount stubs (recursively, client/llb/exec.go).
+test('cache mounts with one id but another uid, mode or from get their own dirs; the same base shares one', async () => {
+  const put = (opts: string, word: string) =>
+    `RUN --mount=type=cache,target=/c,id=shared-id${opts} sh -c 'ls /c > /before-${word}; stat -c %u:%a /c > /perm-${word}; touch /c/${word}'`;
+  const dockerfile = `FROM busybox AS src
+RUN mkdir /data && echo seed > /data/s
+FROM busybox
+${put('', 'plain')}
+${put(',uid=10', 'uid10')}
+${put(',mode=0700', 'mode700')}
+${put(',from=src,source=/data', 'from')}
+${put(',uid=10', 'uid10again')}
+${put('', 'plainagain')}
+`;
+  const r = await build('cache-bases', dockerfile);
+  assert.equal(r.code, 0, r.stderr);
+  const seen = await runIn('cache-bases', 'for w in plain uid10 mode700 from uid10again plainagain; do echo "$w: $(cat /before-$w | tr "\\n" " ")$(cat /perm-$w)"; done; test -e /c && echo leaked || echo clean');
+  assert.equal(
+    seen.stdout,
+    ['plain: 0:755', 'uid10: 10:755', 'mode700: 0:700', 'from: s 0:755', 'uid10again: uid10 10:755', 'plainagain: plain 0:755', 'clean', ''].join('\n'),
+  );
+});
+
 test('sharing=locked lets one build at a time use the cache mount', async () => {
   const step = (who: string) => `FROM busybox
 RUN --mount=type=cache,target=/c,id=locked-test,sharing=locked sh -c 'echo "start ${who} $(cut -d" " -f1 /proc/uptime)" >> /c/log; sleep 1; echo "end ${who} $(cut -d" " -f1 /proc/uptime)" >> /c/log'

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../common/index.js';
 import { cliPath, runCli } from '../../cli/tsbuild.js';
 import { writeTree } from '../helpers/files.js';
-import { tempDir } from '../helpers/temp.js';
+import { debianWork } from '../helpers/debian.js';
 
 // The classic container walkthrough (issue 8), exactly as a user types it, on a Debian
 // base made locally with mmdebstrap, with the store on a fresh tmpfs (nothing depends on
@@ -35,18 +35,15 @@ async function waitForPane(marker: RegExp, timeoutMs: number): Promise<string> {
   }
 }
 
+let release: () => void;
+
 before(async () => {
-  work = await tempDir();
-  root = join(work, 'tmpfs-root');
-  await mkdir(root);
-  await exec('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', root]);
-  const made = spawnSync('bash', [join(projectRoot, 'fixtures', 'debian', 'make.sh'), '--root', root], { encoding: 'utf8' });
-  assert.equal(made.status, 0, `fixtures/debian/make.sh failed (is the Debian archive reachable?):\n${made.stderr}`);
+  ({ work, root, release } = await debianWork());
 });
 
 after(async () => {
   spawnSync('tmux', ['kill-session', '-t', tmux]);
-  spawnSync('umount', ['-l', root]);
+  release();
 });
 
 test('1. run -ti --rm debian echo prints Hello world through a pty', () => {

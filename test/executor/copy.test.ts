@@ -60,9 +60,32 @@ test('COPY of a directory copies its contents, not the directory', async () => {
   assert.deepEqual(names((await layer(base(root, { sources: ['dir'], dest: '/dst' }))).items), ['dst/', 'dst/a', 'dst/sub/', 'dst/sub/b']);
 });
 
-test('several sources make the destination a directory', async () => {
+// The Dockerfile reference (frontend/dockerfile/docs/reference.md, "COPY"): with several
+// sources, directly or by a wildcard, the destination must be a directory ending in "/".
+// BuildKit does not check it (each copy overwrites the last); the message is Docker's.
+test('several sources into a new destination without a trailing slash are an error, not a directory', async () => {
+  const root = await tree({ a: '1', b: '2', 'w1.txt': '', 'w2.txt': '' });
+  const message = 'When using COPY with more than one source file, the destination must be a directory and end with a /';
+  for (const sources of [['a', 'b'], ['w*.txt']]) {
+    await assert.rejects(layer(base(root, { sources, dest: '/d' })), (e: unknown) => e instanceof UserError && e.code === 'copy-dest-needs-slash' && e.message === message);
+  }
+  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/d/' }))).items), ['d/', 'd/a', 'd/b']);
+});
+
+test('several sources into a directory the image already has need no trailing slash', async () => {
   const root = await tree({ a: '1', b: '2' });
-  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/d' }))).items), ['d/', 'd/a', 'd/b']);
+  const img = await tree({ 'usr/bin': { dir: true } });
+  assert.deepEqual(names((await layer(base(root, { sources: ['a', 'b'], dest: '/usr/bin', destRoot: img }))).items), ['usr/', 'usr/bin/', 'usr/bin/a', 'usr/bin/b']);
+});
+
+// BuildKit's COPY sets AllowEmptyWildcard (dockerfile2llb/convert_copy.go); a wildcard with
+// no match copies nothing and makes no destination (solver/llbsolver/file/backend.go docopy).
+// `**` is not special: fsutil's ResolveWildcards matches each component with filepath.Match.
+test('a ** wildcard that matches nothing copies nothing and is no error; ** matches one component', async () => {
+  const root = await tree({ 'e/a/b/csub/x.txt': 'x', 'e/a/csub/y.txt': 'y' });
+  assert.deepEqual(names((await layer(base(root, { sources: ['e/**/**/*sub/*.md'], dest: '/' }))).items), []);
+  assert.deepEqual(names((await layer(base(root, { sources: ['nomatch*'], dest: '/new/' }))).items), []);
+  assert.deepEqual(names((await layer(base(root, { sources: ['e/**/**/*sub/*.txt'], dest: '/o/' }))).items), ['o/', 'o/x.txt']);
 });
 
 test('a relative destination is relative to WORKDIR; "." is a directory', async () => {
@@ -146,6 +169,21 @@ test('--exclude and --parents', async () => {
   assert.deepEqual(names((await layer(base(root, { sources: ['a/b/c.txt', 'x/./y/z.txt'], dest: '/p/', parents: true }))).items), ['p/', 'p/a/', 'p/a/b/', 'p/a/b/c.txt', 'p/y/', 'p/y/z.txt']);
 });
 
+// frontend/dockerfile/docs/reference.md "COPY --parents" and dockerfile2llb/convert_copy.go:
+// without a `/./` pivot the path is kept from the context root (`./a/b` keeps a/b); `.` and a
+// pivot with nothing after it copy the directory's contents.
+test('--parents with ./ sources keeps their paths; ".", "./" and "x/./" copy contents (regression: [internal] bad layer path "parents/.")', async () => {
+  const root = await tree({ 'a/b/f': '1', 'c/g': '2', 'x/y/z': '3' });
+  const copy = async (sources: string[]) => names((await layer(base(root, { sources, dest: '/dst/', parents: true }))).items);
+  assert.deepEqual(await copy(['./a/b', './c']), ['dst/', 'dst/a/', 'dst/a/b/', 'dst/a/b/f', 'dst/c/', 'dst/c/g']);
+  assert.deepEqual(await copy(['./x/./y/z']), ['dst/', 'dst/y/', 'dst/y/z']);
+  assert.deepEqual(await copy(['/./c']), ['dst/', 'dst/c/', 'dst/c/g']);
+  assert.deepEqual(await copy(['x/./']), ['dst/', 'dst/y/', 'dst/y/z']);
+  for (const dot of ['.', './']) {
+    assert.deepEqual(await copy([dot]), ['dst/', 'dst/a/', 'dst/a/b/', 'dst/a/b/f', 'dst/c/', 'dst/c/g', 'dst/x/', 'dst/x/y/', 'dst/x/y/z']);
+  }
+});
+
 test('COPY <<EOF heredocs become 0644 files with their content', async () => {
   const root = await tree({});
   const { items } = await layer(base(root, { inline: [{ name: 'run.sh', content: 'echo hi\n' }], dest: '/usr/local/bin/', chmod: '755' }));
@@ -187,6 +225,27 @@ for (const a of archives)
     const copy = await layer(base(root, { sources: [a.file], dest: '/x' }));
     assert.deepEqual(names(copy.items), ['x']);
   });
+
+// BuildKit unpacks with go-archive's chrootarchive.Untar, chrooted at the destination
+// (solver/llbsolver/file/unpack.go): an entry below a symlink the archive made goes through
+// it, and `..` cannot climb above the destination; the symlink and its owner stay.
+test('ADD of a tar whose entries go through its own symlink writes through it, keeping the link and its owner', async () => {
+  const root = await tree({});
+  execFileSync('python3', ['-c', `import tarfile,io
+t=tarfile.open('${join(root, 'links.tar')}','w')
+l=tarfile.TarInfo('symldir1'); l.type=tarfile.SYMTYPE; l.linkname='..'; l.uid=1000; l.gid=1000; t.addfile(l)
+a=tarfile.TarInfo('abs'); a.type=tarfile.SYMTYPE; a.linkname='/sub'; t.addfile(a)
+for name in ('symldir1/etc/myfile', 'abs/deep'):
+  f=tarfile.TarInfo(name); body=name.encode(); f.size=len(body); t.addfile(f, io.BytesIO(body))
+t.close()`]);
+  const { items } = await layer(base(root, { sources: ['links.tar'], dest: '/x/', isAdd: true }));
+  const byName = new Map(items.map((i) => [i.name, i]));
+  const link = byName.get('x/symldir1');
+  assert.deepEqual([link?.type, link?.linkname, link?.uid, link?.gid], ['2', '..', 1000, 1000], 'the symlink stays, with its owner');
+  assert.equal(byName.get('x/etc/myfile')?.body.toString(), 'symldir1/etc/myfile', '.. from the destination stays in it');
+  assert.equal(byName.get('x/sub/deep')?.body.toString(), 'abs/deep', 'an absolute link is taken from the destination');
+  assert.ok(![...byName.keys()].some((n) => n.startsWith('x/symldir1/') || n.startsWith('x/abs/')), names(items).join(' '));
+});
 
 test('ADD of a gzip file that is not a tar copies it as it is', async () => {
   const root = await tree({});
@@ -244,11 +303,13 @@ test('GNU tar reads the layer back to the same tree', async () => {
   assert.equal(execFileSync('readlink', [join(x, 'out/l')]).toString().trim(), 'a');
 });
 
-test('COPY --from a stage without layers (scratch) finds nothing', async () => {
+test('COPY --from a stage without layers (scratch) finds nothing: a path is missing, a wildcard matches nothing', async () => {
   await assert.rejects(
     writeCopyLayer(store, { sourceRoot: undefined, fromContext: false, sources: ['/app/bin'], dest: '/', workdir: '/', isAdd: false }),
     (e: unknown) => e instanceof UserError && e.code === 'copy-source-missing' && e.message === '"/app/bin": not found',
   );
+  const r = await writeCopyLayer(store, { sourceRoot: undefined, fromContext: false, sources: ['/app/*.so'], dest: '/lib/', workdir: '/', isAdd: false });
+  assert.deepEqual(names(readTar(await readFile(store.blobPath(r.diffId)))), [], 'a wildcard may match nothing there too');
 });
 
 test('COPY into an existing directory named like the file source', async () => {

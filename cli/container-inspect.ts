@@ -1,0 +1,38 @@
+/**
+ * `inspect` of a container: Docker's container inspect JSON, the fields tsbuild has a value
+ * for (State, Path/Args, Image, Name, Config.Image/Cmd), from the container's record.
+ */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** The container `ref` names (name, id or unique id prefix), undefined when none or ambiguous. */
+export async function inspectContainer(root: string, ref: string): Promise<unknown | undefined> {
+  const store = await import('../store/containers.js');
+  const c = await store.findContainer(root, ref).catch((e: unknown) => {
+    if (e instanceof store.AmbiguousContainerError) return undefined;
+    throw e;
+  });
+  if (c === undefined) return undefined;
+  const s = c.status;
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.command[0] ?? '',
+    Args: c.command.slice(1),
+    State: {
+      Status: s.state,
+      Running: s.state === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: s.state === 'running' ? c.pid ?? 0 : 0,
+      ExitCode: s.state === 'exited' ? s.code ?? 0 : 0,
+      Error: '',
+      StartedAt: c.startedAt ?? ZERO_TIME,
+      FinishedAt: s.state === 'exited' ? s.finishedAt ?? ZERO_TIME : ZERO_TIME,
+    },
+    Image: c.image.id,
+    Name: `/${c.name}`,
+    Config: { Image: c.image.name, Cmd: c.command },
+  };
+}
