@@ -292,6 +292,11 @@ test('a missing slirp4netns is a clear error naming the package, never the host 
   assert.equal(r.code, 125);
   assert.match(r.stderr, /the private network needs slirp4netns, which is not installed/);
   assert.match(r.stderr, /apt-get install slirp4netns/);
+  const ctx = join(work, 'ctx-no-nat');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN true\n' });
+  const b = await runCli(['build', '--no-cache', ctx], { root, env: { TSBUILD_SLIRP4NETNS: '/nonexistent/slirp4netns' } });
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /Dockerfile:2:1: error\[nat-missing\]: the private network needs slirp4netns, which is not installed/);
   // --network none needs no NAT.
   const none = await runCli(['run', '--rm', '--network', 'none', 'busybox', 'true'], { root, env: { TSBUILD_SLIRP4NETNS: '/nonexistent/slirp4netns' } });
   assert.equal(none.code, 0, none.stderr);
