@@ -4,7 +4,7 @@ import { UserError, atRange, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
 import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease } from '../store/index.js';
 import { CacheRecords, type BuildInputs, type CacheRecord } from '../store/cache-records.js';
-import { applyConfigEdit } from '../planner/index.js';
+import { ConfigEditor, applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
 import { runCopyStep } from './copy-step.js';
@@ -66,6 +66,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const counts = { cached: 0, executed: 0 };
   // The previous build of the same name, to say why a step missed the cache.
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
+  const previousSteps = new Map((previous?.steps ?? []).map((p) => [p.position, p]));
   const inputs: BuildInputs = { steps: [] };
   const layers = new BuildLayerDirs(opts.store, process.env);
   const network = sharedNetwork();
@@ -80,7 +81,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previous, inputs, lease, dependents, layers, network })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previousSteps, inputs, lease, dependents, layers, network })),
       );
       results.set(index, p);
     }
@@ -142,7 +143,8 @@ interface StageContext {
   vertices: Vertices;
   counts: { cached: number; executed: number };
   stageResult(index: number): Promise<StageState>;
-  previous: BuildInputs | undefined;
+  /** The previous build's steps by position. */
+  previousSteps: ReadonlyMap<string, BuildInputs['steps'][number]>;
   inputs: BuildInputs;
   lease: Lease;
   /** Stages another stage builds on or copies from. */
@@ -171,8 +173,17 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
   const { opts } = sc;
   const fromVertex = sc.vertices.take();
   opts.progress.start(fromVertex, stage.fromDisplay);
-  let state = await initialState(stage, sc);
+  const initial = await initialState(stage, sc);
   opts.progress.end(fromVertex, {});
+  // The stage owns its config and history from here: each step changes them in place, at
+  // the cost of the step, not of the image so far.
+  const editor = new ConfigEditor(initial.config.config ?? {});
+  let state: StageState = { ...initial, config: { ...initial.config, config: editor.config }, history: [...initial.history] };
+  // Whether anything after step i reads this stage's layers as directories.
+  let lastWithLayer = -1;
+  stage.steps.forEach((s, i) => {
+    if (s.op !== 'config') lastWithLayer = i;
+  });
   const skipCache = opts.noCache || (stage.name !== undefined && (opts.noCacheStages ?? []).includes(stage.name));
 
   let firstMiss: string | undefined;
@@ -184,7 +195,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     if (visible) opts.progress.start(vertex, step.display);
     const record = skipCache ? undefined : await usableRecord(sc, step);
     if (record) {
-      state = applyRecord(state, step, record);
+      state = applyRecord(state, step, record, editor);
       if (visible) {
         sc.counts.cached++;
         opts.progress.end(vertex, { cached: true });
@@ -192,20 +203,20 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       continue;
     }
     if (!skipCache) {
-      const why = explainMiss(sc.previous?.steps.find((p) => p.position === position), step);
+      const why = explainMiss(sc.previousSteps.get(position), step);
       // A config step is not shown: its reason is told at the next shown step it invalidates.
       if (!visible && why) firstMiss ??= `${step.createdBy}: ${why}`;
       if (visible && why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
       if (visible) firstMiss = undefined;
     }
     try {
-      const layer = await executeStep(step, state, stage, sc, vertex, needsDirsAfter(stage, i, sc));
+      const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
       const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
       if (!layer) history.empty_layer = true;
       if (step.author !== undefined) history.author = step.author;
       const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
       await sc.cache.put(rec);
-      state = applyRecord(state, step, rec);
+      state = applyRecord(state, step, rec, editor);
       if (visible) {
         sc.counts.executed++;
         opts.progress.end(vertex, {});
@@ -232,19 +243,13 @@ async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord |
   return rec;
 }
 
-/** The state after a step: its layer (if any), its config edits, its history entry. */
-function applyRecord(state: StageState, step: Step, rec: CacheRecord): StageState {
-  let next = rec.layer ? withLayer(state, rec.layer, rec.layer.digest as Digest) : { ...state };
-  let config = next.config.config ?? {};
-  for (const e of step.edits) config = applyConfigEdit(config, e);
-  next = { ...next, config: { ...next.config, config }, history: [...next.history, rec.history] };
+/** The state after a step: its layer (if any), its config edits (through the stage's editor), its history entry. */
+function applyRecord(state: StageState, step: Step, rec: CacheRecord, editor: ConfigEditor): StageState {
+  const next = rec.layer ? withLayer(state, rec.layer, rec.layer.digest as Digest) : state;
+  for (const e of step.edits) editor.apply(e);
+  next.history.push(rec.history);
   if (step.author !== undefined) next.config = { ...next.config, author: step.author };
   return next;
-}
-
-/** Whether anything after step `i` reads this stage's layers as directories. */
-function needsDirsAfter(stage: Stage, i: number, sc: StageContext): boolean {
-  return stage.steps.slice(i + 1).some((s) => s.op !== 'config') || sc.dependents.has(stage.index);
 }
 
 async function executeStep(

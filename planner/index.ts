@@ -8,5 +8,5 @@ export type { Plan, Stage, StageBase, Step, ExecStep, CopyStep, ConfigStep, Base
 export { ENTITLEMENTS } from './step.js';
 export type { ContentHasher } from './content.js';
 export { cacheKeyOf, explainMiss, type KeyParts } from './cache-key.js';
-export { applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';
+export { ConfigEditor, applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';
 export { configEditsOf } from './changes.js';

@@ -10,7 +10,7 @@ import {
   type CommandLine,
 } from '../parser/index.js';
 import type { ConfigEdit } from './config-edit.js';
-import { applyConfigEdit } from './config-edit.js';
+import { ConfigEditor } from './config-edit.js';
 import type { ContainerConfig } from '../store/index.js';
 import { cacheKeyOf, type KeyParts } from './cache-key.js';
 import { goList, goQuotedList, goSetMap, runCreatedBy } from './history-text.js';
@@ -106,7 +106,9 @@ interface LowerContext {
 
 /** Mutable per-stage state while lowering: what the next instruction sees. */
 interface Cursor {
-  config: ContainerConfig;
+  /** The stage's config so far: the editor's own object, changed in place by each step's edits. */
+  readonly config: ContainerConfig;
+  readonly editor: ConfigEditor;
   key: Digest;
   cmdSet: boolean;
 }
@@ -146,8 +148,9 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   }
   const baseConfig = structuredClone(config);
 
-  const cursor: Cursor = { config, key: baseKey, cmdSet: false };
-  const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed);
+  const editor = new ConfigEditor(config);
+  const cursor: Cursor = { config: editor.config, editor, key: baseKey, cmdSet: false };
+  const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed, cursor.config.Env);
   const steps: Step[] = [];
   const layerOps = instructions.filter((i) => ['run', 'copy', 'add', 'workdir'].includes(i.kind)).length;
   const stageLabel = split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '';
@@ -157,12 +160,12 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   for (const original of instructions) {
     if (original.kind === 'arg') {
       for (const a of original.args) {
-        const env = scope.expansionEnv(cursor.config.Env);
+        const env = scope.expansionEnv();
         scope.declare(a.name, a.default === undefined ? undefined : expandWord(a.default, env, { escape: opts.escape }).value);
       }
       continue;
     }
-    const env = scope.expansionEnv(cursor.config.Env);
+    const env = scope.expansionEnv();
     let step: Step | undefined;
     try {
       const { instruction: ins } = expandInstruction(original, env, opts.escape);
@@ -171,7 +174,10 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
       throw atRange(e, original.range);
     }
     if (!step) continue;
-    for (const e of step.edits) cursor.config = applyConfigEdit(cursor.config, e);
+    for (const e of step.edits) {
+      cursor.editor.apply(e);
+      if (e.field === 'Env') scope.setEnv(e.set);
+    }
     cursor.key = step.cacheKey;
     steps.push(step);
   }

@@ -14,12 +14,26 @@ export const PROXY_ARGS = [
 export class StageScope {
   /** Declared ARGs in declaration order, with their effective value (undefined: declared, unset). */
   private readonly args = new Map<string, string | undefined>();
+  /** Names the stage's config sets in Env: they hide an ARG of the same name. */
+  private readonly envNames = new Set<string>();
+  /**
+   * What words expand with: declared args with values, overridden by env. Kept current by
+   * declare() and setEnv(), never rebuilt: a stage of 10,000 ENV or ARG lines would
+   * otherwise rebuild it 10,000 times.
+   */
+  private readonly visible = new Map<string, string>();
 
   constructor(
     private readonly buildArgs: ReadonlyMap<string, string>,
     private readonly globalArgs: ReadonlyMap<string, string | undefined>,
     private readonly consumed: Set<string>,
-  ) {}
+    imageEnv: readonly string[] | undefined,
+  ) {
+    for (const e of imageEnv ?? []) {
+      const i = e.indexOf('=');
+      this.setEnv([[i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1)]]);
+    }
+  }
 
   /** `ARG name[=default]`: the build arg wins, then a global ARG's value (re-declared), then the default. */
   declare(name: string, defaultValue: string | undefined): void {
@@ -30,17 +44,22 @@ export class StageScope {
       this.consumed.add(name);
     }
     this.args.set(name, value);
+    if (this.envNames.has(name)) return;
+    if (value === undefined) this.visible.delete(name);
+    else this.visible.set(name, value);
   }
 
-  /** The variables an instruction's words are expanded with: declared args, overridden by env. */
-  expansionEnv(imageEnv: readonly string[] | undefined): Map<string, string> {
-    const env = new Map<string, string>();
-    for (const [k, v] of this.args) if (v !== undefined) env.set(k, v);
-    for (const e of imageEnv ?? []) {
-      const i = e.indexOf('=');
-      env.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  /** An ENV edit applied to the stage's config (the same pairs, in order). */
+  setEnv(pairs: readonly [string, string][]): void {
+    for (const [k, v] of pairs) {
+      this.envNames.add(k);
+      this.visible.set(k, v);
     }
-    return env;
+  }
+
+  /** The variables an instruction's words are expanded with now: read it at once, don't keep it. */
+  expansionEnv(): ReadonlyMap<string, string> {
+    return this.visible;
   }
 
   /** Args a RUN sees as extra environment (not already set by ENV), incl. given proxy args. */
