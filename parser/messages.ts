@@ -43,6 +43,8 @@ export const messages = {
   'bad-security': (value: string) => `RUN: unsupported security mode "${value}"`,
   // Expansion.
   'bad-substitution': (word: string, reason: string) => `failed to process "${word}": ${reason}`,
+  'word-too-large': (word: string, limitBytes: number) =>
+    `failed to process "${word.length > 80 ? `${word.slice(0, 77)}...` : word}": it expands to more than ${limitBytes / (1 << 20)} MiB`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 export type MessageCode = keyof typeof messages;
@@ -53,4 +55,5 @@ export const hints: Partial<Record<MessageCode, string>> = {
   'shell-not-json': 'write SHELL ["executable", "parameters"], e.g. SHELL ["/bin/sh", "-c"]',
   'json-not-strings': 'every element of an exec-form array must be a "string"',
   'copy-needs-dest': 'the last argument is the destination, e.g. COPY src /dest/',
+  'word-too-large': 'one word may expand to 1 MiB at most; look for a variable defined from itself (ENV a=$a$a doubles it at every line)',
 };

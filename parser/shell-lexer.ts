@@ -8,6 +8,15 @@ import { goReplacement, shellPatternToRegExp, trimPrefix, trimSuffix } from './s
  */
 export class ShellLexError extends Error {}
 
+/**
+ * The most a word may expand to, in UTF-8 bytes. BuildKit has no limit: 39 chained
+ * `ENV a=$a$a` lines ask for 2^39 bytes. Far more than any real path, label or argument.
+ */
+export const MAX_WORD_BYTES = 1 << 20;
+
+/** A word (or a `${…}` inside it) that expands past MAX_WORD_BYTES. */
+export class WordTooLargeError extends Error {}
+
 export interface LexOptions {
   escape: string;
   /** Keep quote characters in the result (heredoc detection). */
@@ -32,7 +41,18 @@ const EOF = '';
 export function lexWord(word: string, env: ReadonlyMap<string, string>, opts: LexOptions): LexResult {
   const lexer = new Lexer(word, env, opts);
   const { value, words } = lexer.processStopOn(EOF, opts.rawEscapes ?? false);
+  // The checks on the way count UTF-16 units, never more than the UTF-8 bytes: this is the exact one.
+  if (value.length * 3 > MAX_WORD_BYTES && Buffer.byteLength(value, 'utf8') > MAX_WORD_BYTES) throw new WordTooLargeError();
   return { value, words, matched: lexer.matched, unmatched: lexer.unmatched };
+}
+
+/**
+ * `result + piece`, refused once it passes MAX_WORD_BYTES in UTF-16 units (each at least one
+ * UTF-8 byte), before the string is built: growth is stopped where it happens.
+ */
+function grown(result: string, piece: string): string {
+  if (result.length + piece.length > MAX_WORD_BYTES) throw new WordTooLargeError();
+  return result + piece;
 }
 
 class Lexer {
@@ -79,7 +99,7 @@ class Lexer {
       }
       if (ch === '$') {
         const tmp = this.processDollar();
-        result += tmp;
+        result = grown(result, tmp);
         words.addString(tmp);
       } else if (ch === "'") {
         const tmp = this.processSingleQuote();
@@ -138,7 +158,7 @@ class Lexer {
         return result;
       }
       if (p === '$') {
-        result += this.processDollar();
+        result = grown(result, this.processDollar());
         continue;
       }
       let ch = this.next();
@@ -252,7 +272,13 @@ class Lexer {
     if (this.opts.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
     const re = shellPatternToRegExp(pattern, { greedy: true, anchored: false, global: replaceAll });
     const subject = value ?? '';
-    return subject.replace(re, (m: string) => (replaceAll ? goReplacement(replacement, m) : replacement));
+    let size = subject.length;
+    return subject.replace(re, (m: string) => {
+      const r = replaceAll ? goReplacement(replacement, m) : replacement;
+      size += r.length - m.length;
+      if (size > MAX_WORD_BYTES) throw new WordTooLargeError();
+      return r;
+    });
   }
 
   private processName(): string {

@@ -1,6 +1,6 @@
 import { UserError } from '../common/index.js';
-import { lexWord, ShellLexError } from './shell-lexer.js';
-import { messages } from './messages.js';
+import { lexWord, MAX_WORD_BYTES, ShellLexError, WordTooLargeError } from './shell-lexer.js';
+import { hints, messages } from './messages.js';
 
 /**
  * Word expansion as Docker applies it to instruction arguments: `$a`, `${a}`, `${a:-x}`,
@@ -26,6 +26,9 @@ function run(word: string, env: WordEnv, opts: ExpandOptions) {
     if (e instanceof ShellLexError) {
       throw new UserError('bad-substitution', messages['bad-substitution'](word, e.message));
     }
+    if (e instanceof WordTooLargeError) {
+      throw new UserError('word-too-large', messages['word-too-large'](word, MAX_WORD_BYTES), { hint: hints['word-too-large'] });
+    }
     throw e;
   }
 }
@@ -33,7 +36,8 @@ function run(word: string, env: WordEnv, opts: ExpandOptions) {
 /**
  * One word, quotes removed and variables substituted (BuildKit's ProcessWord). `used` holds
  * the variables referenced that the environment defines. Throws a UserError (no `where`) on a
- * malformed substitution; the caller attaches the location.
+ * malformed substitution (`bad-substitution`) or on a word that would expand past 1 MiB
+ * (`word-too-large`); the caller attaches the location.
  */
 export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string> } {
   const r = run(word, env, opts);

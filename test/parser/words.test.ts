@@ -65,3 +65,39 @@ test('a Map and a plain object are accepted as the environment', () => {
   assert.equal(expandWord('$A', new Map([['A', 'm']])).value, 'm');
   assert.equal(expandWord('$A', { A: 'o' }).value, 'o');
 });
+
+// Issue 16, promise 6: a word expands to 1 MiB (UTF-8) at most; BuildKit has no limit, and 39
+// chained `ENV a=$a$a` lines asked it for 2^39 bytes.
+const MiB = 1 << 20;
+const tooLarge = (e: unknown) => e instanceof UserError && e.code === 'word-too-large' && /expands to more than 1 MiB/.test(e.message);
+const limitCases: { name: string; word: string; env: Record<string, string>; wantBytes?: number }[] = [
+  { name: 'a word of exactly 1 MiB is fine', word: '$A$A', env: { A: 'x'.repeat(MiB / 2) }, wantBytes: MiB },
+  { name: 'one byte more is refused', word: '$A$A.', env: { A: 'x'.repeat(MiB / 2) } },
+  { name: 'one expansion past the limit is refused', word: '$A', env: { A: 'x'.repeat(MiB + 1) } },
+  { name: 'bytes are counted in UTF-8, not in characters', word: '$A$A', env: { A: 'é'.repeat(MiB / 2) } },
+  { name: 'inside double quotes', word: '"$A$A$A"', env: { A: 'x'.repeat(MiB / 2) } },
+  { name: 'inside a default value', word: '${UNSET:-$A$A$A}', env: { A: 'x'.repeat(MiB / 2) } },
+  { name: 'a replacement that grows the value is refused while it replaces', word: '${A//x/$R}', env: { A: 'x'.repeat(1000), R: 'y'.repeat(2000) } },
+  { name: 'a replacement that stays under the limit is fine', word: '${A//x/yy}', env: { A: 'x'.repeat(1000) }, wantBytes: 2000 },
+];
+for (const c of limitCases) {
+  test(`expansion limit: ${c.name}`, () => {
+    if (c.wantBytes === undefined) {
+      assert.throws(() => expandWord(c.word, c.env), tooLarge);
+      assert.throws(() => expandWords(c.word, c.env), tooLarge);
+    } else {
+      assert.equal(Buffer.byteLength(expandWord(c.word, c.env).value), c.wantBytes);
+    }
+  });
+}
+
+test('the size error names the word (shortened) and hints at a self-referencing variable', () => {
+  const word = '$A'.repeat(100);
+  assert.throws(
+    () => expandWord(word, { A: 'x'.repeat(MiB / 64) }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message === `failed to process "${word.slice(0, 77)}...": it expands to more than 1 MiB` &&
+      /ENV a=\$a\$a/.test(e.hint ?? ''),
+  );
+});
