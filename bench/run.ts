@@ -7,8 +7,10 @@
  * Then, apart: the cost of one trivial RUN step and of snapshotting a 50,000-file upper dir.
  * And the sandbox's cost: a trivial RUN in it against the host network and an insecure step,
  * and Debian + apt-get install python3 through the NAT against the host network.
+ * Last, parse+plan (and build) of 1,000 against 10,000 instructions (bench/parse-plan.ts).
  * BENCH_RUNS=N runs per cell (5); BENCH_ONLY=3 one workload, BENCH_ONLY=extras only the two
- * numbers, BENCH_ONLY=sandbox only the sandbox's (BENCH_APT=0 leaves out the apt-get builds).
+ * numbers, BENCH_ONLY=sandbox only the sandbox's (BENCH_APT=0 leaves out the apt-get builds),
+ * BENCH_ONLY=parse-plan only the scaling (needs neither Buildah nor busybox).
  * Never run by `npm test`; tests never assert on time.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import { projectRoot } from '../common/index.js';
 import { workloads, type Workload } from './workloads.js';
 import { median, snapshot50k, trivialRunOverhead } from './extras.js';
 import { aptThroughNat, sandboxRunCost } from './sandbox.js';
+import { buildScaling, parsePlanScaling, type ScaleRow } from './parse-plan.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
@@ -114,13 +117,28 @@ function fmt(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(0)}ms`;
 }
 
+async function printScaling(): Promise<void> {
+  const rows: ScaleRow[] = [...(await parsePlanScaling(RUNS)), buildScaling(cli, work, 3)];
+  console.log('\n| what | 1,000 lines | 10,000 lines | ratio (target ≤ 12) |\n|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.what} | ${fmt(r.smallMs)} | ${fmt(r.largeMs)} | ${r.ratio.toFixed(1)} |`);
+}
+
 function main(): void {
   if (!existsSync(cli)) throw new Error('bench: run `npm install` first (dist/cli/main.js is missing)');
+  const only = process.env.BENCH_ONLY;
+  if (only === 'parse-plan') {
+    printScaling()
+      .then(() => rmSync(work, { recursive: true, force: true }))
+      .catch((e) => {
+        console.error(String(e));
+        process.exitCode = 1;
+      });
+    return;
+  }
   makeBusyboxArchive();
   const rows: string[] = [];
   rows.push('| workload | scenario | tsbuild median (min–max) | buildah median (min–max) | ratio | peak RSS tsbuild / buildah |');
   rows.push('|---|---|---|---|---|---|');
-  const only = process.env.BENCH_ONLY;
   (async () => {
     for (const w of workloads) {
       if (only && !w.name.startsWith(only)) continue;
@@ -170,6 +188,7 @@ function main(): void {
         console.log(`Debian + apt-get install python3, cold (medians of 3): through the NAT ${fmt(apt.nat)}, host network ${fmt(apt.host)}, ratio ${(apt.nat / apt.host).toFixed(2)}`);
       }
     }
+    if (!only) await printScaling();
     rmSync(work, { recursive: true, force: true });
   })().catch((e) => {
     console.error(String(e));
