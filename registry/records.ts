@@ -30,7 +30,8 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
+  // <root>/registry/ is made owner-only like the store's own folders (store/permissions.ts)
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, JSON.stringify(value));
 }
 

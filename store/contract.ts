@@ -23,6 +23,9 @@ import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
  *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
  *
+ * Modes: the root and every entry directly under it are 0700 (owner only; store/permissions.ts):
+ *   no other user may read or traverse the store. Every open repairs them; `fsck` reports
+ *   them and `fsck --repair` fixes them. A new folder under the root is made 0700.
  * Atomicity: every write goes temp file → fsync → rename (store/atomic.ts only).
  * Concurrency: two processes may use one root at once; index.json updates take the lock.
  * Errors: "not there" is `undefined`; I/O failures throw UserError('store-io', 'store: …').

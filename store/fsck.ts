@@ -6,18 +6,32 @@ import { blobPath, blobsDir } from './blobs.js';
 import { readEntries, ociDir } from './index-json.js';
 import { layersDir } from './layers.js';
 import { MediaType, type ImageConfig, type Manifest } from './oci-types.js';
+import { octalMode, repairModes, wrongModes, type WrongMode } from './permissions.js';
 
 /**
  * `tsbuild fsck`: check that every ref leads to a manifest, a config and layer blobs that
  * are present with the right digests and sizes, and that no partial file is visible in
  * blobs/ or layers/ (temp leftovers of dead processes are removed at open, so anything
- * else there is a fault). Problems are collected, never thrown.
+ * else there is a fault), and that no other user may read or enter the store (the modes of
+ * the root and its entries, store/permissions.ts). Problems are collected, never thrown.
+ * With `repair`, modes are repaired first and only what could not be is a problem.
  */
+
+export interface FsckOptions {
+  repair?: boolean;
+}
 
 export interface FsckReport {
   problems: string[];
+  /** What `repair` fixed, one line each. */
+  repaired: string[];
   images: number;
   blobsChecked: number;
+}
+
+function modeLine(root: string, w: WrongMode): string {
+  const what = w.path === root ? `store root ${root}` : `${w.path.slice(root.length + 1)}`;
+  return `${what}: mode ${octalMode(w.mode)} lets other users in (want ${octalMode(w.want)})`;
 }
 
 async function hashFile(path: string): Promise<{ digest: Digest; size: number } | undefined> {
@@ -30,8 +44,13 @@ async function hashFile(path: string): Promise<{ digest: Digest; size: number } 
   return { digest: h.digest(), size: h.sizeBytes };
 }
 
-export async function fsck(root: string): Promise<FsckReport> {
+export async function fsck(root: string, opts: FsckOptions = {}): Promise<FsckReport> {
   const problems: string[] = [];
+  const repaired: string[] = [];
+  const wrong = wrongModes(root);
+  const left = opts.repair ? repairModes(root) : wrong;
+  for (const w of wrong) if (!left.some((l) => l.path === w.path)) repaired.push(`${modeLine(root, w)}: repaired`);
+  for (const w of left) problems.push(modeLine(root, w));
   const checked = new Map<Digest, boolean>();
   /** Check blob `d` (once): present, digest right, size as described. */
   const checkBlob = async (d: Digest, size: number | undefined, what: string): Promise<boolean> => {
@@ -92,7 +111,7 @@ export async function fsck(root: string): Promise<FsckReport> {
     if (!/^[a-f0-9]{64}$/.test(n)) problems.push(`layers/${n}: not a layer dir (partial or stray)`);
     else if (!(await stat(join(layersDir(root), n))).isDirectory()) problems.push(`layers/${n}: not a directory`);
   }
-  return { problems, images: images.size, blobsChecked: checked.size };
+  return { problems, repaired, images: images.size, blobsChecked: checked.size };
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -16,27 +16,52 @@ import { adoptLayerDir, layerDir } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir } from './temp.js';
+import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
 import type { Descriptor } from './oci-types.js';
 
 export type { Store, BlobWriter, ImageRecord, Lease } from './contract.js';
 export * from './oci-types.js';
 export * from './reference.js';
 export { collectGarbage, defaultRootSources, type GcOptions, type GcResult, type GcRootSource, type Marks } from './gc.js';
-export { fsck, type FsckReport } from './fsck.js';
+export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
 export { saveImages, type SaveFormat } from './archive-save.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
 export { loadTarHeaders } from './tar-headers.js';
 
+/** Folders every open needs. */
+const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];
+/** The store's other folders, made here owner-only (store/permissions.ts) before anything makes them open. */
+const OTHER_DIRS = ['oci', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts'];
+
+export interface OpenOptions {
+  /**
+   * Take group and other bits off the root and its entries (default). `fsck` opens without
+   * it, to report them, and repairs only with --repair.
+   */
+  isRepairingModes?: boolean;
+}
+
 /**
- * Open (creating if needed) the store at `root`: makes the layout, and removes temp
- * leftovers of processes that are gone. Cheap: no lock is held afterwards.
+ * Open (creating if needed) the store at `root`: makes the layout owner-only, repairs modes
+ * that let other users in, and removes temp leftovers of processes that are gone. Cheap: no
+ * lock is held afterwards.
  */
-export async function openStore(rootDir: string): Promise<Store> {
+export async function openStore(rootDir: string, opts: OpenOptions = {}): Promise<Store> {
   const root = resolve(rootDir);
   try {
-    for (const d of ['tmp', 'layers', 'locks']) mkdirSync(join(root, d), { recursive: true });
+    makeStoreRoot(root);
+    for (const d of REQUIRED_DIRS) mkdirSync(join(root, d), { recursive: true, mode: STORE_DIR_MODE });
+    for (const d of OTHER_DIRS) {
+      try {
+        mkdirSync(join(root, d), { recursive: true, mode: STORE_DIR_MODE });
+      } catch {
+        // a read-only store: whatever needs the folder says so when it does
+      }
+    }
+    // A store on a read-only mount or of another owner keeps its modes: fsck reports them.
+    if (opts.isRepairingModes !== false) repairModes(root);
     await initLayout(root);
   } catch (e) {
     if (e instanceof UserError) throw e;
