@@ -1,5 +1,6 @@
 import type { Credentials } from './credentials.js';
-import { httpRequest } from './http.js';
+import { httpRequest, type RequestTimeouts } from './http.js';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
 
 /**
  * Registry authentication (distribution spec / Docker token auth): a 401 carries a
@@ -45,7 +46,7 @@ export async function fetchToken(
   challenge: Extract<Challenge, { scheme: 'bearer' }>,
   scopes: string[],
   creds: Credentials | undefined,
-  opts: { isTlsUnverified?: boolean } = {},
+  opts: { isTlsUnverified?: boolean; timeouts?: RequestTimeouts } = {},
 ): Promise<TokenResult> {
   const url = new URL(challenge.realm);
   if (challenge.service) url.searchParams.set('service', challenge.service);
@@ -53,8 +54,9 @@ export async function fetchToken(
   if (creds) url.searchParams.set('account', creds.username);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (creds) headers.authorization = basicHeader(creds);
-  const res = await httpRequest({ method: 'GET', url: url.toString(), headers, isTlsUnverified: opts.isTlsUnverified });
-  const body = await res.bytes();
+  const res = await httpRequest({ method: 'GET', url: url.toString(), headers, isTlsUnverified: opts.isTlsUnverified, timeouts: opts.timeouts });
+  const body = await res.bytes(MAX_DOCUMENT_BYTES);
+  if (!body) return { ok: false, status: res.status, detail: `token response larger than ${MAX_DOCUMENT_BYTES >> 20} MiB` };
   if (res.status !== 200) return { ok: false, status: res.status, detail: body.toString('utf8').slice(0, 200).trim() };
   let parsed: { token?: unknown; access_token?: unknown };
   try {

@@ -13,7 +13,9 @@ import { isTransientError, waitBeforeRetry } from './retry.js';
  * cut short (connection reset, early end) is resumed with `Range: bytes=N-`; a server
  * that ignores Range and sends the whole blob again has its first N bytes skipped, so the
  * sink sees every byte exactly once either way. The digest and size of the bytes are
- * checked before returning: a wrong byte throws and the caller discards the sink.
+ * checked before returning: a wrong byte throws and the caller discards the sink. A body
+ * longer than the descriptor's size is refused — by its Content-Length before it is read,
+ * else at the first byte past the size — and never reaches the sink.
  */
 export async function downloadBlob(
   client: RegistryClient,
@@ -38,6 +40,12 @@ export async function downloadBlob(
     if (res.status !== 200 && res.status !== 206) {
       const d = await errorDetail(res);
       throw registryError('registry-error', [client.domain, `${what} of ${repo}`, res.status, d.message], { where: desc.digest });
+    }
+    // A body announced longer than what is left of the blob is refused before it is read.
+    const announced = Number(res.headers['content-length'] ?? NaN);
+    if (announced > desc.size - (res.status === 206 ? written : 0)) {
+      await res.dump();
+      throw registryError('blob-too-long', [what, desc.size], { where: desc.digest });
     }
     let skip = 0;
     if (res.status === 206) {
@@ -64,7 +72,7 @@ export async function downloadBlob(
         }
         if (hasher.sizeBytes + chunk.length > desc.size) {
           res.body.destroy();
-          throw registryError('size-mismatch', [what, hasher.sizeBytes + chunk.length, desc.size], { where: desc.digest });
+          throw registryError('blob-too-long', [what, desc.size], { where: desc.digest });
         }
         hasher.update(chunk);
         onBytes?.(hasher.sizeBytes);

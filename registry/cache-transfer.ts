@@ -20,7 +20,8 @@ import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { blobExists, uploadBlob } from './blob-upload.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { uncompressedLayerSink } from './layer-sink.js';
-import { fetchManifest } from './manifest.js';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
+import { fetchManifest, tooLarge } from './manifest.js';
 import { registryError } from './messages.js';
 import { pushLayer, putManifest, type PushContext } from './push.js';
 
@@ -212,6 +213,7 @@ async function importMounts(
 }
 
 async function readCacheConfig(client: RegistryClient, repo: string, desc: Descriptor, name: string): Promise<CacheConfig> {
+  if (desc.size > MAX_DOCUMENT_BYTES) throw tooLarge(`cache config of ${name}`, name);
   const bytes = await downloadSmallBlob(client, repo, desc);
   let parsed: CacheConfig;
   try {

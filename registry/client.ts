@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { UserError } from '../common/index.js';
 import { basicHeader, fetchToken, parseChallenge, type Challenge } from './auth.js';
 import { dockerConfigDir, findCredentials, type Credentials } from './credentials.js';
-import { httpRequest, networkErrorCode, type HttpRequest, type HttpResponse } from './http.js';
+import { defaultTimeouts, httpRequest, networkErrorCode, type HttpRequest, type HttpResponse, type RequestTimeouts } from './http.js';
+import { MAX_ERROR_BODY_BYTES } from './limits.js';
 import { registryError } from './messages.js';
 import { defaultRetryPolicy, isTransientError, isTransientStatus, waitBeforeRetry, type RetryPolicy } from './retry.js';
 
@@ -20,6 +21,8 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   /** Use these credentials instead of config.json (login checks new ones this way). */
   credentials?: Credentials;
+  /** Idle timeout and total deadline of each request (registry/http.ts; TSBUILD_REGISTRY_TIMEOUT). */
+  timeouts?: RequestTimeouts;
 }
 
 export interface RegistryRequest {
@@ -49,6 +52,7 @@ export class RegistryClient {
   readonly host: string;
   private readonly opts: ClientOptions;
   readonly retry: RetryPolicy;
+  readonly timeouts: RequestTimeouts;
   private base: { url: string; isTlsUnverified: boolean } | undefined;
   private challenge: Challenge | undefined;
   private creds: Credentials | undefined | null = null;
@@ -59,6 +63,7 @@ export class RegistryClient {
     this.host = host;
     this.opts = opts;
     this.retry = opts.retry ?? defaultRetryPolicy;
+    this.timeouts = opts.timeouts ?? defaultTimeouts;
     if (opts.credentials) this.creds = opts.credentials;
   }
 
@@ -89,7 +94,7 @@ export class RegistryClient {
     for (const candidate of this.candidates()) {
       for (let attempt = 1; ; attempt++) {
         try {
-          const res = await httpRequest({ method: 'GET', url: `${candidate.url}/v2/`, isTlsUnverified: candidate.isTlsUnverified });
+          const res = await httpRequest({ method: 'GET', url: `${candidate.url}/v2/`, isTlsUnverified: candidate.isTlsUnverified, timeouts: this.timeouts });
           await res.dump();
           if (isTransientStatus(res.status) && attempt < this.retry.attempts) {
             await waitBeforeRetry(this.retry, attempt, res.headers['retry-after']);
@@ -99,6 +104,7 @@ export class RegistryClient {
           this.base = candidate;
           return candidate;
         } catch (e) {
+          if (e instanceof UserError) throw e; // registry-too-slow
           lastCause = networkErrorCode(e) ?? (e as Error).message;
           if (isTransientError(e) && networkErrorCode(e) !== 'ECONNREFUSED' && attempt < this.retry.attempts) {
             await waitBeforeRetry(this.retry, attempt);
@@ -125,7 +131,7 @@ export class RegistryClient {
         const key = [...scopes].sort().join(' ');
         const cached = this.tokens.get(key);
         if (cached) return `Bearer ${cached}`;
-        const res = await fetchToken(ch, scopes, creds, { isTlsUnverified });
+        const res = await fetchToken(ch, scopes, creds, { isTlsUnverified, timeouts: this.timeouts });
         if (!res.ok) {
           if (res.status === 401 || res.status === 403) throw this.unauthorized(creds !== undefined);
           throw registryError('registry-error', [this.domain, 'token request', res.status, res.detail], {
@@ -164,8 +170,9 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ method: req.method, url, headers, body: req.body?.(), isTlsUnverified: base.isTlsUnverified });
+        res = await httpRequest({ method: req.method, url, headers, body: req.body?.(), isTlsUnverified: base.isTlsUnverified, timeouts: this.timeouts });
       } catch (e) {
+        if (e instanceof UserError) throw e; // registry-too-slow
         if (isTransientError(e) && attempt < this.retry.attempts) {
           await waitBeforeRetry(this.retry, attempt);
           continue;
@@ -212,7 +219,9 @@ export class RegistryClient {
 
 /** A short detail from a registry error body (`{"errors":[{"code","message"}]}`). */
 export async function errorDetail(res: HttpResponse): Promise<{ code?: string; message: string }> {
-  const text = (await res.bytes().catch(() => Buffer.alloc(0))).toString('utf8');
+  const body = await res.bytes(MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
+  if (!body) return { message: `(an error body of more than ${MAX_ERROR_BODY_BYTES >> 10} KiB)` };
+  const text = body.toString('utf8');
   try {
     const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     const first = parsed.errors?.[0];

@@ -2,6 +2,7 @@ import { digestOf, isDigest, type Digest } from '../common/index.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest, type Platform } from '../store/index.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, type RegistryClient } from './client.js';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
 import { registryError } from './messages.js';
 
 /**
@@ -43,7 +44,12 @@ export async function fetchManifest(
     if (d.code === 'MANIFEST_UNKNOWN' || d.code === 'NAME_UNKNOWN') throw registryError('manifest-unknown', [name], { where: name });
     throw registryError('registry-error', [client.domain, `manifest ${name}`, res.status, d.message], { where: name });
   }
-  const bytes = await res.bytes();
+  const bytes = await res.bytes(MAX_DOCUMENT_BYTES);
+  if (!bytes) {
+    const type = res.headers['content-type']?.split(';')[0].trim();
+    const what = type === MediaType.index || type === MediaType.dockerManifestList ? 'index' : 'manifest';
+    throw tooLarge(`${what} for ${name}`, name);
+  }
   const digest = digestOf(bytes);
   // Registry data is trusted only after its digest checks out (issue 7, promise 7).
   const want = isDigest(reference) ? reference : res.headers['docker-content-digest'];
@@ -51,6 +57,14 @@ export async function fetchManifest(
     throw registryError('digest-mismatch', [`manifest ${name}`, digest, want], { where: name });
   }
   return parseManifest(bytes, digest, res.headers['content-type'], name);
+}
+
+/** The error for a manifest, index or config past MAX_DOCUMENT_BYTES. */
+export function tooLarge(what: string, name: string) {
+  return registryError('document-too-large', [what, MAX_DOCUMENT_BYTES], {
+    where: name,
+    hint: 'manifests, indexes and image configs are read whole; Docker and containerd refuse them past 4 MiB too',
+  });
 }
 
 export function parseManifest(bytes: Buffer, digest: Digest, contentType: string | undefined, name: string): FetchedManifest {

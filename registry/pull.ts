@@ -18,7 +18,8 @@ import { commitImage } from '../store/images.js';
 import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { compressionOf, uncompressedLayerSink } from './layer-sink.js';
-import { fetchManifest, formatPlatform, parsePlatform, selectPlatform } from './manifest.js';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
+import { fetchManifest, formatPlatform, parsePlatform, selectPlatform, tooLarge } from './manifest.js';
 import { registryError } from './messages.js';
 import { addRepoDigest, rememberCompressed } from './records.js';
 
@@ -40,8 +41,6 @@ export interface PullOptions extends ClientOptions {
   concurrency?: number;
 }
 
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-
 export async function pullImage(store: Store, refString: string, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = parseReference(refString);
   const name = familiarName(ref);
@@ -56,6 +55,7 @@ export async function pullImage(store: Store, refString: string, opts: PullOptio
   const isFromIndex = top.kind === 'index';
   if (top.kind === 'index') {
     const entry = selectPlatform(top.index, platform, name);
+    if (entry.size > MAX_DOCUMENT_BYTES) throw tooLarge(`manifest for ${name} (${formatPlatform(platform)})`, name);
     top = await fetchManifest(client, repo, entry.digest, name);
     if (top.kind !== 'manifest') throw registryError('invalid-manifest', [name, 'an index inside an index'], { where: name });
   }
@@ -101,7 +101,7 @@ async function fetchConfig(
   name: string,
 ): Promise<{ config: ImageConfig; configBytes: Buffer }> {
   const desc = manifest.config;
-  if (desc.size > MAX_CONFIG_BYTES) throw registryError('invalid-manifest', [name, `config of ${desc.size} bytes`], { where: name });
+  if (desc.size > MAX_DOCUMENT_BYTES) throw tooLarge(`image config of ${name}`, name);
   let bytes = await store.readBlob(desc.digest);
   bytes ??= await downloadSmallBlob(client, repo, desc);
   let config: ImageConfig;
@@ -131,6 +131,9 @@ async function pullLayer(
   const short = shortId(layer.digest);
   if (compressionOf(layer.mediaType) === undefined) throw registryError('unsupported-layer', [layer.mediaType], { where: layer.digest });
   if (await store.hasBlob(diffId)) {
+    // The descriptor's blob is neither fetched nor checked, so it is not remembered as this
+    // layer's compressed form: a config may name any diff_id next to any blob (issue 16's
+    // poisoned diff_id), and a later push must not mount that blob for this layer.
     say(`${short}: Already exists`);
   } else {
     say(`${short}: Pulling fs layer`);
@@ -142,14 +145,21 @@ async function pullLayer(
       await sink.abort();
       throw e;
     }
+    // Both checked now: the bytes against the blob digest, their content against the diff_id.
+    if (layer.digest !== diffId) await rememberSource(store, layer, diffId, client, repo);
     say(`${short}: Pull complete`);
   }
-  if (layer.digest !== diffId) await rememberSource(store, layer, diffId, client, repo);
   return { mediaType: MediaType.layerTar, digest: diffId, size: (await stat(store.blobPath(diffId))).size };
 }
 
-/** The registry's compressed blob of a layer: a push to that registry can mount or skip it. */
+/** The registry's compressed blob of a layer, just verified: a push to that registry can mount or skip it. */
 async function rememberSource(store: Store, layer: Descriptor, diffId: Digest, client: RegistryClient, repo: string): Promise<void> {
   const mediaType = compressionOf(layer.mediaType) === 'zstd' ? MediaType.layerZstd : MediaType.layerGzip;
-  await rememberCompressed(store.root, diffId, { digest: layer.digest, size: layer.size, mediaType, knownIn: [`${client.domain}/${repo}`] });
+  await rememberCompressed(store.root, diffId, {
+    digest: layer.digest,
+    size: layer.size,
+    mediaType,
+    knownIn: [`${client.domain}/${repo}`],
+    verified: 'downloaded',
+  });
 }

@@ -117,10 +117,14 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
   if (compression === undefined) throw registryError('unsupported-layer', [layer.mediaType], { where: layer.digest });
   const here = `${client.domain}/${repo}`;
   const rec = compression === 'tar' ? await findCompressed(store.root, diffId) : undefined;
-  // The blob to send: the compressed form this layer had before (pulled or pushed), if
-  // any, else the stored blob itself when it is compressed already.
-  const known =
-    rec ?? (compression === 'tar' ? undefined : { digest: layer.digest, size: layer.size, mediaType: mediaTypeOf(compression), knownIn: [] });
+  // The blob to send: the verified compressed form this layer had before (pulled or
+  // pushed; records.ts keeps no other), if any, else the stored blob itself when it is
+  // compressed already. Nothing else is ever asked for by digest (HEAD) or mounted.
+  const known: CompressedLayer | undefined =
+    rec ??
+    (compression === 'tar'
+      ? undefined
+      : { digest: layer.digest, size: layer.size, mediaType: mediaTypeOf(compression), knownIn: [], verified: 'stored' });
 
   if (known) {
     const done = await reuseRemote(ctx, known, short);
@@ -132,7 +136,7 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
   let blob = known && (await store.hasBlob(known.digest)) ? known : undefined;
   if (!blob) {
     const gz = await gzipLayerBlob(store, layer.digest);
-    blob = { ...gz, mediaType: MediaType.layerGzip, knownIn: [] };
+    blob = { ...gz, mediaType: MediaType.layerGzip, knownIn: [], verified: 'compressed' };
     if (await blobExists(client, repo, blob.digest)) {
       say(`${short}: Layer already exists`);
       await rememberCompressed(store.root, diffId, { ...blob, knownIn: [here] });

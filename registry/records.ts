@@ -6,9 +6,12 @@ import { writeFileAtomic } from '../store/atomic.js';
 /**
  * What the registry client remembers in the store, under `<root>/registry/` (its own
  * folder; the store's index knows nothing of registries):
- *   compressed/<diff_id hex>.json   the gzip blob a local tar layer was pushed as, so the
- *                                   next push can ask the registry for it (HEAD / mount)
- *                                   instead of compressing again; plus where it went
+ *   compressed/<diff_id hex>.json   the compressed blob of a layer (pulled, or pushed as), so
+ *                                   the next push can ask the registry for it (HEAD / mount)
+ *                                   instead of compressing again; plus where it went. Only a
+ *                                   blob whose bytes were verified to be that layer is
+ *                                   recorded; a record without `verified` (written before
+ *                                   that rule) is ignored
  *   repo-digests/<image id hex>.json  `repo@sha256:…` manifest digests (Docker's RepoDigests)
  * Losing these files costs a recompression or a missing RepoDigests line, never data.
  */
@@ -19,6 +22,12 @@ export interface CompressedLayer {
   mediaType: string;
   /** `host/repo` names this blob is known to exist in (mount sources). */
   knownIn: string[];
+  /**
+   * How the blob is known to be this layer: downloaded and checked against its digest and
+   * its content against the diff_id, made here by compressing the layer, or the local
+   * image's own stored (compressed) layer blob.
+   */
+  verified: 'downloaded' | 'compressed' | 'stored';
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -45,7 +54,8 @@ function repoDigestsPath(root: string, id: Digest): string {
 
 export async function findCompressed(root: string, diffId: Digest): Promise<CompressedLayer | undefined> {
   const rec = await readJson<CompressedLayer>(compressedPath(root, diffId));
-  return rec && isDigest(rec.digest) && typeof rec.size === 'number' ? { ...rec, knownIn: rec.knownIn ?? [] } : undefined;
+  const isVerified = rec?.verified === 'downloaded' || rec?.verified === 'compressed' || rec?.verified === 'stored';
+  return rec && isVerified && isDigest(rec.digest) && typeof rec.size === 'number' ? { ...rec, knownIn: rec.knownIn ?? [] } : undefined;
 }
 
 export async function rememberCompressed(root: string, diffId: Digest, rec: CompressedLayer): Promise<void> {

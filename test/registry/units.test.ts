@@ -88,3 +88,11 @@ test('platforms: parse and select, arm64 defaulting to v8', () => {
 test('insecure registries come from the option and TSBUILD_INSECURE_REGISTRIES', () => {
   assert.deepEqual(registrySettings({ TSBUILD_INSECURE_REGISTRIES: 'a:5000, b' }, ['c']).insecureRegistries, ['c', 'a:5000', 'b']);
 });
+
+test('TSBUILD_REGISTRY_TIMEOUT sets the total deadline of a request in seconds; anything else is refused', () => {
+  assert.equal(registrySettings({}).timeouts?.totalMs, 60_000);
+  assert.equal(registrySettings({ TSBUILD_REGISTRY_TIMEOUT: '2.5' }).timeouts?.totalMs, 2500);
+  assert.equal(registrySettings({ TSBUILD_REGISTRY_TIMEOUT: '600' }).timeouts?.idleMs, 60_000, 'the idle timeout stays');
+  for (const bad of ['0', '-1', 'soon'])
+    assert.throws(() => registrySettings({ TSBUILD_REGISTRY_TIMEOUT: bad }), { code: 'bad-registry-timeout', message: `TSBUILD_REGISTRY_TIMEOUT="${bad}" is not a number of seconds` });
+});
