@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -35,25 +35,27 @@ export function makeStoreRoot(root: string): void {
 /** The root and the entries directly under it that other users may read, write or traverse. */
 export function wrongModes(root: string): WrongMode[] {
   const out: WrongMode[] = [];
-  const check = (path: string) => {
+  const check = (path: string, isRoot: boolean) => {
     let mode: number;
     try {
-      const st = lstatSync(path);
-      if (st.isSymbolicLink()) return; // a link's own mode means nothing; what it names is not ours
+      // The root may be a symlink to the real folder (followed); below it a link's own mode
+      // means nothing and what it names is not the store's.
+      const st = isRoot ? statSync(path) : lstatSync(path);
+      if (st.isSymbolicLink()) return;
       mode = st.mode & 0o7777;
     } catch {
       return; // gone meanwhile
     }
     if (mode & OPEN_BITS) out.push({ path, mode, want: mode & ~OPEN_BITS });
   };
-  check(root);
+  check(root, true);
   let names: string[] = [];
   try {
     names = readdirSync(root);
   } catch {
     return out;
   }
-  for (const n of names) check(join(root, n));
+  for (const n of names) check(join(root, n), false);
   return out;
 }
 

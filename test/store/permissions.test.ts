@@ -1,11 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../common/index.js';
 import { runCli } from '../../cli/tsbuild.js';
+import { fsck, openStore } from '../../store/index.js';
 import { tempDir } from '../helpers/temp.js';
 
 const run = promisify(execFile);
@@ -109,4 +110,17 @@ test('fsck reports modes that let other users in, --repair fixes them, and so do
   assert.equal((await stat(root)).mode & 0o777, 0o700, 'the next open repaired the root');
   assert.equal((await stat(join(root, 'layers'))).mode & 0o777, 0o700);
   assert.deepEqual(await reachableAsNobody(await storePaths(), suid), []);
+});
+
+test('a store root given as a symlink: the folder it names is checked and repaired', async () => {
+  const real = join(work, 'real-root');
+  await mkdir(real, { mode: 0o755 });
+  await chmod(real, 0o755);
+  const link = join(work, 'root-link');
+  await symlink(real, link);
+  const store = await openStore(link, { isRepairingModes: false });
+  assert.deepEqual((await fsck(store.root)).problems, [`store root ${link}: mode 0755 lets other users in (want 0700)`]);
+  await openStore(link);
+  assert.equal((await stat(real)).mode & 0o777, 0o700);
+  assert.deepEqual((await fsck(link)).problems, []);
 });
