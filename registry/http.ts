@@ -106,6 +106,9 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
   const raw = res.body;
+  // Failures reach the caller through the watched body (or bytes/dump); one that comes
+  // before the caller looks (the deadline passed) must not be an unhandled 'error' event.
+  raw.on('error', () => {});
   let watched: Readable | undefined;
   const body = (): Readable => (watched ??= deadline.watch(raw));
   return {
@@ -219,6 +222,10 @@ class Deadline {
   watch(body: Readable): Readable {
     const out = this.counter();
     this.watched = out;
+    if (body.destroyed) {
+      process.nextTick(() => out.destroy(this.error ?? body.errored ?? new Error('the response body was closed')));
+      return out;
+    }
     body.on('error', (e) => out.destroy(this.error ?? e));
     out.on('close', () => {
       this.stop();
