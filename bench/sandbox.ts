@@ -41,7 +41,7 @@ export function sandboxRunCost(cli: string, root: string, work: string, runs: nu
 /** Debian (fixtures/debian/make.sh) + apt-get install python3, cold, through the NAT and on the host network. */
 export function aptThroughNat(cli: string, work: string, runs: number): { nat: number; host: number } {
   const seed = join(work, 'debian-seed');
-  const made = spawnSync('sh', [join(projectRoot, 'fixtures', 'debian', 'make.sh')], { env: { ...process.env, TSBUILD_ROOT: seed }, encoding: 'utf8' });
+  const made = spawnSync('bash', [join(projectRoot, 'fixtures', 'debian', 'make.sh')], { env: { ...process.env, TSBUILD_ROOT: seed }, encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench: fixtures/debian/make.sh failed:\n${made.stderr}`);
   const archive = join(work, 'debian.tar');
   timed(['node', cli, '--root', seed, 'save', '-o', archive, 'debian:latest']);
