@@ -91,6 +91,7 @@ struct spec {
     int n_device_rules;
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
+    pid_t parent;                 /* a RUN step: die with this process (0: outlive it, run -d) */
 };
 
 /* spec.c */
@@ -155,5 +156,7 @@ int front_main(int argc, char **argv);
 /* mount-cmd.c: `--mount FSTYPE SOURCE TARGET OPTIONS`, `--umount TARGET [lazy]` */
 int mount_main(int argc, char **argv);
 int umount_main(int argc, char **argv);
+/* link-cmd.c: `--link PATH`, the name of the unnamed file on fd 3 */
+int link_main(int argc, char **argv);
 
 #endif

@@ -2,11 +2,14 @@
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
  * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c;
  * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
+ * `--link PATH` names save -o's unnamed output file: link-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
  * `--netns SLIRP` holds a build's private network namespace: network.c.)
  */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -22,9 +25,15 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */
+    if (argc >= 2 && strcmp(argv[1], "--link") == 0) return link_main(argc - 2, argv + 2);       /* link-cmd.c */
     if (argc == 2 && strcmp(argv[1], "--seccomp-dump") == 0) return seccomp_dump_main(); /* seccomp.c */
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
+    /* A RUN step dies with tsbuild: SIGKILL when the parent exits, and pid 1 (PDEATHSIG from
+     * us) takes the whole pid namespace with it. Checked after prctl: a parent that died
+     * before it left us orphaned already, with nobody to send the signal. */
+    if (spec.parent > 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl PDEATHSIG", NULL);
+    if (spec.parent > 0 && getppid() != spec.parent) fail(EXIT_SETUP, "parent", ESRCH, NULL);
     /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
     sigset_t set;
     sigemptyset(&set);

@@ -4,8 +4,9 @@
  * read-only overlay views; executor/mount.ts). The same as mount(8)/umount(8) for these
  * cases, without their start-up: util-linux's mount reads its tables and locales first
  * (~10 ms here), this static binary starts in well under one.
- * OPTIONS are comma-separated: `ro` is the MS_RDONLY flag, the rest is the filesystem's
- * data (lowerdir=…, size=…, mode=…). Exit 0, or 32 (mount(8)'s "mount failure") with one
+ * OPTIONS are comma-separated: `ro`, `nodev`, `nosuid`, `noexec` are mount flags (a step's
+ * private tmpfs for secrets takes the last three), the rest is the filesystem's data
+ * (lowerdir=…, size=…, mode=…). Exit 0, or 32 (mount(8)'s "mount failure") with one
  * line on stderr.
  */
 #include <errno.h>
@@ -31,8 +32,13 @@ int mount_main(int argc, char **argv)
     if (!data || !opts) return EXIT_MOUNT_FAILURE;
     unsigned long flags = 0;
     for (char *save = NULL, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-        if (strcmp(o, "ro") == 0) {
-            flags |= MS_RDONLY;
+        unsigned long flag = !strcmp(o, "ro")       ? MS_RDONLY
+                             : !strcmp(o, "nodev")  ? MS_NODEV
+                             : !strcmp(o, "nosuid") ? MS_NOSUID
+                             : !strcmp(o, "noexec") ? MS_NOEXEC
+                                                    : 0;
+        if (flag) {
+            flags |= flag;
             continue;
         }
         if (*data) strcat(data, ",");

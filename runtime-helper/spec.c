@@ -13,6 +13,7 @@
  *   tree=DIR<TAB>OUT   (after the command, DIR's entries and their stats into OUT: tree.c)
  *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
  *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
+ *   parent=PID   (a RUN step: the helper, and so the container, dies with PID, its parent)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -147,6 +148,7 @@ static void set(struct spec *spec, const char *key, char *v)
         if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->device_filter_dir = v;
     } else if (!strcmp(key, "device_rule")) add(spec->device_rules, &spec->n_device_rules, v, key);
+    else if (!strcmp(key, "parent")) spec->parent = (pid_t)number(key, v);
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->cgroups[spec->n_cgroups++] = v;
