@@ -19,6 +19,7 @@ import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
  *                   that the next identical command replays (cli/build-replay.ts; prune
  *                   removes them all)
  *   tmp/            temp files; cleaned at open of anything older than the owning process
+                  (processes recorded in a dead owner's dir are killed first)
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
  *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
@@ -84,6 +85,14 @@ export interface Store {
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** A private temp dir inside the store (same filesystem, for atomic renames). */
   makeTempDir(prefix: string): Promise<string>;
+  /**
+   * Record that process `pid` (a RUN step's container helper) belongs to temp dir `dir`
+   * (from makeTempDir). If this process dies without removing `dir`, the next open kills
+   * that process (when the pid is still the same process: same start time), waits until it
+   * is gone, and only then unmounts and removes `dir`. Not durable: after a reboot the
+   * process is gone anyway.
+   */
+  recordProcess(dir: string, pid: number): Promise<void>;
 
   // ---- leases (gc roots of running builds; store/lease.ts) ----
   /**

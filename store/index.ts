@@ -15,7 +15,7 @@ import { initLayout, ociDir } from './index-json.js';
 import { adoptLayerDir, layerDir } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { withLock } from './lock.js';
-import { cleanLeftovers, makeTempDir } from './temp.js';
+import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
 import type { Descriptor } from './oci-types.js';
 
@@ -144,6 +144,9 @@ class DiskStore implements Store {
   async makeTempDir(prefix: string) {
     await this.writing();
     return makeTempDir(this.root, prefix);
+  }
+  recordProcess(dir: string, pid: number) {
+    return recordProcess(this.root, dir, pid);
   }
   acquireLease() {
     return acquireLease(this.root);
