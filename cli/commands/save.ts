@@ -1,12 +1,11 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { resolve } from 'node:path';
 import { UserError, ioMessage } from '../../common/index.js';
 import { parseArgs, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
+import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
 
-/** `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`: to FILE (written whole, then renamed) or stdout. */
+/** `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`: to FILE (named only once complete) or stdout. */
 export const command: Command = {
   name: 'save',
   usage: 'tsbuild save [-o FILE] [--format docker|oci] IMAGE [IMAGE...]',
@@ -29,18 +28,15 @@ export const command: Command = {
       await saveImages(store, args.positionals, ctx.stdout, { format });
       return 0;
     }
-    const path = resolve(ctx.cwd, output);
-    const tmp = join(dirname(path), `.${basename(path)}.tsbuild-${process.pid}`);
+    const interrupts = catchInterrupts(ctx.stderr);
     try {
-      const out = createWriteStream(tmp, { flags: 'wx' });
-      const done = finished(out);
-      await saveImages(store, args.positionals, out, { format });
-      await done;
-      await rename(tmp, path);
+      await writeOutputFile(resolve(ctx.cwd, output), (out) => saveImages(store, args.positionals, out, { format }), interrupts.signal);
     } catch (e) {
-      await rm(tmp, { force: true });
+      if (interrupts.signal.aborted) return INTERRUPTED_EXIT; // Ctrl-C: nothing was written
       if (e instanceof UserError) throw e;
       throw new UserError('save-failed', ioMessage(`save: write ${output}`, e), { where: output });
+    } finally {
+      interrupts.dispose();
     }
     return 0;
   },
