@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { helperPath } from '../common/index.js';
 import { openStore } from '../store/index.js';
 import { snapshotDir } from '../executor/index.js';
-import { mountTmpfs, unmountTmpfs } from '../executor/tmpfs.js';
+import { mountTmpfs } from '../executor/tmpfs.js';
 
 /** The two numbers the issue asks for apart from the workloads: a trivial RUN's cost, and a 50k-file snapshot's. */
 
@@ -51,7 +51,8 @@ export function trivialRunOverhead(cli: string, root: string, work: string, runs
 export async function snapshot50k(work: string, runs: number): Promise<number> {
   const store = await openStore(mkdtempSync(join(work, 'snap-root-')));
   const dir = join(work, 'snap-upper');
-  if (!(await mountTmpfs(dir, { name: 'tsbuild-bench', sizeBytes: 1 << 30 }))) throw new Error('bench: cannot mount a tmpfs');
+  const tmpfs = await mountTmpfs(dir, { name: 'tsbuild-bench', sizeBytes: 1 << 30 });
+  if (!tmpfs) throw new Error('bench: cannot mount a tmpfs');
   try {
     for (let d = 0; d < 50; d++) {
       mkdirSync(join(dir, 'data', String(d)), { recursive: true });
@@ -67,7 +68,7 @@ export async function snapshot50k(work: string, runs: number): Promise<number> {
     }
     return median(times);
   } finally {
-    await unmountTmpfs(dir);
+    await tmpfs.unmount();
     rmSync(store.root, { recursive: true, force: true });
   }
 }

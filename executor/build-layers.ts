@@ -7,9 +7,13 @@ import { hexOf, type Digest } from '../common/index.js';
 import type { Descriptor, Store } from '../store/index.js';
 import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
 import type { LayerDirSource } from './rootfs-view.js';
-import { mountTmpfs, unmountTmpfs } from './tmpfs.js';
+import { tmpfsBudget } from './memory-budget.js';
+import { mountTmpfs, type MountedTmpfs } from './tmpfs.js';
 
 const run = promisify(execFile);
+
+/** Below this much room a layer-dirs tmpfs is not worth it: layers are extracted on disk. */
+const MIN_BYTES = 512 * 1024 ** 2;
 
 /**
  * The layer dirs of one build: the layers it writes itself and reads back as directories
@@ -18,7 +22,8 @@ const run = promisify(execFile);
  * into tmpfs 0.15–0.3 s; and the store's layer dirs are only a cache of the blobs, which
  * are the durable copy: a later build that needs the dir gets it from the store, which
  * extracts the blob then. GNU tar extracts such a layer while the step writes it
- * (`receive`); the dir is used once the blob is committed. When memory is short, tmpfs
+ * (`receive`); the dir is used once the blob is committed. The tmpfs gets half of what the
+ * memory budget allows (memory-budget.ts), leaving the rest to RUN upper dirs. When memory is short, tmpfs
  * cannot be mounted, the tmpfs is full, or TSBUILD_LAYER_DIRS=disk, the layer is extracted
  * onto the store's disk as before. `close()` unmounts the tmpfs (in the build's `finally`);
  * after a SIGKILL the store's next open does (store/temp.ts: it is in the dead pid's temp dir).
@@ -26,7 +31,7 @@ const run = promisify(execFile);
 export class BuildLayerDirs implements LayerDirSource {
   /** This build's own layer dirs by diff_id (undefined: the store has it, or will). */
   private readonly own = new Map<Digest, Promise<string | undefined>>();
-  private memory: Promise<string | undefined> | undefined;
+  private memory: Promise<MountedTmpfs | undefined> | undefined;
   private tmp: string | undefined;
   private isClosed = false;
   private incoming = 0;
@@ -48,7 +53,7 @@ export class BuildLayerDirs implements LayerDirSource {
    * from the blob after writing).
    */
   async receive(): Promise<IncomingLayer | undefined> {
-    const memory = await this.mountOnce();
+    const memory = (await this.mountOnce())?.dir;
     if (!memory || this.isClosed) return undefined;
     const dir = join(memory, `incoming-${this.incoming++}`);
     const x = await startOwnExtraction(dir).catch(() => undefined);
@@ -70,7 +75,7 @@ export class BuildLayerDirs implements LayerDirSource {
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
-    const memory = await this.mountOnce();
+    const memory = (await this.mountOnce())?.dir;
     if (memory && !this.isClosed) {
       const dir = join(memory, hexOf(diffId));
       if (incoming ? await this.adopt(incoming, dir) : await extractOwnLayer(this.store.blobPath(diffId), dir)) return dir;
@@ -95,7 +100,7 @@ export class BuildLayerDirs implements LayerDirSource {
   }
 
   private async copyIn(diffId: Digest, upperDir: string, diskCopy: string): Promise<string | undefined> {
-    const memory = await this.mountOnce();
+    const memory = (await this.mountOnce())?.dir;
     if (memory && !this.isClosed) {
       const dir = join(memory, hexOf(diffId));
       // cp -a keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
@@ -118,13 +123,14 @@ export class BuildLayerDirs implements LayerDirSource {
   }
 
   /** The tmpfs, mounted at the first layer; undefined when there is none. */
-  private mountOnce(): Promise<string | undefined> {
+  private mountOnce(): Promise<MountedTmpfs | undefined> {
     this.memory ??= (async () => {
       if (this.env.TSBUILD_LAYER_DIRS === 'disk') return undefined;
+      const given = Number(this.env.TSBUILD_LAYER_DIRS_BYTES) || 0;
+      const sizeBytes = given > 0 ? given : Math.floor(tmpfsBudget.room() / 2);
+      if (!(given > 0) && sizeBytes < MIN_BYTES) return undefined;
       this.tmp = await this.store.makeTempDir('layers-');
-      const dir = join(this.tmp, 'memory');
-      const sizeBytes = Number(this.env.TSBUILD_LAYER_DIRS_BYTES) || undefined;
-      return (await mountTmpfs(dir, { name: 'tsbuild-layers', sizeBytes })) ? dir : undefined;
+      return mountTmpfs(join(this.tmp, 'memory'), { name: 'tsbuild-layers', sizeBytes });
     })();
     return this.memory;
   }
@@ -134,7 +140,7 @@ export class BuildLayerDirs implements LayerDirSource {
     this.isClosed = true;
     const memory = await this.memory?.catch(() => undefined);
     await Promise.allSettled(this.own.values());
-    if (memory) await unmountTmpfs(memory);
+    await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
 }

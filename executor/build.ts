@@ -12,6 +12,7 @@ import { runExecStep } from './exec-step.js';
 import { sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
+import { cancelled, throwIfCancelled } from './cancel.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
 export interface ExecuteOptions {
@@ -34,6 +35,9 @@ export interface ExecuteOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   /** `--ssh id[=socket]`: agent sockets by id, for RUN --mount=type=ssh. */
   ssh?: ReadonlyMap<string, string>;
+  /** Aborted (Ctrl-C): the running RUN's container is killed, no further step starts, and the
+   * build rejects with the `build-cancelled` UserError (executor/cancel.ts). */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -188,6 +192,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
 
   let firstMiss: string | undefined;
   for (const [i, step] of stage.steps.entries()) {
+    throwIfCancelled(opts.signal);
     const position = `${stage.index}:${i}`;
     sc.inputs.steps.push({ position, display: step.display, keyParts: step.keyParts, explain: step.explain });
     const visible = step.op !== 'config';
@@ -222,6 +227,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         opts.progress.end(vertex, {});
       }
     } catch (e) {
+      if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
       if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
       throw atRange(e, step.origin);
     }
@@ -288,6 +294,7 @@ async function executeStep(
         keepLayerDir: primeLayer,
         env: process.env,
         network: sc.network,
+        signal: sc.opts.signal,
       });
   }
 }

@@ -61,6 +61,7 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
     pairs.push(['device_filter', checkPath('device_filter', spec.deviceFilter.dir)]);
     for (const r of spec.deviceFilter.rules) pairs.push(['device_rule', r]);
   }
+  if (spec.dieWithParent) pairs.push(['parent', String(process.pid)]);
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }

@@ -5,9 +5,7 @@
  * argv, env, user ids — everything already resolved.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, helperPath } from '../common/index.js';
 import { writeEtcFiles } from './container-etc.js';
@@ -47,8 +45,12 @@ export interface ContainerSpec {
   binds?: { source: string; target: string; readonly: boolean }[];
   /** Fresh tmpfs mounts (RUN --mount=type=tmpfs); `sizeBytes` absent: the kernel's default. */
   tmpfs?: { target: string; sizeBytes?: number }[];
-  /** Where resolv.conf, hosts and hostname are written (default: a temp dir, removed after). */
-  etcDir?: string;
+  /** Where resolv.conf, hosts and hostname are written: the container's dir (`run`), or a
+   * RUN step's private tmpfs (step-private.ts). */
+  etcDir: string;
+  /** The helper, and with it the container, is killed when this process dies (a RUN step);
+   * never for `run -d`, which outlives tsbuild. */
+  dieWithParent?: boolean;
   /** Deleted by the helper itself once the command ended, even if tsbuild was killed (run --rm). */
   removeOnExit?: string[];
   /** The helper also writes its status line here (temp + rename), for `ps` after tsbuild is gone. */
@@ -81,6 +83,9 @@ export interface ContainerIo {
   onStart?(info: { pid: number; stdin?: Writable }): void;
   /** Forward SIGINT/SIGTERM/SIGHUP sent to tsbuild to the container (run in the foreground). */
   forwardSignals?: boolean;
+  /** Aborted: the helper is killed (SIGKILL; its pid 1 dies with it, and so the whole pid
+   * namespace), and the result is how it ended. */
+  signal?: AbortSignal;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -108,14 +113,8 @@ export function parseStatus(status: string, exitCode: number | null, signal: Nod
 
 /** Start the helper and resolve with how the command ended. */
 export async function runContainer(spec: ContainerSpec, io: ContainerIo = {}): Promise<ContainerResult> {
-  const ownEtc = spec.etcDir === undefined ? await mkdtemp(join(tmpdir(), 'tsbuild-etc-')) : undefined;
-  try {
-    const etc = await writeEtcFiles(spec.etcDir ?? ownEtc!, spec.hostname, spec.network);
-    const payload = encodeSpec(spec, etc);
-    return await spawnHelper(payload, io);
-  } finally {
-    if (ownEtc) await rm(ownEtc, { recursive: true, force: true });
-  }
+  const etc = await writeEtcFiles(spec.etcDir, spec.hostname, spec.network);
+  return spawnHelper(encodeSpec(spec, etc), io);
 }
 
 function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult> {
@@ -130,8 +129,10 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
     const child = spawn(helperPath, [], { stdio });
     const status: Buffer[] = [];
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const kill = () => child.kill('SIGKILL');
     const cleanup = () => {
       if (io.forwardSignals) for (const s of FORWARDED) process.off(s, forward);
+      io.signal?.removeEventListener('abort', kill);
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();
@@ -145,6 +146,8 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
     });
     if (child.pid === undefined) return;
     if (io.forwardSignals) for (const s of FORWARDED) process.on(s, forward);
+    if (io.signal?.aborted) kill();
+    else io.signal?.addEventListener('abort', kill, { once: true });
     const specPipe = child.stdio[3] as Writable;
     specPipe.on('error', () => undefined); // the helper may die before reading: its status tells
     specPipe.end(payload);
@@ -173,7 +176,7 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
  * `logFile`, the end recorded only in `spec.statusFile`. Resolves once the spec is handed over.
  */
 export async function startDetached(spec: ContainerSpec, opts: { logFile: string }): Promise<{ pid: number }> {
-  if (!spec.etcDir || !spec.statusFile) throw new Error('[internal] startDetached needs etcDir and statusFile');
+  if (!spec.statusFile || spec.dieWithParent) throw new Error('[internal] startDetached needs a statusFile and must outlive tsbuild');
   const etc = await writeEtcFiles(spec.etcDir, spec.hostname, spec.network);
   const payload = encodeSpec(spec, etc);
   const log = await open(opts.logFile, 'a');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
-import type { Store, Descriptor } from '../store/index.js';
+import { readMemo, writeMemo, type Store, type Descriptor } from '../store/index.js';
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
@@ -13,7 +13,11 @@ import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
-import { isTmpfsFull, mountUpperTmpfs, unmountTmpfs } from './tmpfs.js';
+import { throwIfCancelled } from './cancel.js';
+import { tmpfsBudget } from './memory-budget.js';
+import { mountStepPrivate, type StepPrivate } from './step-private.js';
+import { isTmpfsFull, mountTmpfs, type MountedTmpfs } from './tmpfs.js';
+import { UPPER_FULL_HINT, chooseUpperPlace, upperMessages, upperSetting, type UpperHistory } from './upper-place.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
@@ -36,6 +40,8 @@ export interface ExecStepOptions {
   env?: NodeJS.ProcessEnv;
   /** The build's private network, joined by RUN steps on the default network. */
   network?: SharedNetwork;
+  /** Aborted (Ctrl-C): the container is killed and the step throws `cancelled()`. */
+  signal?: AbortSignal;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
@@ -44,52 +50,65 @@ const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 
 /** Last lines of a failed step's output shown under the error. */
 const TAIL_LINES = 10;
 
+/** What the upper dir of a step (by cache key) held last time: store memo kind. */
+const UPPER_MEMO = 'run-upper';
+
 /**
  * RUN: a throwaway container over the stage's layers with an empty upper dir; the upper
- * dir, turned into a tar, is the step's layer (none when nothing changed).
+ * dir, turned into a tar, is the step's layer (none when nothing changed). It runs exactly
+ * once: where the upper dir lives (memory or disk) is decided before (upper-place.ts).
  */
 export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
+  const env = opts.env ?? {};
+  throwIfCancelled(opts.signal);
   const lowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
+  const seen = await readMemo<UpperHistory>(store.root, UPPER_MEMO, step.cacheKey);
+  const place = chooseUpperPlace({
+    setting: upperSetting(env),
+    fixedBytes: Number(env.TSBUILD_RUN_UPPER_BYTES) || undefined,
+    seen,
+    roomBytes: tmpfsBudget.room(),
+  });
   const tmp = await store.makeTempDir('run-');
   const mountPoint = join(tmp, 'rootfs');
   const empty = join(tmp, 'empty');
-  await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
-  const sources: MountSources = {
-    store,
-    layers: opts.layers,
-    contextDir: opts.contextDir,
-    stageResult: opts.stageResult ?? (() => Promise.reject(new Error('[internal] RUN --mount from a stage without stageResult'))),
-    secrets: opts.secrets ?? new Map(),
-    ssh: opts.ssh ?? new Map(),
-    ignore: opts.ignore,
-  };
-  const attempt = async (base: string, onTmpfs: boolean) => {
+  let upper: MountedTmpfs | undefined;
+  let own: StepPrivate | undefined;
+  try {
+    await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
+    if (place.place === 'memory') upper = await mountTmpfs(join(tmp, 'fast'), { name: 'tsbuild-upper', sizeBytes: place.sizeBytes });
+    const base = upper?.dir ?? join(tmp, 'disk');
     const upperDir = join(base, 'upper');
     const workDir = join(base, 'work');
     await Promise.all([upperDir, workDir].map((d) => mkdir(d, { recursive: true })));
-    const dirs = { upperDir, workDir, mountPoint, empty, lowers, user, onTmpfs, tmp };
-    return withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
-  };
-  const fast = join(tmp, 'fast');
-  const onTmpfs = await mountUpperTmpfs(fast, opts.env ?? {});
-  try {
-    if (!onTmpfs) return await attempt(join(tmp, 'disk'), false);
-    try {
-      return await attempt(fast, true);
-    } catch (e) {
-      // The step outgrew the tmpfs: run it again with its upper dir on disk.
-      if (!(e instanceof UserError) || e.code !== 'run-failed' || !(await isTmpfsFull(fast))) throw e;
-      opts.onOutput(Buffer.from('[tsbuild] the step filled its in-memory upper dir; running it again on disk\n'));
-      await unmountTmpfs(fast);
-      return await attempt(join(tmp, 'disk'), false);
-    }
+    own = await mountStepPrivate(tmp, secretSizes(step, opts.secrets));
+    const sources: MountSources = {
+      store,
+      layers: opts.layers,
+      contextDir: opts.contextDir,
+      stageResult: opts.stageResult ?? (() => Promise.reject(new Error('[internal] RUN --mount from a stage without stageResult'))),
+      secrets: opts.secrets ?? new Map(),
+      secretsDir: own.secretsDir,
+      ssh: opts.ssh ?? new Map(),
+      ignore: opts.ignore,
+    };
+    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir };
+    const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
+    await writeMemo(store.root, UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
+    return layer;
   } finally {
-    if (onTmpfs) await unmountTmpfs(fast);
+    await own?.unmount();
+    await upper?.unmount();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Bytes of each secret a step's mounts write as a file. */
+function secretSizes(step: ExecStep, secrets: ReadonlyMap<string, Uint8Array> | undefined): number[] {
+  return step.mounts.flatMap((m) => (m.type === 'secret' && m.target !== undefined ? [secrets?.get(m.id)?.length ?? 0] : []));
 }
 
 /** `env` with `extra` (`K=V`) added, replacing the same names. */
@@ -102,8 +121,10 @@ function withEnv(env: string[], extra: string[]): string[] {
 interface RunDirs {
   upperDir: string;
   workDir: string;
-  /** The upper dir is on a tmpfs (not the store's filesystem). */
-  onTmpfs: boolean;
+  /** The tmpfs holding the upper dir; undefined: on the store's disk. */
+  upper: MountedTmpfs | undefined;
+  /** The /etc files' dir on the step's private tmpfs. */
+  etcDir: string;
   /** The step's temp dir in the store (for a copy of a tmpfs upper dir). */
   tmp: string;
   mountPoint: string;
@@ -134,6 +155,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     {
       rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
       mountPoint,
+      etcDir: dirs.etcDir,
+      dieWithParent: true,
       argv: step.argv,
       env: withEnv(step.env, mounts.env),
       cwd: step.cwd,
@@ -150,14 +173,37 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       cgroups: cgroup?.dirs,
       deviceFilter: cgroup?.deviceFilter,
     },
-    { stdin: 'ignore', onStdout: collect, onStderr: collect },
-  ).finally(() => cgroup?.remove().catch(() => undefined)); // the helper removed them; a leftover is swept later
+    {
+      stdin: 'ignore',
+      onStdout: collect,
+      onStderr: collect,
+      signal: opts.signal,
+      // Recorded so that the store's next open kills it if this process dies first.
+      onStart: ({ pid }) => void store.recordProcess(dirs.tmp, pid).catch(() => undefined),
+    },
+  )
+    .catch((e: unknown) => {
+      throwIfCancelled(opts.signal);
+      throw e;
+    })
+    .finally(() => cgroup?.remove().catch(() => undefined)); // the helper removed them; a leftover is swept later
+  throwIfCancelled(opts.signal);
   const rest = masker.flush();
   if (rest.length) {
     opts.onOutput(rest);
     partial += Buffer.from(rest).toString('utf8');
   }
   if (partial) tail.push(partial);
+  if (dirs.upper && (await isTmpfsFull(dirs.upper))) {
+    // Never run again on disk (a RUN runs exactly once); the next build of this step puts
+    // its upper dir on disk by itself (upper-place.ts reads this memo).
+    await writeMemo(store.root, UPPER_MEMO, step.cacheKey, { filledBytes: dirs.upper.sizeBytes } satisfies UpperHistory);
+    throw new UserError('run-upper-full', upperMessages['upper-full'](Math.round(dirs.upper.sizeBytes / 1024 ** 2)), {
+      where: step.origin,
+      hint: UPPER_FULL_HINT,
+      detail: tail.join('\n'),
+    });
+  }
   const command = step.argv.join(' ');
   switch (result.kind) {
     case 'exited':
@@ -189,7 +235,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   // The upper dir is already what extracting the layer would give: keep it as the lower
   // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
   // is copied into the build's own layer dirs, and only when a later step needs it.
-  if (!dirs.onTmpfs) await store.adoptLayerDir(layer.diffId, upperDir);
+  if (!dirs.upper) await store.adoptLayerDir(layer.diffId, upperDir);
   else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, upperDir, join(dirs.tmp, 'layer'));
   return tarLayerDescriptor(layer);
 }

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
@@ -30,6 +29,8 @@ export interface MountSources {
   stageResult(index: number): Promise<StageState>;
   /** `--secret id=…`: values by id. */
   secrets: ReadonlyMap<string, Uint8Array>;
+  /** Where secret files are written: the step's private tmpfs (step-private.ts), never a disk. */
+  secretsDir: string;
   /** `--ssh id[=socket]`: agent socket paths by id. */
   ssh: ReadonlyMap<string, string>;
   /** The context's .dockerignore: what it excludes is not in a context bind either. */
@@ -186,7 +187,9 @@ async function withCacheMount<T>(
 export async function withMounts<T>(step: ExecStep, src: MountSources, fn: (m: PreparedMounts) => Promise<T>): Promise<T> {
   const prepared: PreparedMounts = { binds: [], tmpfs: [], env: [], secrets: [] };
   if (step.mounts.length === 0) return fn(prepared);
-  const scratch = await mkdtemp(join(tmpdir(), 'tsbuild-mounts-'));
+  // Copies of context and stage files (rw binds, filtered contexts): the store's disk, in
+  // this process's temp area, so a killed build's copies go at the next open.
+  const scratch = await src.store.makeTempDir('mounts-');
   try {
     const step1 = async (i: number): Promise<T> => {
       if (i === step.mounts.length) return fn(prepared);
@@ -229,7 +232,7 @@ export async function withMounts<T>(step: ExecStep, src: MountSources, fn: (m: P
           for (const t of new Set([text, text.trim()])) if (t) prepared.secrets.push(t);
           if (m.env !== undefined) prepared.env.push(`${m.env}=${text}`);
           if (m.target !== undefined) {
-            const file = join(scratch, `secret-${i}`);
+            const file = join(src.secretsDir, `secret-${i}`);
             await writeFile(file, value, { mode: 0o600 });
             await chown(file, m.uid, m.gid);
             await chmod(file, m.mode);

@@ -9,6 +9,7 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
 import type { Store } from '../../store/index.js';
 import { ReplayRecorder, replayKey } from '../build-replay.js';
+import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
 
 const options: OptionSpec[] = [
   { name: 'tag', short: 't', type: 'string', multiple: true },
@@ -237,7 +238,21 @@ function keeping<T extends { write(s: string): unknown }>(w: T, into: string[]):
   });
 }
 
+/** A build until it ends or Ctrl-C cancels it: `build cancelled`, the running step stopped, exit 130. */
 async function build(argv: string[], base: CliContext): Promise<number> {
+  const interrupts = catchInterrupts(base.stderr, 'build cancelled');
+  try {
+    const code = await buildOnce(argv, base, interrupts.signal);
+    return interrupts.signal.aborted ? INTERRUPTED_EXIT : code;
+  } catch (e) {
+    if (interrupts.signal.aborted) return INTERRUPTED_EXIT; // the one line is printed already
+    throw e;
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) {
     throw usageError(`"build" requires exactly 1 argument (the context: a folder, or - for a Dockerfile on stdin)`);
@@ -332,6 +347,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
       names,
       secrets,
       ssh,
+      signal,
     });
     await hasher.save();
     progress.close();

@@ -133,14 +133,40 @@ test('a cached RUN does not run again', async () => {
   assert.match(second.stderr, /RUN date \+%s%N > \/stamp\n#\d+ CACHED/);
 });
 
-test('a RUN that outgrows its in-memory upper dir runs again on disk and succeeds', async () => {
-  const ctx = join(work, 'ctx-spill');
-  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN dd if=/dev/zero of=/big bs=1M count=6 && echo wrote\n' });
-  const r = await runCli(['build', '--progress', 'plain', '-t', 'spill', ctx], { root, env: { TSBUILD_RUN_UPPER_BYTES: String(2 << 20) } });
+/** The lines a cache mount `id` holds in its file `runs` (one per run of the step that appends to it). */
+let counted = 0;
+async function runsCounted(id: string): Promise<string[]> {
+  const name = `count-${id}-${++counted}`;
+  const r = await build(name, `FROM busybox\nRUN --mount=type=cache,target=/c,id=${id} cat /c/runs > /runs-seen\n`, ['--no-cache']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /filled its in-memory upper dir; running it again on disk/);
-  const { rootfs } = await unpack('spill');
-  assert.equal((await lstat(join(rootfs, 'big'))).size, 6 << 20);
+  return (await readFile(join((await unpack(name)).rootfs, 'runs-seen'), 'utf8')).split('\n').filter(Boolean);
+}
+
+test('a RUN that fills its in-memory upper dir runs once and fails with a hint; the next build puts it on disk', async () => {
+  const ctx = join(work, 'ctx-fill');
+  await writeTree(ctx, {
+    Dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/c,id=fill sh -c 'echo run >> /c/runs; dd if=/dev/zero of=/big bs=1M count=6 2>&1; echo wrote'\n",
+  });
+  const full = await runCli(['build', '--progress', 'plain', '-t', 'fill', ctx], { root, env: { TSBUILD_RUN_UPPER_BYTES: String(2 << 20) } });
+  assert.equal(full.code, 1, full.stderr);
+  assert.match(full.stderr, /error\[run-upper-full\]: the step filled its in-memory upper dir \(2 MiB\); it was not run again/);
+  assert.match(full.stderr, /hint: set TSBUILD_RUN_UPPER=disk/);
+  assert.match(full.stderr, /No space left on device/, 'the step\'s own output is shown');
+  assert.deepEqual(await runsCounted('fill'), ['run'], 'the step ran exactly once');
+  // The same step again: its memo says it outgrew memory, so its upper dir goes on disk.
+  const again = await runCli(['build', '--progress', 'plain', '-t', 'fill', ctx], { root });
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await runsCounted('fill'), ['run', 'run'], 'once more for the second build, not twice');
+  assert.equal((await lstat(join((await unpack('fill')).rootfs, 'big'))).size, 6 << 20);
+  assert.doesNotMatch(full.stderr + again.stderr, /running it again/);
+});
+
+test('TSBUILD_RUN_UPPER other than auto, memory or disk is a clear error', async () => {
+  const ctx = join(work, 'ctx-bad-upper');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN echo bad-upper\n' });
+  const r = await runCli(['build', '-q', '-t', 'bad-upper', ctx], { root, env: { TSBUILD_RUN_UPPER: 'ram' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error\[bad-setting\]: TSBUILD_RUN_UPPER="ram" is not one of auto, memory, disk/);
 });
 
 test('with TSBUILD_RUN_UPPER=disk the upper dir stays on disk', async () => {

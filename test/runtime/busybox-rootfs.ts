@@ -50,11 +50,13 @@ export async function runIn(
   const upperDir = join(dir, `upper${n}`);
   const workDir = join(dir, `work${n}`);
   const mountPoint = join(dir, `mnt${n}`);
-  for (const d of [upperDir, workDir, mountPoint]) mkdirSync(d);
+  const etcDir = join(dir, `etc${n}`);
+  for (const d of [upperDir, workDir, mountPoint, etcDir]) mkdirSync(d);
   const { input, ...rest } = over;
   const spec: ContainerSpec = {
     rootfs: { kind: 'overlay', lowerDirs, upperDir, workDir },
     mountPoint,
+    etcDir,
     argv,
     env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     cwd: '/',

@@ -24,12 +24,12 @@ for (const code of [0, 1, 2, 42, 125, 126, 127, 255]) {
 async function withRunning(script: string, act: (helperPid: number) => void) {
   const { mkdirSync } = await import('node:fs');
   const id = Math.random().toString(36).slice(2);
-  const [upperDir, workDir, mountPoint] = ['u', 'w', 'm'].map((x) => join(box.dir, `${x}-${id}`));
-  for (const d of [upperDir, workDir, mountPoint]) mkdirSync(d);
+  const [upperDir, workDir, mountPoint, etcDir] = ['u', 'w', 'm', 'e'].map((x) => join(box.dir, `${x}-${id}`));
+  for (const d of [upperDir, workDir, mountPoint, etcDir]) mkdirSync(d);
   return runContainer(
     {
       rootfs: { kind: 'overlay', lowerDirs: [box.lower], upperDir, workDir },
-      mountPoint, argv: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/',
+      mountPoint, etcDir, argv: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/',
       user: { uid: 0, gid: 0, groups: [] }, hostname: 'x', network: 'host', tty: false, interactive: false,
     },
     { stdin: 'ignore', stdout: 'ignore', onStart: ({ pid }) => setTimeout(() => act(pid), 300) },

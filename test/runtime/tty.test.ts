@@ -34,12 +34,12 @@ function underPty(scriptFile: string, keys: string[]): Promise<{ code: number | 
 }
 
 test('-t: a pty in the container echoes typed input, passes window size and the exit code', async () => {
-  const [upperDir, workDir, mountPoint] = ['u', 'w', 'm'].map((x) => join(box.dir, x));
-  for (const d of [upperDir, workDir, mountPoint]) mkdirSync(d);
+  const [upperDir, workDir, mountPoint, etcDir] = ['u', 'w', 'm', 'e'].map((x) => join(box.dir, x));
+  for (const d of [upperDir, workDir, mountPoint, etcDir]) mkdirSync(d);
   const containerModule = new URL('../../executor/container.js', import.meta.url).href;
   const spec = {
     rootfs: { kind: 'overlay', lowerDirs: [box.lower], upperDir, workDir },
-    mountPoint, argv: ['sh'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/',
+    mountPoint, etcDir, argv: ['sh'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/',
     user: { uid: 0, gid: 0, groups: [] }, hostname: 'tty', network: 'host', tty: true, interactive: true,
   };
   const file = join(box.dir, 'run-tty.mjs');
