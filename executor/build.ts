@@ -295,6 +295,8 @@ async function executeStep(
         env: process.env,
         network: sc.network,
         signal: sc.opts.signal,
+        // The step ran before (it runs again under --no-cache, or when its blob is gone).
+        recordedLayerBytes: await sc.cache.get(step.cacheKey).then((r) => (r ? (r.layer?.size ?? 0) : undefined)),
       });
   }
 }

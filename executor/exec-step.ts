@@ -42,6 +42,8 @@ export interface ExecStepOptions {
   network?: SharedNetwork;
   /** Aborted (Ctrl-C): the container is killed and the step throws `cancelled()`. */
   signal?: AbortSignal;
+  /** The size of the layer in this step's cache record (0: none), when it has one. */
+  recordedLayerBytes?: number;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
@@ -65,7 +67,8 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const lowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
-  const seen = await readMemo<UpperHistory>(store.root, UPPER_MEMO, step.cacheKey);
+  const recorded = opts.recordedLayerBytes !== undefined ? { layerBytes: opts.recordedLayerBytes } : undefined;
+  const seen = (await readMemo<UpperHistory>(store.root, UPPER_MEMO, step.cacheKey)) ?? recorded;
   const place = chooseUpperPlace({
     setting: upperSetting(env),
     fixedBytes: Number(env.TSBUILD_RUN_UPPER_BYTES) || undefined,

@@ -4,9 +4,9 @@
  *   - `TSBUILD_RUN_UPPER=disk|memory` decides outright (`memory` still within the room the
  *     memory budget gives); `TSBUILD_RUN_UPPER_BYTES=N` is a tmpfs of exactly N bytes;
  *   - else the step goes to memory only when the room the budget gives (memory-budget.ts)
- *     holds what the step is expected to write: twice the layer its cache record saw last
- *     time plus 64 MiB, or 2 GiB when it never ran; a step that filled its tmpfs last time
- *     goes to disk.
+ *     holds what the step is expected to write: twice the layer it wrote the last time it
+ *     ran (exec-step.ts's memo by cache key, else its cache record) plus 64 MiB, or 2 GiB
+ *     when it never ran; a step that filled its tmpfs last time goes to disk.
  */
 import { UserError } from '../common/index.js';
 
