@@ -7,6 +7,7 @@ import { UserError } from '../common/index.js';
  */
 export const BUILD_CANCELLED = 'build-cancelled';
 
+/** The error a cancelled build ends with (exit 130; the CLI prints nothing more for it). */
 export function cancelled(): UserError {
   return new UserError(BUILD_CANCELLED, 'build cancelled', { exitCode: 130 });
 }

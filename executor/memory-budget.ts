@@ -110,6 +110,7 @@ export function hostAvailableBytes(read: ReadFile = readText): number {
   return m ? Number(m[1]) * 1024 : freemem();
 }
 
+/** This process's cgroup limit (if any) and the host's available memory, read now. */
 export function readMemoryFacts(): MemoryFacts {
   return { cgroup: processCgroupMemory(), hostAvailableBytes: hostAvailableBytes() };
 }
