@@ -52,6 +52,13 @@ function processesMarked(mark: string, commandOnly = false): number[] {
   return out;
 }
 
+/** The processes marked `mark` still there after a while: the build's network holder and
+ * slirp4netns end when they see tsbuild's pipe close, a moment after tsbuild. */
+async function survivors(mark: string): Promise<number[]> {
+  for (let i = 0; i < 100 && processesMarked(mark).length > 0; i++) await sleep(50);
+  return processesMarked(mark);
+}
+
 /** Start a build of `dockerfile` with env `mark=1`; resolves once its RUN step's private tmpfs is mounted. */
 async function startBuild(name: string, dockerfile: string, mark: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const ctx = join(work, `ctx-${name}`);
@@ -66,6 +73,23 @@ async function startBuild(name: string, dockerfile: string, mark: string, extra:
   // The step's command runs (its shell has the mark in its command line).
   for (let i = 0; i < 300 && processesMarked(mark, true).length === 0; i++) await sleep(100);
   return { child, ended, stderr: () => Buffer.concat(err).toString('utf8') };
+}
+
+/** What the open fds of process `pid` point at (fds closed meanwhile left out). */
+function fdsOf(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Files under `dirs` holding `needle` (grep -F, devices and vanished files skipped). */
@@ -88,8 +112,7 @@ test('a SIGKILLed build holding a secret leaves no secret bytes on disk, and no 
   assert.ok(processesMarked(mark).length >= 3, 'tsbuild, its helper and the step\'s command were running');
   build.child.kill('SIGKILL');
   await build.ended;
-  for (let i = 0; i < 50 && processesMarked(mark).length > 0; i++) await sleep(100);
-  assert.deepEqual(processesMarked(mark), [], 'no tsbuild-helper, slirp4netns or step process survives its build');
+  assert.deepEqual(await survivors(mark), [], 'no tsbuild-helper, slirp4netns or step process survives its build');
   // Until the next open the secret is only in the dead build's private tmpfs: memory.
   for (const f of await filesHolding(secret, [root, '/tmp'])) {
     assert.equal((await statfs(f)).type, TMPFS_MAGIC, `${f} holds the secret and is not on a tmpfs`);
@@ -110,7 +133,7 @@ test('Ctrl-C (SIGINT) on a build prints "build cancelled", stops the step, leave
   const end = await build.ended;
   assert.equal(end.code, 130, build.stderr());
   assert.equal(build.stderr(), 'build cancelled\n');
-  assert.deepEqual(processesMarked(mark), [], 'the step\'s container is gone');
+  assert.deepEqual(await survivors(mark), [], 'the step\'s container and the build\'s network are gone');
   assert.deepEqual(mountsUnderStore(), []);
   assert.deepEqual(await readdir(join(root, 'tmp')), []);
 });
@@ -121,7 +144,7 @@ test('SIGTERM cancels a build the same way', async () => {
   build.child.kill('SIGTERM');
   assert.equal((await build.ended).code, 130);
   assert.equal(build.stderr(), 'build cancelled\n');
-  assert.deepEqual(processesMarked(mark), []);
+  assert.deepEqual(await survivors(mark), []);
   assert.deepEqual(mountsUnderStore(), []);
 });
 
@@ -142,7 +165,7 @@ test('the next store open kills a process recorded by a dead build, then removes
 
 test('save -o killed while writing leaves nothing next to the output', async () => {
   const ctx = join(work, 'ctx-save-big');
-  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN dd if=/dev/urandom of=/noise bs=1M count=48 2>/dev/null\n' });
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN dd if=/dev/urandom of=/noise bs=1M count=128 2>/dev/null\n' });
   assert.equal((await runCli(['build', '-q', '-t', 'save-big', ctx], { root })).code, 0);
   const out = join(work, 'save-out');
   mkdirSync(out);
@@ -151,13 +174,9 @@ test('save -o killed while writing leaves nothing next to the output', async () 
     const ended = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     // Killed once it has the output file open (an unnamed file in `out`).
     let writing = false;
-    for (let i = 0; i < 400 && !writing; i++) {
-      try {
-        writing = readdirSync(`/proc/${child.pid}/fd`).some((fd) => readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith(out + '/'));
-      } catch {
-        break;
-      }
-      if (!writing) await sleep(5);
+    for (let i = 0; i < 2000 && !writing && child.exitCode === null; i++) {
+      writing = fdsOf(child.pid!).some((target) => target.startsWith(out + '/'));
+      if (!writing) await sleep(2);
     }
     child.kill(sig);
     const code = await ended;
