@@ -23,9 +23,16 @@ main(process.argv.slice(2), {
 }).then(
   (code) => {
     settled = true;
-    // Exit now: a normal exit tears the whole V8 heap down first (~9 ms here), for nothing.
-    // Writes to stdout and stderr are synchronous on Linux, so nothing printed is lost.
-    process.exit(code);
+    // Exit now: a normal exit tears the whole V8 heap down first, for nothing. Writes to a
+    // pipe whose reader is slow are queued, though: exit once both streams have drained.
+    const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+    if (pending.length === 0) process.exit(code);
+    let left = pending.length;
+    for (const s of pending) {
+      s.once('drain', () => --left === 0 && process.exit(code));
+      s.once('error', () => process.exit(code)); // the reader is gone (EPIPE): nothing more to deliver
+    }
+    process.exitCode = code;
   },
   (err: unknown) => {
     settled = true;
