@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,7 @@ import { runCli, type CliResult } from '../../cli/tsbuild.js';
 import { projectRoot } from '../../common/index.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
+import { makeLoopDevice } from '../helpers/loop-device.js';
 
 const exec = promisify(execFile);
 const PROBE = join(projectRoot, 'fixtures', 'probe', 'probe');
@@ -25,7 +26,7 @@ const MARKER = 'Authorization: Bearer sniff-me-5d2a';
 
 let work: string;
 let root: string;
-let loop: { path: string; minor: number };
+let loop: ReturnType<typeof makeLoopDevice>;
 let server: Server;
 let abstract: Server;
 let port: number;
@@ -39,10 +40,7 @@ before(async () => {
   const r = await runCli(['build', '-q', '-t', 'probe-img', ctx], { root });
   assert.equal(r.code, 0, r.stderr);
   // A host loop device over a file holding a secret: what `mknod b 7 N` would reach.
-  const backing = join(work, 'loop-backing');
-  await writeFile(backing, SECRET.padEnd(1 << 20, '.'));
-  const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
-  loop = { path: dev, minor: Number(/loop(\d+)$/.exec(dev)![1]) };
+  loop = makeLoopDevice(join(work, 'loop-backing'), SECRET);
   // A service on the host's loopback and an abstract unix socket: neither may be reachable.
   // A client may be gone before the banner is written (EPIPE): that is no failure here.
   server = createServer((s) => s.on('error', () => undefined).end(`${BANNER}\n`));
@@ -55,7 +53,7 @@ before(async () => {
 after(() => {
   server?.close();
   abstract?.close();
-  if (loop) execFileSync('losetup', ['-d', loop.path]);
+  loop?.detach();
 });
 
 async function build(name: string, dockerfile: string, args: string[] = []): Promise<CliResult> {
@@ -84,10 +82,11 @@ async function probeBoth(rows: { cmd: string }[]): Promise<{ build: string[]; ru
   return { build: parse(fromBuild.stdout), run: parse(fromRun.stdout) };
 }
 
-const attacks = (): { name: string; cmd: string; want: string | RegExp }[] => [
+/** Each attack's probe command; {minor}, {port}, {abstract} and {pid} are filled in once the hosts' side is up. */
+const ATTACKS: { name: string; cmd: string; want: string | RegExp }[] = [
   // Devices: only Docker's default set opens; any other node is useless, wherever it is made.
-  { name: 'a host loop device made with mknod in /tmp cannot be opened', cmd: `mknod-open /tmp/b b 7 ${loop.minor}`, want: 'EACCES' },
-  { name: 'a host loop device made with mknod in /dev cannot be opened', cmd: `mknod-open /dev/b b 7 ${loop.minor}`, want: 'EACCES' },
+  { name: 'a host loop device made with mknod in /tmp cannot be opened', cmd: 'mknod-open /tmp/b b 7 {minor}', want: 'EACCES' },
+  { name: 'a host loop device made with mknod in /dev cannot be opened', cmd: 'mknod-open /dev/b b 7 {minor}', want: 'EACCES' },
   { name: 'the host disk (b 8 0) made with mknod cannot be opened', cmd: 'mknod-open /tmp/sda b 8 0', want: 'EACCES' },
   { name: '/dev/kvm is not there', cmd: 'open /dev/kvm', want: 'ENOENT' },
   { name: 'kvm made with mknod cannot be opened', cmd: 'mknod-open /dev/kvm c 10 232', want: 'EACCES' },
@@ -102,9 +101,9 @@ const attacks = (): { name: string; cmd: string; want: string | RegExp }[] => [
   { name: '/dev/urandom opens', cmd: 'open /dev/urandom', want: 'ok' },
   { name: '/dev/random opens', cmd: 'open /dev/random', want: 'ok' },
   // Network: a namespace of its own; the host's loopback and abstract sockets are out of reach.
-  { name: "the host's 127.0.0.1 service is unreachable on 127.0.0.1", cmd: `connect 127.0.0.1 ${port}`, want: 'ECONNREFUSED' },
-  { name: "the host's 127.0.0.1 service is unreachable through the NAT's gateway", cmd: `connect 10.0.2.2 ${port}`, want: /^(ECONNREFUSED|ENETUNREACH)$/ },
-  { name: "the host's abstract unix socket is unreachable", cmd: `abstract ${abstractName}`, want: 'ECONNREFUSED' },
+  { name: "the host's 127.0.0.1 service is unreachable on 127.0.0.1", cmd: 'connect 127.0.0.1 {port}', want: 'ECONNREFUSED' },
+  { name: "the host's 127.0.0.1 service is unreachable through the NAT's gateway", cmd: 'connect 10.0.2.2 {port}', want: /^(ECONNREFUSED|ENETUNREACH)$/ },
+  { name: "the host's abstract unix socket is unreachable", cmd: 'abstract {abstract}', want: 'ECONNREFUSED' },
   // Seccomp: Docker's default profile.
   { name: 'keyctl is refused', cmd: 'syscall keyctl', want: 'EPERM' },
   { name: 'add_key is refused', cmd: 'syscall add_key', want: 'EPERM' },
@@ -120,17 +119,18 @@ const attacks = (): { name: string; cmd: string; want: string | RegExp }[] => [
   { name: 'personality(0xffffffff), the query, is allowed', cmd: 'syscall personality-query', want: 'ok' },
   { name: 'an AF_VSOCK socket is refused', cmd: 'syscall vsock', want: 'EPERM' },
   { name: 'an AF_ALG socket is refused', cmd: 'syscall alg', want: 'EPERM' },
-  { name: 'ptrace(PTRACE_ATTACH) of a host process finds none', cmd: `syscall ptrace-host ${process.pid}`, want: 'ESRCH' },
+  { name: 'ptrace(PTRACE_ATTACH) of a host process finds none', cmd: 'syscall ptrace-host {pid}', want: 'ESRCH' },
 ];
 
-let results: Promise<{ build: string[]; run: string[] }> | undefined;
-const probed = () => (results ??= probeBoth(attacks()));
+const filled = (cmd: string) =>
+  cmd.replace(/\{(minor|port|abstract|pid)\}/g, (_, k: string) =>
+    String({ minor: loop.minor, port, abstract: abstractName, pid: process.pid }[k as 'minor']));
 
-for (const [i, name] of ['loop /tmp', 'loop /dev', 'sda', 'kvm', 'kvm mknod', 'loop-control', 'fuse', 'console', 'tty1', 'btrfs',
-  'null', 'zero', 'full', 'urandom', 'random', 'tcp lo', 'tcp gw', 'abstract', 'keyctl', 'add_key', 'unshare', 'clone newuser',
-  'clone3', 'clone thread', 'mount', 'io_uring', 'perf', 'bpf', 'personality', 'personality query', 'vsock', 'alg', 'ptrace'].entries()) {
-  test(`sandbox ${String(i).padStart(2, '0')} (${name}): as a RUN step and in tsbuild run`, async () => {
-    const row = attacks()[i];
+let results: Promise<{ build: string[]; run: string[] }> | undefined;
+const probed = () => (results ??= probeBoth(ATTACKS.map((a) => ({ cmd: filled(a.cmd) }))));
+
+for (const [i, row] of ATTACKS.entries()) {
+  test(`sandbox: ${row.name}, as a RUN step and in tsbuild run`, async () => {
     const { build: b, run: r } = await probed();
     const check = (got: string | undefined, where: string) =>
       typeof row.want === 'string' ? assert.equal(got, row.want, `${where}: ${row.name}`) : assert.match(got ?? '', row.want, `${where}: ${row.name}`);

@@ -8,31 +8,29 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCgroup, type CgroupLayout } from '../../executor/cgroups.js';
 import { deviceRules } from '../../executor/cgroups-limits.js';
 import { makeSandbox, sh } from './busybox-rootfs.js';
+import { makeLoopDevice } from '../helpers/loop-device.js';
 
 const SECRET = 'V2-FILTER-SECRET';
 let box: { dir: string; lower: string };
 let cg2: string;
-let loop: { path: string; minor: number };
+let loop: ReturnType<typeof makeLoopDevice>;
 
 before(() => {
   box = makeSandbox();
   cg2 = mkdtempSync(join(tmpdir(), 'tsbuild-cg2-'));
   execFileSync('mount', ['-t', 'cgroup2', 'none', cg2]);
-  const backing = join(box.dir, 'backing');
-  writeFileSync(backing, SECRET.padEnd(1 << 20, '.'));
-  const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
-  loop = { path: dev, minor: Number(/loop(\d+)$/.exec(dev)![1]) };
+  loop = makeLoopDevice(join(box.dir, 'backing'), SECRET);
 });
 
 after(() => {
-  if (loop) execFileSync('losetup', ['-d', loop.path]);
+  loop?.detach();
   if (cg2) {
     execFileSync('sh', ['-c', `rmdir ${cg2}/tsbuild/* ${cg2}/tsbuild 2>/dev/null; umount ${cg2}; rmdir ${cg2}`]);
   }
