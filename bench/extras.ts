@@ -13,6 +13,14 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** A build context `work/name` holding just `dockerfile`. */
+export function context(work: string, name: string, dockerfile: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  return dir;
+}
+
 /** Wall time of one command (ms); a failure is fatal. */
 export function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t0 = process.hrtime.bigint();
@@ -26,12 +34,8 @@ export function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): num
  * `ENV A=1`, both with --no-cache (so the RUN really runs), alternating; medians.
  */
 export function trivialRunOverhead(cli: string, root: string, work: string, runs: number): { run: number; env: number } {
-  const withRun = join(work, 'trivial-run');
-  const withEnv = join(work, 'trivial-env');
-  mkdirSync(withRun, { recursive: true });
-  mkdirSync(withEnv, { recursive: true });
-  writeFileSync(join(withRun, 'Dockerfile'), 'FROM busybox\nRUN true\n');
-  writeFileSync(join(withEnv, 'Dockerfile'), 'FROM busybox\nENV A=1\n');
+  const withRun = context(work, 'trivial-run', 'FROM busybox\nRUN true\n');
+  const withEnv = context(work, 'trivial-env', 'FROM busybox\nENV A=1\n');
   const build = (dir: string) => timed([cli, '--root', root, 'build', '-q', '--no-cache', dir]);
   build(withRun); // the base layer is extracted once, outside the measurement
   const a: number[] = [];

@@ -6,17 +6,9 @@
  * against the same build on the host network. Alternating, medians.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
-import { median, timed } from './extras.js';
-
-function context(work: string, name: string, dockerfile: string): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return dir;
-}
+import { context, median, timed } from './extras.js';
 
 const ALLOW = ['--allow', 'network.host,security.insecure'];
 

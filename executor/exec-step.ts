@@ -151,8 +151,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     tail.push(...lines);
     if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   };
-  // The device filter where the host has one (cgroup v1); nodev mounts hold everywhere.
   const netns = step.network === 'default' ? await opts.network?.netns() : undefined;
+  // The device filter where the host has one (cgroup v1, or eBPF on v2); nodev mounts hold everywhere.
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
   const result = await runContainer(
     {
