@@ -159,7 +159,9 @@ int net_hold_main(const char *slirp)
     net_wait_ready(&spec);
     if (write(1, "ready\n", 6) != 6) die("write", "stdout");
     char buf[64];
-    while (read(0, buf, sizeof buf) > 0 || errno == EINTR) {
+    for (;;) { /* until EOF or an error other than EINTR (a stale errno must not keep us here) */
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
     net_stop(&spec);
     return 0;
