@@ -9,6 +9,7 @@ import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction 
 import type { LayerDirSource } from './rootfs-view.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountTmpfs, type MountedTmpfs } from './tmpfs.js';
+import type { RuntimeSettings } from './settings.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +39,7 @@ export class BuildLayerDirs implements LayerDirSource {
 
   constructor(
     private readonly store: Store,
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly settings: Pick<RuntimeSettings, 'layerDirs' | 'layerDirsBytes'>,
   ) {}
 
   /** The dir of layer `diffId`: this build's own, else the store's (extracted from `blob` if needed). */
@@ -125,8 +126,8 @@ export class BuildLayerDirs implements LayerDirSource {
   /** The tmpfs, mounted at the first layer; undefined when there is none. */
   private mountOnce(): Promise<MountedTmpfs | undefined> {
     this.memory ??= (async () => {
-      if (this.env.TSBUILD_LAYER_DIRS === 'disk') return undefined;
-      const given = Number(this.env.TSBUILD_LAYER_DIRS_BYTES) || 0;
+      if (this.settings.layerDirs === 'disk') return undefined;
+      const given = this.settings.layerDirsBytes ?? 0;
       const sizeBytes = given > 0 ? given : Math.floor(tmpfsBudget.room() / 2);
       if (!(given > 0) && sizeBytes < MIN_BYTES) return undefined;
       this.tmp = await this.store.makeTempDir('layers-');

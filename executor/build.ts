@@ -13,6 +13,7 @@ import { sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
+import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
 export interface ExecuteOptions {
@@ -35,6 +36,8 @@ export interface ExecuteOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   /** `--ssh id[=socket]`: agent sockets by id, for RUN --mount=type=ssh. */
   ssh?: ReadonlyMap<string, string>;
+  /** The switches of its environment (engine/settings.ts); none set by default. */
+  runtime?: RuntimeSettings;
   /** Aborted (Ctrl-C): the running RUN's container is killed, no further step starts, and the
    * build rejects with the `build-cancelled` UserError (executor/cancel.ts). */
   signal?: AbortSignal;
@@ -72,8 +75,9 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
   const previousSteps = new Map((previous?.steps ?? []).map((p) => [p.position, p]));
   const inputs: BuildInputs = { steps: [] };
-  const layers = new BuildLayerDirs(opts.store, process.env);
-  const network = sharedNetwork();
+  const runtime = opts.runtime ?? defaultRuntimeSettings;
+  const layers = new BuildLayerDirs(opts.store, runtime);
+  const network = sharedNetwork(runtime);
   // Its NAT starts while the first steps run (it takes longer than a trivial RUN).
   if (plan.order.some((i) => plan.stages[i].steps.some((s) => s.op === 'exec' && s.network === 'default'))) {
     network.netns().catch(() => undefined); // a failure is reported by the step that needs it
@@ -292,7 +296,7 @@ async function executeStep(
         ssh: sc.opts.ssh,
         layers: sc.layers,
         keepLayerDir: primeLayer,
-        env: process.env,
+        runtime: sc.opts.runtime ?? defaultRuntimeSettings,
         network: sc.network,
         signal: sc.opts.signal,
         // The step ran before (it runs again under --no-cache, or when its blob is gone).

@@ -3,7 +3,6 @@
  * helper reads on fd 3 (runtime-helper/spec.c lists the keys).
  */
 import type { ContainerSpec } from './container.js';
-import { natProgram } from './network.js';
 
 /** One file bound into the container only when the image has (or the stub provides) it. */
 export interface EtcBind {
@@ -46,7 +45,10 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   pairs.push(['uid', String(spec.user.uid)], ['gid', String(spec.user.gid)]);
   for (const g of spec.user.groups) pairs.push(['group', String(g)]);
   pairs.push(['hostname', spec.hostname], ['network', spec.network], ['tty', spec.tty ? '1' : '0']);
-  if (spec.network === 'private') pairs.push(spec.netns ? ['netns', spec.netns] : ['slirp', natProgram()]);
+  if (spec.network === 'private') {
+    if (!spec.netns && !spec.nat) throw new Error('[internal] a private network needs netns or nat');
+    pairs.push(spec.netns ? ['netns', spec.netns] : ['slirp', spec.nat!]);
+  }
   if (spec.security === 'insecure') pairs.push(['security', 'insecure']);
   if (spec.seccomp === 'unconfined') pairs.push(['seccomp', 'unconfined']);
   for (const d of spec.devices ?? []) pairs.push(['device', `${checkPath('device', d.source)}\t${checkPath('device', d.target)}`]);

@@ -34,6 +34,8 @@ export interface ContainerSpec {
   network: 'private' | 'host' | 'none';
   /** private: join this network namespace (a build's SharedNetwork) instead of making one. */
   netns?: string;
+  /** private without netns: the NAT program (executor/network.ts natProgram). */
+  nat?: string;
   /** `insecure` (RUN --security=insecure): every capability and no seccomp filter. */
   security?: 'sandbox' | 'insecure';
   /** `unconfined` (run --security-opt seccomp=unconfined): no seccomp filter. */

@@ -8,7 +8,7 @@ import { readMemo, writeMemo, type Store, type Descriptor } from '../store/index
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
-import type { SharedNetwork } from './network.js';
+import { natProgram, type SharedNetwork } from './network.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
@@ -17,7 +17,8 @@ import { throwIfCancelled } from './cancel.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountStepPrivate, type StepPrivate } from './step-private.js';
 import { isTmpfsFull, mountTmpfs, type MountedTmpfs } from './tmpfs.js';
-import { UPPER_FULL_HINT, chooseUpperPlace, upperMessages, upperSetting, type UpperHistory } from './upper-place.js';
+import type { RuntimeSettings } from './settings.js';
+import { UPPER_FULL_HINT, chooseUpperPlace, upperMessages, type UpperHistory } from './upper-place.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
@@ -37,7 +38,8 @@ export interface ExecStepOptions {
   layers: BuildLayerDirs;
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
   keepLayerDir?: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** The build's switches (where the upper dir lives, the NAT program). */
+  runtime: RuntimeSettings;
   /** The build's private network, joined by RUN steps on the default network. */
   network?: SharedNetwork;
   /** Aborted (Ctrl-C): the container is killed and the step throws `cancelled()`. */
@@ -62,7 +64,6 @@ const UPPER_MEMO = 'run-upper';
  */
 export async function runExecStep(step: ExecStep, state: StageState, opts: ExecStepOptions): Promise<Descriptor | undefined> {
   const { store } = opts;
-  const env = opts.env ?? {};
   throwIfCancelled(opts.signal);
   const lowers = await layerDirs(opts.layers, state.layers, state.config.rootfs.diff_ids);
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
@@ -70,8 +71,8 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const recorded = opts.recordedLayerBytes !== undefined ? { layerBytes: opts.recordedLayerBytes } : undefined;
   const seen = (await readMemo<UpperHistory>(store.root, UPPER_MEMO, step.cacheKey)) ?? recorded;
   const place = chooseUpperPlace({
-    setting: upperSetting(env),
-    fixedBytes: Number(env.TSBUILD_RUN_UPPER_BYTES) || undefined,
+    setting: opts.runtime.runUpper,
+    fixedBytes: opts.runtime.runUpperBytes,
     seen,
     roomBytes: tmpfsBudget.room(),
   });
@@ -167,6 +168,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       hostname: opts.hostname,
       network: step.network === 'default' ? 'private' : step.network,
       netns,
+      ...(step.network === 'default' && !netns ? { nat: natProgram(opts.runtime) } : {}),
       security: step.security,
       tty: false,
       interactive: false,

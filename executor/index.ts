@@ -12,3 +12,5 @@ export { parseDevice, parseSecurityOpts, type DeviceMapping } from './devices.js
 export { deviceRules } from './cgroups-limits.js';
 export { snapshotDir } from './snapshot.js';
 export { resolveUser, resolveChown } from './user.js';
+export { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
+export { natProgram } from './network.js';

@@ -10,6 +10,7 @@ import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError, helperPath } from '../common/index.js';
 import { parseReason, setupMessage } from './container-messages.js';
+import type { RuntimeSettings } from './settings.js';
 
 export const networkMessages = {
   'nat-missing': () => 'the private network needs slirp4netns, which is not installed',
@@ -21,19 +22,19 @@ export const PRIVATE_NETWORK = { address: '10.0.2.100', dns: '10.0.2.3' } as con
 const found = new Map<string, string>();
 
 /**
- * The slirp4netns program: `TSBUILD_SLIRP4NETNS` when set, else the first on `PATH` or in the
- * usual system dirs (a PATH holding only node still finds it); missing, a UserError saying
+ * The slirp4netns program: the one the settings name, else the first on the search path or in
+ * the usual system dirs (a PATH holding only node still finds it); missing, a UserError saying
  * what to install.
  */
-export function natProgram(env: NodeJS.ProcessEnv = process.env): string {
-  const path = env.PATH ?? '';
-  const key = `${env.TSBUILD_SLIRP4NETNS ?? ''}\0${path}`;
+export function natProgram(settings: Pick<RuntimeSettings, 'searchPath' | 'slirp4netns'>): string {
+  const path = settings.searchPath;
+  const key = `${settings.slirp4netns ?? ''}\0${path}`;
   const hit = found.get(key);
   if (hit) return hit;
-  const dirs = env.TSBUILD_SLIRP4NETNS
+  const dirs = settings.slirp4netns
     ? []
     : [...path.split(delimiter).filter((d) => d.startsWith('/')), '/usr/bin', '/usr/sbin', '/bin', '/sbin'];
-  const candidates = env.TSBUILD_SLIRP4NETNS ? [env.TSBUILD_SLIRP4NETNS] : dirs.map((d) => join(d, 'slirp4netns'));
+  const candidates = settings.slirp4netns ? [settings.slirp4netns] : dirs.map((d) => join(d, 'slirp4netns'));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -44,7 +45,7 @@ export function natProgram(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   throw new UserError('nat-missing', networkMessages['nat-missing'](), {
-    where: env.TSBUILD_SLIRP4NETNS ?? 'slirp4netns',
+    where: settings.slirp4netns ?? 'slirp4netns',
     hint: 'install it (Debian/Ubuntu: apt-get install slirp4netns), or use --network none',
   });
 }
@@ -57,13 +58,13 @@ export interface SharedNetwork {
   close(): void;
 }
 
-export function sharedNetwork(): SharedNetwork {
+export function sharedNetwork(settings: RuntimeSettings): SharedNetwork {
   let holder: ChildProcess | undefined;
   let ready: Promise<string> | undefined;
   return {
     netns() {
       ready ??= new Promise<string>((resolve, reject) => {
-        const child = spawn(helperPath, ['--netns', natProgram()], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'] });
+        const child = spawn(helperPath, ['--netns', natProgram(settings)], { stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'] });
         holder = child;
         const said: Buffer[] = [];
         let out = '';

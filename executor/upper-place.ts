@@ -30,20 +30,11 @@ const SLACK_BYTES = 64 * 1024 ** 2;
 const MIN_EXPLICIT_BYTES = 64 * 1024 ** 2;
 
 export const upperMessages = {
-  'bad-setting': (value: string) => `TSBUILD_RUN_UPPER="${value}" is not one of auto, memory, disk`,
   'upper-full': (sizeMiB: number) =>
     `the step filled its in-memory upper dir (${sizeMiB} MiB); it was not run again, and what it wrote may be incomplete`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 export const UPPER_FULL_HINT = 'set TSBUILD_RUN_UPPER=disk to write its upper dir on disk (a new build of this step does so by itself)';
-
-/** The TSBUILD_RUN_UPPER setting; a UserError for anything else. */
-export function upperSetting(env: NodeJS.ProcessEnv): UpperSetting {
-  const v = env.TSBUILD_RUN_UPPER ?? '';
-  if (v === '' || v === 'auto') return 'auto';
-  if (v === 'memory' || v === 'disk') return v;
-  throw new UserError('bad-setting', upperMessages['bad-setting'](v), { where: 'TSBUILD_RUN_UPPER' });
-}
 
 /** Expected tmpfs use of a step, from its history; undefined when it does not fit in memory. */
 function expectedBytes(seen: UpperHistory | undefined): number {

@@ -1,6 +1,8 @@
 import type { Writable, Readable } from 'node:stream';
 import type { Digest } from '../common/index.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+import type { BuildInputs, CacheRecord } from './cache-records.js';
+import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
 
 /**
  * The store's public contract. Everything the other folders may do with the store is here;
@@ -103,6 +105,55 @@ export interface Store {
    * A lease of a dead process is void: SIGKILL pins nothing.
    */
   acquireLease(): Promise<Lease>;
+
+  // ---- what the other folders keep in the store ----
+  /** Recomputable JSON by kind and digest (`cache/memo/`): a miss is simply recomputed. */
+  readonly memos: Memos;
+  /** Step cache records, and what each name's last build used (`cache/records`, `cache/builds`). */
+  readonly cacheRecords: CacheRecordStore;
+  /** Container state (`containers/`). */
+  readonly containers: ContainerStore;
+  /** RUN --mount=type=cache dirs (`cache-mounts/`). */
+  readonly cacheMounts: CacheMountStore;
+}
+
+export interface Memos {
+  read<T>(kind: string, key: Digest): Promise<T | undefined>;
+  write(kind: string, key: Digest, value: unknown): Promise<void>;
+}
+
+export interface CacheRecordStore {
+  get(key: Digest): Promise<CacheRecord | undefined>;
+  put(record: CacheRecord): Promise<void>;
+  /** Every record (gc roots, cache export). */
+  list(): Promise<CacheRecord[]>;
+  lastBuild(name: string): Promise<BuildInputs | undefined>;
+  recordBuild(name: string, inputs: BuildInputs): Promise<void>;
+}
+
+export interface ContainerStore {
+  /** Create the record and its directories; throws NameInUseError for a taken name. */
+  create(init: { name?: string; image: ContainerImageRef; command: string[]; autoRemove: boolean; lowerDirs: string[] }): Promise<{ record: ContainerRecord; paths: ContainerPaths }>;
+  /** Replace the record (read-modify-write by its one owner: the `run` that created it). */
+  save(record: ContainerRecord): Promise<void>;
+  markExited(record: ContainerRecord, code: number): Promise<ContainerRecord>;
+  remove(record: ContainerRecord): Promise<void>;
+  list(): Promise<ContainerRecord[]>;
+  /** By full id, unique id prefix or name; throws AmbiguousContainerError for a shared prefix. */
+  find(ref: string): Promise<ContainerRecord | undefined>;
+  paths(id: string, name?: string): ContainerPaths;
+}
+
+export interface CacheMountStore {
+  /** The data dir of cache mount `id`, created on first use (and filled by `seed`, for `from=`). */
+  ensure(id: string, init: { mode: number; uid: number; gid: number; seed?: (dir: string) => Promise<void> }): Promise<string>;
+  /** Exclusive use of mount `id` (sharing=private); undefined when it is busy. */
+  claim(id: string): Promise<(() => Promise<void>) | undefined>;
+  /** Run `fn` holding mount `id`'s lock (sharing=locked). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** `--cache-to type=local` / `--cache-from type=local`: mount contents as tars in `dir`. */
+  exportLocal(dir: string, ids?: readonly string[]): Promise<{ mounts: number }>;
+  importLocal(dir: string): Promise<{ mounts: number }>;
 }
 
 export interface Lease {

@@ -18,8 +18,24 @@ import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
 import type { Descriptor } from './oci-types.js';
+import { readMemo, writeMemo } from './memo.js';
+import { CacheRecords } from './cache-records.js';
+import * as containers from './containers.js';
+import * as cacheMounts from './cache-mounts.js';
 
-export type { Store, BlobWriter, ImageRecord, Lease } from './contract.js';
+export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore } from './contract.js';
+export type { CacheRecord, BuildInputs } from './cache-records.js';
+export {
+  NameInUseError,
+  AmbiguousContainerError,
+  isValidName,
+  isHelperAlive,
+  processStartTicks,
+  type ContainerRecord,
+  type ContainerPaths,
+  type ContainerState,
+  type ContainerImageRef,
+} from './containers.js';
 export * from './oci-types.js';
 export * from './reference.js';
 export { collectGarbage, defaultRootSources, type GcOptions, type GcResult, type GcRootSource, type Marks } from './gc.js';
@@ -83,7 +99,34 @@ export async function openStore(rootDir: string, opts: OpenOptions = {}): Promis
 class DiskStore implements Store {
   private processLease: Promise<Lease> | undefined;
 
-  constructor(readonly root: string) {}
+  readonly memos: Store['memos'];
+  readonly cacheRecords: Store['cacheRecords'];
+  readonly containers: Store['containers'];
+  readonly cacheMounts: Store['cacheMounts'];
+
+  constructor(readonly root: string) {
+    this.memos = {
+      read: (kind, key) => readMemo(root, kind, key),
+      write: (kind, key, value) => writeMemo(root, kind, key, value),
+    };
+    this.cacheRecords = new CacheRecords(root);
+    this.containers = {
+      create: (init) => containers.createContainer(root, init),
+      save: (record) => containers.saveContainer(root, record),
+      markExited: (record, code) => containers.markExited(root, record, code),
+      remove: (record) => containers.removeContainer(root, record),
+      list: () => containers.listContainers(root),
+      find: (ref) => containers.findContainer(root, ref),
+      paths: (id, name) => containers.containerPaths(root, id, name),
+    };
+    this.cacheMounts = {
+      ensure: (id, init) => cacheMounts.ensureCacheMount(this, id, init),
+      claim: (id) => cacheMounts.claimCacheMount(root, id),
+      withLock: (id, fn) => cacheMounts.withCacheMountLock(root, id, fn),
+      exportLocal: (dir, ids) => cacheMounts.exportCacheMountsLocal(this, dir, ids),
+      importLocal: (dir) => cacheMounts.importCacheMountsLocal(this, dir),
+    };
+  }
 
   private writing(): Promise<Lease> {
     this.processLease ??= acquireLease(this.root);

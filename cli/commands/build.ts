@@ -10,6 +10,7 @@ import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
 import type { Store } from '../../store/index.js';
 import { ReplayRecorder, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
+import { settingsFromEnv } from '../../engine/settings.js';
 
 const options: OptionSpec[] = [
   { name: 'tag', short: 't', type: 'string', multiple: true },
@@ -348,6 +349,7 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
       secrets,
       ssh,
       signal,
+      runtime: settingsFromEnv(ctx.env).runtime,
     });
     await hasher.save();
     progress.close();

@@ -84,7 +84,8 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want host, none or default`);
   const name = stringOpt(args, 'name');
-  const { parseDevice, parseSecurityOpts, deviceRules } = await import('../../executor/index.js');
+  const { parseDevice, parseSecurityOpts, deviceRules, natProgram } = await import('../../executor/index.js');
+  const { settingsFromEnv } = await import('../../engine/settings.js');
   const devices = await Promise.all(listOpt(args, 'device').map(parseDevice));
   const { seccomp } = parseSecurityOpts(listOpt(args, 'security-opt'));
   const limits = { ...(await resourceLimits(args)), deviceRules: deviceRules(devices.map((d) => d.rule)) };
@@ -168,6 +169,7 @@ async function runContainerCommand(argv: string[], ctx: CliContext): Promise<num
     user,
     hostname,
     network: network === 'default' ? ('private' as const) : (network as 'host' | 'none'),
+    ...(network === 'default' ? { nat: natProgram(settingsFromEnv(ctx.env).runtime) } : {}),
     seccomp,
     devices: devices.map(({ source, target }) => ({ source, target })),
     tty,

@@ -1,0 +1,65 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../common/index.js';
+import type { RuntimeSettings } from '../executor/index.js';
+import { registrySettings, type ClientOptions } from '../registry/index.js';
+
+/**
+ * Everything tsbuild takes from its environment, read in this one place and passed down as
+ * options: nothing below the engine reads `process.env`. An API caller may build Settings
+ * by hand, or from any environment.
+ */
+export interface Settings {
+  /** The store root: TSBUILD_ROOT, else /var/lib/tsbuild for root, else $XDG_DATA_HOME/tsbuild. */
+  root: string;
+  /** TSBUILD_INSECURE_REGISTRIES, DOCKER_CONFIG, TSBUILD_REGISTRY_TIMEOUT. */
+  registry: ClientOptions;
+  /** PATH (where slirp4netns is looked for), TSBUILD_SLIRP4NETNS, TSBUILD_RUN_UPPER(_BYTES), TSBUILD_LAYER_DIRS(_BYTES). */
+  runtime: RuntimeSettings;
+  /** SOURCE_DATE_EPOCH (whole seconds): fixes `created` and clamps layer mtimes. */
+  sourceDateEpoch?: number;
+  /** SSH_AUTH_SOCK: the agent `--ssh default` forwards. */
+  sshAuthSock?: string;
+}
+
+/** The store root rule (runtime-helper's replay door follows the same one). */
+export function defaultRoot(env: NodeJS.ProcessEnv, uid = process.getuid?.()): string {
+  if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
+  if (uid === 0) return '/var/lib/tsbuild';
+  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'tsbuild');
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^[0-9]+$/.test(v)) throw new UserError('bad-setting', `${name}="${v}" is not a whole number`, { where: name });
+  return Number(v);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new UserError('bad-setting', `${name}="${v}" is not one of ${allowed.join(', ')}`, { where: name });
+}
+
+/** Settings from an environment (the CLI passes its process's). */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const sde = env.SOURCE_DATE_EPOCH;
+  return {
+    root: defaultRoot(env),
+    registry: registrySettings(env),
+    runtime: {
+      searchPath: env.PATH ?? '',
+      ...(env.TSBUILD_SLIRP4NETNS ? { slirp4netns: env.TSBUILD_SLIRP4NETNS } : {}),
+      runUpper: oneOf(env, 'TSBUILD_RUN_UPPER', ['auto', 'memory', 'disk'] as const, 'auto'),
+      runUpperBytes: positiveInteger(env, 'TSBUILD_RUN_UPPER_BYTES') || undefined,
+      layerDirs: oneOf(env, 'TSBUILD_LAYER_DIRS', ['auto', 'disk'] as const, 'auto'),
+      layerDirsBytes: positiveInteger(env, 'TSBUILD_LAYER_DIRS_BYTES') || undefined,
+    },
+    // Docker and BuildKit ignore a value that is not a number of seconds.
+    ...(sde !== undefined && /^[0-9]+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
+    ...(env.SSH_AUTH_SOCK ? { sshAuthSock: env.SSH_AUTH_SOCK } : {}),
+  };
+}
