@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
+import type { CacheSpec } from '../engine/index.js';
 import { usageError } from './args.js';
-
-/** A parsed `--cache-to` / `--cache-from` value, as BuildKit spells them. */
-export type CacheSpec = { type: 'registry'; ref: string } | { type: 'local'; dir: string };
 
 /** `type=registry,ref=R` or `type=local,dest=DIR` (to) / `type=local,src=DIR` (from). */
 export function parseCacheSpec(value: string, direction: 'to' | 'from', cwd: string): CacheSpec {

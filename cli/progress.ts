@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { ProgressSink } from '../executor/index.js';
+import { unreachable } from '../common/index.js';
+import type { JobProgressEvent, ProgressSink } from '../engine/index.js';
 
 /** `--progress` modes, as BuildKit names them. */
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet';
@@ -22,6 +23,32 @@ export function makeProgress(mode: ProgressMode, out: Writable & { isTTY?: boole
   if (mode === 'quiet') return { start() {}, log() {}, status() {}, end() {}, warn() {}, close() {} };
   if (mode === 'tty' || (mode === 'auto' && out.isTTY)) return new TtyProgress(out);
   return new PlainProgress(out);
+}
+
+/**
+ * A job's `progress` listener drawing on `display`; `message` events (a pull's progress, a
+ * cache transfer) are lines on `messages` in every mode, as before the steps began.
+ */
+export function renderTo(display: ProgressSink, messages: Writable): (e: JobProgressEvent) => void {
+  return ({ detail: e }) => {
+    switch (e.type) {
+      case 'step-start':
+        return display.start(e.step, e.name);
+      case 'step-log':
+        return display.log(e.step, e.chunk);
+      case 'step-status':
+        return display.status(e.step, e.text);
+      case 'step-end':
+        return display.end(e.step, { cached: e.cached, ...(e.error !== undefined ? { error: e.error } : {}) });
+      case 'warning':
+        return display.warn(e.text);
+      case 'message':
+        messages.write(e.text + '\n');
+        return;
+      default:
+        return unreachable(e);
+    }
+  };
 }
 
 function seconds(ms: number): string {

@@ -196,3 +196,4 @@ class DiskStore implements Store {
   }
 }
 export { readMemo, writeMemo, writeCacheFile } from './memo.js';
+export { exportCacheLocal, importCacheLocal } from './cache-local.js';

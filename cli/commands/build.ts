@@ -1,16 +1,15 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { UserError, digestOf, type Digest, type SourceRange } from '../../common/index.js';
-import type { Instruction } from '../../parser/index.js';
-import type { Entitlement } from '../../planner/index.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../../common/index.js';
+import type { BuildOptions, Entitlement } from '../../engine/index.js';
+import { settingsFromEnv } from '../../engine/settings.js';
+import { writeCacheFile } from '../../store/index.js';
 import { withFields, type Command, type CliContext } from '../command.js';
-import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
-import { makeProgress, type ProgressMode } from '../progress.js';
-import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
-import type { Store } from '../../store/index.js';
+import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
+import { makeProgress, renderTo, type ProgressMode } from '../progress.js';
+import { parseCacheSpec } from '../cache-spec.js';
 import { ReplayRecorder, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
-import { settingsFromEnv } from '../../engine/settings.js';
 
 const options: OptionSpec[] = [
   { name: 'tag', short: 't', type: 'string', multiple: true },
@@ -62,51 +61,10 @@ function labels(values: string[]): [string, string][] {
   });
 }
 
-function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
-  const p = value ?? 'linux/amd64';
-  const [os, architecture, variant] = p.split('/');
-  if (os !== 'linux' || architecture !== 'amd64') {
-    throw new UserError('unsupported-platform', `platform "${p}" is not supported: tsbuild builds linux/amd64 images`, { exitCode: 1 });
-  }
-  return { os, architecture, ...(variant ? { variant } : {}) };
-}
-
-async function readDockerfile(path: string, shown: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(
-      'dockerfile-missing',
-      `failed to read dockerfile: open ${shown}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
-      { where: shown },
-    );
-  }
-}
-
 async function readStdin(ctx: CliContext): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Bump when the parser's output changes shape, so old memos are not reused. */
-const PARSE_MEMO_VERSION = 1;
-
-/**
- * Parse (and type) the Dockerfile, or reuse the result of the same text from an earlier
- * build: a cached rebuild then never loads the parser.
- */
-async function parseDockerfile(root: string, text: string, file: string): Promise<{ instructions: Instruction[]; escape: string }> {
-  const { readMemo, writeMemo } = await import('../../store/index.js');
-  const key = digestOf(JSON.stringify({ v: PARSE_MEMO_VERSION, file, text }));
-  const known = await readMemo<{ instructions: Instruction[]; escape: string }>(root, 'dockerfile', key);
-  if (known) return known;
-  const { parseRaw, typeInstructions } = await import('../../parser/index.js');
-  const raw = parseRaw(text, file);
-  const parsed = { instructions: typeInstructions(raw), escape: raw.directives.escape ?? '\\' };
-  await writeMemo(root, 'dockerfile', key, parsed);
-  return parsed;
 }
 
 /** `--secret id=ID[,src=FILE|,env=VAR][,type=file|env]`: values by id (a bare id reads the env var ID, as buildx does). */
@@ -154,57 +112,9 @@ function sshOf(values: string[], ctx: CliContext): Map<string, string> {
   return out;
 }
 
-/** The cache mount ids a plan's RUN steps use (what `--cache-to` exports). */
-function cacheMountIds(plan: { stages: { steps: { op: string; mounts?: { type: string; id?: string }[] }[] }[] }): string[] {
-  const ids = new Set<string>();
-  for (const stage of plan.stages) {
-    if (!stage) continue;
-    for (const step of stage.steps) for (const m of step.mounts ?? []) if (m.type === 'cache' && m.id) ids.add(m.id);
-  }
-  return [...ids];
-}
-
-/** `--cache-from`: bring cache records (and their layers) into the store before planning. */
-async function importCaches(store: Store, specs: CacheSpec[], ctx: CliContext): Promise<void> {
-  for (const spec of specs) {
-    if (spec.type === 'local') {
-      const { importCacheLocal } = await import('../../store/cache-local.js');
-      await importCacheLocal(store, spec.dir);
-      const { importCacheMountsLocal } = await import('../../store/cache-mounts.js');
-      await importCacheMountsLocal(store, spec.dir);
-    } else {
-      const { importCache, registrySettings } = await import('../../registry/index.js');
-      await importCache(store, spec.ref, { ...registrySettings(ctx.env), progress: (l) => ctx.stderr.write(l + '\n') });
-    }
-  }
-}
-
-/** `--cache-to`: export the records of this build's steps. */
-async function exportCaches(store: Store, specs: CacheSpec[], keys: Digest[], mountIds: string[], ctx: CliContext): Promise<void> {
-  for (const spec of specs) {
-    if (spec.type === 'local') {
-      const { exportCacheLocal } = await import('../../store/cache-local.js');
-      await exportCacheLocal(store, spec.dir, keys);
-      const { exportCacheMountsLocal } = await import('../../store/cache-mounts.js');
-      await exportCacheMountsLocal(store, spec.dir, mountIds);
-    } else {
-      const { exportCache, registrySettings } = await import('../../registry/index.js');
-      await exportCache(store, spec.ref, { ...registrySettings(ctx.env), keys, mountIds, progress: (l) => ctx.stderr.write(l + '\n') });
-    }
-  }
-}
-
-/** `--push`: push every name the build was tagged with, as `tsbuild push` does. */
-async function pushNames(store: Store, names: string[], ctx: CliContext): Promise<void> {
-  const { pushImage, registrySettings } = await import('../../registry/index.js');
-  for (const name of names) {
-    await pushImage(store, name, { ...registrySettings(ctx.env), progress: (l) => ctx.stderr.write(l + '\n') });
-  }
-}
-
 /** `--allow a,b --allow c`: BuildKit's entitlements, each one it knows (buildx splits on commas too). */
 async function entitlementsOf(values: string[]): Promise<Set<Entitlement>> {
-  const { ENTITLEMENTS } = await import('../../planner/index.js');
+  const { ENTITLEMENTS } = await import('../../engine/index.js');
   const out = new Set<Entitlement>();
   for (const v of values.flatMap((x) => x.split(','))) {
     const e = ENTITLEMENTS.find((k) => k === v.trim());
@@ -222,7 +132,7 @@ const UNREPLAYABLE = ['no-cache', 'no-cache-filter', 'pull', 'push', 'cache-to',
  * same command could replay it: a build from a context directory, named, printing plain
  * text or nothing. Whether it was fully cached is known at the end.
  */
-function replayRecorder(args: ReturnType<typeof parseArgs>, contextArg: string, mode: ProgressMode, ctx: CliContext): ReplayRecorder | undefined {
+function replayRecorder(args: ParsedArgs, contextArg: string, mode: ProgressMode, ctx: CliContext): ReplayRecorder | undefined {
   if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
   if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
   if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
@@ -253,6 +163,38 @@ async function build(argv: string[], base: CliContext): Promise<number> {
   }
 }
 
+/** argv → BuildOptions: every option read once, here. */
+async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSignal): Promise<BuildOptions> {
+  const contextArg = args.positionals[0];
+  const fileArg = stringOpt(args, 'file');
+  const network = stringOpt(args, 'network') ?? 'default';
+  if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
+  const dockerfile = contextArg === '-' ? { text: await readStdin(ctx), path: 'Dockerfile' } : fileArg === '-' ? { text: await readStdin(ctx) } : fileArg;
+  return {
+    ...(contextArg === '-' ? {} : { context: contextArg }),
+    dockerfile,
+    tags: listOpt(args, 'tag'),
+    buildArgs: Object.fromEntries(buildArgs(listOpt(args, 'build-arg'), ctx.env)),
+    target: stringOpt(args, 'target'),
+    noCache: boolOpt(args, 'no-cache'),
+    noCacheFilter: listOpt(args, 'no-cache-filter'),
+    pull: boolOpt(args, 'pull'),
+    network: network as BuildOptions['network'],
+    labels: Object.fromEntries(labels(listOpt(args, 'label'))),
+    platform: stringOpt(args, 'platform'),
+    push: boolOpt(args, 'push'),
+    cacheFrom: listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd)),
+    cacheTo: listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd)),
+    secrets: Object.fromEntries(await secretsOf(listOpt(args, 'secret'), ctx)),
+    ssh: Object.fromEntries(sshOf(listOpt(args, 'ssh'), ctx)),
+    allow: [...(await entitlementsOf(listOpt(args, 'allow')))],
+    store: stringOpt(args, 'root') ?? ctx.root,
+    settings: settingsFromEnv(ctx.env),
+    cwd: ctx.cwd,
+    signal,
+  };
+}
+
 async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) {
@@ -266,110 +208,39 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
   const ctx: CliContext = recorder
     ? withFields(base, { stdout: keeping(base.stdout, printed.stdout), stderr: keeping(base.stderr, printed.stderr) })
     : base;
-  const root = stringOpt(args, 'root') ?? ctx.root;
-  const fileArg = stringOpt(args, 'file');
-  let contextDir: string | undefined;
-  let dockerfileText: string;
-  let dockerfilePath: string;
-  if (contextArg === '-') {
-    dockerfilePath = 'Dockerfile';
-    dockerfileText = await readStdin(ctx);
-  } else {
-    contextDir = resolve(ctx.cwd, contextArg);
-    const st = await stat(contextDir).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      throw new UserError('context-missing', `unable to prepare context: path "${contextArg}" not found`, { where: contextArg });
-    }
-    if (fileArg === '-') {
-      dockerfilePath = join(contextDir, 'Dockerfile');
-      dockerfileText = await readStdin(ctx);
-    } else {
-      dockerfilePath = fileArg ? (isAbsolute(fileArg) ? fileArg : resolve(ctx.cwd, fileArg)) : join(contextDir, 'Dockerfile');
-      dockerfileText = await readDockerfile(dockerfilePath, fileArg ?? join(contextArg, 'Dockerfile'));
-      recorder?.follow(dockerfilePath);
-    }
-    recorder?.follow(contextDir);
-    recorder?.realPath(contextDir);
-  }
-
-  const network = stringOpt(args, 'network') ?? 'default';
-  if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
-  const entitlements = await entitlementsOf(listOpt(args, 'allow'));
-  const sde = ctx.env.SOURCE_DATE_EPOCH;
-  const sourceDateEpoch = sde !== undefined && /^[0-9]+$/.test(sde) ? Number(sde) : undefined;
-
-  const cacheTo = listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd));
-  const cacheFrom = listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd));
-
-  const { openStore, normaliseName, writeCacheFile } = await import('../../store/index.js');
-  const names = listOpt(args, 'tag').map((t) => normaliseName(t));
-  if (boolOpt(args, 'push') && names.length === 0) throw usageError('--push needs a name to push to (-t HOST/NAME:TAG)');
-  const store = await openStore(root);
-  const { instructions, escape } = await parseDockerfile(store.root, dockerfileText, dockerfilePath);
-  const { planBuild } = await import('../../planner/index.js');
-  const { makeContentHasher } = await import('../build-context.js');
-  const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath, recorder?.observe);
-  for (const f of hasher.ignoreCandidates) recorder?.follow(f);
-  const { resolveBaseImage } = await import('../base-image.js');
-  const progress = makeProgress(progressMode, ctx.stderr);
-  const buildArgMap = buildArgs(listOpt(args, 'build-arg'), ctx.env);
-  const secrets = await secretsOf(listOpt(args, 'secret'), ctx);
-  const ssh = sshOf(listOpt(args, 'ssh'), ctx);
-  try {
-    await importCaches(store, cacheFrom, ctx);
-    const plan = await planBuild(instructions, {
-      buildArgs: buildArgMap,
-      target: stringOpt(args, 'target'),
-      platform: platformOf(stringOpt(args, 'platform')),
-      escape,
-      file: dockerfilePath,
-      network: network as 'default' | 'host' | 'none',
-      entitlements,
-      resolveImage: async (ref: string, where: SourceRange) => {
-        const progress = (l: string) => {
-          // A pull is not repeated by a replay.
-          if (recorder) recorder.spoiled = true;
-          ctx.stderr.write(l + '\n');
-        };
-        return resolveBaseImage(store, ref, { where, pull: boolOpt(args, 'pull'), env: ctx.env, progress });
+  const opts = await buildOptions(args, ctx, signal);
+  if (recorder) {
+    opts.inputs = {
+      lstat: recorder.observe,
+      stat: (p) => recorder.follow(p),
+      realPath: (p) => recorder.realPath(p),
+      pulled: () => {
+        // A pull is not repeated by a replay.
+        recorder.spoiled = true;
       },
-      hashContext: hasher.hash,
-    });
-    const { executeBuild } = await import('../../executor/index.js');
-    const result = await executeBuild(plan, {
-      store,
-      contextDir,
-      ignore: hasher.ignore,
-      progress,
-      noCache: boolOpt(args, 'no-cache'),
-      noCacheStages: listOpt(args, 'no-cache-filter'),
-      sourceDateEpoch,
-      labels: labels(listOpt(args, 'label')),
-      names,
-      secrets,
-      ssh,
-      signal,
-      runtime: settingsFromEnv(ctx.env).runtime,
-    });
-    await hasher.save();
-    progress.close();
-    await exportCaches(store, cacheTo, result.keys, cacheMountIds(plan), ctx);
-    if (boolOpt(args, 'push')) await pushNames(store, names, ctx);
-    const iidfile = stringOpt(args, 'iidfile');
-    if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.image.id);
-    if (progressMode === 'quiet') ctx.stdout.write(result.image.id + '\n');
-    if (recorder && result.executed === 0 && names.length > 0) {
-      const rec = recorder.record(replayKey(base.root, argv, ctx.cwd, ctx.env), {
-        stdout: printed.stdout.join(''),
-        stderr: printed.stderr.join(''),
-        ...(iidfile ? { iidfile: [resolve(ctx.cwd, iidfile), result.image.id] as [string, string] } : {}),
-      });
-      // A cache: not durable, and a failure only costs the next build its shortcut.
-      if (rec) await writeCacheFile(rec.path, rec.bytes).catch(() => {});
-    }
-    return 0;
-  } catch (e) {
-    progress.close();
-    throw e;
+    };
   }
+  const { build } = await import('../../engine/index.js');
+  const job = build(opts);
+  const display = makeProgress(progressMode, ctx.stderr);
+  job.addEventListener('progress', renderTo(display, ctx.stderr));
+  let result;
+  try {
+    result = await job;
+  } finally {
+    display.close();
+  }
+  const iidfile = stringOpt(args, 'iidfile');
+  if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.imageId);
+  if (progressMode === 'quiet') ctx.stdout.write(result.imageId + '\n');
+  if (recorder && result.executed === 0 && result.names.length > 0) {
+    const rec = recorder.record(replayKey(base.root, argv, ctx.cwd, ctx.env), {
+      stdout: printed.stdout.join(''),
+      stderr: printed.stderr.join(''),
+      ...(iidfile ? { iidfile: [resolve(ctx.cwd, iidfile), result.imageId] as [string, string] } : {}),
+    });
+    // A cache: not durable, and a failure only costs the next build its shortcut.
+    if (rec) await writeCacheFile(rec.path, rec.bytes).catch(() => {});
+  }
+  return 0;
 }

@@ -1,0 +1,184 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UserError, type Digest, type SourceRange } from '../common/index.js';
+import type { Entitlement, Plan } from '../planner/index.js';
+import type { ImageRecord, Store } from '../store/index.js';
+import { Job, linesOf, sinkOf, type ProgressEvent } from './events.js';
+import { parseDockerfile, readDockerfile } from './dockerfile.js';
+import { resolveBaseImage } from './base-image.js';
+import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
+import { openStoreOf, type StoreOption } from './store-option.js';
+import { settingsFromEnv, type Settings } from './settings.js';
+
+/** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
+export interface BuildOptions {
+  /** The build context directory; undefined with `dockerfile: { text }` for a Dockerfile alone. */
+  context?: string;
+  /** The Dockerfile: a path (relative to `cwd`; default `<context>/Dockerfile`), or its text. */
+  dockerfile?: string | { text: string; path?: string };
+  /** Names for the image (`app`, `localhost:5000/app:1`). */
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  /** Ignore the cache: everything, or the named stages. */
+  noCache?: boolean;
+  noCacheFilter?: string[];
+  /** Pull every base image, even one the store has. */
+  pull?: boolean;
+  network?: 'default' | 'host' | 'none';
+  labels?: Record<string, string>;
+  /** `linux/amd64` (the one platform built today). */
+  platform?: string;
+  /** Push every tag when the build is done. */
+  push?: boolean;
+  cacheFrom?: CacheSpec[];
+  cacheTo?: CacheSpec[];
+  /** RUN --mount=type=secret values by id. */
+  secrets?: Record<string, Uint8Array | string>;
+  /** RUN --mount=type=ssh agent sockets by id. */
+  ssh?: Record<string, string>;
+  /** What a RUN may ask beyond the sandbox. */
+  allow?: Entitlement[];
+  /** The store: an open one, or its root; default the settings' root. */
+  store?: StoreOption;
+  /** Environment switches; default from process.env (engine/settings.ts). */
+  settings?: Settings;
+  /** Relative paths are relative to this; default process.cwd(). */
+  cwd?: string;
+  /** Abort to cancel: the running step is stopped and the build rejects with `build-cancelled`. */
+  signal?: AbortSignal;
+  /** Told of everything the build reads besides the store (the CLI's replay records it). */
+  inputs?: InputObserver;
+}
+
+/** What a build read, for a caller that wants to know when its result may change. */
+export interface InputObserver {
+  /** A path the context walk lstat'ed. */
+  lstat?(path: string): void;
+  /** A path read following symlinks (the Dockerfile, an ignore file, the context directory). */
+  stat?(path: string): void;
+  /** A path whose real path the build depends on (the context directory). */
+  realPath?(path: string): void;
+  /** Something was fetched from a registry: a rerun would not repeat it. */
+  pulled?(): void;
+}
+
+export interface BuildResult {
+  /** The image id: its config digest. */
+  imageId: Digest;
+  image: ImageRecord;
+  /** The normalised names it was tagged with. */
+  names: string[];
+  /** Steps from the cache / steps that ran. */
+  cached: number;
+  executed: number;
+}
+
+export const buildMessages = {
+  'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
+  'unsupported-platform': (p: string) => `platform "${p}" is not supported: tsbuild builds linux/amd64 images`,
+  'push-needs-name': () => '--push needs a name to push to (-t HOST/NAME:TAG)',
+} satisfies Record<string, (...args: never[]) => string>;
+
+function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
+  const p = value ?? 'linux/amd64';
+  const [os, architecture, variant] = p.split('/');
+  if (os !== 'linux' || architecture !== 'amd64') {
+    throw new UserError('unsupported-platform', buildMessages['unsupported-platform'](p), { exitCode: 1 });
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+/** The cache mount ids a plan's RUN steps use (what `--cache-to` exports). */
+function cacheMountIds(plan: Plan): string[] {
+  const ids = new Set<string>();
+  for (const stage of plan.stages) {
+    if (!stage) continue;
+    for (const step of stage.steps) if (step.op === 'exec') for (const m of step.mounts ?? []) if (m.type === 'cache' && m.id) ids.add(m.id);
+  }
+  return [...ids];
+}
+
+/** Where the Dockerfile comes from and what the context is. */
+async function sources(o: BuildOptions, cwd: string): Promise<{ contextDir?: string; path: string; text: string }> {
+  const df = o.dockerfile;
+  if (o.context === undefined) {
+    if (typeof df !== 'object') throw new UserError('usage', 'a build without a context needs the Dockerfile text', { exitCode: 2 });
+    return { path: df.path ?? 'Dockerfile', text: df.text };
+  }
+  const contextDir = resolve(cwd, o.context);
+  const st = await stat(contextDir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UserError('context-missing', buildMessages['context-missing'](o.context), { where: o.context });
+  o.inputs?.stat?.(contextDir);
+  o.inputs?.realPath?.(contextDir);
+  if (typeof df === 'object') return { contextDir, path: df.path ?? join(contextDir, 'Dockerfile'), text: df.text };
+  const path = df ? (isAbsolute(df) ? df : resolve(cwd, df)) : join(contextDir, 'Dockerfile');
+  const text = await readDockerfile(path, df ?? join(o.context, 'Dockerfile'));
+  o.inputs?.stat?.(path);
+  return { contextDir, path, text };
+}
+
+/** Build an image from a Dockerfile and a context: the engine's main call. */
+export function build(options: BuildOptions): Job<BuildResult> {
+  return new Job((emit) => buildImage(options, emit));
+}
+
+async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Promise<BuildResult> {
+  const settings = o.settings ?? settingsFromEnv(process.env);
+  const cwd = o.cwd ?? process.cwd();
+  const src = await sources(o, cwd);
+  const { normaliseName } = await import('../store/index.js');
+  const names = (o.tags ?? []).map((t) => normaliseName(t));
+  if (o.push && names.length === 0) throw new UserError('usage', buildMessages['push-needs-name'](), { exitCode: 2 });
+  const store: Store = await openStoreOf(o.store, settings);
+  const { instructions, escape } = await parseDockerfile(store, src.text, src.path);
+  const { planBuild } = await import('../planner/index.js');
+  const { makeContentHasher } = await import('../cli/build-context.js');
+  const hasher = await makeContentHasher(store.root, src.contextDir, src.path, o.inputs?.lstat);
+  for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
+  const message = linesOf(emit);
+  await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
+  const plan = await planBuild(instructions, {
+    buildArgs: new Map(Object.entries(o.buildArgs ?? {})),
+    target: o.target,
+    platform: platformOf(o.platform),
+    escape,
+    file: src.path,
+    network: o.network ?? 'default',
+    entitlements: new Set(o.allow ?? []),
+    resolveImage: (ref: string, where: SourceRange) =>
+      resolveBaseImage(store, ref, {
+        where,
+        pull: o.pull,
+        registry: settings.registry,
+        progress: (line) => {
+          o.inputs?.pulled?.();
+          message(line);
+        },
+      }),
+    hashContext: hasher.hash,
+  });
+  const { executeBuild } = await import('../executor/index.js');
+  const result = await executeBuild(plan, {
+    store,
+    contextDir: src.contextDir,
+    ignore: hasher.ignore,
+    progress: sinkOf(emit),
+    noCache: o.noCache === true,
+    noCacheStages: o.noCacheFilter ?? [],
+    sourceDateEpoch: settings.sourceDateEpoch,
+    labels: Object.entries(o.labels ?? {}),
+    names,
+    secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
+    ssh: new Map(Object.entries(o.ssh ?? {})),
+    signal: o.signal,
+    runtime: settings.runtime,
+  });
+  await hasher.save();
+  await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
+  if (o.push) {
+    const { pushImage } = await import('../registry/index.js');
+    for (const name of names) await pushImage(store, name, { ...settings.registry, progress: message });
+  }
+  return { imageId: result.image.id, image: result.image, names, cached: result.cached, executed: result.executed };
+}

@@ -1,0 +1,17 @@
+/**
+ * engine/: tsbuild's public API — what `import { build, run, pull, push, save, load, openStore }
+ * from 'tsbuild'` gives. Each call takes one typed options object and reports progress as
+ * typed events; failures a user can act on are UserErrors. It orchestrates the other
+ * folders (parser → planner → executor → store, registry beside) and holds no argv, no
+ * terminal and no process.env of its own: the CLI is one client (argv → options → call →
+ * render), and settings come from engine/settings.ts or the caller.
+ */
+export { build, buildMessages, type BuildOptions, type BuildResult, type InputObserver } from './build.js';
+export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
+export { settingsFromEnv, defaultRoot, type Settings } from './settings.js';
+export type { CacheSpec } from './cache-transfer.js';
+export type { StoreOption } from './store-option.js';
+export { ENTITLEMENTS, type Entitlement } from '../planner/index.js';
+export type { ProgressSink } from '../executor/index.js';
+export { openStore, type Store, type ImageRecord } from '../store/index.js';
+export { UserError, UserErrors, type Digest, type SourceRange } from '../common/index.js';
