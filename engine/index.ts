@@ -15,3 +15,5 @@ export { ENTITLEMENTS, type Entitlement } from '../planner/index.js';
 export type { ProgressSink } from '../executor/index.js';
 export { openStore, type Store, type ImageRecord } from '../store/index.js';
 export { UserError, UserErrors, type Digest, type SourceRange } from '../common/index.js';
+export { run, runMessages, type RunOptions, type RunResult } from './run.js';
+export { expandEnvFlags, parseEnvFile } from '../executor/index.js';

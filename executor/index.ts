@@ -14,3 +14,7 @@ export { snapshotDir } from './snapshot.js';
 export { resolveUser, resolveChown } from './user.js';
 export { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 export { natProgram } from './network.js';
+export { parseMemory, parsePidsLimit, parseCpus, type ResourceLimits } from './cgroups-limits.js';
+export { createCgroup, type ContainerCgroup } from './cgroups.js';
+export { withRootfsView } from './rootfs-view.js';
+export { tarLayerDescriptor } from './layer-descriptor.js';

@@ -1,0 +1,229 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UserError } from '../common/index.js';
+import type { ContainerRecord, ImageRecord, Store } from '../store/index.js';
+import { openStoreOf, type StoreOption } from './store-option.js';
+import { settingsFromEnv, type Settings } from './settings.js';
+
+/** A container to run, as `tsbuild run` takes it (the CLI parses argv into this once). */
+export interface RunOptions {
+  /** A name (pulled when the store lacks it, as `docker run` does), an id or a unique id prefix. */
+  image: string;
+  /** Replaces the image's CMD. */
+  command?: string[];
+  /** Replaces the image's ENTRYPOINT ('' clears it). */
+  entrypoint?: string;
+  /** `K=V` entries over the image's Env (later ones win). */
+  env?: string[];
+  /** An absolute path; default the image's WorkingDir. */
+  workdir?: string;
+  /** `name`, `uid`, `uid:gid` …; default the image's User. */
+  user?: string;
+  /** Default the first 12 hex digits of the container id. */
+  hostname?: string;
+  /** The container's name; default a random `adjective_name`. */
+  name?: string;
+  /** `default`: a private network with NAT; `host` shares the host's; `none`: loopback only. */
+  network?: 'default' | 'host' | 'none';
+  /** Docker's formats: `64m`, `20`, `0.5`. */
+  memory?: string;
+  pidsLimit?: string;
+  cpus?: string;
+  /** `HOST[:CONTAINER[:rwm]]` device nodes to pass in. */
+  devices?: string[];
+  /** `seccomp=unconfined`. */
+  securityOpt?: string[];
+  /** A pseudo-terminal for the command (its input must then be a terminal too). */
+  tty?: boolean;
+  /** Keep stdin open: the caller's terminal or stream. */
+  interactive?: boolean;
+  /** Start and return at once; the container outlives the caller (its output goes to its log). */
+  detach?: boolean;
+  /** Remove the container once it ended (`--rm`). */
+  remove?: boolean;
+  /** The container's output: the caller's own stdout/stderr (default), nothing, or callbacks. */
+  stdout?: 'inherit' | 'ignore' | ((chunk: Uint8Array) => void);
+  stderr?: 'inherit' | 'ignore' | ((chunk: Uint8Array) => void);
+  /** With `interactive`: the caller's stdin (default), or this input. */
+  stdin?: 'inherit' | Readable | Uint8Array | string;
+  /** SIGINT/SIGTERM/SIGHUP sent to this process go to the container (the CLI in the foreground). */
+  forwardSignals?: boolean;
+  /** A pull's progress lines. */
+  onMessage?: (line: string) => void;
+  store?: StoreOption;
+  settings?: Settings;
+  /** Aborted: the container is killed. */
+  signal?: AbortSignal;
+}
+
+export type RunResult =
+  /** The command ended: its exit code (128+N when killed by signal N). */
+  | { containerId: string; detached: false; exitCode: number }
+  | { containerId: string; detached: true; pid: number };
+
+export const runMessages = {
+  'image-not-found': (name: string) => `Unable to find image '${name}' locally`,
+  'no-command': () => 'No command specified',
+  'relative-workdir': (dir: string) => `the working directory '${dir}' is invalid, it needs to be an absolute path`,
+  'name-in-use': (name: string) =>
+    `Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
+  'bad-name': (name: string) => `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+} satisfies Record<string, (...args: never[]) => string>;
+
+/** Docker exits 125 when the container could not be created. */
+function fail(code: keyof typeof runMessages, message: string, where?: string): UserError {
+  return new UserError(code, message, { where, exitCode: 125 });
+}
+
+/** The image to run: the store's, else pulled as `docker run` does. */
+async function imageFor(store: Store, ref: string, o: RunOptions, settings: Settings): Promise<ImageRecord> {
+  const local = await store.resolveImage(ref);
+  if (local) return local;
+  const { familiarName, parseReference } = await import('../store/index.js');
+  let shown: string;
+  try {
+    shown = familiarName(parseReference(ref));
+  } catch {
+    // not a name (an id prefix, or malformed): nothing to pull
+    throw fail('image-not-found', runMessages['image-not-found'](ref), ref);
+  }
+  o.onMessage?.(runMessages['image-not-found'](shown));
+  const { pullImage } = await import('../registry/index.js');
+  return pullImage(store, ref, { ...settings.registry, progress: o.onMessage });
+}
+
+/** Run a command in a new container from an image: `docker run`. */
+export async function run(o: RunOptions): Promise<RunResult> {
+  try {
+    return await runContainerOnce(o);
+  } catch (e) {
+    // Docker's rule: an error of `run` itself (before the command runs) exits 125.
+    if (e instanceof UserError && e.exitCode === 1) {
+      throw new UserError(e.code, e.message, { where: e.where, hint: e.hint, detail: e.detail, exitCode: 125 });
+    }
+    throw e;
+  }
+}
+
+async function runContainerOnce(o: RunOptions): Promise<RunResult> {
+  const settings = o.settings ?? settingsFromEnv(process.env);
+  const network = o.network ?? 'default';
+  const ex = await import('../executor/index.js');
+  const devices = await Promise.all((o.devices ?? []).map(ex.parseDevice));
+  const { seccomp } = ex.parseSecurityOpts(o.securityOpt ?? []);
+  const limits = {
+    memoryBytes: o.memory === undefined ? undefined : ex.parseMemory(o.memory),
+    pidsLimit: o.pidsLimit === undefined ? undefined : ex.parsePidsLimit(o.pidsLimit),
+    cpus: o.cpus === undefined ? undefined : ex.parseCpus(o.cpus),
+    deviceRules: ex.deviceRules(devices.map((d) => d.rule)),
+  };
+  const { isValidName, NameInUseError, processStartTicks } = await import('../store/index.js');
+  if (o.name !== undefined && !isValidName(o.name)) throw fail('bad-name', runMessages['bad-name'](o.name), o.name);
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw fail('relative-workdir', runMessages['relative-workdir'](o.workdir));
+
+  const store = await openStoreOf(o.store, settings);
+  const image = await imageFor(store, o.image, o, settings);
+  const config = image.config.config ?? {};
+  const processArgv = ex.containerArgv(config, { entrypoint: o.entrypoint, args: o.command ?? [] });
+  if (processArgv.length === 0) throw fail('no-command', runMessages['no-command']());
+
+  const bottomFirst = await Promise.all(image.manifest.layers.map((l, i) => store.layerDir(image.config.rootfs.diff_ids[i], l)));
+  const { user, passwd } = await ex.withRootfsView(store, bottomFirst, async (rootfs) => ({
+    user: await ex.resolveUser(o.user ?? config.User ?? '', rootfs),
+    passwd: rootfs ? await readFile(join(rootfs, 'etc', 'passwd'), 'utf8').catch(() => undefined) : undefined,
+  }));
+
+  let created;
+  try {
+    created = await store.containers.create({
+      name: o.name,
+      image: { id: image.id, name: o.image },
+      command: processArgv,
+      autoRemove: o.remove === true,
+      lowerDirs: [...bottomFirst].reverse(),
+    });
+  } catch (e) {
+    if (e instanceof NameInUseError) throw fail('name-in-use', runMessages['name-in-use'](e.containerName), e.containerName);
+    throw e;
+  }
+  const { record, paths } = created;
+  const hostname = o.hostname ?? record.id.slice(0, 12);
+  let lowerDirs = record.lowerDirs;
+  if (lowerDirs.length === 0) {
+    lowerDirs = [join(paths.dir, 'empty')]; // an image without layers (FROM scratch + config only)
+    await mkdir(lowerDirs[0]);
+  }
+  const tty = o.tty === true;
+  const spec: import('../executor/index.js').ContainerSpec = {
+    rootfs: { kind: 'overlay', lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir },
+    mountPoint: paths.mountPoint,
+    argv: processArgv,
+    env: ex.containerEnv(config.Env, o.env ?? [], { hostname, tty, home: ex.homeOf(passwd, user.uid) }),
+    cwd: o.workdir ?? (config.WorkingDir || '/'),
+    user,
+    hostname,
+    network: network === 'default' ? 'private' : network,
+    ...(network === 'default' ? { nat: ex.natProgram(settings.runtime) } : {}),
+    seccomp,
+    devices: devices.map(({ source, target }) => ({ source, target })),
+    tty,
+    interactive: o.interactive === true,
+    etcDir: paths.etcDir,
+    statusFile: paths.statusFile,
+    removeOnExit: record.autoRemove ? [paths.nameLink, paths.dir] : undefined,
+  };
+  const started = (pid: number): ContainerRecord => ({
+    ...record,
+    status: { state: 'running' },
+    startedAt: new Date().toISOString(),
+    pid,
+    pidStartTicks: processStartTicks(pid),
+  });
+
+  let cgroup;
+  try {
+    cgroup = await ex.createCgroup(record.id, limits);
+  } catch (e) {
+    // Docker: stays "Created" when it could not start (gone with --rm)
+    await (record.autoRemove ? store.containers.remove(record) : store.containers.save(record));
+    throw e;
+  }
+  if (cgroup) {
+    spec.cgroups = cgroup.dirs;
+    spec.deviceFilter = cgroup.deviceFilter;
+  }
+  if (o.detach) {
+    const { pid } = await ex.startDetached(spec, { logFile: paths.logFile });
+    await store.containers.save(started(pid));
+    return { containerId: record.id, detached: true, pid };
+  }
+  let saving: Promise<void> = Promise.resolve();
+  let running = record;
+  const input = o.stdin ?? 'inherit';
+  const result = await ex.runContainer(spec, {
+    stdin: !spec.interactive ? 'ignore' : input === 'inherit' ? 'inherit' : 'pipe',
+    ...(spec.interactive && input !== 'inherit' ? { input } : {}),
+    ...output('stdout', o.stdout),
+    ...output('stderr', o.stderr),
+    forwardSignals: o.forwardSignals === true,
+    signal: o.signal,
+    onStart: ({ pid }) => {
+      running = started(pid);
+      saving = store.containers.save(running).catch(() => undefined); // --rm: the helper may be faster
+    },
+  });
+  await saving;
+  await cgroup?.remove().catch(() => undefined); // the helper removed them already; a leftover is swept later
+  const code = result.kind === 'exited' ? result.code : result.kind === 'signaled' ? 128 + result.signal : result.code;
+  if (record.autoRemove) await store.containers.remove(running);
+  else if (result.kind === 'setup-failed') await store.containers.save(record); // Docker: stays "Created"
+  else await store.containers.markExited(running, code);
+  if (result.kind === 'setup-failed') throw new UserError('container-start', result.message, { exitCode: result.code });
+  return { containerId: record.id, detached: false, exitCode: code };
+}
+
+function output(which: 'stdout' | 'stderr', o: RunOptions['stdout']) {
+  const on = which === 'stdout' ? 'onStdout' : 'onStderr';
+  return typeof o === 'function' ? { [on]: o } : { [which]: o ?? 'inherit' };
+}
