@@ -1,3 +1,5 @@
+import { AmbiguousContainerError, type Store } from '../store/index.js';
+
 /**
  * `inspect` of a container: Docker's container inspect JSON, the fields tsbuild has a value
  * for (State, Path/Args, Image, Name, Config.Image/Cmd), from the container's record.
@@ -5,10 +7,9 @@
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** The container `ref` names (name, id or unique id prefix), undefined when none or ambiguous. */
-export async function inspectContainer(root: string, ref: string): Promise<unknown | undefined> {
-  const store = await import('../store/containers.js');
-  const c = await store.findContainer(root, ref).catch((e: unknown) => {
-    if (e instanceof store.AmbiguousContainerError) return undefined;
+export async function inspectContainer(store: Store, ref: string): Promise<unknown | undefined> {
+  const c = await store.containers.find(ref).catch((e: unknown) => {
+    if (e instanceof AmbiguousContainerError) return undefined;
     throw e;
   });
   if (c === undefined) return undefined;

@@ -23,7 +23,7 @@ export const command: Command = {
     for (const ref of args.positionals) {
       const img = type === 'container' ? undefined : await store.resolveImage(ref);
       if (!img) {
-        const container = type === 'image' ? undefined : await inspectContainer(ctx.root, ref);
+        const container = type === 'image' ? undefined : await inspectContainer(store, ref);
         if (container) out.push(container);
         else missing.push(ref);
         continue;

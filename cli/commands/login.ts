@@ -34,6 +34,7 @@ async function login(argv: string[], ctx: CliContext): Promise<number> {
   }
   const { login: loginTo, registrySettings } = await import('../../registry/index.js');
   await loginTo({
+    // Only the registry's settings: login needs no store.
     ...registrySettings(ctx.env, listOpt(args, 'insecure-registry')),
     registry: args.positionals[0] ?? 'docker.io',
     username,

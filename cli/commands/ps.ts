@@ -1,6 +1,6 @@
 import type { CliContext, Command } from '../command.js';
 import { boolOpt, parseArgs, type OptionSpec } from '../args.js';
-import { listContainers, type ContainerRecord } from '../../store/containers.js';
+import { openStore, type ContainerRecord } from '../../store/index.js';
 import { humanDuration, renderTable } from '../format.js';
 
 const options: OptionSpec[] = [
@@ -44,7 +44,7 @@ async function ps(argv: string[], ctx: CliContext): Promise<number> {
   const now = Date.now();
   const all = boolOpt(args, 'all');
   const noTrunc = boolOpt(args, 'no-trunc');
-  const shown = (await listContainers(ctx.root)).filter((c) => all || c.status.state === 'running');
+  const shown = (await (await openStore(ctx.root)).containers.list()).filter((c) => all || c.status.state === 'running');
   if (boolOpt(args, 'quiet')) {
     for (const c of shown) ctx.stdout.write((noTrunc ? c.id : c.id.slice(0, 12)) + '\n');
     return 0;

@@ -18,16 +18,15 @@ async function pull(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) throw usageError('"pull" requires exactly 1 argument');
   const ref = args.positionals[0];
-  const { openStore, parseReference, formatReference } = await import('../../store/index.js');
-  const { pullImage, registrySettings } = await import('../../registry/index.js');
-  const parsed = parseReference(ref);
-  const store = await openStore(ctx.root);
-  const isQuiet = args.options.quiet === true;
-  await pullImage(store, ref, {
-    ...registrySettings(ctx.env, listOpt(args, 'insecure-registry')),
+  const { pull: pullImage, settingsFromEnv, formatReference, parseReference } = await import('../../engine/index.js');
+  await pullImage({
+    ref,
     platform: stringOpt(args, 'platform'),
-    progress: isQuiet ? undefined : (line) => ctx.stdout.write(line + '\n'),
+    insecureRegistries: listOpt(args, 'insecure-registry'),
+    store: ctx.root,
+    settings: settingsFromEnv(ctx.env),
+    onMessage: args.options.quiet === true ? undefined : (line) => ctx.stdout.write(line + '\n'),
   });
-  ctx.stdout.write(formatReference(parsed) + '\n');
+  ctx.stdout.write(formatReference(parseReference(ref)) + '\n');
   return 0;
 }

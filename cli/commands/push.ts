@@ -16,13 +16,14 @@ export const command: Command = {
 async function push(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options);
   if (args.positionals.length !== 1) throw usageError('"push" requires exactly 1 argument');
-  const { openStore } = await import('../../store/index.js');
-  const { pushImage, registrySettings } = await import('../../registry/index.js');
-  const store = await openStore(ctx.root);
+  const { push: pushImage, settingsFromEnv } = await import('../../engine/index.js');
   const isQuiet = args.options.quiet === true;
-  const result = await pushImage(store, args.positionals[0], {
-    ...registrySettings(ctx.env, listOpt(args, 'insecure-registry')),
-    progress: isQuiet ? undefined : (line) => ctx.stdout.write(line + '\n'),
+  const result = await pushImage({
+    ref: args.positionals[0],
+    insecureRegistries: listOpt(args, 'insecure-registry'),
+    store: ctx.root,
+    settings: settingsFromEnv(ctx.env),
+    onMessage: isQuiet ? undefined : (line) => ctx.stdout.write(line + '\n'),
   });
   if (isQuiet) ctx.stdout.write(result.manifestDigest + '\n');
   return 0;

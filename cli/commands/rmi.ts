@@ -1,22 +1,11 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UserError, throwCollected, shortId, type Digest } from '../../common/index.js';
 import { boolOpt, parseArgs, usageError } from '../args.js';
 import type { Command } from '../command.js';
+import type { Store } from '../../store/index.js';
 
-/** Ids of images that containers (running or stopped) were created from. */
-async function imagesInUse(root: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const dir = join(root, 'containers');
-  for (const id of await readdir(dir).catch(() => [] as string[])) {
-    try {
-      const c = JSON.parse(await readFile(join(dir, id, 'config.json'), 'utf8')) as { image?: { id?: string } };
-      if (c.image?.id) out.set(c.image.id, id);
-    } catch {
-      // not a container record
-    }
-  }
-  return out;
+/** Ids of images that containers (running or stopped) were created from, with one such container. */
+async function imagesInUse(store: Store): Promise<Map<string, string>> {
+  return new Map((await store.containers.list()).map((c) => [c.image.id, c.id]));
 }
 
 /**
@@ -37,7 +26,7 @@ export const command: Command = {
     const force = boolOpt(args, 'force');
     const { openStore, parseReference, familiarName, nameAmong } = await import('../../store/index.js');
     const store = await openStore(ctx.root);
-    const inUse = await imagesInUse(store.root);
+    const inUse = await imagesInUse(store);
     const errors: UserError[] = [];
     for (const ref of args.positionals) {
       try {

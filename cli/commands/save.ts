@@ -1,9 +1,6 @@
-import { resolve } from 'node:path';
-import { UserError, ioMessage } from '../../common/index.js';
 import { parseArgs, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
-import { writeOutputFile } from '../output-file.js';
 
 /** `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`: to FILE (named only once complete) or stdout. */
 export const command: Command = {
@@ -22,19 +19,18 @@ export const command: Command = {
     if (output === undefined && ctx.stdout.isTTY) {
       throw usageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
     }
-    const { openStore, saveImages } = await import('../../store/index.js');
-    const store = await openStore(ctx.root);
+    const { save, settingsFromEnv } = await import('../../engine/index.js');
+    const call = { images: args.positionals, format, store: ctx.root, settings: settingsFromEnv(ctx.env), cwd: ctx.cwd } as const;
     if (output === undefined) {
-      await saveImages(store, args.positionals, ctx.stdout, { format });
+      await save({ ...call, to: ctx.stdout });
       return 0;
     }
     const interrupts = catchInterrupts(ctx.stderr);
     try {
-      await writeOutputFile(resolve(ctx.cwd, output), (out) => saveImages(store, args.positionals, out, { format }), interrupts.signal);
+      await save({ ...call, to: output, signal: interrupts.signal });
     } catch (e) {
       if (interrupts.signal.aborted) return INTERRUPTED_EXIT; // Ctrl-C: nothing was written
-      if (e instanceof UserError) throw e;
-      throw new UserError('save-failed', ioMessage(`save: write ${output}`, e), { where: output });
+      throw e;
     } finally {
       interrupts.dispose();
     }

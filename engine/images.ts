@@ -1,0 +1,109 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { UserError, ioMessage, type Digest } from '../common/index.js';
+import type { ImageRecord, LoadedImage, SaveFormat } from '../store/index.js';
+import { writeOutputFile } from './output-file.js';
+import { openStoreOf, type StoreOption } from './store-option.js';
+import { settingsFromEnv, type Settings } from './settings.js';
+
+/** What every image call may say: which store, which settings, where progress lines go. */
+export interface CallOptions {
+  store?: StoreOption;
+  settings?: Settings;
+  /** A registry transfer's progress lines. */
+  onMessage?: (line: string) => void;
+  /** Relative paths are relative to this; default process.cwd(). */
+  cwd?: string;
+}
+
+function settingsOf(o: CallOptions): Settings {
+  return o.settings ?? settingsFromEnv(process.env);
+}
+
+async function storeOf(o: CallOptions) {
+  return openStoreOf(o.store, settingsOf(o));
+}
+
+function withInsecure(settings: Settings, hosts: string[] | undefined) {
+  const insecureRegistries = [...new Set([...(hosts ?? []), ...(settings.registry.insecureRegistries ?? [])])];
+  return { ...settings.registry, insecureRegistries };
+}
+
+/** Download an image (a manifest list gives the platform's image): `docker pull`. */
+export async function pull(o: CallOptions & { ref: string; platform?: string; insecureRegistries?: string[] }): Promise<ImageRecord> {
+  const { parseReference } = await import('../store/index.js');
+  parseReference(o.ref); // a malformed name fails before the store is opened
+  const store = await storeOf(o);
+  const { pullImage } = await import('../registry/index.js');
+  return pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, progress: o.onMessage });
+}
+
+/** Upload an image with its layers: `docker push`. */
+export async function push(o: CallOptions & { ref: string; insecureRegistries?: string[] }): Promise<{ manifestDigest: Digest }> {
+  const store = await storeOf(o);
+  const { pushImage } = await import('../registry/index.js');
+  return pushImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), progress: o.onMessage });
+}
+
+/**
+ * Write images to a tar archive (docker-archive by default, or an OCI archive): to a stream,
+ * or to a file that appears only once complete. Aborted, nothing is left.
+ */
+export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal }): Promise<void> {
+  const store = await storeOf(o);
+  const { saveImages } = await import('../store/index.js');
+  const format = o.format ?? 'docker';
+  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format });
+  const path = resolve(o.cwd ?? process.cwd(), o.to);
+  try {
+    await writeOutputFile(path, (out) => saveImages(store, o.images, out, { format }), o.signal);
+  } catch (e) {
+    if (e instanceof UserError || o.signal?.aborted) throw e;
+    throw new UserError('save-failed', ioMessage(`save: write ${o.to}`, e), { where: o.to });
+  }
+}
+
+/** A file named by the user, opened for reading, or Docker's message naming it. */
+async function input(from: Readable | string, cwd: string | undefined): Promise<Readable> {
+  if (typeof from !== 'string') return from;
+  const path = resolve(cwd ?? process.cwd(), from);
+  try {
+    await access(path);
+  } catch {
+    throw new UserError('file-not-found', `open ${from}: no such file or directory`, { where: from });
+  }
+  return createReadStream(path);
+}
+
+/** Load images from a docker-archive or OCI archive: `docker load`. */
+export async function load(o: CallOptions & { from: Readable | string }): Promise<LoadedImage[]> {
+  const src = await input(o.from, o.cwd);
+  const store = await storeOf(o);
+  const { loadArchive } = await import('../store/index.js');
+  return loadArchive(store, src);
+}
+
+/**
+ * An image from a root filesystem tarball: `docker import`, with `changes` as its -c
+ * (Dockerfile instructions: CMD, ENV …) and `message` as its comment.
+ */
+export async function importImage(o: CallOptions & { from: Readable | string; ref?: string; message?: string; changes?: string[] }): Promise<ImageRecord> {
+  const { configEditsOf, applyConfigEdit } = await import('../planner/index.js');
+  const edits = await configEditsOf(o.changes ?? []);
+  const { importRootfs, normaliseName } = await import('../store/index.js');
+  const names = o.ref !== undefined ? [normaliseName(o.ref)] : [];
+  const src = await input(o.from, o.cwd);
+  const store = await storeOf(o);
+  let img = await importRootfs(store, src, { names: edits.length ? [] : names, comment: o.message ?? 'Imported from -' });
+  if (edits.length) {
+    // The same layer under a config with the changes applied (as docker import -c).
+    let config = img.config.config ?? {};
+    for (const e of edits) config = applyConfigEdit(config, e);
+    const plain = img.id;
+    img = await store.writeImage({ config: { ...img.config, config }, layers: img.manifest.layers, names });
+    if (plain !== img.id) await store.removeImage(plain);
+  }
+  return img;
+}
