@@ -2,8 +2,7 @@ import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { UserError, atRange, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
-import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease } from '../store/index.js';
-import { CacheRecords, type BuildInputs, type CacheRecord } from '../store/cache-records.js';
+import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
 import { ConfigEditor, applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
@@ -65,7 +64,7 @@ class Vertices {
  * each step from its cache record when there is one, else executed; then write the image.
  */
 export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<BuildResult> {
-  const cache = new CacheRecords(opts.store.root);
+  const cache = opts.store.cacheRecords;
   const limit = pLimit(Math.max(1, Math.min(availableParallelism(), 4)));
   const vertices = new Vertices();
   const results = new Map<number, Promise<StageState>>();
@@ -129,7 +128,7 @@ async function finishBuild(
   plan: Plan,
   opts: ExecuteOptions,
   b: {
-    cache: CacheRecords;
+    cache: CacheRecordStore;
     previous: BuildInputs | undefined;
     inputs: BuildInputs;
     counts: { cached: number; executed: number };
@@ -147,7 +146,7 @@ async function finishBuild(
 
 interface StageContext {
   opts: ExecuteOptions;
-  cache: CacheRecords;
+  cache: CacheRecordStore;
   vertices: Vertices;
   counts: { cached: number; executed: number };
   stageResult(index: number): Promise<StageState>;

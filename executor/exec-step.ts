@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
-import { readMemo, writeMemo, type Store, type Descriptor } from '../store/index.js';
+import type { Store, Descriptor } from '../store/index.js';
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
@@ -69,7 +69,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   // Even a numeric USER is looked up: its passwd entry gives the gid and groups (Docker's rule).
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const recorded = opts.recordedLayerBytes !== undefined ? { layerBytes: opts.recordedLayerBytes } : undefined;
-  const seen = (await readMemo<UpperHistory>(store.root, UPPER_MEMO, step.cacheKey)) ?? recorded;
+  const seen = (await store.memos.read<UpperHistory>(UPPER_MEMO, step.cacheKey)) ?? recorded;
   const place = chooseUpperPlace({
     setting: opts.runtime.runUpper,
     fixedBytes: opts.runtime.runUpperBytes,
@@ -101,7 +101,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
     };
     const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
-    await writeMemo(store.root, UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
+    await store.memos.write(UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
     return layer;
   } finally {
     await own?.unmount();
@@ -202,7 +202,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   if (dirs.upper && (await isTmpfsFull(dirs.upper))) {
     // Never run again on disk (a RUN runs exactly once); the next build of this step puts
     // its upper dir on disk by itself (upper-place.ts reads this memo).
-    await writeMemo(store.root, UPPER_MEMO, step.cacheKey, { filledBytes: dirs.upper.sizeBytes } satisfies UpperHistory);
+    await store.memos.write(UPPER_MEMO, step.cacheKey, { filledBytes: dirs.upper.sizeBytes } satisfies UpperHistory);
     throw new UserError('run-upper-full', upperMessages['upper-full'](Math.round(dirs.upper.sizeBytes / 1024 ** 2)), {
       where: step.origin,
       hint: UPPER_FULL_HINT,

@@ -7,7 +7,6 @@ import { UserError } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
 import type { MountFrom, PlannedMount } from '../planner/mounts.js';
-import { claimCacheMount, ensureCacheMount, withCacheMountLock } from '../store/cache-mounts.js';
 import type { Store } from '../store/index.js';
 import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
@@ -155,16 +154,16 @@ async function withCacheMount<T>(
   const seed = from
     ? (dir: string) => withFromRoot(step, from, src, async (root, what) => copyInto(await inside(step, root, m.source, what), dir))
     : undefined;
-  const data = await ensureCacheMount(src.store, m.dirKey, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
+  const data = await src.store.cacheMounts.ensure(m.dirKey, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
   switch (m.sharing) {
     case 'shared':
       prepared.binds.push({ source: data, target: m.target, readonly: m.readonly });
       return next();
     case 'locked':
       prepared.binds.push({ source: data, target: m.target, readonly: m.readonly });
-      return withCacheMountLock(src.store.root, m.dirKey, next);
+      return src.store.cacheMounts.withLock(m.dirKey, next);
     case 'private': {
-      const release = await claimCacheMount(src.store.root, m.dirKey);
+      const release = await src.store.cacheMounts.claim(m.dirKey);
       if (!release) {
         // In use elsewhere: this step gets a fresh, throwaway one (BuildKit makes a new one).
         await mkdir(spare);

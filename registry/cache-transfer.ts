@@ -2,10 +2,8 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { exportCacheMountsLocal, importCacheMountsLocal } from '../store/cache-mounts.js';
 import pLimit from 'p-limit';
 import { isDigest, type Digest } from '../common/index.js';
-import { CacheRecords, type CacheRecord } from '../store/cache-records.js';
 import {
   MediaType,
   familiarName,
@@ -14,6 +12,7 @@ import {
   type Descriptor,
   type HistoryEntry,
   type Manifest,
+  type CacheRecord,
   type Store,
 } from '../store/index.js';
 import { downloadBlob, downloadSmallBlob } from './blob-download.js';
@@ -74,7 +73,7 @@ export async function exportCache(store: Store, refString: string, opts: CacheTr
   const client = new RegistryClient(ref.domain, registryHost(ref), opts);
   const ctx: PushContext = { store, client, repo: ref.path, say: opts.progress ?? (() => {}) };
   const wanted = opts.keys ? new Set<string>(opts.keys) : undefined;
-  const all = (await new CacheRecords(store.root).list()).filter((r) => !wanted || wanted.has(r.key));
+  const all = (await store.cacheRecords.list()).filter((r) => !wanted || wanted.has(r.key));
   const records = [];
   for (const r of all) if (!r.layer || (await store.hasBlob(r.layer.digest))) records.push(r);
   records.sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -135,7 +134,7 @@ export async function importCache(store: Store, refString: string, opts: CacheTr
     throw registryError('invalid-manifest', [name, 'not a tsbuild cache'], { where: name });
   }
   const cache = await readCacheConfig(client, ref.path, fetched.manifest.config, name);
-  const records = new CacheRecords(store.root);
+  const records = store.cacheRecords;
   const limit = pLimit(opts.concurrency ?? 3);
   const layers = new Map<string, Promise<Descriptor>>();
   const layerFor = (l: { diffId: Digest; blob: Descriptor }) => {
@@ -171,7 +170,7 @@ async function exportMounts(
 ): Promise<ExportedMount[]> {
   const tmp = await store.makeTempDir('mount-export-');
   try {
-    await exportCacheMountsLocal(store, tmp, ids);
+    await store.cacheMounts.exportLocal(tmp, ids);
     const dir = join(tmp, 'mounts');
     const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).sort();
     const out: ExportedMount[] = [];
@@ -206,7 +205,7 @@ async function importMounts(
       await copyFile(store.blobPath(layer.digest), join(dir, `${m.hex}.tar`));
       await writeFile(join(dir, `${m.hex}.json`), JSON.stringify({ id: m.meta.id }));
     }
-    await importCacheMountsLocal(store, tmp);
+    await store.cacheMounts.importLocal(tmp);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ioMessage } from '../common/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../store/index.js';
 import { registryError } from './messages.js';
 
 /**

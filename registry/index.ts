@@ -3,9 +3,9 @@
  * auth (anonymous, Basic, Bearer tokens; credentials from ~/.docker/config.json), digest
  * checks on every manifest and blob before it is used or stored, retries with backoff and
  * resumed downloads; build cache records through a registry. It knows nothing of
- * Dockerfiles. It writes the store through the Store interface, store/images.ts
- * commitImage (to keep a pulled config's exact bytes), store/cache-records.ts, and its own
- * small records under `<root>/registry/` (records.ts) — never store files directly.
+ * Dockerfiles. It writes the store only through the Store interface: images (a pulled
+ * config's exact bytes by commitImage), blobs, cache records and mounts, and its own small
+ * records (records.ts, as `Store.records` of kinds `registry/…`).
  */
 export { pullImage, type PullOptions } from './pull.js';
 export { pushImage, type PushOptions, type PushResult } from './push.js';

@@ -14,7 +14,6 @@ import {
   type Manifest,
   type Store,
 } from '../store/index.js';
-import { commitImage } from '../store/images.js';
 import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { compressionOf, uncompressedLayerSink } from './layer-sink.js';
@@ -79,16 +78,16 @@ export async function pullImage(store: Store, refString: string, opts: PullOptio
 
   await store.putBlob(configBytes);
   // commitImage keeps the config blob's bytes (and so the image id) as the registry sent
-  // them. TODO: use Store.writeImage once it can take the config's bytes: today it
-  // re-serialises the config, which changes the id of any image not serialised as we do.
-  const record = await commitImage(store.root, {
+  // them: writeImage would re-serialise the config, changing the id of any image not
+  // serialised as we do.
+  const record = await store.commitImage({
     configDigest,
     configSize: configBytes.length,
     config,
     layers,
     names,
   });
-  await addRepoDigest(store.root, record.id, repositoryOf(ref), manifestDigest);
+  await addRepoDigest(store, record.id, repositoryOf(ref), manifestDigest);
   say(wasUpToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}`);
   return record;
 }
@@ -155,7 +154,7 @@ async function pullLayer(
 /** The registry's compressed blob of a layer, just verified: a push to that registry can mount or skip it. */
 async function rememberSource(store: Store, layer: Descriptor, diffId: Digest, client: RegistryClient, repo: string): Promise<void> {
   const mediaType = compressionOf(layer.mediaType) === 'zstd' ? MediaType.layerZstd : MediaType.layerGzip;
-  await rememberCompressed(store.root, diffId, {
+  await rememberCompressed(store, diffId, {
     digest: layer.digest,
     size: layer.size,
     mediaType,

@@ -76,7 +76,7 @@ export async function pushImage(store: Store, refString: string, opts: PushOptio
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   const manifestDigest = await putManifest(client, ctx.repo, ref.tag, bytes, name);
-  await addRepoDigest(store.root, image.id, repositoryOf(ref), manifestDigest);
+  await addRepoDigest(store, image.id, repositoryOf(ref), manifestDigest);
   say(`${ref.tag}: digest: ${manifestDigest} size: ${bytes.length}`);
   return { manifestDigest, sizeBytes: bytes.length };
 }
@@ -116,7 +116,7 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
   const compression = compressionOf(layer.mediaType);
   if (compression === undefined) throw registryError('unsupported-layer', [layer.mediaType], { where: layer.digest });
   const here = `${client.domain}/${repo}`;
-  const rec = compression === 'tar' ? await findCompressed(store.root, diffId) : undefined;
+  const rec = compression === 'tar' ? await findCompressed(store, diffId) : undefined;
   // The blob to send: the verified compressed form this layer had before (pulled or
   // pushed; records.ts keeps no other), if any, else the stored blob itself when it is
   // compressed already. Nothing else is ever asked for by digest (HEAD) or mounted.
@@ -129,7 +129,7 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
   if (known) {
     const done = await reuseRemote(ctx, known, short);
     if (done) {
-      await rememberCompressed(store.root, diffId, { ...known, knownIn: [here] });
+      await rememberCompressed(store, diffId, { ...known, knownIn: [here] });
       return publicDescriptor(known.mediaType, known.digest, known.size);
     }
   }
@@ -139,13 +139,13 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
     blob = { ...gz, mediaType: MediaType.layerGzip, knownIn: [], verified: 'compressed' };
     if (await blobExists(client, repo, blob.digest)) {
       say(`${short}: Layer already exists`);
-      await rememberCompressed(store.root, diffId, { ...blob, knownIn: [here] });
+      await rememberCompressed(store, diffId, { ...blob, knownIn: [here] });
       return publicDescriptor(blob.mediaType, blob.digest, blob.size);
     }
   }
   await uploadBlob(client, repo, { path: store.blobPath(blob.digest), digest: blob.digest, size: blob.size }, ctx);
   say(`${short}: Pushed`);
-  await rememberCompressed(store.root, diffId, { ...blob, knownIn: [here] });
+  await rememberCompressed(store, diffId, { ...blob, knownIn: [here] });
   return publicDescriptor(blob.mediaType, blob.digest, blob.size);
 }
 

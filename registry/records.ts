@@ -1,11 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { hexOf, isDigest, type Digest } from '../common/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import type { Store } from '../store/index.js';
 
 /**
- * What the registry client remembers in the store, under `<root>/registry/` (its own
- * folder; the store's index knows nothing of registries):
+ * What the registry client remembers in the store, as the store's durable records
+ * (`Store.records`) of kinds under `registry/`; the store knows nothing of their shapes:
  *   compressed/<diff_id hex>.json   the compressed blob of a layer (pulled, or pushed as), so
  *                                   the next push can ask the registry for it (HEAD / mount)
  *                                   instead of compressing again; plus where it went. Only a
@@ -30,49 +28,30 @@ export interface CompressedLayer {
   verified: 'downloaded' | 'compressed' | 'stored';
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+const COMPRESSED = 'registry/compressed';
+const REPO_DIGESTS = 'registry/repo-digests';
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  // <root>/registry/ is made owner-only like the store's own folders (store/permissions.ts)
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, JSON.stringify(value));
-}
-
-function compressedPath(root: string, diffId: Digest): string {
-  return join(root, 'registry', 'compressed', `${hexOf(diffId)}.json`);
-}
-
-function repoDigestsPath(root: string, id: Digest): string {
-  return join(root, 'registry', 'repo-digests', `${hexOf(id)}.json`);
-}
-
-export async function findCompressed(root: string, diffId: Digest): Promise<CompressedLayer | undefined> {
-  const rec = await readJson<CompressedLayer>(compressedPath(root, diffId));
+export async function findCompressed(store: Store, diffId: Digest): Promise<CompressedLayer | undefined> {
+  const rec = (await store.records.read(COMPRESSED, hexOf(diffId))) as CompressedLayer | undefined;
   const isVerified = rec?.verified === 'downloaded' || rec?.verified === 'compressed' || rec?.verified === 'stored';
   return rec && isVerified && isDigest(rec.digest) && typeof rec.size === 'number' ? { ...rec, knownIn: rec.knownIn ?? [] } : undefined;
 }
 
-export async function rememberCompressed(root: string, diffId: Digest, rec: CompressedLayer): Promise<void> {
-  const old = await findCompressed(root, diffId);
+export async function rememberCompressed(store: Store, diffId: Digest, rec: CompressedLayer): Promise<void> {
+  const old = await findCompressed(store, diffId);
   const knownIn = [...new Set([...(old?.digest === rec.digest ? old.knownIn : []), ...rec.knownIn])].slice(-20);
-  await writeJson(compressedPath(root, diffId), { ...rec, knownIn });
+  await store.records.write(COMPRESSED, hexOf(diffId), { ...rec, knownIn });
 }
 
 /** `repo@sha256:…` names recorded for image `id` (pull and push add them). */
-export async function repoDigestsOf(root: string, id: Digest): Promise<string[]> {
-  const list = await readJson<unknown>(repoDigestsPath(root, id));
+export async function repoDigestsOf(store: Store, id: Digest): Promise<string[]> {
+  const list = await store.records.read(REPO_DIGESTS, hexOf(id));
   return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /** Record that `repository` (full name, no tag) has image `id` as manifest `manifestDigest`. */
-export async function addRepoDigest(root: string, id: Digest, repository: string, manifestDigest: Digest): Promise<void> {
+export async function addRepoDigest(store: Store, id: Digest, repository: string, manifestDigest: Digest): Promise<void> {
   const entry = `${repository}@${manifestDigest}`;
-  const list = (await repoDigestsOf(root, id)).filter((x) => !x.startsWith(`${repository}@`));
-  await writeJson(repoDigestsPath(root, id), [...list, entry].sort());
+  const list = (await repoDigestsOf(store, id)).filter((x) => !x.startsWith(`${repository}@`));
+  await store.records.write(REPO_DIGESTS, hexOf(id), [...list, entry].sort());
 }

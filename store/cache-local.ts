@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError, hexOf, isDigest, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
-import { CacheRecords, type CacheRecord } from './cache-records.js';
+import type { CacheRecord } from './cache-records.js';
 import type { Store } from './contract.js';
 
 /**
@@ -14,7 +14,7 @@ import type { Store } from './contract.js';
  * against its digest before the record that points at it is written.
  */
 export async function exportCacheLocal(store: Store, dir: string, keys: Digest[]): Promise<{ records: number }> {
-  const cache = new CacheRecords(store.root);
+  const cache = store.cacheRecords;
   await mkdir(join(dir, 'records'), { recursive: true });
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   let n = 0;
@@ -37,7 +37,7 @@ export async function exportCacheLocal(store: Store, dir: string, keys: Digest[]
 }
 
 export async function importCacheLocal(store: Store, dir: string): Promise<{ records: number }> {
-  const cache = new CacheRecords(store.root);
+  const cache = store.cacheRecords;
   let names: string[];
   try {
     names = await readdir(join(dir, 'records'));

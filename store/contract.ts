@@ -3,6 +3,8 @@ import type { Digest } from '../common/index.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
 import type { BuildInputs, CacheRecord } from './cache-records.js';
 import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
+import type { FsckOptions, FsckReport } from './fsck.js';
+import type { GcOptions, GcResult } from './gc.js';
 
 /**
  * The store's public contract. Everything the other folders may do with the store is here;
@@ -25,6 +27,7 @@ import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './conta
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
  *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
+ *   <kind>/<key>.json  durable records of other folders (`records`: registry/compressed, …)
  *
  * Modes: the root and every entry directly under it are 0700 (owner only; store/permissions.ts):
  *   no other user may read or traverse the store. Every open repairs them; `fsck` reports
@@ -60,6 +63,11 @@ export interface Store {
    * (mediaType layerTar: then blob digest == diff_id) or gzip.
    */
   writeImage(img: { config: ImageConfig; layers: Descriptor[]; names?: string[] }): Promise<ImageRecord>;
+  /**
+   * As writeImage, for a config blob already stored with its bytes as they came (a pull, a
+   * load): the image id stays that blob's digest, however its JSON was serialised.
+   */
+  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[] }): Promise<ImageRecord>;
   /** Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex). */
   resolveImage(ref: string): Promise<ImageRecord | undefined>;
   listImages(): Promise<ImageRecord[]>;
@@ -81,6 +89,8 @@ export interface Store {
    * rename: a RUN's upper dir is its layer's lower dir. False when already there.
    */
   adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
+  /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
+  layerContentSize(blob: Descriptor): Promise<number>;
 
   // ---- housekeeping ----
   /** Run `fn` while holding the short store lock named `name` (index updates, gc). */
@@ -105,6 +115,10 @@ export interface Store {
    * A lease of a dead process is void: SIGKILL pins nothing.
    */
   acquireLease(): Promise<Lease>;
+  /** Mark and sweep (`tsbuild prune`): drop what no image, cache record, container or live lease keeps. */
+  prune(opts?: Omit<GcOptions, 'rootSources'>): Promise<GcResult>;
+  /** Check blobs, layers, index and modes (`tsbuild fsck`); `repair` fixes what it can. */
+  fsck(opts?: FsckOptions): Promise<FsckReport>;
 
   // ---- what the other folders keep in the store ----
   /** Recomputable JSON by kind and digest (`cache/memo/`): a miss is simply recomputed. */
@@ -115,6 +129,8 @@ export interface Store {
   readonly containers: ContainerStore;
   /** RUN --mount=type=cache dirs (`cache-mounts/`). */
   readonly cacheMounts: CacheMountStore;
+  /** Small durable JSON documents another folder owns the shape of (registry/ keeps `registry/…` here). */
+  readonly records: RecordFiles;
 }
 
 export interface Memos {
@@ -129,6 +145,21 @@ export interface CacheRecordStore {
   list(): Promise<CacheRecord[]>;
   lastBuild(name: string): Promise<BuildInputs | undefined>;
   recordBuild(name: string, inputs: BuildInputs): Promise<void>;
+  /** `--cache-to type=local`: these keys' records and their layer blobs as files in `dir`. */
+  exportLocal(dir: string, keys: Digest[]): Promise<{ records: number }>;
+  /** `--cache-from type=local`: records from `dir`, each layer verified before its record. */
+  importLocal(dir: string): Promise<{ records: number }>;
+}
+
+/**
+ * `<root>/<kind>/<key>.json`, written temp → fsync → rename, so a reader finds the old
+ * document or the new one. The store checks names, not contents: a reader validates what
+ * it reads (a damaged or foreign file reads as whatever JSON it holds, or undefined).
+ */
+export interface RecordFiles {
+  /** The document, or undefined when absent or not JSON. */
+  read(kind: string, key: string): Promise<unknown>;
+  write(kind: string, key: string, value: unknown): Promise<void>;
 }
 
 export interface ContainerStore {

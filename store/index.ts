@@ -22,9 +22,14 @@ import { readMemo, writeMemo } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
 import * as cacheMounts from './cache-mounts.js';
+import { exportCacheLocal, importCacheLocal } from './cache-local.js';
+import { layerContentSize } from './content-size.js';
+import { collectGarbage } from './gc.js';
+import { fsck } from './fsck.js';
+import { recordFiles } from './record-files.js';
 
-export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore } from './contract.js';
-export type { CacheRecord, BuildInputs } from './cache-records.js';
+export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore, RecordFiles } from './contract.js';
+export type { CacheRecord, BuildInputs, KeyPartsLike } from './cache-records.js';
 export {
   NameInUseError,
   AmbiguousContainerError,
@@ -38,13 +43,17 @@ export {
 } from './containers.js';
 export * from './oci-types.js';
 export * from './reference.js';
-export { collectGarbage, defaultRootSources, type GcOptions, type GcResult, type GcRootSource, type Marks } from './gc.js';
+// collectGarbage, fsck and layerContentSize take a root until cli/ calls Store.prune, .fsck
+// and .layerContentSize instead
+export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
 export { saveImages, type SaveFormat } from './archive-save.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
 export { loadTarHeaders } from './tar-headers.js';
+/** For files outside the store that must never be seen half-written (registry/ writes Docker's config.json). */
+export { writeFileAtomic } from './atomic.js';
 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];
@@ -103,13 +112,23 @@ class DiskStore implements Store {
   readonly cacheRecords: Store['cacheRecords'];
   readonly containers: Store['containers'];
   readonly cacheMounts: Store['cacheMounts'];
+  readonly records: Store['records'];
 
   constructor(readonly root: string) {
     this.memos = {
       read: (kind, key) => readMemo(root, kind, key),
       write: (kind, key, value) => writeMemo(root, kind, key, value),
     };
-    this.cacheRecords = new CacheRecords(root);
+    const records = new CacheRecords(root);
+    this.cacheRecords = {
+      get: (key) => records.get(key),
+      put: (record) => records.put(record),
+      list: () => records.list(),
+      lastBuild: (name) => records.lastBuild(name),
+      recordBuild: (name, inputs) => records.recordBuild(name, inputs),
+      exportLocal: (dir, keys) => exportCacheLocal(this, dir, keys),
+      importLocal: (dir) => importCacheLocal(this, dir),
+    };
     this.containers = {
       create: (init) => containers.createContainer(root, init),
       save: (record) => containers.saveContainer(root, record),
@@ -126,6 +145,7 @@ class DiskStore implements Store {
       exportLocal: (dir, ids) => cacheMounts.exportCacheMountsLocal(this, dir, ids),
       importLocal: (dir) => cacheMounts.importCacheMountsLocal(this, dir),
     };
+    this.records = recordFiles(root, [...REQUIRED_DIRS, ...OTHER_DIRS]);
   }
 
   private writing(): Promise<Lease> {
@@ -158,6 +178,10 @@ class DiskStore implements Store {
     await this.writing();
     return images.writeImage(this.root, img);
   }
+  async commitImage(img: Parameters<Store['commitImage']>[0]) {
+    await this.writing();
+    return images.commitImage(this.root, img);
+  }
   resolveImage(ref: string) {
     return images.resolveImage(this.root, ref);
   }
@@ -181,6 +205,9 @@ class DiskStore implements Store {
     await this.writing();
     return adoptLayerDir(this.root, diffId, dir);
   }
+  layerContentSize(blob: Descriptor) {
+    return layerContentSize(this.root, blob);
+  }
   withLock<T>(name: string, fn: () => Promise<T>) {
     return withLock(this.root, name, fn);
   }
@@ -193,6 +220,12 @@ class DiskStore implements Store {
   }
   acquireLease() {
     return acquireLease(this.root);
+  }
+  prune(opts?: Parameters<Store['prune']>[0]) {
+    return collectGarbage(this.root, opts);
+  }
+  fsck(opts?: Parameters<Store['fsck']>[0]) {
+    return fsck(this.root, opts);
   }
 }
 export { readMemo, writeMemo, writeCacheFile } from './memo.js';

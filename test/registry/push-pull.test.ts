@@ -53,7 +53,7 @@ test('push then pull into an empty store gives the same image id', async () => {
   const again = await b.resolveImage(`${registry.host}/demo/app:1`);
   assert.equal(again?.id, img.id);
   for (const l of got.manifest.layers) assert.ok(await b.hasBlob(l.digest));
-  assert.deepEqual(await repoDigestsOf(b.root, got.id), [`${registry.host}/demo/app@${res.manifestDigest}`]);
+  assert.deepEqual(await repoDigestsOf(b, got.id), [`${registry.host}/demo/app@${res.manifestDigest}`]);
   // The store's layer extraction reads the pulled (gzip) blobs.
   const dir = await b.layerDir(got.config.rootfs.diff_ids[0], got.manifest.layers[0]);
   const { readFile } = await import('node:fs/promises');

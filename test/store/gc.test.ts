@@ -5,8 +5,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Digest } from '../../common/index.js';
-import { collectGarbage, fsck, importRootfs, openStore, type Store } from '../../store/index.js';
-import { CacheRecords } from '../../store/cache-records.js';
+import { importRootfs, openStore, type Store } from '../../store/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTar } from './tar-fixture.js';
 
@@ -22,14 +21,14 @@ test('prune keeps every named image whole and removes what nothing references', 
   const dropped = await image(store, 'dropped', ['dropped:1']);
   const junk = await store.putBlob('an orphan blob');
   await store.untag('dropped:1');
-  const r = await collectGarbage(store.root);
+  const r = await store.prune();
   assert.equal(r.layersRemoved, 1);
   assert.ok(r.blobsRemoved >= 4, `removed ${r.blobsRemoved}`); // layer, config, manifest, orphan
   assert.equal(await store.hasBlob(junk.digest), false);
   assert.equal(await store.hasBlob(dropped.id), false);
   const layers = await readdir(join(store.root, 'layers'));
   assert.deepEqual(layers, [kept.config.rootfs.diff_ids[0].slice(7)]);
-  assert.deepEqual((await fsck(store.root)).problems, []);
+  assert.deepEqual((await store.fsck()).problems, []);
   assert.equal((await store.resolveImage('kept:1'))?.id, kept.id);
 });
 
@@ -37,12 +36,12 @@ test('prune keeps <none> images (they are still listed) and cache-record layers;
   const store = await openStore(await tempDir());
   const unnamed = await image(store, 'unnamed', []);
   const cached = await store.putBlob(await makeTar([{ name: 'c', content: 'cached layer' }]));
-  const records = new CacheRecords(store.root);
+  const records = store.cacheRecords;
   await records.put({ key: cached.digest, layer: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: cached.digest, size: cached.size }, history: {}, keyParts: {} });
-  await collectGarbage(store.root);
+  await store.prune();
   assert.ok(await store.hasBlob(unnamed.id));
   assert.ok(await store.hasBlob(cached.digest), 'a cache record is a root');
-  const r = await collectGarbage(store.root, { all: true });
+  const r = await store.prune({ all: true });
   assert.equal(r.cacheRecordsRemoved, 1);
   assert.equal(await store.hasBlob(cached.digest), false);
 });
@@ -61,18 +60,18 @@ test('a live build lease protects what it names and everything written since it 
     await new Promise((r) => setTimeout(r, 20));
     // "written since the lease": simulate with a lease created before this blob
     await writeFile(join(store.root, 'leases', `${sleeper.pid}-early.json`), JSON.stringify({ pid: sleeper.pid, createdMs: Date.now() + 4000, digests: [] }));
-    await collectGarbage(store.root);
+    await store.prune();
     assert.ok(await store.hasBlob(old.digest), 'protected by the lease');
     assert.equal(await store.hasBlob(oldUnprotected.digest), false, 'older than every lease and unprotected');
     const fresh = await store.putBlob('written during the build');
     await writeFile(join(store.root, 'leases', `${sleeper.pid}-early.json`), JSON.stringify({ pid: sleeper.pid, createdMs: Date.now() - 1000, digests: [] }));
-    await collectGarbage(store.root);
+    await store.prune();
     assert.ok(await store.hasBlob(fresh.digest), 'written after the lease began');
   } finally {
     sleeper.kill('SIGKILL');
     await new Promise((r) => sleeper.once('exit', r));
   }
-  await collectGarbage(store.root);
+  await store.prune();
   assert.equal(await store.hasBlob(old.digest), false, 'the lease of a dead process is void');
   const left = await readdir(join(store.root, 'leases'));
   assert.ok(!left.some((n) => n.startsWith(`${sleeper.pid}-`)), 'dead leases are removed');
@@ -100,19 +99,19 @@ setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const digest = await new Promise<Digest>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString().trim() as Digest)));
   try {
-    await collectGarbage(store.root);
+    await store.prune();
     assert.ok(await store.hasBlob(digest), 'the build process lease keeps its fresh blob');
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   }
-  await collectGarbage(store.root);
+  await store.prune();
   assert.equal(await store.hasBlob(digest), false, 'the dead build pins nothing');
 });
 
 test('prune --keep-storage drops the oldest cache records until what stays fits', async () => {
   const store = await openStore(await tempDir());
-  const records = new CacheRecords(store.root);
+  const records = store.cacheRecords;
   const layers = [];
   for (const n of ['old', 'new']) {
     const blob = await store.putBlob(await makeTar([{ name: n, content: Buffer.alloc(4000, 1) }]));
@@ -120,9 +119,9 @@ test('prune --keep-storage drops the oldest cache records until what stays fits'
     layers.push(blob);
     await new Promise((r) => setTimeout(r, 20)); // distinct record mtimes
   }
-  const generous = await collectGarbage(store.root, { keepStorageBytes: 1_000_000 });
+  const generous = await store.prune({ keepStorageBytes: 1_000_000 });
   assert.equal(generous.cacheRecordsRemoved, 0);
-  const tight = await collectGarbage(store.root, { keepStorageBytes: layers[1].size + 100 });
+  const tight = await store.prune({ keepStorageBytes: layers[1].size + 100 });
   assert.equal(tight.cacheRecordsRemoved, 1);
   assert.equal(await store.hasBlob(layers[0].digest), false, 'the oldest record went first');
   assert.ok(await store.hasBlob(layers[1].digest));
