@@ -1,15 +1,8 @@
-import { join } from 'node:path';
-import { homedir } from 'node:os';
+// Every command reads the root: the settings module alone, not the engine's door (which loads
+// the whole engine), keeps start-up light (a listed exception in test/architecture).
+import { defaultRoot } from '../engine/settings.js';
 
-/** The store root: --root, then TSBUILD_ROOT, then /var/lib/tsbuild for root, else XDG data. */
-export function defaultRoot(env: NodeJS.ProcessEnv): string {
-  if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
-  if (process.getuid?.() === 0) return '/var/lib/tsbuild';
-  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'tsbuild');
-}
-
-/** Split global options (before the verb) from the rest. */
+/** Split global options (before the verb) from the rest; the root is --root, else the settings' rule. */
 export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {
   let root: string | undefined;
   let i = 0;

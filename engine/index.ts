@@ -8,7 +8,8 @@
  */
 export { build, buildMessages, type BuildOptions, type BuildResult, type InputObserver } from './build.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
-export { settingsFromEnv, defaultRoot, type Settings } from './settings.js';
+export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
+export { login, type LoginOptions } from '../registry/index.js';
 export type { CacheSpec } from './cache-transfer.js';
 export type { StoreOption } from './store-option.js';
 export { ENTITLEMENTS, type Entitlement } from '../planner/index.js';

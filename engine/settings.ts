@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { RuntimeSettings } from '../executor/index.js';
-import { registrySettings, type ClientOptions } from '../registry/index.js';
+import type { ClientOptions } from '../registry/index.js';
 
 /**
  * Everything tsbuild takes from its environment, read in this one place and passed down as
@@ -42,6 +42,36 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   if (v === undefined || v === '') return fallback;
   if ((allowed as readonly string[]).includes(v)) return v as T;
   throw new UserError('bad-setting', `${name}="${v}" is not one of ${allowed.join(', ')}`, { where: name });
+}
+
+/**
+ * The registry client's switches: `TSBUILD_INSECURE_REGISTRIES` (comma-separated hosts, the
+ * config setting beside `--insecure-registry`), `DOCKER_CONFIG` (where config.json lives) and
+ * `TSBUILD_REGISTRY_TIMEOUT` (seconds one request may take before it fails as too slow,
+ * longer while data keeps coming: registry/http.ts).
+ */
+export function registrySettings(env: NodeJS.ProcessEnv, insecureRegistries: string[] = []): ClientOptions {
+  const fromEnv = (env.TSBUILD_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const timeout = env.TSBUILD_REGISTRY_TIMEOUT;
+  let timeouts: ClientOptions['timeouts'];
+  if (timeout !== undefined && timeout.trim() !== '') {
+    const seconds = Number(timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new UserError('bad-registry-timeout', `TSBUILD_REGISTRY_TIMEOUT="${timeout}" is not a number of seconds`, {
+        where: 'TSBUILD_REGISTRY_TIMEOUT',
+        hint: 'e.g. TSBUILD_REGISTRY_TIMEOUT=120',
+      });
+    }
+    timeouts = { totalMs: seconds * 1000 };
+  }
+  return {
+    insecureRegistries: [...new Set([...insecureRegistries, ...fromEnv])],
+    dockerConfigDir: env.DOCKER_CONFIG || join(homedir(), '.docker'),
+    ...(timeouts ? { timeouts } : {}),
+  };
 }
 
 /** Settings from an environment (the CLI passes its process's). */

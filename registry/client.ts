@@ -21,8 +21,8 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   /** Use these credentials instead of config.json (login checks new ones this way). */
   credentials?: Credentials;
-  /** Idle timeout and total deadline of each request (registry/http.ts; TSBUILD_REGISTRY_TIMEOUT). */
-  timeouts?: RequestTimeouts;
+  /** Idle timeout and total deadline of each request (registry/http.ts); unset fields keep the defaults. */
+  timeouts?: Partial<RequestTimeouts>;
 }
 
 export interface RegistryRequest {
@@ -63,7 +63,7 @@ export class RegistryClient {
     this.host = host;
     this.opts = opts;
     this.retry = opts.retry ?? defaultRetryPolicy;
-    this.timeouts = opts.timeouts ?? defaultTimeouts;
+    this.timeouts = { ...defaultTimeouts, ...opts.timeouts };
     if (opts.credentials) this.creds = opts.credentials;
   }
 

@@ -14,6 +14,5 @@ export { repoDigestsOf } from './records.js';
 export { dockerConfigDir, findCredentials } from './credentials.js';
 export type { RetryPolicy } from './retry.js';
 export { messages as registryMessages } from './messages.js';
-export { registrySettings } from './settings.js';
 export type { ClientOptions } from './client.js';
 export { exportCache, importCache, CACHE_CONFIG_MEDIA_TYPE, type CacheTransferOptions } from './cache-transfer.js';

@@ -12,7 +12,6 @@ export const messages = {
   'blob-too-long': (what: string, want: number) => `${what} is longer than the ${want} bytes its descriptor gives: it was cut off and refused`,
   'document-too-large': (what: string, limitBytes: number) => `${what} is larger than ${limitBytes / (1 << 20)} MiB`,
   'registry-too-slow': (host: string, what: string, seconds: number) => `registry too slow: ${host} did not finish ${what} within ${seconds} s`,
-  'bad-registry-timeout': (value: string) => `TSBUILD_REGISTRY_TIMEOUT="${value}" is not a number of seconds`,
   'diffid-mismatch': (layer: string, want: string, detail: string) =>
     `layer ${layer} does not unpack to the image config's diff_id ${want}${detail ? ` (${detail})` : ''}`,
   'layer-unpack-failed': (layer: string, why: string) => `layer ${layer} cannot be unpacked: ${why}`,

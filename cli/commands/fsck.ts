@@ -13,13 +13,13 @@ export const command: Command = {
   async run(argv, ctx) {
     const args = parseArgs(argv, [{ name: 'repair', type: 'boolean' }]);
     if (args.positionals.length > 0) throw usageError('"fsck" accepts no arguments');
-    const { openStore, fsck } = await import('../../store/index.js');
+    const { openStore } = await import('../../store/index.js');
     const store = await openStore(ctx.root, { isRepairingModes: false });
-    const report = await fsck(store.root, { repair: args.options.repair === true });
+    const report = await store.fsck({ repair: args.options.repair === true });
     for (const r of report.repaired) ctx.stdout.write(`${r}\n`);
     for (const p of report.problems) ctx.stdout.write(`${p}\n`);
     if (report.problems.length > 0) {
-      ctx.stderr.write(`fsck: ${report.problems.length} problem(s) in ${store.root}\n`);
+      ctx.stderr.write(`fsck: ${report.problems.length} problem(s) in ${ctx.root}\n`);
       return 1;
     }
     ctx.stdout.write(`fsck: ${report.images} images, ${report.blobsChecked} blobs checked: ok\n`);

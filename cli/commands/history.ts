@@ -26,7 +26,7 @@ export const command: Command = {
     ]);
     if (args.positionals.length !== 1) throw usageError('"history" requires exactly 1 argument');
     const ref = args.positionals[0];
-    const { openStore, layerContentSize } = await import('../../store/index.js');
+    const { openStore } = await import('../../store/index.js');
     const store = await openStore(ctx.root);
     const img = await store.resolveImage(ref);
     if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
@@ -37,7 +37,7 @@ export const command: Command = {
     const rows: string[][] = [];
     for (const h of history) {
       let size = 0;
-      if (!h.empty_layer && layer < layers.length) size = await layerContentSize(store.root, layers[layer++]);
+      if (!h.empty_layer && layer < layers.length) size = await store.layerContentSize(layers[layer++]);
       const createdBy = (h.created_by ?? '').replace(/\t/g, ' ').replace(/\n/g, ' ');
       rows.push(['<missing>', createdSince(h.created), noTrunc ? createdBy : ellipsis(createdBy, 45), humanSize(size), h.comment ?? '']);
     }

@@ -32,9 +32,8 @@ async function login(argv: string[], ctx: CliContext): Promise<number> {
   if (username === undefined || password === undefined || password === '') {
     throw usageError('login needs -u USER and a password (-p PASSWORD or --password-stdin): interactive prompts are not supported');
   }
-  const { login: loginTo, registrySettings } = await import('../../registry/index.js');
+  const { login: loginTo, registrySettings } = await import('../../engine/index.js');
   await loginTo({
-    // Only the registry's settings: login needs no store.
     ...registrySettings(ctx.env, listOpt(args, 'insecure-registry')),
     registry: args.positionals[0] ?? 'docker.io',
     username,

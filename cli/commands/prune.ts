@@ -25,9 +25,9 @@ export const command: Command = {
     const keep = stringOpt(args, 'keep-storage');
     const keepStorageBytes = keep === undefined ? undefined : parseStorageSize(keep);
     if (keep !== undefined && keepStorageBytes === undefined) throw usageError(`invalid --keep-storage "${keep}": want a size like 10GB`);
-    const { openStore, collectGarbage } = await import('../../store/index.js');
+    const { openStore } = await import('../../store/index.js');
     const store = await openStore(ctx.root);
-    const r = await collectGarbage(store.root, { all: boolOpt(args, 'all'), keepStorageBytes });
+    const r = await store.prune({ all: boolOpt(args, 'all'), keepStorageBytes });
     if (r.cacheRecordsRemoved > 0) ctx.stdout.write(`Deleted build cache records: ${r.cacheRecordsRemoved}\n`);
     if (r.cacheMountsRemoved > 0) ctx.stdout.write(`Deleted cache mounts: ${r.cacheMountsRemoved}\n`);
     if (r.blobsRemoved + r.layersRemoved > 0) ctx.stdout.write(`Deleted blobs: ${r.blobsRemoved}, extracted layers: ${r.layersRemoved}\n`);

@@ -8,7 +8,8 @@ import { findCredentials, storeCredentials } from '../../registry/credentials.js
 import { parsePlatform, selectPlatform } from '../../registry/manifest.js';
 import { retryDelayMs, isTransientStatus } from '../../registry/retry.js';
 import { registryDomain } from '../../registry/login.js';
-import { registrySettings } from '../../registry/settings.js';
+import { registrySettings } from '../../engine/settings.js';
+import { RegistryClient } from '../../registry/client.js';
 import { MediaType, type ImageIndex } from '../../store/index.js';
 import type { Digest } from '../../common/index.js';
 
@@ -90,9 +91,10 @@ test('insecure registries come from the option and TSBUILD_INSECURE_REGISTRIES',
 });
 
 test('TSBUILD_REGISTRY_TIMEOUT sets the total deadline of a request in seconds; anything else is refused', () => {
-  assert.equal(registrySettings({}).timeouts?.totalMs, 60_000);
-  assert.equal(registrySettings({ TSBUILD_REGISTRY_TIMEOUT: '2.5' }).timeouts?.totalMs, 2500);
-  assert.equal(registrySettings({ TSBUILD_REGISTRY_TIMEOUT: '600' }).timeouts?.idleMs, 60_000, 'the idle timeout stays');
+  const client = (env: NodeJS.ProcessEnv) => new RegistryClient('r.example', 'r.example', registrySettings(env));
+  assert.equal(client({}).timeouts.totalMs, 60_000);
+  assert.equal(client({ TSBUILD_REGISTRY_TIMEOUT: '2.5' }).timeouts.totalMs, 2500);
+  assert.equal(client({ TSBUILD_REGISTRY_TIMEOUT: '600' }).timeouts.idleMs, 60_000, 'the idle timeout stays');
   for (const bad of ['0', '-1', 'soon'])
     assert.throws(() => registrySettings({ TSBUILD_REGISTRY_TIMEOUT: bad }), { code: 'bad-registry-timeout', message: `TSBUILD_REGISTRY_TIMEOUT="${bad}" is not a number of seconds` });
 });
