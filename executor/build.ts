@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
-import { UserError, atRange, type Digest } from '../common/index.js';
+import { UserError, atRange, unreachable, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
 import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease } from '../store/index.js';
 import { CacheRecords, type BuildInputs, type CacheRecord } from '../store/cache-records.js';
@@ -166,6 +166,8 @@ async function initialState(stage: Stage, sc: StageContext): Promise<StageState>
       return imageState(stage.base.image, stage.baseConfig);
     case 'stage':
       return structuredClone(await sc.stageResult(stage.base.stage));
+    default:
+      return unreachable(stage.base);
   }
 }
 
@@ -298,6 +300,8 @@ async function executeStep(
         // The step ran before (it runs again under --no-cache, or when its blob is gone).
         recordedLayerBytes: await sc.cache.get(step.cacheKey).then((r) => (r ? (r.layer?.size ?? 0) : undefined)),
       });
+    default:
+      return unreachable(step);
   }
 }
 

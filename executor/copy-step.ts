@@ -5,7 +5,7 @@ import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
-import { UserError } from '../common/index.js';
+import { UserError, unreachable } from '../common/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
 
 export interface CopyStepOptions {
@@ -33,6 +33,8 @@ async function sourceLayers(step: CopyStep, opts: CopyStepOptions): Promise<Stag
         config: step.from.image.config,
         history: [],
       };
+    default:
+      return unreachable(step.from);
   }
 }
 

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { lstat, readlink, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { UserError, type SourceRange } from '../common/index.js';
+import { UserError, unreachable, type SourceRange } from '../common/index.js';
 import { applyChmod, hasWildcards, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
 import { resolveInRoot } from '../planner/context-resolve.js';
 import { contextMessages } from '../planner/context-messages.js';
@@ -375,6 +375,8 @@ class LayerBuilder {
         case 'fifo':
           this.out.set(path, { ...base, type: 'fifo' });
           break;
+        default:
+          unreachable(a.type);
       }
     }
   }

@@ -3,7 +3,7 @@ import { chmod, chown, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, 
 import { join, relative, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
-import { UserError } from '../common/index.js';
+import { UserError, unreachable } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../planner/dockerignore.js';
 import type { MountFrom, PlannedMount } from '../planner/mounts.js';
@@ -94,6 +94,8 @@ async function withFromRoot<T>(
         return fn(root, what);
       });
     }
+    default:
+      return unreachable(from);
   }
 }
 
@@ -181,6 +183,8 @@ async function withCacheMount<T>(
         await release();
       }
     }
+    default:
+      return unreachable(m.sharing);
   }
 }
 
@@ -250,6 +254,8 @@ export async function withMounts<T>(step: ExecStep, src: MountSources, fn: (m: P
           if (!step.env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) prepared.env.push(`SSH_AUTH_SOCK=${m.target}`);
           return next();
         }
+        default:
+          return unreachable(m);
       }
     };
     return await step1(0);
