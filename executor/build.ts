@@ -13,7 +13,7 @@ import { sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import type { Matcher } from '../context/index.js';
 
 export interface ExecuteOptions {
   store: Store;

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { UserError, unreachable } from '../common/index.js';
-import { cleanPath } from '../planner/dockerignore.js';
+import { cleanPath } from '../context/index.js';
 
 /**
  * ADD's local archives: detected by magic bytes (never by name) and then by a valid tar

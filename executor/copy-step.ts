@@ -6,7 +6,7 @@ import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
 import { UserError, unreachable } from '../common/index.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import type { Matcher } from '../context/index.js';
 
 export interface CopyStepOptions {
   store: Store;

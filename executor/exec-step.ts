@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, unreachable } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import type { Matcher } from '../context/index.js';
 import { readMemo, writeMemo, type Store, type Descriptor } from '../store/index.js';
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';

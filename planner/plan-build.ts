@@ -2,7 +2,7 @@ import { UserError, atRange, digestOf, type Digest, type SourceRange } from '../
 import { expandInstruction, expandWord, parseRaw, typeInstructions, type Instruction } from '../parser/index.js';
 import type { ContainerConfig } from '../store/index.js';
 import { ConfigEditor } from './config-edit.js';
-import type { ContentHasher } from './content.js';
+import type { ContentHasher } from '../context/index.js';
 import { isNumberedVertex, lowerInstruction } from './lower/instruction.js';
 import { lastKey, type Cursor, type LowerContext } from './lower/lowering.js';
 import { messages } from './messages.js';
@@ -25,7 +25,7 @@ export interface PlanOptions {
   entitlements: ReadonlySet<Entitlement>;
   /** Finds (and pulls if needed) a base image; throws a UserError when it can't. */
   resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
-  /** Digests what a COPY/ADD from the context selects (planner/content.ts). */
+  /** Digests what a COPY/ADD from the context selects (context/content-hasher.ts). */
   hashContext: ContentHasher;
 }
 

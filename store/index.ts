@@ -152,4 +152,4 @@ class DiskStore implements Store {
     return acquireLease(this.root);
   }
 }
-export { readMemo, writeMemo, writeCacheFile } from './memo.js';
+export { readMemo, writeMemo, readMemoText, writeMemoText, writeCacheFile } from './memo.js';

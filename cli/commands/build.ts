@@ -306,7 +306,7 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
   const store = await openStore(root);
   const { instructions, escape } = await parseDockerfile(store.root, dockerfileText, dockerfilePath);
   const { planBuild } = await import('../../planner/index.js');
-  const { makeContentHasher } = await import('../build-context.js');
+  const { makeContentHasher } = await import('../../context/index.js');
   const hasher = await makeContentHasher(store.root, contextDir, dockerfilePath, recorder?.observe);
   for (const f of hasher.ignoreCandidates) recorder?.follow(f);
   const { resolveBaseImage } = await import('../base-image.js');

@@ -1,6 +1,6 @@
 import type { Add, Copy } from '../../parser/index.js';
 import { cacheKeyOf, type KeyParts } from '../cache-key.js';
-import { parseChmod, type SourceSelection } from '../context.js';
+import { parseChmod, type SourceSelection } from '../../context/index.js';
 import { checkNearStage, stageReference } from '../stages.js';
 import type { CopyStep } from '../step.js';
 import { lastKey, type LowerArgs } from './lowering.js';

@@ -1,7 +1,12 @@
-import { join } from 'node:path';
 import { digestOf, hexOf, type Digest } from '../common/index.js';
-import type { ContentHasher } from '../planner/index.js';
-import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher, type SourceSelection, type StatObserver } from '../planner/context.js';
+import { readMemoText, writeMemoText } from '../store/index.js';
+import type { ContentHasher } from './content-hasher.js';
+import type { Matcher } from './dockerignore.js';
+import { hashSelection } from './hash.js';
+import { openContext } from './open.js';
+import type { StatObserver } from './resolve.js';
+import { selectSources, type SourceSelection } from './select.js';
+import { loadStatMemo, type MemoStorage } from './stat-memo.js';
 
 /** Above this many entries a COPY's key keeps only its digest (no per-file names to explain misses). */
 const EXPLAIN_MAX_ENTRIES = 2000;
@@ -36,7 +41,7 @@ export async function makeContentHasher(
     return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, ignoreCandidates: [], save: async () => {} };
   }
   const ctx = await openContext(contextDir, { dockerfilePath });
-  const memo = await loadStatMemo(join(storeRoot, 'cache', 'stat-memo', `${hexOf(digestOf(contextDir))}.json`));
+  const memo = await loadStatMemo(contextStatMemo(storeRoot, contextDir));
   return {
     ignore: ctx.ignore,
     ignoreCandidates: ctx.ignoreCandidates,
@@ -48,4 +53,13 @@ export async function makeContentHasher(
     },
     save: () => memo.save(),
   };
+}
+
+/**
+ * The stat memo of one context folder, kept with the store's memos: atomic like every store
+ * file, not durable (after a power loss an old or missing memo only costs re-reading files).
+ */
+export function contextStatMemo(storeRoot: string, contextDir: string): MemoStorage {
+  const key = digestOf(contextDir);
+  return { read: () => readMemoText(storeRoot, 'context-stat', key), write: (text) => writeMemoText(storeRoot, 'context-stat', key, text) };
 }
