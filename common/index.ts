@@ -1,5 +1,5 @@
 /**
- * The few types every layer shares: SourceRange, Digest, UserError, and the one "did you
+ * common/: the few types every layer shares: SourceRange, Digest, UserError, and the one "did you
  * mean" suggester their messages use.
  * Nothing here knows about Dockerfiles, images or containers; if this folder grows past a
  * few small files it is hiding a layer.

@@ -133,8 +133,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const store: Store = await openStoreOf(o.store, settings);
   const { instructions, escape } = await parseDockerfile(store, src.text, src.path);
   const { planBuild } = await import('../planner/index.js');
-  const { makeContentHasher } = await import('../cli/build-context.js');
-  const hasher = await makeContentHasher(store.root, src.contextDir, src.path, o.inputs?.lstat);
+  const { makeContentHasher } = await import('../context/index.js');
+  const hasher = await makeContentHasher(store, src.contextDir, src.path, o.inputs?.lstat);
   for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
   const message = linesOf(emit);
   await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
-import { UserError, atRange, type Digest } from '../common/index.js';
+import { UserError, atRange, unreachable, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
 import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
 import { ConfigEditor, applyConfigEdit } from '../planner/index.js';
@@ -13,7 +13,7 @@ import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import type { Matcher } from '../context/index.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -169,6 +169,8 @@ async function initialState(stage: Stage, sc: StageContext): Promise<StageState>
       return imageState(stage.base.image, stage.baseConfig);
     case 'stage':
       return structuredClone(await sc.stageResult(stage.base.stage));
+    default:
+      return unreachable(stage.base);
   }
 }
 
@@ -301,6 +303,8 @@ async function executeStep(
         // The step ran before (it runs again under --no-cache, or when its blob is gone).
         recordedLayerBytes: await sc.cache.get(step.cacheKey).then((r) => (r ? (r.layer?.size ?? 0) : undefined)),
       });
+    default:
+      return unreachable(step);
   }
 }
 

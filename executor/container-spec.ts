@@ -2,6 +2,7 @@
  * The helper's spec: a ContainerSpec encoded as the NUL-separated key=value pairs the C
  * helper reads on fd 3 (runtime-helper/spec.c lists the keys).
  */
+import { unreachable } from '../common/index.js';
 import type { ContainerSpec } from './container.js';
 
 /** One file bound into the container only when the image has (or the stub provides) it. */
@@ -37,6 +38,8 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
     case 'dir':
       pairs.push(['rootfs', 'dir'], ['dir', rootfs.path]);
       break;
+    default:
+      unreachable(rootfs);
   }
   pairs.push(['mount_point', spec.mountPoint]);
   for (const a of spec.argv) pairs.push(['arg', a]);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { UserError } from '../common/index.js';
-import { cleanPath } from '../planner/dockerignore.js';
+import { UserError, unreachable } from '../common/index.js';
+import { cleanPath } from '../context/index.js';
 
 /**
  * ADD's local archives: detected by magic bytes (never by name) and then by a valid tar
@@ -72,6 +72,8 @@ function decompressed(path: string, kind: ArchiveKind): Readable {
       p.on('error', (e) => p.stdout.destroy(e));
       return p.stdout;
     }
+    default:
+      return unreachable(kind);
   }
 }
 

@@ -5,8 +5,8 @@ import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
-import { UserError } from '../common/index.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import { UserError, unreachable } from '../common/index.js';
+import type { Matcher } from '../context/index.js';
 
 export interface CopyStepOptions {
   store: Store;
@@ -33,6 +33,8 @@ async function sourceLayers(step: CopyStep, opts: CopyStepOptions): Promise<Stag
         config: step.from.image.config,
         history: [],
       };
+    default:
+      return unreachable(step.from);
   }
 }
 

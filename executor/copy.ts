@@ -2,11 +2,21 @@ import type { Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { lstat, readlink, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { UserError, type SourceRange } from '../common/index.js';
-import { applyChmod, hasWildcards, parseChmod, selectSources, type Chmod, type SelectedSource, type SourceEntry, type SourceSelection } from '../planner/context.js';
-import { resolveInRoot } from '../planner/context-resolve.js';
-import { contextMessages } from '../planner/context-messages.js';
-import { cleanPath, type Matcher } from '../planner/dockerignore.js';
+import { UserError, unreachable, type SourceRange } from '../common/index.js';
+import {
+  applyChmod,
+  cleanPath,
+  contextMessages,
+  hasWildcards,
+  parseChmod,
+  resolveInRoot,
+  selectSources,
+  type Chmod,
+  type Matcher,
+  type SelectedSource,
+  type SourceEntry,
+  type SourceSelection,
+} from '../context/index.js';
 import type { Store } from '../store/index.js';
 import { detectArchive, readArchive, type ArchiveEntry } from './copy-archive.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
@@ -375,6 +385,8 @@ class LayerBuilder {
         case 'fifo':
           this.out.set(path, { ...base, type: 'fifo' });
           break;
+        default:
+          unreachable(a.type);
       }
     }
   }

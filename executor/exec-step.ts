@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../common/index.js';
+import { UserError, unreachable } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
-import type { Matcher } from '../planner/dockerignore.js';
+import type { Matcher } from '../context/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { createCgroup } from './cgroups.js';
 import { deviceRules } from './cgroups-limits.js';
@@ -229,6 +229,8 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
         where: step.origin,
         detail: tail.join('\n'),
       });
+    default:
+      unreachable(result);
   }
   const layer = await snapshotDir(store, upperDir, {
     kind: 'overlay-upper',

@@ -3,10 +3,9 @@ import { chmod, chown, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, 
 import { join, relative, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
-import { UserError } from '../common/index.js';
-import type { ExecStep } from '../planner/index.js';
-import type { Matcher } from '../planner/dockerignore.js';
-import type { MountFrom, PlannedMount } from '../planner/mounts.js';
+import { UserError, unreachable } from '../common/index.js';
+import type { ExecStep, MountFrom, PlannedMount } from '../planner/index.js';
+import type { Matcher } from '../context/index.js';
 import type { Store } from '../store/index.js';
 import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
@@ -93,6 +92,8 @@ async function withFromRoot<T>(
         return fn(root, what);
       });
     }
+    default:
+      return unreachable(from);
   }
 }
 
@@ -180,6 +181,8 @@ async function withCacheMount<T>(
         await release();
       }
     }
+    default:
+      return unreachable(m.sharing);
   }
 }
 
@@ -249,6 +252,8 @@ export async function withMounts<T>(step: ExecStep, src: MountSources, fn: (m: P
           if (!step.env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) prepared.env.push(`SSH_AUTH_SOCK=${m.target}`);
           return next();
         }
+        default:
+          return unreachable(m);
       }
     };
     return await step1(0);

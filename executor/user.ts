@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../common/index.js';
-import { resolveInRoot } from '../planner/context-resolve.js';
+import { resolveInRoot } from '../context/index.js';
 
 /**
  * Users and groups by the image's own /etc/passwd and /etc/group (never the host's).

@@ -1,5 +1,5 @@
 /**
- * The Dockerfile parser: text → BuildKit's raw node tree (directives, continuation lines,
+ * parser/: the Dockerfile parser: text → BuildKit's raw node tree (directives, continuation lines,
  * comments, heredocs, exec vs shell form) → one typed instruction per line, each with its
  * source range; plus word expansion (`$VAR`, `${VAR:-x}` …) as a separate, pure module, and
  * the rules for which instructions expand which fields.

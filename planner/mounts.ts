@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { UserError, digestOf, hexOf, type SourceRange } from '../common/index.js';
+import { UserError, digestOf, hexOf, unreachable, type SourceRange } from '../common/index.js';
 import type { RunMount } from '../parser/index.js';
 import type { BaseImage } from './step.js';
 
@@ -162,6 +162,8 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
         uid: idNumber(m, 'uid', where, 0),
         gid: idNumber(m, 'gid', where, 0),
       };
+    default:
+      return unreachable(m.type);
   }
 }
 
@@ -202,5 +204,7 @@ export function mountKey(m: PlannedMount, content: unknown): unknown {
       return { type: 'secret', id: m.id, target: m.target, env: m.env };
     case 'ssh':
       return { type: 'ssh', id: m.id, target: m.target };
+    default:
+      return unreachable(m);
   }
 }

@@ -1,4 +1,4 @@
-import type { SourceSelection } from './context.js';
+import type { SourceSelection } from '../context/index.js';
 import type { Digest, SourceRange } from '../common/index.js';
 import type { ConfigEdit } from './config-edit.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';

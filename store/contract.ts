@@ -136,6 +136,9 @@ export interface Store {
 export interface Memos {
   read<T>(kind: string, key: Digest): Promise<T | undefined>;
   write(kind: string, key: Digest, value: unknown): Promise<void>;
+  /** The same as text the caller encodes itself (the context's stat memo). */
+  readText(kind: string, key: Digest): Promise<string | undefined>;
+  writeText(kind: string, key: Digest, text: string): Promise<void>;
 }
 
 export interface CacheRecordStore {

@@ -18,7 +18,7 @@ import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
 import type { Descriptor } from './oci-types.js';
-import { readMemo, writeMemo } from './memo.js';
+import { readMemo, readMemoText, writeMemo, writeMemoText } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
 import * as cacheMounts from './cache-mounts.js';
@@ -118,6 +118,8 @@ class DiskStore implements Store {
     this.memos = {
       read: (kind, key) => readMemo(root, kind, key),
       write: (kind, key, value) => writeMemo(root, kind, key, value),
+      readText: (kind, key) => readMemoText(root, kind, key),
+      writeText: (kind, key, text) => writeMemoText(root, kind, key, text),
     };
     const records = new CacheRecords(root);
     this.cacheRecords = {
@@ -228,5 +230,5 @@ class DiskStore implements Store {
     return fsck(this.root, opts);
   }
 }
-export { readMemo, writeMemo, writeCacheFile } from './memo.js';
+export { writeCacheFile } from './memo.js';
 export { exportCacheLocal, importCacheLocal } from './cache-local.js';

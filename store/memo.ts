@@ -10,15 +10,33 @@ import { writeFileAtomic } from './atomic.js';
  */
 export async function readMemo<T>(root: string, kind: string, key: Digest): Promise<T | undefined> {
   try {
-    return JSON.parse(readFileSync(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), 'utf8')) as T;
+    const text = await readMemoText(root, kind, key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   } catch {
     return undefined;
   }
 }
 
 export async function writeMemo(root: string, kind: string, key: Digest, value: unknown): Promise<void> {
+  await writeMemoText(root, kind, key, JSON.stringify(value));
+}
+
+/** A memo's JSON text, for a caller that parses (and checks) it itself; undefined if missing or unreadable. */
+export async function readMemoText(root: string, kind: string, key: Digest): Promise<string | undefined> {
+  try {
+    return readFileSync(memoPath(root, kind, key), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMemoText(root: string, kind: string, key: Digest, text: string): Promise<void> {
   // Recomputed when missing or unreadable: not worth an fsync.
-  await writeCacheFile(join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`), JSON.stringify(value));
+  await writeCacheFile(memoPath(root, kind, key), text);
+}
+
+function memoPath(root: string, kind: string, key: Digest): string {
+  return join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`);
 }
 
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */

@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/index.js';
 import type { BuildOptions, Entitlement } from '../../engine/index.js';
-import { settingsFromEnv } from '../../engine/settings.js';
 import { writeCacheFile } from '../../store/index.js';
 import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
@@ -169,6 +168,7 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
   const fileArg = stringOpt(args, 'file');
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
+  const { settingsFromEnv } = await import('../../engine/index.js');
   const dockerfile = contextArg === '-' ? { text: await readStdin(ctx), path: 'Dockerfile' } : fileArg === '-' ? { text: await readStdin(ctx) } : fileArg;
   return {
     ...(contextArg === '-' ? {} : { context: contextArg }),

@@ -9,7 +9,7 @@ import { UserError } from '../../common/index.js';
 import { readTar, testStore, type TarItem } from '../helpers/layer-tar.js';
 import type { Store } from '../../store/index.js';
 import { writeCopyLayer, type CopyLayerOptions } from '../../executor/copy.js';
-import { parseDockerignore } from '../../planner/dockerignore.js';
+import { parseDockerignore } from '../../context/index.js';
 import { writeTree, type Tree } from '../helpers/files.js';
 
 let tmp: string;
@@ -331,7 +331,7 @@ test('big files are streamed into the layer byte for byte', async () => {
 
 test('a source that changes size while the layer is written is an error, not a corrupt tar', async () => {
   const root = await tree({ 'f.txt': 'short', 'big.bin': 'x'.repeat(200000) });
-  const { selectSources } = await import('../../planner/context.js');
+  const { selectSources } = await import('../../context/index.js');
   const selection = await selectSources(root, ['f.txt', 'big.bin'], { what: 'build context' });
   await writeFile(join(root, 'f.txt'), 'much longer now');
   await assert.rejects(layer(base(root, { sources: ['f.txt', 'big.bin'], dest: '/d/', selection })), (e: unknown) => e instanceof UserError && e.code === 'layer-source-changed');

@@ -1,4 +1,4 @@
-/** Messages of the build-context layer (planner/context*.ts), one code → one message. */
+/** Messages of the build-context layer (context/), one code → one message. */
 export const contextMessages = {
   'copy-source-missing': (path: string) => `${JSON.stringify(path)}: not found`,
   'copy-source-ignored': (path: string) => `${JSON.stringify(path)}: not found (excluded by .dockerignore)`,

@@ -1,5 +1,5 @@
 import { UserError } from '../common/index.js';
-import { contextMessages } from './context-messages.js';
+import { contextMessages } from './messages.js';
 
 /**
  * COPY/ADD `--chmod`: an octal mode (0–07777) set on every copied file and directory, or a

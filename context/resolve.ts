@@ -1,7 +1,7 @@
 import { lstat, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { UserError } from '../common/index.js';
-import { contextMessages } from './context-messages.js';
+import { contextMessages } from './messages.js';
 
 /**
  * Resolve a path inside `root` the way containerd's fs.RootPath does for BuildKit: `..`

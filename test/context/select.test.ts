@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../common/index.js';
-import { hashSelection, loadStatMemo, openContext, selectSources, type SelectOptions } from '../../planner/context.js';
-import { parseDockerignore } from '../../planner/dockerignore.js';
+import { UserError, digestOf } from '../../common/index.js';
+import { openStore } from '../../store/index.js';
+import { contextStatMemo, hashSelection, loadStatMemo, openContext, parseDockerignore, selectSources, type SelectOptions } from '../../context/index.js';
 
 let tmp: string;
 before(async () => {
@@ -232,15 +232,17 @@ test('the stat memo returns the remembered digest without reading unchanged file
   const old = new Date('2020-01-01T00:00:00Z');
   await utimes(join(root, 'f'), old, old);
   await utimes(join(root, 'g'), old, old);
-  const memoPath = join(tmp, `memo-${n}.json`);
-  const memo = await loadStatMemo(memoPath);
+  // Kept where a build keeps it: with the store's memos, by context folder.
+  const store = await openStore(join(tmp, `store-${n}`));
+  const storage = contextStatMemo(store, root);
+  const memo = await loadStatMemo(storage);
   const d1 = await digest(root, ['.'], { memo });
   assert.deepEqual([memo.hits, memo.misses], [0, 2]);
   await memo.save();
   // Same size, same mtime, same inode, different bytes: only a re-read could notice.
   await writeFile(join(root, 'f'), 'AAAA');
   await utimes(join(root, 'f'), old, old);
-  const memo2 = await loadStatMemo(memoPath);
+  const memo2 = await loadStatMemo(contextStatMemo(store, root));
   assert.equal(await digest(root, ['.'], { memo: memo2 }), d1);
   assert.deepEqual([memo2.hits, memo2.misses], [2, 0]);
   assert.notEqual(await digest(root, ['.']), d1, 'without the memo the new bytes are read');
@@ -267,15 +269,16 @@ test('a file modified just now is not memoised (racily clean)', async () => {
 });
 
 test('a damaged memo file is ignored', async () => {
-  const p = join(tmp, 'bad-memo.json');
-  await writeFile(p, '{not json');
-  const memo = await loadStatMemo(p);
   const root = await ctx({ f: 'x' });
+  const store = await openStore(join(tmp, 'store-damaged'));
+  await store.memos.writeText('context-stat', digestOf(root), '{not json');
+  assert.equal(await contextStatMemo(store, root).read(), '{not json', 'the memo a build of this context would load');
+  const memo = await loadStatMemo(contextStatMemo(store, root));
   assert.equal(await digest(root, ['f'], { memo }), await digest(root, ['f']));
 });
 
 // ---- --chmod ----
-import { applyChmod, parseChmod } from '../../planner/context.js';
+import { applyChmod, parseChmod } from '../../context/index.js';
 import { writeTree, type Tree } from '../helpers/files.js';
 
 const chmodRows: { spec: string; mode: number; isDir: boolean; want: number }[] = [

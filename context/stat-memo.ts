@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import { isDigest, noteEntries, type Digest } from '../common/index.js';
-import { writeCacheFile } from '../store/index.js';
 
 /**
  * Content digests of context files, keyed by (absolute path, size, mtime, inode): a second
@@ -8,6 +6,13 @@ import { writeCacheFile } from '../store/index.js';
  * A file modified less than a second before it was hashed is not remembered: its mtime may
  * not change on a write that follows within the clock's resolution ("racily clean" in git).
  */
+
+/** Where a memo is kept between builds (the store's memo of the context: context/build-context.ts). */
+export interface MemoStorage {
+  /** The saved text; undefined when there is none. */
+  read(): Promise<string | undefined>;
+  write(text: string): Promise<void>;
+}
 export interface StatKey {
   size: number;
   mtimeMs: number;
@@ -28,7 +33,7 @@ export class StatMemo {
 
   constructor(
     private readonly records: Map<string, MemoRecord>,
-    readonly path: string | undefined,
+    private readonly storage: MemoStorage | undefined,
   ) {}
 
   /** The remembered digest of `absPath` if its size, mtime and inode are unchanged. */
@@ -48,24 +53,23 @@ export class StatMemo {
     this.dirty = true;
   }
 
-  /** Write the memo back to its file (atomically), if it changed. */
+  /** Write the memo back to its storage, if it changed. */
   async save(): Promise<void> {
-    if (!this.path || !this.dirty) return;
+    if (!this.storage || !this.dirty) return;
     const obj: Record<string, MemoRecord> = {};
     for (const [k, v] of this.records) obj[k] = v;
-    // The memo lives in the store's cache/: atomic like every store file, but not durable
-    // (after a power loss an old or missing memo only costs re-reading files).
-    await writeCacheFile(this.path, JSON.stringify({ version: 1, files: obj }));
+    await this.storage.write(JSON.stringify({ version: 1, files: obj }));
     this.dirty = false;
   }
 }
 
-/** An in-memory memo (one build), or one loaded from `path` (missing or unreadable → empty). */
-export async function loadStatMemo(path?: string): Promise<StatMemo> {
+/** An in-memory memo (one build), or one loaded from `storage` (missing or unreadable → empty). */
+export async function loadStatMemo(storage?: MemoStorage): Promise<StatMemo> {
   const records = new Map<string, MemoRecord>();
-  if (path) {
+  if (storage) {
     try {
-      const text = await readFile(path, 'utf8');
+      const text = await storage.read();
+      if (text === undefined) return new StatMemo(records, storage);
       // About 170 bytes a file: parsing a memo of many files is itself such a walk.
       noteEntries(Math.floor(text.length / 170));
       const parsed = JSON.parse(text) as { version?: number; files?: Record<string, MemoRecord> };
@@ -79,5 +83,5 @@ export async function loadStatMemo(path?: string): Promise<StatMemo> {
       // A missing or damaged memo only costs a re-read.
     }
   }
-  return new StatMemo(records, path);
+  return new StatMemo(records, storage);
 }

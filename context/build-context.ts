@@ -1,7 +1,12 @@
-import { join } from 'node:path';
 import { digestOf, hexOf, type Digest } from '../common/index.js';
-import type { ContentHasher } from '../planner/index.js';
-import { hashSelection, loadStatMemo, openContext, selectSources, type Matcher, type SourceSelection, type StatObserver } from '../planner/context.js';
+import type { Store } from '../store/index.js';
+import type { ContentHasher } from './content-hasher.js';
+import type { Matcher } from './dockerignore.js';
+import { hashSelection } from './hash.js';
+import { openContext } from './open.js';
+import type { StatObserver } from './resolve.js';
+import { selectSources, type SourceSelection } from './select.js';
+import { loadStatMemo, type MemoStorage } from './stat-memo.js';
 
 /** Above this many entries a COPY's key keeps only its digest (no per-file names to explain misses). */
 const EXPLAIN_MAX_ENTRIES = 2000;
@@ -27,7 +32,7 @@ function fileFingerprints(sel: SourceSelection, fileDigests: Map<string, Digest>
  * .dockerignore matcher the executor applies when copying.
  */
 export async function makeContentHasher(
-  storeRoot: string,
+  store: Store,
   contextDir: string | undefined,
   dockerfilePath: string,
   observe?: StatObserver,
@@ -36,7 +41,7 @@ export async function makeContentHasher(
     return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, ignoreCandidates: [], save: async () => {} };
   }
   const ctx = await openContext(contextDir, { dockerfilePath });
-  const memo = await loadStatMemo(join(storeRoot, 'cache', 'stat-memo', `${hexOf(digestOf(contextDir))}.json`));
+  const memo = await loadStatMemo(contextStatMemo(store, contextDir));
   return {
     ignore: ctx.ignore,
     ignoreCandidates: ctx.ignoreCandidates,
@@ -48,4 +53,13 @@ export async function makeContentHasher(
     },
     save: () => memo.save(),
   };
+}
+
+/**
+ * The stat memo of one context folder, kept with the store's memos: atomic like every store
+ * file, not durable (after a power loss an old or missing memo only costs re-reading files).
+ */
+export function contextStatMemo(store: Store, contextDir: string): MemoStorage {
+  const key = digestOf(contextDir);
+  return { read: () => store.memos.readText('context-stat', key), write: (text) => store.memos.writeText('context-stat', key, text) };
 }

@@ -1,38 +1,16 @@
-import { closeSync, createReadStream, openSync, readSync, type Stats } from 'node:fs';
-import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import pLimit from 'p-limit';
-import { canonicalJson, DigestHasher, digestOf, noteEntries, UserError, type Digest, type SourceRange } from '../common/index.js';
-import { applyChmod, parseChmod, type Chmod } from './context-chmod.js';
-import { hasWildcards, goMatch } from './context-glob.js';
-import { contextMessages } from './context-messages.js';
-import { lstatOrUndefined, resolveInRoot, type StatObserver } from './context-resolve.js';
+import type { Stats } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { noteEntries, UserError, type SourceRange } from '../common/index.js';
+import { cleanPath, compilePatterns, type Matcher } from './dockerignore.js';
+import { hasWildcards, goMatch } from './glob.js';
+import { contextMessages } from './messages.js';
+import { lstatOrUndefined, resolveInRoot, type StatObserver } from './resolve.js';
 
-export type { StatObserver } from './context-resolve.js';
-import { StatMemo, loadStatMemo } from './context-memo.js';
-import { cleanPath, compilePatterns, parseDockerignore, type Matcher } from './dockerignore.js';
-
-/**
- * The build context: which files a COPY/ADD selects (Docker's source rules: paths confined to
- * the root, wildcards per component, .dockerignore'd files never read or listed) and the
- * digest of that selection for cache keys (paths, bytes, modes, owners, link targets — never
- * mtimes, atimes or inodes).
+/*
+ * Which files a COPY/ADD selects, by Docker's source rules: paths confined to the root,
+ * wildcards per component, .dockerignore'd files never read or listed.
  */
-export type { Matcher } from './dockerignore.js';
-export { StatMemo, loadStatMemo } from './context-memo.js';
-export { parseChmod, applyChmod, type Chmod } from './context-chmod.js';
-export { hasWildcards } from './context-glob.js';
-
-export interface BuildContext {
-  /** Real absolute path of the context directory. */
-  root: string;
-  dockerfilePath: string;
-  /** The ignore file in force (`<Dockerfile>.dockerignore` wins over `.dockerignore`), if any. */
-  ignoreFile: string | undefined;
-  /** Where an ignore file was looked for, in order (whether or not one was there). */
-  ignoreCandidates: string[];
-  ignore: Matcher;
-}
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
 
@@ -92,27 +70,6 @@ export interface SelectOptions {
   parents?: boolean;
   /** Keep the files' owners (COPY --from a stage or image); the build context is owned by 0:0. */
   preserveOwner?: boolean;
-}
-
-/** Open a build context: its real root and the ignore file that applies to this Dockerfile. */
-export async function openContext(dir: string, opts: { dockerfilePath?: string } = {}): Promise<BuildContext> {
-  let root: string;
-  try {
-    root = await realpath(dir);
-  } catch {
-    throw new UserError('context-missing', `unable to prepare context: path ${JSON.stringify(dir)} not found`, { where: dir });
-  }
-  const dockerfilePath = opts.dockerfilePath ? resolve(opts.dockerfilePath) : join(root, 'Dockerfile');
-  // BuildKit: `<Dockerfile path>.dockerignore` next to the Dockerfile wins over the context's.
-  const ignoreCandidates = [`${dockerfilePath}.dockerignore`, join(root, '.dockerignore')];
-  for (const candidate of ignoreCandidates) {
-    const text = await readFile(candidate, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
-      throw new UserError('context-io', contextMessages['context-io']('build context', candidate, e.code ?? e.message));
-    });
-    if (text !== undefined) return { root, dockerfilePath, ignoreFile: candidate, ignoreCandidates, ignore: parseDockerignore(text, basename(candidate)) };
-  }
-  return { root, dockerfilePath, ignoreFile: undefined, ignoreCandidates, ignore: compilePatterns([]) };
 }
 
 /**
@@ -323,112 +280,7 @@ function entryType(st: Stats): EntryType | undefined {
 }
 
 /** Byte order of UTF-8 names, as Go sorts directory entries. */
-export function compareNames(a: string, b: string): number {
+function compareNames(a: string, b: string): number {
   if (a === b) return 0;
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-export interface HashOptions {
-  chown?: { uid: number; gid: number };
-  /** --chmod as written (octal or symbolic) or parsed. */
-  chmod?: number | string | Chmod;
-  memo?: StatMemo;
-  /** Filled with each regular file's content digest by relative path (to explain cache misses). */
-  fileDigests?: Map<string, Digest>;
-}
-
-/**
- * The digest of a selection for a cache key: every entry's path, type, mode and owner as they
- * will be copied (after --chmod/--chown), symlink targets, device numbers and file bytes.
- * Never mtimes, atimes or inodes. Each file is read at most once (and not at all when `memo`
- * knows it unchanged).
- */
-export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}): Promise<Digest> {
-  const chmod = typeof opts.chmod === 'number' ? parseChmod(opts.chmod.toString(8)) : typeof opts.chmod === 'string' ? parseChmod(opts.chmod) : opts.chmod;
-  const memo = opts.memo ?? (await loadStatMemo());
-  const files = sel.sources.flatMap((s) => s.entries.filter((e) => e.type === 'file'));
-  const digests = new Map<string, Digest>();
-  // Small files one after another, synchronously (see smallFileDigest); large ones streamed, a few at a time.
-  const limit = pLimit(4);
-  const large: Promise<unknown>[] = [];
-  for (const f of files) {
-    const known = memo.get(f.absPath, statKey(f));
-    if (known) digests.set(f.absPath, known);
-    else if (f.size <= SMALL_FILE) digests.set(f.absPath, remember(memo, f, smallFileDigest(f)));
-    else large.push(limit(async () => digests.set(f.absPath, remember(memo, f, await largeFileDigest(f)))));
-  }
-  await Promise.all(large);
-  if (opts.fileDigests) for (const f of files) opts.fileDigests.set(f.relPath, digests.get(f.absPath)!);
-  const h = new DigestHasher();
-  const line = (v: unknown) => h.update(Buffer.from(canonicalJson(v) + '\n'));
-  for (const s of sel.sources) {
-    line({ source: s.path, parents: s.parentsPath });
-    for (const e of s.entries) {
-      line({
-        p: e.subPath,
-        t: e.type,
-        m: applyChmod(chmod, e.mode, e.type === 'dir'),
-        u: opts.chown?.uid ?? e.uid,
-        g: opts.chown?.gid ?? e.gid,
-        s: e.type === 'file' ? e.size : undefined,
-        l: e.linkTarget,
-        r: e.type === 'char' || e.type === 'block' ? e.rdev : undefined,
-        d: e.type === 'file' ? digests.get(e.absPath) : undefined,
-      });
-    }
-  }
-  return h.digest();
-}
-
-/**
- * Files up to this size are read whole with synchronous calls: each asynchronous call is a
- * round trip through libuv's thread pool, and for 10,000 small files those round trips, not
- * the reads, were the cost (workload 3 of the bench: about 0.75 s of a cold build).
- */
-const SMALL_FILE = 1 << 20;
-const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);
-
-function statKey(f: SourceEntry) {
-  return { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino };
-}
-
-function remember(memo: StatMemo, f: SourceEntry, d: Digest): Digest {
-  memo.set(f.absPath, statKey(f), d);
-  return d;
-}
-
-function unreadable(f: SourceEntry, e: unknown): UserError {
-  return new UserError('context-io', contextMessages['context-io']('build context', f.relPath, (e as NodeJS.ErrnoException).code ?? String(e)));
-}
-
-function smallFileDigest(f: SourceEntry): Digest {
-  let fd: number;
-  try {
-    fd = openSync(f.absPath, 'r');
-  } catch (e) {
-    throw unreadable(f, e);
-  }
-  try {
-    let got = 0;
-    for (;;) {
-      const n = readSync(fd, smallBuffer, got, smallBuffer.length - got, got);
-      if (n === 0 || (got += n) === smallBuffer.length) break;
-    }
-    // What the file holds now (a file that changed since its stat is hashed as it is).
-    return digestOf(smallBuffer.subarray(0, got));
-  } catch (e) {
-    throw unreadable(f, e);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function largeFileDigest(f: SourceEntry): Promise<Digest> {
-  try {
-    const h = new DigestHasher();
-    for await (const chunk of createReadStream(f.absPath)) h.update(chunk as Buffer);
-    return h.digest();
-  } catch (e) {
-    throw unreadable(f, e);
-  }
 }

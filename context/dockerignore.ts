@@ -1,5 +1,5 @@
 import { UserError } from '../common/index.js';
-import { BadPatternError, checkSyntax } from './context-glob.js';
+import { BadPatternError, checkSyntax } from './glob.js';
 
 /**
  * Docker's exact .dockerignore semantics: BuildKit's `dockerignore.ReadAll` for the file

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePatterns, parseDockerignore, readIgnoreLines } from '../../planner/dockerignore.js';
-import { goMatch } from '../../planner/context-glob.js';
+import { compilePatterns, parseDockerignore, readIgnoreLines } from '../../context/dockerignore.js';
+import { goMatch } from '../../context/glob.js';
 import { UserError } from '../../common/index.js';
 
 // moby/patternmatcher TestMatches (one pattern; `pass != fail` as MatchesUsingParentResults sees it).

@@ -1,0 +1,86 @@
+import type { Add, Copy } from '../../parser/index.js';
+import { cacheKeyOf, type KeyParts } from '../cache-key.js';
+import { parseChmod, type SourceSelection } from '../../context/index.js';
+import { checkNearStage, stageReference } from '../stages.js';
+import type { CopyStep } from '../step.js';
+import { lastKey, type LowerArgs } from './lowering.js';
+
+/**
+ * `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key.
+ * `checkFlags` validates what only one of them accepts, after the source is resolved.
+ */
+export async function lowerTransfer(ins: Copy | Add, a: LowerArgs, checkFlags: () => void): Promise<CopyStep> {
+  const { cursor } = a;
+  const opts = a.lc.opts;
+  const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
+  let from: CopyStep['from'] = { kind: 'context' };
+  let content: unknown;
+  if (ins.from !== undefined) {
+    const ref = stageReference(a.split, ins.from, a.raw.index, { allowIndex: true, where: ins.range });
+    if (ref !== undefined) {
+      const source = await a.lc.planStage(ref);
+      a.dependsOn.push(ref);
+      from = { kind: 'stage', stage: ref };
+      content = { stage: lastKey(source) };
+    } else {
+      checkNearStage(a.split, ins.from, ins.range);
+      const image = await opts.resolveImage(ins.from, ins.range);
+      from = { kind: 'image', image };
+      content = { image: image.manifestDigest };
+    }
+  }
+  if (ins.chmod !== undefined) parseChmod(ins.chmod);
+  checkFlags();
+  const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
+  const sources = ins.sources;
+  let files: Record<string, string> | undefined;
+  let contextSelection: SourceSelection | undefined;
+  if (from.kind === 'context' && sources.length > 0) {
+    const hashed = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+    content = hashed.digest;
+    files = hashed.files;
+    // What was hashed is what gets copied (one walk of the context, not two). --parents
+    // selects differently: the executor walks again for it.
+    if (!ins.parents) contextSelection = hashed.selection;
+  }
+  if (inline.length) content = { ...(content as object), inline };
+  // What the executor gets is also what the key is made of (plus the parent and the content).
+  const fields = {
+    sources,
+    dest: ins.dest,
+    workdir: cursor.config.WorkingDir || '/',
+    chown: ins.chown,
+    chmod: ins.chmod,
+    excludes: ins.exclude,
+    parents: ins.parents,
+    // Only when not the default, so that keys of COPY/ADD without the flags stay as they were.
+    ...(ins.link ? { link: true } : {}),
+    ...(ins.kind === 'add' && ins.unpack === false ? { unpack: false } : {}),
+  };
+  const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, content };
+  const flags = [
+    ins.from !== undefined ? `--from=${ins.from}` : '',
+    ins.chown !== undefined ? `--chown=${ins.chown}` : '',
+    ins.chmod !== undefined ? `--chmod=${ins.chmod}` : '',
+  ].filter(Boolean);
+  const text = [...flags, ...ins.sources, ins.dest].join(' ');
+  return {
+    op: 'copy',
+    index: 0,
+    display: `${a.label()} ${kw} ${text}`,
+    createdBy: `${kw} ${text} # buildkit`,
+    cacheKey: cacheKeyOf(keyParts),
+    keyParts,
+    explain: files ? { files } : undefined,
+    origin: ins.range,
+    edits: [],
+    from,
+    ...fields,
+    inline,
+    isAdd: ins.kind === 'add',
+    unpack: ins.kind === 'add' && ins.unpack !== false,
+    link: ins.link,
+    mkdirOnly: false,
+    ...(contextSelection ? { contextSelection } : {}),
+  };
+}
