@@ -95,9 +95,6 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
     return p;
   };
   for (const w of plan.warnings) opts.progress.warn(w);
-  if (plan.unusedBuildArgs.length) {
-    opts.progress.warn(`one or more build args were not consumed: [${plan.unusedBuildArgs.join(' ')}]`);
-  }
   // The lease keeps what this build reuses (base layers, cache hits) from a concurrent prune;
   // what it writes itself is kept because it is newer than the lease.
   const lease = await opts.store.acquireLease();

@@ -1,5 +1,7 @@
 /** The planner's user-facing messages, one per code (STYLE.md §4). */
 export const messages = {
+  // A warning, not an error (BuildKit prints the same line).
+  'unused-build-args': (names: string[]) => `one or more build args were not consumed: [${names.join(' ')}]`,
   'no-from': () => 'no FROM instruction: a Dockerfile must start with FROM (after ARGs and directives)',
   'unknown-target': (name: string, known: string[]) =>
     `target stage "${name}" could not be found` + (known.length ? ` (stages: ${known.join(', ')})` : ''),

@@ -42,12 +42,11 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
   const globalArgs = resolveGlobalArgs(split, opts, consumed);
   const planned = new Map<number, Promise<Stage>>();
   const order: number[] = [];
-  const warnings: string[] = [];
 
   const planStage = (index: number): Promise<Stage> => {
     let p = planned.get(index);
     if (!p) {
-      p = lowerStage(split, split.stages[index], { opts, globalArgs, consumed, planStage, warnings }).then((s) => {
+      p = lowerStage(split, split.stages[index], { opts, globalArgs, consumed, planStage }).then((s) => {
         order.push(index);
         return s;
       });
@@ -59,8 +58,8 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
   const stages: Stage[] = [];
   for (const i of [...planned.keys()].sort((a, b) => a - b)) stages[i] = await planned.get(i)!;
 
-  const unusedBuildArgs = [...opts.buildArgs.keys()].filter((k) => !consumed.has(k)).sort();
-  return { stages, target, order, unusedBuildArgs, warnings };
+  const unused = [...opts.buildArgs.keys()].filter((k) => !consumed.has(k)).sort();
+  return { stages, target, order, warnings: unused.length ? [messages['unused-build-args'](unused)] : [] };
 }
 
 /** Global ARGs: defaults, overridden by build args; platform args are predefined here. */

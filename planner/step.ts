@@ -122,8 +122,7 @@ export interface Plan {
   target: number;
   /** Stages that must run, in dependency order (the target's closure only). */
   order: number[];
-  /** Build args given but consumed by no stage. */
-  unusedBuildArgs: string[];
+  /** What the build should say once, before its steps (build args no stage consumed …). */
   warnings: string[];
 }
 

@@ -12,7 +12,6 @@ export interface LowerContext {
   globalArgs: Map<string, string | undefined>;
   consumed: Set<string>;
   planStage(index: number): Promise<Stage>;
-  warnings: string[];
 }
 
 /** Mutable per-stage state while lowering: what the next instruction sees. */
