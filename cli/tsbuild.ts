@@ -46,7 +46,7 @@ export function runCli(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
-    // A child that exits before reading its input (a replayed build takes ~2 ms) closes the pipe.
+    // A child that exits before reading its input (a replayed build) closes the pipe.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });

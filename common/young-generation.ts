@@ -3,9 +3,9 @@
  *
  * While thousands of directory entries are walked, stat'ed or archived, most objects a
  * scavenge sees are still alive, so V8 grows the young generation (up to 2 × 16 MB), which
- * adds ~50 MB to peak memory. `--max-semi-space-size=2` on node's command line prevents that,
- * but any V8 flag there also makes V8 refuse the code cache Node keeps for its own modules,
- * so every start compiled them from source (~10 ms). Set at run time instead, a flag only
+ * adds tens of MB to peak memory. `--max-semi-space-size=2` on node's command line prevents
+ * that, but any V8 flag there also makes V8 refuse the code cache Node keeps for its own
+ * modules (bench/RESULTS.md, "Measurements behind the code"). Set at run time, a flag only
  * costs the modules loaded after it that cache; so the cap is set once a walk passes
  * MANY_FILES entries, where a few ms are noise, and small commands never pay it.
  */
@@ -21,7 +21,7 @@ export function capYoungGeneration(): void {
   // The warm-up build of `npm install` writes dist/tsbuild-main.cjs.cache: a cache made under
   // changed flags would be refused at every later start.
   if (process.env.TSBUILD_CODE_CACHE === 'write') return;
-  // node:v8 is loaded here, not at start-up (~1 ms); getBuiltinModule is Node ≥ 20.16.
+  // node:v8 is loaded here, not at start-up; getBuiltinModule is Node ≥ 20.16.
   const v8 = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:v8') : undefined;
   // Growth factor 1: the semi-spaces stay at the size they start with.
   v8?.setFlagsFromString('--semi-space-growth-factor=1');

@@ -60,8 +60,8 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
 
 /**
  * Files up to this size are read whole with synchronous calls: each asynchronous call is a
- * round trip through libuv's thread pool, and for 10,000 small files those round trips, not
- * the reads, were the cost (workload 3 of the bench: about 0.75 s of a cold build).
+ * round trip through libuv's thread pool, and for thousands of small files those round trips,
+ * not the reads, are the cost (bench/RESULTS.md, "Measurements behind the code").
  */
 const SMALL_FILE = 1 << 20;
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);

@@ -5,9 +5,8 @@ import type { BodyFill } from './tar.js';
 /**
  * The bytes of a layer's file entries. Files up to 1 MiB are read whole, straight into the
  * tar writer's batch, with synchronous open/read/close: each asynchronous call is a round
- * trip through libuv's thread pool, and for 10,000 small files those round trips, not the
- * reads, were the cost (reading workload 3's context: 650 ms one file after another, 320 ms
- * eight at a time, 60 ms synchronously, measured here). The files were just read for the
+ * trip through libuv's thread pool, and for thousands of small files those round trips, not
+ * the reads, are the cost (bench/RESULTS.md, "Measurements behind the code"). The files were just read for the
  * step's cache key, so they come from the page cache and one read blocks for microseconds.
  * Larger files are streamed.
  */

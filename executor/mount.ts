@@ -7,7 +7,7 @@ const run = promisify(execFile);
 /**
  * Mounts the executor makes outside containers (tmpfs, read-only overlay views), made by the
  * static helper (runtime-helper/mount-cmd.c) rather than util-linux's mount(8), whose
- * start-up alone took ~10 ms here: a multi-stage build makes four of these. Options as
+ * start-up alone costs more than the mount: a multi-stage build makes several. Options as
  * mount -o takes them (`ro` is the read-only flag). Rejects with the helper's one-line
  * reason (`mount overlay on /x: Invalid argument`).
  */

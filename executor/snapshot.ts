@@ -12,8 +12,8 @@ import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js
  * Only the upper dir is walked, so the cost grows with what the step changed, not with the
  * image. An empty directory gives no layer (undefined): a RUN that changed nothing.
  * A RUN step's runtime helper lists the upper dir, stats and xattrs, when its command ends
- * (runtime-helper/tree.c): read here instead of an lstat per entry and a getfattr process
- * (for 50,000 entries ~0.1 s instead of ~0.5 s); without that listing the dir is walked.
+ * (runtime-helper/tree.c): read here instead of an lstat per entry and a getfattr process,
+ * several times faster on a big upper dir; without that listing the dir is walked.
  */
 export interface SnapshotOptions {
   kind: 'overlay-upper' | 'plain';

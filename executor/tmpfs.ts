@@ -6,8 +6,8 @@ import { tmpfsBudget, type Reservation } from './memory-budget.js';
  * Private, size-capped tmpfs mounts for what a build writes and throws away: RUN upper dirs
  * (exec-step.ts, placed by upper-place.ts), the layer dirs of this build's own COPY layers
  * (build-layers.ts), and a step's secrets and /etc files (step-private.ts). Creating many
- * small files on ext4 costs ~10× what it costs on tmpfs (50,000 files: 16 s against 0.9 s
- * measured here). Each lives in the store's tmp/ under the build's pid, so a killed build's
+ * small files on ext4 costs an order of magnitude more than on tmpfs (bench/RESULTS.md,
+ * "Measurements behind the code"). Each lives in the store's tmp/ under the build's pid, so a killed build's
  * mounts are unmounted and removed at the next open (store/temp.ts). Every size is reserved
  * from the process's memory budget (memory-budget.ts) while mounted.
  */

@@ -10,8 +10,8 @@ import { basename, dirname, join } from 'node:path';
  * process can be recognised and removed later (store/temp.ts).
  *
  * Small files (index.json, records, leases, memos, locks) are written with synchronous
- * calls: each takes microseconds, where a trip through libuv's thread pool cost ~0.2 ms,
- * and a build makes dozens of them in a row. Streamed blobs (publishFile) stay asynchronous.
+ * calls: each takes microseconds, far less than a trip through libuv's thread pool, and a
+ * build makes dozens of them in a row. Streamed blobs (publishFile) stay asynchronous.
  */
 
 /** Prefix of temp files written next to their target. */
