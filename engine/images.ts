@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { UserError, ioMessage, type Digest } from '../common/index.js';
+import { UserError, ioMessage, shortId, type Digest } from '../common/index.js';
 import type { ImageRecord, LoadedImage, SaveFormat } from '../store/index.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
@@ -106,4 +106,48 @@ export async function importImage(o: CallOptions & { from: Readable | string; re
     if (plain !== img.id) await store.removeImage(plain);
   }
   return img;
+}
+
+/** What removing one image did, in order: names taken off it, and whether it was deleted. */
+export type Removal = { untagged: string } | { deleted: Digest };
+
+/**
+ * Remove an image as `docker rmi` does: a name is untagged, and the image is deleted when
+ * that was its last name; an id deletes the image (with several names only with `force`).
+ * An image a container was made from is kept unless `force`. Blobs are freed by prune.
+ * `onRemoved` hears each step as it is done (a failure later still leaves those done).
+ */
+export async function removeImage(o: CallOptions & { image: string; force?: boolean; onRemoved?: (r: Removal) => void }): Promise<void> {
+  const store = await storeOf(o);
+  const { nameAmong } = await import('../store/index.js');
+  const ref = o.image;
+  const img = await store.resolveImage(ref);
+  if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+  const byName = nameAmong(ref, img.names);
+  const deleting = byName === undefined || img.names.length <= 1;
+  const user = deleting && !o.force ? (await store.containers.list()).find((c) => c.image.id === img.id) : undefined;
+  if (user) {
+    const container = user.id.slice(0, 12);
+    // Docker's two texts (daemon/images/image_delete.go): by the last name, or by id.
+    const message =
+      byName !== undefined
+        ? `conflict: unable to remove repository reference ${JSON.stringify(ref)} (must force) - container ${container} is using its referenced image ${shortId(img.id)}`
+        : `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is being used by container ${container}`;
+    throw new UserError('image-in-use', message, { where: ref, hint: 'remove the container first (tsbuild rm), or use rmi -f' });
+  }
+  if (byName !== undefined) {
+    await store.untag(byName);
+    o.onRemoved?.({ untagged: byName });
+    if (img.names.length > 1) return;
+  } else {
+    if (img.names.length > 1 && !o.force) {
+      throw new UserError('image-conflict', `conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`, { where: ref });
+    }
+    for (const n of img.names) {
+      await store.untag(n);
+      o.onRemoved?.({ untagged: n });
+    }
+  }
+  await store.removeImage(img.id);
+  o.onRemoved?.({ deleted: img.id });
 }

@@ -18,7 +18,7 @@ export { openStore, type Store, type ImageRecord } from '../store/index.js';
 export { UserError, UserErrors, type Digest, type SourceRange } from '../common/index.js';
 export { run, runMessages, type RunOptions, type RunResult } from './run.js';
 export { expandEnvFlags, parseEnvFile } from '../executor/index.js';
-export { pull, push, save, load, importImage, type CallOptions } from './images.js';
+export { pull, push, save, load, importImage, removeImage, type CallOptions, type Removal } from './images.js';
 export { commit, removeContainer, findContainer, containerMessages } from './containers.js';
 export type { LoadedImage, SaveFormat, ContainerRecord } from '../store/index.js';
 export { parseReference, formatReference, familiarName, normaliseName } from '../store/index.js';
