@@ -9,12 +9,6 @@ export function isDigest(s: string): s is Digest {
   return DIGEST_RE.test(s);
 }
 
-/** Parse a digest string; throws on anything that is not `sha256:` + 64 lowercase hex. */
-export function parseDigest(s: string): Digest {
-  if (!isDigest(s)) throw new Error(`[internal] not a sha256 digest: ${JSON.stringify(s)}`);
-  return s;
-}
-
 export function digestOf(data: string | Uint8Array): Digest {
   return ('sha256:' + createHash('sha256').update(data).digest('hex')) as Digest;
 }

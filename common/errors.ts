@@ -39,10 +39,6 @@ export class UserErrors extends Error {
   }
 }
 
-export function isUserError(e: unknown): e is UserError {
-  return e instanceof UserError;
-}
-
 /** Exhaustiveness check for `switch` over a discriminated union. */
 export function unreachable(x: never): never {
   throw new Error(`[internal] unreachable: ${JSON.stringify(x)}`);

@@ -12,11 +12,3 @@ export interface SourceRange {
   end: Position;
 }
 
-/** A range covering whole lines `startLine..endLine` (1-based) when columns are unknown. */
-export function lineRange(file: string, startLine: number, endLine = startLine): SourceRange {
-  return {
-    file,
-    start: { line: startLine, column: 1, offset: -1 },
-    end: { line: endLine, column: 1, offset: -1 },
-  };
-}

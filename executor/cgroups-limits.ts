@@ -72,6 +72,3 @@ export function parseCpus(value: string, flag = '--cpus', available = hostCpus()
   return n;
 }
 
-export function hasLimits(limits: ResourceLimits): boolean {
-  return limits.memoryBytes !== undefined || limits.pidsLimit !== undefined || limits.cpus !== undefined;
-}

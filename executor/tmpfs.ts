@@ -50,12 +50,6 @@ export async function mountTmpfs(dir: string, opts: TmpfsOptions): Promise<Mount
   };
 }
 
-/** What the tmpfs at `dir` holds now, in bytes. */
-export async function tmpfsUsedBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return (s.blocks - s.bfree) * s.bsize;
-}
-
 /** Whether the tmpfs `t` ran out of space (less than an eighth of it, at most 8 MiB, left) or of inodes. */
 export async function isTmpfsFull(t: MountedTmpfs): Promise<boolean> {
   const s = await statfs(t.dir);
