@@ -9,8 +9,8 @@ import { cliPath, runCli } from '../../cli/tsbuild.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeTree } from '../helpers/files.js';
 
-// A fully cached build is replayed by the helper's front door (runtime-helper/front.c,
-// records written by cli/build-replay.ts) when nothing it depended on changed;
+// A fully cached build is replayed by the front door (front-door/, records written by
+// cli/build-replay.ts) when nothing it depended on changed;
 // TSBUILD_DEBUG=replay makes it say so on stderr. Each check below changes one input and
 // expects the real build (and its real result) back. Any write to index.json (a tag
 // moved) makes the next build run and record again.
