@@ -29,7 +29,8 @@ int buf_read_file(struct buf *b, const char *path);
 int write_all(int fd, const char *s, size_t n);
 
 /* key.c: the key of `ARGS...` and the record file it names, as cli/replay-key.ts makes them.
- * 0, or -1 when this command is never replayed (not a build, replay off). */
+ * 0, or -1 when this command is never replayed (not a build, replay off, bytes Node would
+ * not read as they are). */
 int key_make(int argc, char **args, struct buf *key, char *path, size_t path_len);
 
 /* record.c: 1 when the record at `path` matches `key`, all it checks still holds, and its

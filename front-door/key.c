@@ -24,6 +24,46 @@ static int is_volatile(const char *entry)
     return 0;
 }
 
+/*
+ * 1 if `s` is UTF-8 that Node reads as it is: no stray or truncated sequence, overlong form,
+ * surrogate or code point past U+10FFFF. Node turns those into U+FFFD, so the key it wrote
+ * holds other bytes than these: no key is better than one that never matches.
+ */
+static int is_utf8(const char *s)
+{
+    static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n;
+        uint32_t cp;
+        if (*p < 0x80) {
+            p++;
+            continue;
+        } else if ((*p & 0xe0) == 0xc0) {
+            n = 1, cp = *p & 0x1f;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 2, cp = *p & 0x0f;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 3, cp = *p & 0x07;
+        } else {
+            return 0;
+        }
+        for (int i = 1; i <= n; i++) { /* a NUL fails this test before anything past it is read */
+            if ((p[i] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* A key string: refused (-1) unless it reads the same to Node. */
+static int key_str(struct buf *key, const char *s)
+{
+    return is_utf8(s) ? buf_str(key, s) : -1;
+}
+
 /* The store root as cli/root.ts finds it when --root is not given: TSBUILD_ROOT, root's
  * default, XDG_DATA_HOME, HOME (Node would ask the password database without HOME: no replay). */
 static int default_root(char *out, size_t n)
@@ -57,7 +97,7 @@ static int key_env(struct buf *key)
     char count[32];
     snprintf(count, sizeof count, "%zu", kept);
     int ok = buf_str(key, count) == 0;
-    for (size_t j = 0; ok && j < kept; j++) ok = buf_str(key, env[j]) == 0;
+    for (size_t j = 0; ok && j < kept; j++) ok = key_str(key, env[j]) == 0;
     free(env);
     return ok ? 0 : -1;
 }
@@ -97,8 +137,8 @@ int key_make(int argc, char **args, struct buf *key, char *path, size_t path_len
 
     char count[32];
     snprintf(count, sizeof count, "%d", argc - i);
-    int ok = buf_str(key, REPLAY_MAGIC) == 0 && buf_str(key, root) == 0 && buf_str(key, cwd) == 0 && buf_str(key, count) == 0;
-    for (int j = i; ok && j < argc; j++) ok = buf_str(key, args[j]) == 0;
+    int ok = buf_str(key, REPLAY_MAGIC) == 0 && key_str(key, root) == 0 && key_str(key, cwd) == 0 && buf_str(key, count) == 0;
+    for (int j = i; ok && j < argc; j++) ok = key_str(key, args[j]) == 0;
     if (!ok || key_env(key) < 0) return -1;
 
     uint64_t h = FNV_OFFSET;

@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/temp.js';
 // for (front-door/key.c, in C) must be one file with one key, or replays silently stop (or
 // worse, replay another command). Each row runs both sides as the `tsbuild` command would run:
 // the same argv, environment, working directory and user, set up by one shell script so that
-// both get exactly the same bytes. A row either expects the two
+// bytes Node cannot hold in a string (invalid UTF-8) reach both. A row either expects the two
 // to agree, or expects the front door to decline (then no record of Node's can ever match).
 
 const front = join(projectRoot, 'front-door', 'tsbuild-front');
@@ -40,6 +40,7 @@ interface Case {
 let base: string;
 const NOBODY = 65534;
 const SETUP_FAILED = 99;
+const BAD_DIR = Buffer.from([0x62, 0x61, 0x64, 0x2d, 0xff]); // "bad-" and a byte that is no UTF-8
 
 /** A shell word that is exactly these bytes (printf's octal escapes; the x keeps trailing newlines). */
 function word(b: Bytes, name: string): string {
@@ -74,6 +75,7 @@ before(async () => {
   base = await tempDir('tsbuild-replay-key-');
   await chmod(base, 0o755); // nobody's rows run in it too
   await mkdir(join(base, 'ctx dir ünï'));
+  await mkdir(Buffer.concat([Buffer.from(`${base}/`), BAD_DIR]));
   await symlink('ctx dir ünï', join(base, 'link'));
 });
 
@@ -104,8 +106,14 @@ const cases: Case[] = [
   },
   { name: 'a working directory with spaces and non-ASCII', argv: ['--root', '/r', 'build', '.'], cwd: 'ctx dir ünï', want: 'same' },
   { name: 'a working directory through a symlink', argv: ['--root', '/r', 'build', '.'], cwd: 'link', want: 'same' },
+  { name: 'an argument that is not UTF-8: declined', argv: ['--root', '/r', 'build', '--build-arg', Buffer.from([0x41, 0x3d, 0xff]), '.'], want: 'declined' },
+  { name: 'an encoded surrogate: declined', argv: ['--root', '/r', 'build', '-t', Buffer.from([0x61, 0xed, 0xa0, 0x80]), '.'], want: 'declined' },
+  { name: 'an overlong encoding: declined', argv: ['--root', '/r', 'build', '-t', Buffer.from([0x61, 0xc0, 0xaf]), '.'], want: 'declined' },
+  { name: 'a variable that is not UTF-8: declined', argv: ['--root', '/r', 'build', '.'], env: { V: Buffer.from([0xfe, 0x41]) }, want: 'declined' },
+  { name: 'a working directory that is not UTF-8: declined', argv: ['--root', '/r', 'build', '.'], cwd: BAD_DIR, want: 'declined' },
   { name: 'another command: declined', argv: ['--root', '/r', 'images'], want: 'declined' },
   { name: 'a bare word (a folder or a mistyped verb): declined', argv: ['--root', '/r', 'ctx'], want: 'declined' },
+  { name: 'build --help: declined', argv: ['--root', '/r', 'build', '--help'], want: 'declined' },
   { name: 'TSBUILD_REPLAY=off: declined', argv: ['--root', '/r', 'build', '.'], env: { TSBUILD_REPLAY: 'off' }, want: 'declined' },
 ];
 
