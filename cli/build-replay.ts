@@ -42,6 +42,24 @@ const RACY_NS = 50_000_000n;
 /** The program the record was made by: any rebuild of tsbuild invalidates every record. */
 const MAIN_BUNDLE = join(projectRoot, 'dist', 'tsbuild-main.cjs');
 
+/**
+ * The build options a replay may repeat: each one's whole effect on a fully cached build
+ * follows from the key (its value is an argument) and the record (the Dockerfile's stat,
+ * the iidfile write). Anything else, a new option included, is never replayed: --pull,
+ * --push and --cache-to/--cache-from talk to registries or folders, --secret and --ssh
+ * read files and sockets, --no-cache and --no-cache-filter run steps, and a build's own
+ * --root is not the root the front door looks in.
+ */
+const REPLAYABLE_OPTIONS: ReadonlySet<string> = new Set([
+  'tag', 'file', 'build-arg', 'target', 'network', 'progress', 'quiet', 'label', 'iidfile', 'platform', 'allow',
+]);
+
+/** Whether a build given these options (the names of those given) may be replayed. */
+export function isReplayable(given: Iterable<string>): boolean {
+  for (const name of given) if (!REPLAYABLE_OPTIONS.has(name)) return false;
+  return true;
+}
+
 function sigOf(st: BigIntStats | undefined): string {
   return st ? `${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-';
 }

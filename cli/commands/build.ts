@@ -8,7 +8,7 @@ import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } f
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { parseCacheSpec, type CacheSpec } from '../cache-spec.js';
 import type { Store } from '../../store/index.js';
-import { ReplayRecorder, replayKey } from '../build-replay.js';
+import { ReplayRecorder, isReplayable, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
 
 const options: OptionSpec[] = [
@@ -213,17 +213,15 @@ async function entitlementsOf(values: string[]): Promise<Set<Entitlement>> {
   return out;
 }
 
-/** Options whose build a replay could not repeat (they read or write something besides the context and the store's names). */
-const UNREPLAYABLE = ['no-cache', 'no-cache-filter', 'pull', 'push', 'cache-to', 'cache-from', 'secret', 'ssh', 'root'];
-
 /**
  * A recorder of what this build depends on (cli/build-replay.ts), when a later run of the
  * same command could replay it: a build from a context directory, named, printing plain
- * text or nothing. Whether it was fully cached is known at the end.
+ * text or nothing, given only options a replay repeats (isReplayable). Whether it was
+ * fully cached is known at the end.
  */
 function replayRecorder(args: ReturnType<typeof parseArgs>, contextArg: string, mode: ProgressMode, ctx: CliContext): ReplayRecorder | undefined {
   if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
-  if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
+  if (!isReplayable(Object.keys(args.options).filter((o) => args.options[o] !== undefined))) return undefined;
   if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
   return new ReplayRecorder(ctx.root, mode);
 }

@@ -138,6 +138,19 @@ test('prune drops every replay; other arguments or environment never match', asy
   assert.equal((await build()).replayed, true);
 });
 
+test('a build given an option outside the replayable list is never replayed', async () => {
+  // --secret reads a file the record does not watch: a replay would print a stale result.
+  await writeFile(join(work, 'token'), 'one\n');
+  const secret = ['--secret', 'id=token,src=token'];
+  await build(secret);
+  await settle();
+  await build(secret);
+  assert.equal((await build(secret)).replayed, false);
+  // The same build without it is replayed, so the option is what stops it.
+  await build();
+  assert.equal((await build()).replayed, true);
+});
+
 test('replay works through a symlink to the bin (npm links it), and never on a terminal', async () => {
   const link = join(work, 'tsbuild.cjs');
   await symlink(cliPath, link);
