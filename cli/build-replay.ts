@@ -1,6 +1,9 @@
 import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
+import { joined, replayRecordPath } from './replay-key.js';
+
+export { replayKey } from './replay-key.js';
 
 /**
  * Records for the replay of fully cached builds. A build whose every step came from the
@@ -8,16 +11,16 @@ import { projectRoot } from '../common/index.js';
  * arguments and environment (the key); the stat of the Dockerfile, of the .dockerignore
  * candidates, of every path its context walks looked at and of the store's index.json
  * (where base names and tags point); the tsbuild bundle that made it; and the text it
- * printed. The `tsbuild` launcher hands every command to the static helper first
- * (runtime-helper/front.c), which finds the record for its key, checks all of it, and
- * when nothing changed prints that text and exits — about 2 ms, no Node at all. Anything
- * that differs, or is missing, and the helper runs Node with the normal build.
+ * printed. The `tsbuild` launcher hands every command to the front door first (front-door/,
+ * a small static C program), which finds the record for its key, checks all of it, and
+ * when nothing changed prints that text and exits — no Node at all. Anything that differs,
+ * or is missing, and the front door runs Node with the normal build.
  * `prune` drops every record; TSBUILD_REPLAY=off turns replay off.
  *
  * The record file, `<root>/cache/replay/<16 hex digits>.rec`, is a sequence of
- * NUL-terminated strings, read by front.c:
+ * NUL-terminated strings, read by front-door/record.c:
  *   the key:  MAGIC, root, cwd, N, N arguments, M, M environment entries NAME=VALUE
- *             (sorted bytewise, without VOLATILE_ENV);
+ *             (sorted bytewise, without VOLATILE_ENV; see replay-key.ts);
  *   entries:  triples TAG, A, B:
  *     tool  SIG  ""     stat of dist/tsbuild-main.cjs
  *     mode  plain|quiet|auto  ""   auto: stderr must not be a terminal
@@ -30,9 +33,6 @@ import { projectRoot } from '../common/index.js';
  * of the key's bytes (NULs included).
  */
 
-const MAGIC = 'tsbuild-replay-1';
-/** Variables that never change a build's result, left out of the key. */
-const VOLATILE_ENV = new Set(['_', 'OLDPWD', 'TSBUILD_DEBUG']);
 /**
  * A path whose ctime is this close to the build's start may have changed within one tick
  * of the clock that stamps ctimes (≤ 10 ms): a later change could then keep the same
@@ -42,24 +42,22 @@ const RACY_NS = 50_000_000n;
 /** The program the record was made by: any rebuild of tsbuild invalidates every record. */
 const MAIN_BUNDLE = join(projectRoot, 'dist', 'tsbuild-main.cjs');
 
-/** The key of a build command: store, directory, arguments after the verb, environment. */
-export function replayKey(root: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
-  const vars = Object.entries(env)
-    .filter((e): e is [string, string] => e[1] !== undefined && !VOLATILE_ENV.has(e[0]))
-    .map(([k, v]) => `${k}=${v}`)
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return [MAGIC, root, cwd, String(args.length), ...args, String(vars.length), ...vars];
-}
+/**
+ * The build options a replay may repeat: each one's whole effect on a fully cached build
+ * follows from the key (its value is an argument) and the record (the Dockerfile's stat,
+ * the iidfile write). Anything else, a new option included, is never replayed: --pull,
+ * --push and --cache-to/--cache-from talk to registries or folders, --secret and --ssh
+ * read files and sockets, --no-cache and --no-cache-filter run steps, and a build's own
+ * --root is not the root the front door looks in.
+ */
+const REPLAYABLE_OPTIONS: ReadonlySet<string> = new Set([
+  'tag', 'file', 'build-arg', 'target', 'network', 'progress', 'quiet', 'label', 'iidfile', 'platform', 'allow',
+]);
 
-function joined(strings: string[]): Buffer {
-  return Buffer.concat(strings.map((s) => Buffer.from(`${s}\0`, 'utf8')));
-}
-
-/** FNV-1a, 64 bits (runtime-helper/front.c computes the same). */
-function fnv1a64(bytes: Buffer): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h.toString(16).padStart(16, '0');
+/** Whether a build given these options (the names of those given) may be replayed. */
+export function isReplayable(given: Iterable<string>): boolean {
+  for (const name of given) if (!REPLAYABLE_OPTIONS.has(name)) return false;
+  return true;
 }
 
 function sigOf(st: BigIntStats | undefined): string {
@@ -141,7 +139,6 @@ export class ReplayRecorder {
     entries.push('O', out.stdout, '', 'E', out.stderr, '');
     if (newest.ns > this.startNs - RACY_NS) return undefined;
     if (entries.some((s) => s.includes('\0'))) return undefined;
-    const head = joined(key);
-    return { path: join(this.root, 'cache', 'replay', `${fnv1a64(head)}.rec`), bytes: Buffer.concat([head, joined(entries)]) };
+    return { path: replayRecordPath(this.root, key), bytes: Buffer.concat([joined(key), joined(entries)]) };
   }
 }

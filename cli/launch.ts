@@ -1,7 +1,7 @@
 // The `tsbuild` executable (bundled by scripts/bundle.mjs into dist/tsbuild.cjs, package.json's
-// bin). Its #! lines run /bin/sh, which hands the command to the static helper first
-// (runtime-helper/front.c): a fully cached build whose inputs are unchanged is replayed
-// there, without Node (cli/build-replay.ts). Otherwise Node runs this file, which compiles
+// bin). Its #! lines run /bin/sh, which hands the command to the front door first
+// (front-door/, a small static program): a fully cached build whose inputs are unchanged is
+// replayed there, without Node (cli/build-replay.ts). Otherwise Node runs this file, which compiles
 // the program (dist/tsbuild-main.cjs, one CommonJS bundle of cli/main.ts) with V8's code
 // cache (dist/tsbuild-main.cjs.cache, made by `npm install`): that skips most of the ~20 ms
 // that compiling 1.4 MB of JavaScript takes.

@@ -27,7 +27,7 @@ export function runCli(
     const env = { ...process.env, ...opts.env };
     if (opts.root) env.TSBUILD_ROOT = opts.root;
     const file = opts.cliFile ?? cliPath;
-    // The bundle runs as a user runs it: through its #! line (the helper's front door, then Node).
+    // The bundle runs as a user runs it: through its #! line (the front door, then Node).
     const [command, argv] = file.endsWith('.cjs') ? [file, args] : [process.execPath, [file, ...args]];
     const child = spawn(command, argv, {
       cwd: opts.cwd,

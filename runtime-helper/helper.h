@@ -151,8 +151,6 @@ void remove_tree(const char *path);
 /* tree.c: every entry below `dir` with its lstat and xattrs, into the file `out` */
 int tree_dump(const char *dir, const char *out); /* 0, or -1 when OUT is not complete */
 
-/* front.c: `tsbuild-helper --front SCRIPT ARGS...`, the tsbuild command's front door */
-int front_main(int argc, char **argv);
 /* mount-cmd.c: `--mount FSTYPE SOURCE TARGET OPTIONS`, `--umount TARGET [lazy]` */
 int mount_main(int argc, char **argv);
 int umount_main(int argc, char **argv);

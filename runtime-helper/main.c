@@ -1,7 +1,6 @@
 /*
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
- * (`tsbuild-helper --front SCRIPT ARGS...` is the `tsbuild` command's front door: front.c;
- * `--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
+ * (`--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
  * `--link PATH` names save -o's unnamed output file: link-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
  * `--netns SLIRP` holds a build's private network namespace: network.c.)
@@ -21,7 +20,6 @@ static struct spec spec; /* big arrays, kept off the stack; report.c keeps only 
 
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[1], "--front") == 0) return front_main(argc - 2, argv + 2); /* front.c */
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */

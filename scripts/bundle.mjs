@@ -56,16 +56,16 @@ if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wi
 
 // The launcher is run by /bin/sh first (line 2 is shell, and to JavaScript a string and a
 // comment; the shell's `:` is a builtin, where `//bin/true` cost a process):
-// it hands the command to the static helper's front door (runtime-helper/front.c), which
-// replays a fully cached build or runs Node on this file. Without the helper, the shell
-// runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the helper does (see cli/launch.ts).
+// it hands the command to the front door (front-door/, a small static program), which
+// replays a fully cached build or runs Node on this file. Without the front door, the shell
+// runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the front door does (see cli/launch.ts).
 // Neither passes V8 flags: any flag makes V8 refuse the code cache of Node's own modules
 // (~10 ms a start); common/young-generation.ts caps memory at run time instead.
 // `node dist/tsbuild.cjs` works too (no replay then).
 const shell = [
   '#!/bin/sh',
   '\':\' //; s=$0; if [ -L "$s" ]; then s=$(readlink -f "$s"); fi; case $s in */*) d=${s%/*};; *) d=.;; esac; ' +
-    'if [ -x "$d/../runtime-helper/tsbuild-helper" ]; then exec "$d/../runtime-helper/tsbuild-helper" --front "$s" "$@"; fi; ' +
+    'if [ -x "$d/../front-door/tsbuild-front" ]; then exec "$d/../front-door/tsbuild-front" "$s" "$@"; fi; ' +
     'if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; ' +
     'exec node "$s" "$@"',
 ].join('\n');

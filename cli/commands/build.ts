@@ -7,7 +7,7 @@ import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
 import { makeProgress, renderTo, type ProgressMode } from '../progress.js';
 import { parseCacheSpec } from '../cache-spec.js';
-import { ReplayRecorder, replayKey } from '../build-replay.js';
+import { ReplayRecorder, isReplayable, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
 
 const options: OptionSpec[] = [
@@ -123,17 +123,15 @@ async function entitlementsOf(values: string[]): Promise<Set<Entitlement>> {
   return out;
 }
 
-/** Options whose build a replay could not repeat (they read or write something besides the context and the store's names). */
-const UNREPLAYABLE = ['no-cache', 'no-cache-filter', 'pull', 'push', 'cache-to', 'cache-from', 'secret', 'ssh', 'root'];
-
 /**
  * A recorder of what this build depends on (cli/build-replay.ts), when a later run of the
  * same command could replay it: a build from a context directory, named, printing plain
- * text or nothing. Whether it was fully cached is known at the end.
+ * text or nothing, given only options a replay repeats (isReplayable). Whether it was
+ * fully cached is known at the end.
  */
 function replayRecorder(args: ParsedArgs, contextArg: string, mode: ProgressMode, ctx: CliContext): ReplayRecorder | undefined {
   if (contextArg === '-' || stringOpt(args, 'file') === '-') return undefined;
-  if (UNREPLAYABLE.some((o) => args.options[o] !== undefined)) return undefined;
+  if (!isReplayable(Object.keys(args.options).filter((o) => args.options[o] !== undefined))) return undefined;
   if (mode === 'tty' || (mode === 'auto' && ctx.stderr.isTTY)) return undefined;
   return new ReplayRecorder(ctx.root, mode);
 }

@@ -9,8 +9,8 @@ import { cliPath, runCli } from '../../cli/tsbuild.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeTree } from '../helpers/files.js';
 
-// A fully cached build is replayed by the helper's front door (runtime-helper/front.c,
-// records written by cli/build-replay.ts) when nothing it depended on changed;
+// A fully cached build is replayed by the front door (front-door/, records written by
+// cli/build-replay.ts) when nothing it depended on changed;
 // TSBUILD_DEBUG=replay makes it say so on stderr. Each check below changes one input and
 // expects the real build (and its real result) back. Any write to index.json (a tag
 // moved) makes the next build run and record again.
@@ -135,6 +135,19 @@ test('prune drops every replay; other arguments or environment never match', asy
   assert.equal((await build([], { SOURCE_DATE_EPOCH: '0' })).replayed, false);
   await build(); // names the result again: index.json changed
   await build(); // leaves the record
+  assert.equal((await build()).replayed, true);
+});
+
+test('a build given an option outside the replayable list is never replayed', async () => {
+  // --secret reads a file the record does not watch: a replay would print a stale result.
+  await writeFile(join(work, 'token'), 'one\n');
+  const secret = ['--secret', 'id=token,src=token'];
+  await build(secret);
+  await settle();
+  await build(secret);
+  assert.equal((await build(secret)).replayed, false);
+  // The same build without it is replayed, so the option is what stops it.
+  await build();
   assert.equal((await build()).replayed, true);
 });
 
