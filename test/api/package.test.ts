@@ -36,8 +36,8 @@ test('the packed package installs into another project and runs the README examp
   assert.match(out, /^Hello world!$/m, 'the container ran and printed through the caller');
   const [id, code] = out.trim().split('\n').pop()!.split(' ');
   assert.equal(code, '0');
-  // The image is in the store the example named, under its tag: what the CLI and skopeo see.
-  const images = execFileSync('node', [join(projectRoot, 'dist', 'tsbuild.cjs'), '--root', join(app, 'store'), 'images', '-q', '--no-trunc'], { encoding: 'utf8' });
+  // The image is in the store the example named, under its tag: what the installed CLI and skopeo see.
+  const images = execFileSync(join(app, 'node_modules', '.bin', 'tsbuild'), ['--root', join(app, 'store'), 'images', '-q', '--no-trunc'], { encoding: 'utf8' });
   assert.equal(images.trim(), id);
   const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci:${join(app, 'store', 'oci')}:docker.io/library/saluda:latest`], { encoding: 'utf8' }));
   assert.deepEqual(inspected.config.Cmd, ['/hello']);
