@@ -47,7 +47,7 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
 /**
  * The registry client's switches: `TSBUILD_INSECURE_REGISTRIES` (comma-separated hosts, the
  * config setting beside `--insecure-registry`), `DOCKER_CONFIG` (where config.json lives) and
- * `TSBUILD_REGISTRY_TIMEOUT` (seconds one request may take before it fails as too slow,
+ * `NODE_EXTRA_CA_CERTS` (CAs to trust besides Node's), `TSBUILD_REGISTRY_TIMEOUT` (seconds one request may take before it fails as too slow,
  * longer while data keeps coming: registry/http.ts).
  */
 export function registrySettings(env: NodeJS.ProcessEnv, insecureRegistries: string[] = []): ClientOptions {
@@ -70,6 +70,8 @@ export function registrySettings(env: NodeJS.ProcessEnv, insecureRegistries: str
   return {
     insecureRegistries: [...new Set([...insecureRegistries, ...fromEnv])],
     dockerConfigDir: env.DOCKER_CONFIG || join(homedir(), '.docker'),
+    // The launcher keeps Node from reading it at every start (cli/launch.ts): TLS reads it.
+    ...(env.NODE_EXTRA_CA_CERTS ? { extraCaFile: env.NODE_EXTRA_CA_CERTS } : {}),
     ...(timeouts ? { timeouts } : {}),
   };
 }

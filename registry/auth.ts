@@ -46,7 +46,7 @@ export async function fetchToken(
   challenge: Extract<Challenge, { scheme: 'bearer' }>,
   scopes: string[],
   creds: Credentials | undefined,
-  opts: { isTlsUnverified?: boolean; timeouts?: RequestTimeouts } = {},
+  opts: { isTlsUnverified?: boolean; extraCaFile?: string; timeouts?: RequestTimeouts } = {},
 ): Promise<TokenResult> {
   const url = new URL(challenge.realm);
   if (challenge.service) url.searchParams.set('service', challenge.service);
@@ -54,7 +54,7 @@ export async function fetchToken(
   if (creds) url.searchParams.set('account', creds.username);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (creds) headers.authorization = basicHeader(creds);
-  const res = await httpRequest({ method: 'GET', url: url.toString(), headers, isTlsUnverified: opts.isTlsUnverified, timeouts: opts.timeouts });
+  const res = await httpRequest({ method: 'GET', url: url.toString(), headers, isTlsUnverified: opts.isTlsUnverified, extraCaFile: opts.extraCaFile, timeouts: opts.timeouts });
   const body = await res.bytes(MAX_DOCUMENT_BYTES);
   if (!body) return { ok: false, status: res.status, detail: `token response larger than ${MAX_DOCUMENT_BYTES >> 20} MiB` };
   if (res.status !== 200) return { ok: false, status: res.status, detail: body.toString('utf8').slice(0, 200).trim() };

@@ -21,6 +21,8 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   /** Use these credentials instead of config.json (login checks new ones this way). */
   credentials?: Credentials;
+  /** A PEM file of CAs to trust besides Node's (NODE_EXTRA_CA_CERTS). */
+  extraCaFile?: string;
   /** Idle timeout and total deadline of each request (registry/http.ts); unset fields keep the defaults. */
   timeouts?: Partial<RequestTimeouts>;
 }
@@ -94,7 +96,7 @@ export class RegistryClient {
     for (const candidate of this.candidates()) {
       for (let attempt = 1; ; attempt++) {
         try {
-          const res = await httpRequest({ method: 'GET', url: `${candidate.url}/v2/`, isTlsUnverified: candidate.isTlsUnverified, timeouts: this.timeouts });
+          const res = await httpRequest({ method: 'GET', url: `${candidate.url}/v2/`, isTlsUnverified: candidate.isTlsUnverified, extraCaFile: this.opts.extraCaFile, timeouts: this.timeouts });
           await res.dump();
           if (isTransientStatus(res.status) && attempt < this.retry.attempts) {
             await waitBeforeRetry(this.retry, attempt, res.headers['retry-after']);
@@ -131,7 +133,7 @@ export class RegistryClient {
         const key = [...scopes].sort().join(' ');
         const cached = this.tokens.get(key);
         if (cached) return `Bearer ${cached}`;
-        const res = await fetchToken(ch, scopes, creds, { isTlsUnverified, timeouts: this.timeouts });
+        const res = await fetchToken(ch, scopes, creds, { isTlsUnverified, extraCaFile: this.opts.extraCaFile, timeouts: this.timeouts });
         if (!res.ok) {
           if (res.status === 401 || res.status === 403) throw this.unauthorized(creds !== undefined);
           throw registryError('registry-error', [this.domain, 'token request', res.status, res.detail], {
@@ -170,7 +172,7 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ method: req.method, url, headers, body: req.body?.(), isTlsUnverified: base.isTlsUnverified, timeouts: this.timeouts });
+        res = await httpRequest({ method: req.method, url, headers, body: req.body?.(), isTlsUnverified: base.isTlsUnverified, extraCaFile: this.opts.extraCaFile, timeouts: this.timeouts });
       } catch (e) {
         if (e instanceof UserError) throw e; // registry-too-slow
         if (isTransientError(e) && attempt < this.retry.attempts) {

@@ -33,6 +33,8 @@ export interface HttpRequest {
   body?: Readable | Buffer | string;
   /** Accept any TLS certificate (an --insecure-registry reached over HTTPS). */
   isTlsUnverified?: boolean;
+  /** CAs to trust besides Node's (NODE_EXTRA_CA_CERTS, from the settings). */
+  extraCaFile?: string;
   timeouts?: RequestTimeouts;
 }
 
@@ -57,8 +59,7 @@ const agents = new Map<string, Dispatcher>();
  * keeps Node from reading that file at every start, so it is read here, when TLS is used.
  * (Also when Node did read it: a CA given twice is harmless.)
  */
-function trustedCas(env: NodeJS.ProcessEnv): string[] | undefined {
-  const file = env.NODE_EXTRA_CA_CERTS;
+function trustedCas(file: string | undefined): string[] | undefined {
   if (!file) return undefined;
   try {
     return [...rootCertificates, readFileSync(file, 'utf8')];
@@ -68,12 +69,12 @@ function trustedCas(env: NodeJS.ProcessEnv): string[] | undefined {
   }
 }
 
-function agentFor(isTlsUnverified: boolean): Dispatcher {
-  const key = isTlsUnverified ? 'insecure' : 'default';
+function agentFor(isTlsUnverified: boolean, extraCaFile: string | undefined): Dispatcher {
+  const key = `${isTlsUnverified ? 'insecure' : 'default'}\0${extraCaFile ?? ''}`;
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({
-      connect: { rejectUnauthorized: !isTlsUnverified, timeout: 15_000, ca: trustedCas(process.env) },
+      connect: { rejectUnauthorized: !isTlsUnverified, timeout: 15_000, ca: trustedCas(extraCaFile) },
       headersTimeout: 60_000,
       bodyTimeout: 60_000,
     });
@@ -91,7 +92,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       method: req.method,
       headers: req.headers,
       body: deadline.counted(req.body),
-      dispatcher: agentFor(req.isTlsUnverified === true),
+      dispatcher: agentFor(req.isTlsUnverified === true, req.extraCaFile),
       signal: deadline.signal,
       headersTimeout: limits.idleMs,
       bodyTimeout: limits.idleMs,
