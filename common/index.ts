@@ -11,3 +11,4 @@ export * from "./paths.js";
 export * from './locate.js';
 export * from './young-generation.js';
 export * from './suggest.js';
+export * from './fs-entry.js';

@@ -4,9 +4,9 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
-import { UserError, unreachable } from '../common/index.js';
+import { UserError, unreachable, type FsEntry } from '../common/index.js';
 import { cleanPath } from '../context/index.js';
+import { readTar } from '../store/index.js';
 
 /**
  * ADD's local archives: detected by magic bytes (never by name) and then by a valid tar
@@ -16,18 +16,10 @@ import { cleanPath } from '../context/index.js';
  */
 export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'tar';
 
-export interface ArchiveEntry {
-  /** Cleaned path inside the archive ('' = the archive's own `./`). */
-  path: string;
-  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeMs: number;
-  size: number;
+/** `path`: cleaned, inside the archive ('' = the archive's own `./`); a hardlink's target cleaned too. */
+export interface ArchiveEntry extends FsEntry {
   /** Where the bytes were put (files). */
   contentPath?: string;
-  linkTarget?: string;
   devmajor: number;
   devminor: number;
 }
@@ -105,62 +97,32 @@ function isTarHeader(b: Buffer): boolean {
 
 /** Read every entry of an archive; file bytes go to numbered files in `tmpDir`. */
 export async function readArchive(path: string, kind: ArchiveKind, tmpDir: string): Promise<ArchiveEntry[]> {
-  const extract = tarStream.extract();
-  const source = decompressed(path, kind);
-  source.on('error', (e) => extract.destroy(e));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
   const out: ArchiveEntry[] = [];
   let n = 0;
-  for await (const entry of extract) {
-    const h = entry.header;
-    const rel = safePath(h.name, path);
-    const base = {
-      path: rel,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      mtimeMs: h.mtime.getTime(),
-      size: 0,
-      devmajor: h.devmajor ?? 0,
-      devminor: h.devminor ?? 0,
-    };
-    const chunks: Buffer[] = [];
-    let contentPath: string | undefined;
-    if (h.type === 'file' || h.type === 'contiguous-file') {
-      contentPath = join(tmpDir, String(n++));
-      const fh = await open(contentPath, 'w');
-      try {
-        for await (const c of entry) await fh.write(c as Buffer);
-      } finally {
-        await fh.close();
+  await readTar(
+    decompressed(path, kind),
+    async (e, body) => {
+      const entry: ArchiveEntry = {
+        ...e,
+        path: safePath(e.path, path),
+        devmajor: e.devmajor,
+        devminor: e.devminor,
+        linkTarget: e.type === 'hardlink' ? safePath(e.linkTarget, path) : e.type === 'symlink' ? e.linkTarget : undefined,
+      };
+      delete entry.xattrs;
+      if (e.type === 'file') {
+        entry.contentPath = join(tmpDir, String(n++));
+        const fh = await open(entry.contentPath, 'w');
+        try {
+          for await (const c of body) await fh.write(c);
+        } finally {
+          await fh.close();
+        }
       }
-      out.push({ ...base, type: 'file', size: h.size, contentPath });
-      continue;
-    }
-    for await (const c of entry) chunks.push(c as Buffer); // drain (no body expected)
-    switch (h.type) {
-      case 'directory':
-        out.push({ ...base, type: 'dir' });
-        break;
-      case 'symlink':
-        out.push({ ...base, type: 'symlink', linkTarget: h.linkname });
-        break;
-      case 'link':
-        out.push({ ...base, type: 'hardlink', linkTarget: safePath(h.linkname, path) });
-        break;
-      case 'character-device':
-        out.push({ ...base, type: 'char' });
-        break;
-      case 'block-device':
-        out.push({ ...base, type: 'block' });
-        break;
-      case 'fifo':
-        out.push({ ...base, type: 'fifo' });
-        break;
-      default:
-        break; // other GNU/pax metadata entries are handled by tar-stream
-    }
-  }
+      out.push(entry);
+    },
+    { what: `ADD ${path}` },
+  );
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { UserError } from '../common/index.js';
-import type { BodyFill } from './tar.js';
+import type { BodyFill } from '../store/index.js';
 
 /**
  * The bytes of a layer's file entries. Files up to 1 MiB are read whole, straight into the

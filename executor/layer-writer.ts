@@ -1,9 +1,8 @@
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { Digest } from '../common/index.js';
-import type { Store } from '../store/index.js';
+import type { Digest, FsEntry, FsEntryType } from '../common/index.js';
+import { TarWriter, type Store } from '../store/index.js';
 import { fileBody as readFileBody, type FileBody } from './file-bodies.js';
-import { TarWriter, type TarHeader, type TarType } from './tar.js';
 
 /**
  * Writes one layer tar into the store with Docker/OCI conventions: entries in walk order
@@ -16,7 +15,8 @@ import { TarWriter, type TarHeader, type TarType } from './tar.js';
 export interface LayerEntry {
   /** Path in the layer: no leading or trailing `/`. */
   path: string;
-  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
+  /** Hardlinks are files with a shared `hardlinkKey`. */
+  type: Exclude<FsEntryType, 'hardlink'>;
   /** Permission bits (07777). */
   mode: number;
   uid: number;
@@ -52,22 +52,13 @@ export interface LayerWriteOptions {
   tee?: Writable;
 }
 
-const TYPES: Record<LayerEntry['type'], TarType> = {
-  file: 'file',
-  dir: 'directory',
-  symlink: 'symlink',
-  char: 'character-device',
-  block: 'block-device',
-  fifo: 'fifo',
-};
-
 /** Sort `entries`, check parents, and stream them as a tar into a new store blob. */
 export async function writeLayer(store: Store, entries: LayerEntry[], opts: LayerWriteOptions = {}): Promise<LayerResult> {
   const sorted = sortEntries(entries);
   checkParents(sorted);
   const blob = store.blobWriter();
-  // A write error of the blob (ENOSPC, EROFS) surfaces in tar-stream as "tar entry
-  // destroyed"; remember the real cause to report it.
+  // A write error of the blob (ENOSPC, EROFS) surfaces in the writer as a closed output;
+  // remember the real cause to report it.
   let blobError: Error | undefined;
   blob.stream.on('error', (e: Error) => {
     blobError ??= e;
@@ -80,7 +71,7 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
       const header = tarHeader(e, opts);
       const first = links[i];
       if (first !== undefined) {
-        await tar.add({ ...header, type: 'link', size: 0, linkname: first, xattrs: undefined });
+        await tar.add({ ...header, type: 'hardlink', size: 0, linkTarget: first, xattrs: undefined });
         continue;
       }
       if (e.type === 'file') {
@@ -102,20 +93,20 @@ export async function writeLayer(store: Store, entries: LayerEntry[], opts: Laye
   return { diffId: digest, size, contentBytes, entries: tar.entries };
 }
 
-function tarHeader(e: LayerEntry, opts: LayerWriteOptions): TarHeader {
+function tarHeader(e: LayerEntry, opts: LayerWriteOptions): FsEntry {
   let mtimeSec = Math.floor(e.mtimeMs / 1000);
   if (opts.sourceDateEpoch !== undefined && mtimeSec > opts.sourceDateEpoch) mtimeSec = opts.sourceDateEpoch;
-  const h: TarHeader = {
-    name: e.path,
-    type: TYPES[e.type],
+  const h: FsEntry = {
+    path: e.path,
+    type: e.type,
     mode: e.mode & 0o7777,
     uid: e.uid,
     gid: e.gid,
-    mtimeSec,
+    mtimeMs: mtimeSec * 1000,
     size: e.type === 'file' ? e.size ?? 0 : 0,
     xattrs: e.xattrs && Object.keys(e.xattrs).length > 0 ? e.xattrs : undefined,
   };
-  if (e.type === 'symlink') h.linkname = e.linkTarget ?? '';
+  if (e.type === 'symlink') h.linkTarget = e.linkTarget ?? '';
   if (e.type === 'char' || e.type === 'block') {
     const { major, minor } = splitRdev(e.rdev ?? 0);
     h.devmajor = major;

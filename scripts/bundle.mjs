@@ -29,21 +29,9 @@ const common = {
   // is not ASCII, see below).
   legalComments: 'external',
 };
-// store/tar-headers.js loads tar-stream's headers.js at run time (it is not exported);
-// bundled, it must be the bundle's own copy, the one tar-stream's extractor uses.
-const tarHeaders = {
-  name: 'tar-headers',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]dist[\\/]store[\\/]tar-headers\.js$/ }, () => ({
-      contents: `import headers from ${JSON.stringify(join(root, 'node_modules', 'tar-stream', 'headers.js'))};\nexport function loadTarHeaders() { return headers; }\n`,
-      loader: 'js',
-      resolveDir: root,
-    }));
-  },
-};
 const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).href;";
 
-await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url }, plugins: [tarHeaders] });
+await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url } });
 // The launcher runs the main bundle as a vm.Script, where a dynamic import() of something
 // not bundled (`await import('node:fs')`) throws: import such modules statically.
 const mainText = await readFile(join(dist, 'tsbuild-main.cjs'), 'utf8');

@@ -43,11 +43,11 @@ async function stage(src: Readable, dir: string): Promise<{ files: Map<string, S
   const links = new Map<string, string>();
   let n = 0;
   await readTar(src, async (e, body) => {
-    const name = cleanEntryName(e.name);
-    if (name === undefined) throw tampered(`archive entry "${e.name}" points outside the archive`);
+    const name = cleanEntryName(e.path);
+    if (name === undefined) throw tampered(`archive entry "${e.path}" points outside the archive`);
     if (e.type === 'symlink') {
       const parent = name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : '';
-      const target = cleanEntryName(e.linkname.startsWith('/') ? e.linkname : parent + e.linkname);
+      const target = cleanEntryName(e.linkTarget.startsWith('/') ? e.linkTarget : parent + e.linkTarget);
       if (target !== undefined) links.set(name, target);
       return;
     }
@@ -57,14 +57,14 @@ async function stage(src: Readable, dir: string): Promise<{ files: Map<string, S
     const hasher = new DigestHasher();
     try {
       for await (const chunk of body) {
-        hasher.update(chunk as Buffer);
-        await fh.writeFile(chunk as Buffer);
+        hasher.update(chunk);
+        await fh.writeFile(chunk);
       }
     } finally {
       await fh.close();
     }
     files.set(name, { path, digest: hasher.digest(), size: hasher.sizeBytes });
-  });
+  }, { what: 'load: the archive' });
   return { files, links };
 }
 

@@ -51,9 +51,10 @@ export { saveImages, type SaveFormat } from './archive-save.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
-export { loadTarHeaders } from './tar-headers.js';
 /** For files outside the store that must never be seen half-written (registry/ writes Docker's config.json). */
 export { writeFileAtomic } from './atomic.js';
+export { TarWriter, type BodyFill } from './tar-write.js';
+export { readTar, type TarEntry, type TarBody } from './tar-read.js';
 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];

@@ -17,12 +17,12 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, type Digest } from '../common/index.js';
+import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, unreachable, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
 import { openBlob } from './blobs.js';
 import { decompressed } from './layer-stream.js';
 import type { Descriptor } from './oci-types.js';
-import { readTar, type TarEntry } from './tar-read.js';
+import { readTar, type TarBody, type TarEntry } from './tar-read.js';
 import { makeTempDir } from './temp.js';
 
 const run = promisify(execFile);
@@ -137,7 +137,7 @@ export async function extractTar(src: Readable, target: string, opts: { what: st
   stream.on('error', (e) => hashing.destroy(e));
   const x = new Extraction(target, opts.what, opts.stats ?? { entries: 0, devicesSkipped: 0 });
   try {
-    await readTar(stream.pipe(hashing), (e, body) => x.apply(e, body));
+    await readTar(stream.pipe(hashing), (e, body) => x.apply(e, body), { what: opts.what });
     await x.finish();
   } catch (e) {
     src.destroy();
@@ -232,23 +232,23 @@ class Extraction {
     if (this.failure) throw this.failure;
   }
 
-  async apply(e: TarEntry, body: Readable): Promise<void> {
+  async apply(e: TarEntry, body: TarBody): Promise<void> {
     noteEntries(++this.stats.entries);
     if (this.failure) throw this.failure;
-    const rel = cleanEntryName(e.name);
-    if (rel === undefined) throw this.hostile(`entry "${e.name}" points outside the layer`);
+    const rel = cleanEntryName(e.path);
+    if (rel === undefined) throw this.hostile(`entry "${e.path}" points outside the layer`);
     await this.settle(rel);
     const base = posix.basename(rel);
     if (base.startsWith(WHITEOUT)) return this.whiteout(rel, base);
     if (rel === '') {
-      if (e.type === 'directory') this.dirMeta.set('', metaOf(e));
+      if (e.type === 'dir') this.dirMeta.set('', metaOf(e));
       return;
     }
     await this.ensureParents(rel);
     this.forget(rel);
     const abs = this.abs(rel);
     switch (e.type) {
-      case 'directory': {
+      case 'dir': {
         const st = lstatOrUndefinedSync(abs);
         if (st && !st.isDirectory()) unlinkSync(abs);
         if (!st || !st.isDirectory()) mkdirSync(abs, { mode: 0o700 });
@@ -262,15 +262,15 @@ class Extraction {
         break;
       case 'symlink':
         await this.removeExisting(rel);
-        symlinkSync(e.linkname, abs);
+        symlinkSync(e.linkTarget, abs);
         if (isRoot) lchownSync(abs, e.uid, e.gid);
         lutimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
         break;
-      case 'link':
+      case 'hardlink':
         await this.hardlink(rel, e);
         break;
-      case 'character-device':
-      case 'block-device':
+      case 'char':
+      case 'block':
       case 'fifo':
         await this.removeExisting(rel);
         if (!isRoot && e.type !== 'fifo') {
@@ -279,14 +279,14 @@ class Extraction {
         }
         this.devices.set(rel, {
           ...metaOf(e),
-          kind: e.type === 'fifo' ? 'p' : e.type === 'block-device' ? 'b' : 'c',
+          kind: e.type === 'fifo' ? 'p' : e.type === 'block' ? 'b' : 'c',
           major: e.devmajor,
           minor: e.devminor,
           isWhiteout: false,
         });
         break;
-      case 'other':
-        return;
+      default:
+        return unreachable(e.type);
     }
     this.extracted.add(rel);
     const xs = Object.entries(e.xattrs).filter(([k]) => !k.startsWith('trusted.overlay.'));
@@ -301,9 +301,9 @@ class Extraction {
     this.opaque.delete(rel);
   }
 
-  private async writeInBackground(rel: string, abs: string, e: TarEntry, body: Readable): Promise<void> {
+  private async writeInBackground(rel: string, abs: string, e: TarEntry, body: TarBody): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
+    for await (const chunk of body) chunks.push(chunk);
     const data = Buffer.concat(chunks);
     this.pendingBytes += data.length;
     const job = this.writers(() => this.writeFile(abs, e, [data]))
@@ -385,8 +385,6 @@ class Extraction {
   private async writeFile(abs: string, e: TarEntry, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
     const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
-      // tar-stream bodies are streamx streams: a plain async loop keeps backpressure without
-      // relying on Node's pipeline() understanding them
       for await (const chunk of body) await fh.writeFile(chunk as Buffer);
       // chown before chmod: chown clears setuid/setgid bits
       if (isRoot && (e.uid !== 0 || e.gid !== 0)) await fh.chown(e.uid, e.gid); // new files are root's already
@@ -398,14 +396,14 @@ class Extraction {
   }
 
   private async hardlink(rel: string, e: TarEntry): Promise<void> {
-    const target = cleanEntryName(e.linkname);
-    if (target === undefined || target === '') throw this.hostile(`hardlink "${rel}" points outside the layer ("${e.linkname}")`);
-    if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which is not in the layer before it`);
+    const target = cleanEntryName(e.linkTarget);
+    if (target === undefined || target === '') throw this.hostile(`hardlink "${rel}" points outside the layer ("${e.linkTarget}")`);
+    if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkTarget}", which is not in the layer before it`);
     await this.settle(target);
     await this.ensureParents(target);
     const st = lstatOrUndefinedSync(this.abs(target));
-    if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkname}", which was removed`);
-    if (st.isDirectory()) throw this.hostile(`hardlink "${rel}" points at the directory "${e.linkname}"`);
+    if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkTarget}", which was removed`);
+    if (st.isDirectory()) throw this.hostile(`hardlink "${rel}" points at the directory "${e.linkTarget}"`);
     if (target === rel) return;
     await this.removeExisting(rel);
     linkSync(this.abs(target), this.abs(rel));

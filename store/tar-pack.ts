@@ -1,47 +1,42 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import { finished } from 'node:stream/promises';
+import { TarWriter } from './tar-write.js';
 
 /**
- * The one wrapper of tar-stream's packer in the store, for image archives (`save`): plain
- * files and directories only, with fixed metadata (root-owned, mode 0644/0755, mtime 0), so
- * the same images always give the same archive bytes.
+ * Image archives (`save`) on the one tar writer: plain files and directories only, with
+ * fixed metadata (root-owned, mode 0644/0755, mtime 0), so the same images always give the
+ * same archive bytes.
  */
 export class TarPack {
-  private readonly pack = tarStream.pack();
-  private readonly done: Promise<void>;
+  private readonly tar: TarWriter;
 
-  constructor(out: Writable) {
-    this.done = pipeline(this.pack as unknown as NodeJS.ReadableStream, out);
-    this.done.catch(() => {}); // surfaced by finish()
+  constructor(private readonly out: Writable) {
+    this.tar = new TarWriter(out);
   }
 
-  private header(name: string, size: number, type: 'file' | 'directory') {
-    return { name, size, type, mode: type === 'file' ? 0o644 : 0o755, uid: 0, gid: 0, mtime: new Date(0) };
+  private meta(path: string, type: 'file' | 'dir', size: number) {
+    return { path: path.replace(/\/$/, ''), type, size, mode: type === 'file' ? 0o644 : 0o755, uid: 0, gid: 0, mtimeMs: 0 };
   }
 
   addDir(name: string): Promise<void> {
-    return new Promise((resolve, reject) => this.pack.entry(this.header(name, 0, 'directory'), (e) => (e ? reject(e) : resolve())));
+    return this.tar.add(this.meta(name, 'dir', 0));
   }
 
   addBytes(name: string, data: string | Uint8Array): Promise<void> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    return new Promise((resolve, reject) => this.pack.entry(this.header(name, buf.length, 'file'), buf, (e) => (e ? reject(e) : resolve())));
+    return this.tar.add(this.meta(name, 'file', buf.length), buf);
   }
 
   /** Append the file at `path`, which must hold exactly `size` bytes. */
-  async addFile(name: string, path: string, size: number): Promise<void> {
-    let entryError: Error | null | undefined;
-    const sink = this.pack.entry(this.header(name, size, 'file'), (e) => {
-      entryError = e;
-    });
-    await pipeline(createReadStream(path), sink as unknown as NodeJS.WritableStream);
-    if (entryError) throw entryError;
+  addFile(name: string, path: string, size: number): Promise<void> {
+    return this.tar.add(this.meta(name, 'file', size), createReadStream(path));
   }
 
+  /** The end-of-archive blocks; resolves once `out` (ended here) has taken every byte. */
   async finish(): Promise<void> {
-    this.pack.finalize();
-    await this.done;
+    await this.tar.finish();
+    this.out.end();
+    await finished(this.out);
   }
 }

@@ -1,110 +1,226 @@
-import type { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
-import { loadTarHeaders } from './tar-headers.js';
+import { UserError, type FsEntry } from '../common/index.js';
+import { BLOCK, decodePax, decodeUstar, isZeroBlock, typeOfFlag } from './tar-format.js';
 
 /**
- * The one wrapper of tar-stream's extractor. Entries arrive one at a time, in archive
- * order; `onEntry` may consume the body (a stream of exactly `size` bytes) or leave it —
- * unread bodies are drained here before the next entry. PAX `SCHILY.xattr.*` records are
- * returned as raw bytes: tar-stream decodes PAX values as UTF-8, which would corrupt binary
- * xattrs such as `security.capability`, so its decoder is wrapped to keep the raw record
- * bytes beside its result (under a private symbol; its own string values are unchanged).
+ * The one tar reader: ustar, PAX (path, linkpath, size, uid, gid, mtime and SCHILY.xattr.*
+ * with values kept as raw bytes) and GNU long names. Entries arrive one at a time, in archive
+ * order; `onEntry` may consume the body (exactly `size` bytes, as they arrive from `src`) or
+ * leave it, and what it leaves is skipped here. After the end-of-archive block the rest of
+ * `src` is read too, so a caller hashing the stream hashes all of it. A damaged or hostile
+ * archive is one UserError naming `what`; `path` is the name as written (not cleaned).
  */
+export type TarEntry = FsEntry & { linkTarget: string; devmajor: number; devminor: number; xattrs: Record<string, Buffer> };
 
-export type TarEntryType = 'file' | 'link' | 'symlink' | 'directory' | 'character-device' | 'block-device' | 'fifo' | 'other';
+export type TarBody = AsyncIterable<Buffer>;
 
-export interface TarEntry {
-  /** The name as written in the archive (not cleaned). */
-  name: string;
-  type: TarEntryType;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeMs: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  xattrs: Record<string, Buffer>;
-}
-
-const RAW_PAX = Symbol('tsbuild.rawPax');
-
-type PaxDecoder = (buf: Buffer) => Record<string, string>;
-const tarHeaders = loadTarHeaders() as {
-  decodePax: PaxDecoder & { [RAW_PAX]?: true };
-};
-if (!tarHeaders.decodePax[RAW_PAX]) {
-  const original = tarHeaders.decodePax;
-  const wrapped = ((buf: Buffer) => {
-    const result = original(buf);
-    Object.defineProperty(result, RAW_PAX, { value: rawXattrs(buf), enumerable: false });
-    return result;
-  }) as PaxDecoder & { [RAW_PAX]?: true };
-  wrapped[RAW_PAX] = true;
-  tarHeaders.decodePax = wrapped;
-}
-
-/** `SCHILY.xattr.KEY=VALUE` records of a PAX body, values as raw bytes. */
-function rawXattrs(buf: Buffer): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  let rest = buf;
-  while (rest.length > 0) {
-    const sp = rest.indexOf(0x20);
-    if (sp <= 0) break;
-    const len = parseInt(rest.subarray(0, sp).toString('latin1'), 10);
-    if (!len || len > rest.length) break;
-    const record = rest.subarray(sp + 1, len - 1); // without the trailing newline
-    const eq = record.indexOf(0x3d);
-    if (eq > 0) {
-      const key = record.subarray(0, eq).toString('utf8');
-      if (key.startsWith('SCHILY.xattr.')) out[key.slice('SCHILY.xattr.'.length)] = Buffer.from(record.subarray(eq + 1));
-    }
-    rest = rest.subarray(len);
-  }
-  return out;
-}
-
-function entryType(t: string): TarEntryType {
-  switch (t) {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'link':
-    case 'symlink':
-    case 'directory':
-    case 'character-device':
-    case 'block-device':
-    case 'fifo':
-      return t;
-    default:
-      return 'other';
-  }
+export interface ReadTarOptions {
+  /** The archive as messages name it: `layer sha256:…`, `ADD app.tar`. */
+  what?: string;
 }
 
 /** Read the tar archive `src` entry by entry; resolves when the archive ends. */
-export async function readTar(src: Readable, onEntry: (entry: TarEntry, body: Readable) => Promise<void>): Promise<void> {
-  const extract = tarStream.extract();
-  src.on('error', (e) => extract.destroy(e));
-  src.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const body of extract) {
-    const h = body.header;
-    const pax = (h.pax ?? {}) as Record<string | symbol, unknown>;
-    const entry: TarEntry = {
-      name: h.name,
-      type: entryType(h.type),
-      size: h.size ?? 0,
-      mode: (h.mode ?? 0) & 0o7777,
-      uid: h.uid ?? 0,
-      gid: h.gid ?? 0,
-      mtimeMs: h.mtime ? h.mtime.getTime() : 0,
-      linkname: h.linkname ?? '',
-      devmajor: h.devmajor ?? 0,
-      devminor: h.devminor ?? 0,
-      xattrs: (pax[RAW_PAX] as Record<string, Buffer> | undefined) ?? {},
+export async function readTar(
+  src: AsyncIterable<Uint8Array>,
+  onEntry: (entry: TarEntry, body: TarBody) => Promise<void>,
+  opts: ReadTarOptions = {},
+): Promise<void> {
+  const it = src[Symbol.asyncIterator]();
+  try {
+    await readEntries(new Input(it), onEntry, opts.what ?? 'tar archive');
+  } catch (e) {
+    await it.return?.(); // a Readable's iterator destroys the stream: nothing reads it further
+    throw e;
+  }
+}
+
+async function readEntries(input: Input, onEntry: (entry: TarEntry, body: TarBody) => Promise<void>, what: string): Promise<void> {
+  const bad = (why: string) =>
+    new UserError('tar-invalid', `${what}: ${why}`, { where: what, hint: 'the archive is damaged, truncated or not a tar' });
+  let globalPax = new Map<string, Buffer>();
+  let pax: Map<string, Buffer> | undefined;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (;;) {
+    const offset = input.offset;
+    const block = await input.take(BLOCK);
+    if (block.length === 0) {
+      if (pax || longName !== undefined || longLink !== undefined) throw bad('it ends after an extended header, before its entry');
+      return; // no end-of-archive blocks: accepted, as Docker and GNU tar do
+    }
+    if (block.length < BLOCK) throw bad(`it ends inside a header at byte ${offset}`);
+    if (isZeroBlock(block)) {
+      await input.drain();
+      return;
+    }
+    const h = decodeUstar(block);
+    if (h === 'checksum') throw bad(`no valid tar header at byte ${offset} (checksum mismatch)`);
+    if (h === 'number') throw bad(`the header at byte ${offset} has a malformed numeric field`);
+    const size = h.flag === 'x' || h.flag === 'g' || h.flag === 'L' || h.flag === 'K' ? h.size : overrideNumber(pax, 'size', h.size);
+    if (!Number.isSafeInteger(size) || size < 0) throw bad(`entry ${JSON.stringify(h.name)} has an impossible size (${h.size})`);
+    const meta = async (): Promise<Buffer> => {
+      if (size > META_LIMIT) throw bad(`an extended header of ${size} bytes at byte ${offset} is too large`);
+      const body = await input.take(size);
+      if (body.length < size) throw bad(`it ends inside the extended header at byte ${offset}`);
+      await skipPadding(size);
+      return body;
     };
-    const stream = body as unknown as Readable;
-    await onEntry(entry, stream);
-    if (!stream.readableEnded) for await (const _ of stream) void _;
+    const skipPadding = async (n: number) => {
+      const pad = (BLOCK - (n % BLOCK)) % BLOCK;
+      if ((await input.skip(pad)) < pad) throw bad(`it ends inside the padding of the entry at byte ${offset}`);
+    };
+    switch (h.flag) {
+      case 'x':
+      case 'g': {
+        const records = decodePax(await meta());
+        if (!records) throw bad(`the PAX header at byte ${offset} is malformed`);
+        if (h.flag === 'g') globalPax = new Map([...globalPax, ...records]);
+        else pax = new Map([...(pax ?? []), ...records]);
+        continue;
+      }
+      case 'L':
+        longName = cString(await meta());
+        continue;
+      case 'K':
+        longLink = cString(await meta());
+        continue;
+    }
+    const records = new Map([...globalPax, ...(pax ?? [])]);
+    const name = records.get('path')?.toString('utf8') ?? longName ?? h.name;
+    const linkTarget = records.get('linkpath')?.toString('utf8') ?? longLink ?? h.linkname;
+    pax = undefined;
+    longName = longLink = undefined;
+    const type = typeOfFlag(h.flag, name);
+    // Only files (and types we do not know) have a body: a size on a link or directory
+    // header is ignored, as Go's archive/tar (Docker's reader) ignores it.
+    const bodySize = type === 'file' || type === undefined ? size : 0;
+    if (type !== undefined) {
+      const uid = overrideNumber(records, 'uid', h.uid);
+      const gid = overrideNumber(records, 'gid', h.gid);
+      const mtimeSec = overrideNumber(records, 'mtime', h.mtimeSec);
+      for (const [k, n] of [['uid', uid], ['gid', gid], ['mtime', mtimeSec]] as const) {
+        if (!Number.isFinite(n) || (k !== 'mtime' && (n < 0 || n > 0xffffffff))) throw bad(`entry ${JSON.stringify(name)} has an impossible ${k}`);
+      }
+      const xattrs: Record<string, Buffer> = {};
+      for (const [k, v] of records) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = Buffer.from(v);
+      const entry: TarEntry = {
+        path: name,
+        type,
+        size: bodySize,
+        mode: h.mode & 0o7777,
+        uid,
+        gid,
+        mtimeMs: Math.round(mtimeSec * 1000),
+        linkTarget,
+        devmajor: h.devmajor,
+        devminor: h.devminor,
+        xattrs,
+      };
+      const body = new Body(input, bodySize, () => bad(`it ends inside the body of ${JSON.stringify(name)}`));
+      try {
+        await onEntry(entry, body);
+      } finally {
+        body.closed = true;
+      }
+      if (body.remaining > 0 && (await input.skip(body.remaining)) < body.remaining) throw bad(`it ends inside the body of ${JSON.stringify(name)}`);
+    } else if ((await input.skip(bodySize)) < bodySize) throw bad(`it ends inside the body of ${JSON.stringify(name)}`);
+    await skipPadding(bodySize);
+  }
+}
+
+/** Extended headers and GNU long names are held in memory: no real one comes near this. */
+const META_LIMIT = 1 << 20;
+
+function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.toString('utf8', 0, end === -1 ? b.length : end);
+}
+
+/** A numeric PAX record (decimal, perhaps with a fraction for mtime) instead of the header's field. */
+function overrideNumber(records: Map<string, Buffer> | undefined, key: string, fallback: number): number {
+  const v = records?.get(key);
+  if (v === undefined) return fallback;
+  const s = v.toString('latin1');
+  return /^-?[0-9]+(\.[0-9]+)?$/.test(s) ? Number(s) : NaN;
+}
+
+/** One entry's body: the next `remaining` bytes of the input, as they arrive. */
+class Body implements AsyncIterable<Buffer> {
+  closed = false;
+  constructor(
+    private readonly input: Input,
+    public remaining: number,
+    private readonly truncated: () => Error,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    while (this.remaining > 0 && !this.closed) {
+      const chunk = await this.input.next(this.remaining);
+      if (chunk.length === 0) throw this.truncated();
+      this.remaining -= chunk.length;
+      yield chunk;
+    }
+  }
+}
+
+/** The source's chunks, with what the last read left over. */
+class Input {
+  private chunk: Buffer = Buffer.alloc(0);
+  private done = false;
+  offset = 0;
+
+  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+
+  private async fill(): Promise<boolean> {
+    while (this.chunk.length === 0) {
+      if (this.done) return false;
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        return false;
+      }
+      this.chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    }
+    return true;
+  }
+
+  /** Up to `max` bytes (at least one unless the input ended), without copying. */
+  async next(max: number): Promise<Buffer> {
+    if (!(await this.fill())) return Buffer.alloc(0);
+    const n = Math.min(max, this.chunk.length);
+    const out = this.chunk.subarray(0, n);
+    this.chunk = this.chunk.subarray(n);
+    this.offset += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes, or fewer when the input ends first. */
+  async take(n: number): Promise<Buffer> {
+    const first = await this.next(n);
+    if (first.length === n || first.length === 0) return first;
+    const parts = [first];
+    let have = first.length;
+    while (have < n) {
+      const c = await this.next(n - have);
+      if (c.length === 0) break;
+      parts.push(c);
+      have += c.length;
+    }
+    return Buffer.concat(parts, have);
+  }
+
+  /** Skip `n` bytes; returns how many there were. */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.next(left);
+      if (c.length === 0) break;
+      left -= c.length;
+    }
+    return n - left;
+  }
+
+  /** Read the input to its end. */
+  async drain(): Promise<void> {
+    while ((await this.next(Infinity)).length > 0);
   }
 }

@@ -1,51 +1,16 @@
 import type { Writable } from 'node:stream';
-import type { Header } from 'tar-stream';
-import { loadTarHeaders } from '../store/index.js';
-
-type PackHeader = Partial<Header> & { name: string };
+import type { FsEntry } from '../common/index.js';
+import { encodePax, encodePaxHeader, encodeUstar, maxOctal, splitUstarName } from './tar-format.js';
 
 /**
- * The one tar writer: ustar headers by tar-stream's own encoder (the bytes its pack stream
- * wrote before), plus our own PAX records for what ustar cannot hold (long or non-ASCII
- * names and link targets, large ids, binary xattrs as `SCHILY.xattr.*`, which tar-stream's
- * PAX encoder would mangle as UTF-8). The archive is laid out in reused batch buffers,
- * small files read straight into them (tar-stream's pack stream cost ~10 µs an entry in
- * stream machinery, and every file a buffer of its own and a copy); bytes flow to `out`
- * with backpressure.
+ * The one tar writer: ustar headers (tar-format.ts), plus PAX records for what ustar cannot
+ * hold (long or non-ASCII names and link targets, large ids, binary xattrs as
+ * `SCHILY.xattr.*`). The archive is laid out in reused batch buffers, small files read
+ * straight into them, so a layer costs no stream machinery or buffer per entry; bytes flow
+ * to `out` with backpressure.
  */
-export type TarType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
 
-export interface TarHeader {
-  /** Path inside the archive: no leading `/`, no trailing `/` (added here for directories). */
-  name: string;
-  type: TarType;
-  /** Permission bits (07777). */
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeSec: number;
-  /** Body size: regular files only. */
-  size: number;
-  /** Symlink target, or the archive path a hardlink points at. */
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  xattrs?: Record<string, Buffer>;
-}
-
-const TYPE_BITS: Record<TarType, number> = {
-  file: 0o100000,
-  directory: 0o040000,
-  symlink: 0o120000,
-  link: 0o100000,
-  'character-device': 0o020000,
-  'block-device': 0o060000,
-  fifo: 0o010000,
-};
-
-const MAX_ID = 0o777777; // tar-stream writes ids as 6 octal digits
-
-const tarHeaders = loadTarHeaders() as { encode(h: PackHeader): Buffer | null };
+const MAX_ID = maxOctal(6); // ustar's id fields: 6 octal digits
 
 const ZEROS = Buffer.alloc(1024);
 /** Small pieces are gathered into writes of this size: one write per 512-byte header would cost a syscall each. */
@@ -78,17 +43,22 @@ export class TarWriter {
     private readonly tee?: Writable,
   ) {}
 
-  /** Append one entry; `body` (files only) is exactly `size` bytes: a fill, bytes, or a stream. */
-  async add(h: TarHeader, body?: BodyFill | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  /**
+   * Append one entry (`path`: no leading `/`, no trailing `/`, which is added here for
+   * directories; mtime in whole seconds); `body` (files only) is exactly `size` bytes: a
+   * fill, bytes, or a stream.
+   */
+  async add(h: FsEntry, body?: BodyFill | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     if (this.failed) throw this.failed;
-    const name = h.type === 'directory' ? h.name + '/' : h.name;
+    const name = h.type === 'dir' ? h.path + '/' : h.path;
+    const mtimeSec = Math.floor(h.mtimeMs / 1000);
     const pax: [string, Buffer][] = [];
     let ustarName = name;
-    if (!fitsUstar(name)) {
+    if (!splitUstarName(name)) {
       pax.push(['path', Buffer.from(name)]);
-      ustarName = asciiFallback(name, h.type === 'directory');
+      ustarName = asciiFallback(name, h.type === 'dir');
     }
-    let linkname = h.linkname;
+    let linkname = h.linkTarget;
     if (linkname !== undefined && (!isAscii(linkname) || linkname.length > 100)) {
       pax.push(['linkpath', Buffer.from(linkname)]);
       linkname = asciiFallback(linkname, false);
@@ -97,29 +67,27 @@ export class TarWriter {
     if (h.gid > MAX_ID) pax.push(['gid', Buffer.from(String(h.gid))]);
     for (const key of Object.keys(h.xattrs ?? {}).sort()) pax.push([`SCHILY.xattr.${key}`, h.xattrs![key]]);
     if (pax.length > 0) {
-      // Our own extended header, as raw blocks before the entry's header.
+      // The extended header goes as raw blocks before the entry's header.
       const records = encodePax(pax);
-      await this.put(paxHeaderBlock(paxName(name), records.length, h.mtimeSec));
+      await this.put(encodePaxHeader(paxName(name), records.length, mtimeSec));
       await this.put(records);
       await this.pad(records.length);
     }
     const size = h.type === 'file' ? h.size : 0;
-    const header: PackHeader = {
-      name: ustarName,
-      type: h.type,
-      // The type bits keep the mode non-zero (tar-stream's encoder reads only the low bits).
-      mode: TYPE_BITS[h.type] | (h.mode & 0o7777),
-      uid: Math.min(h.uid, MAX_ID),
-      gid: Math.min(h.gid, MAX_ID),
-      uname: '',
-      gname: '',
-      mtime: new Date(h.mtimeSec * 1000),
-      size,
-      linkname,
-      devmajor: h.devmajor ?? 0,
-      devminor: h.devminor ?? 0,
-    };
-    await this.encodeHeader(header);
+    await this.put(
+      encodeUstar({
+        name: ustarName,
+        type: h.type,
+        mode: h.mode,
+        uid: Math.min(h.uid, MAX_ID),
+        gid: Math.min(h.gid, MAX_ID),
+        mtimeSec,
+        size,
+        linkname,
+        devmajor: h.devmajor,
+        devminor: h.devminor,
+      }),
+    );
     this.entries++;
     if (h.type !== 'file' || body === undefined) return;
     let n: number;
@@ -137,7 +105,7 @@ export class TarWriter {
         await this.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       }
     }
-    if (n !== size) throw this.fail(new Error(`tar: ${h.name}: ${n} bytes for a ${size}-byte entry`));
+    if (n !== size) throw this.fail(new Error(`tar: ${h.path}: ${n} bytes for a ${size}-byte entry`));
     await this.pad(n);
   }
 
@@ -157,13 +125,6 @@ export class TarWriter {
   private fail(err: Error): Error {
     this.destroy(err);
     return err;
-  }
-
-  /** tar-stream's ustar encoding: add() keeps every name and link target within its limits. */
-  private encodeHeader(header: PackHeader): Promise<void> {
-    const block = tarHeaders.encode(header);
-    if (!block) throw new Error(`[internal] tar: ustar cannot hold the header of ${header.name}`);
-    return this.put(block);
   }
 
   /** Zeros up to the next 512-byte block. */
@@ -256,20 +217,6 @@ function isAscii(s: string): boolean {
   return /^[\x01-\x7f]*$/.test(s);
 }
 
-/** Whether tar-stream can store `name` in ustar name+prefix fields (its own splitting rule). */
-function fitsUstar(name: string): boolean {
-  if (!isAscii(name)) return false;
-  let rest = name;
-  let prefix = '';
-  while (rest.length > 100) {
-    const i = rest.indexOf('/');
-    if (i === -1) return false;
-    prefix += prefix ? '/' + rest.slice(0, i) : rest.slice(0, i);
-    rest = rest.slice(i + 1);
-  }
-  return rest.length <= 100 && prefix.length <= 155;
-}
-
 function asciiFallback(name: string, isDir: boolean): string {
   const a = name.replace(/\/$/, '').replace(/[^\x20-\x7e]/g, '_').slice(0, 99);
   return isDir ? a + '/' : a;
@@ -278,38 +225,4 @@ function asciiFallback(name: string, isDir: boolean): string {
 function paxName(name: string): string {
   const base = name.replace(/\/$/, '').split('/').pop() ?? 'x';
   return 'PaxHeaders.0/' + asciiFallback(base, false).slice(0, 80);
-}
-
-/** A ustar header block of type `x` (PAX extended header) for `size` bytes of records. */
-function paxHeaderBlock(name: string, size: number, mtimeSec: number): Buffer {
-  const b = Buffer.alloc(512);
-  const oct = (v: number, len: number, off: number) => b.write(v.toString(8).padStart(len - 1, '0') + '\0', off, 'ascii');
-  b.write(name, 0, 100, 'ascii');
-  oct(0o644, 8, 100);
-  oct(0, 8, 108);
-  oct(0, 8, 116);
-  oct(size, 12, 124);
-  oct(Math.max(0, mtimeSec), 12, 136);
-  b.write('x', 156, 'ascii');
-  b.write('ustar\0', 257, 'ascii');
-  b.write('00', 263, 'ascii');
-  oct(0, 8, 329);
-  oct(0, 8, 337);
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of b) sum += byte;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
-  return b;
-}
-
-/** PAX extended header records: `LEN key=value\n`, LEN counting its own digits. */
-export function encodePax(records: [string, Buffer][]): Buffer {
-  const parts: Buffer[] = [];
-  for (const [key, value] of records) {
-    const base = Buffer.byteLength(` ${key}=`) + value.length + 1;
-    let digits = String(base).length;
-    if (String(base + digits).length > digits) digits++;
-    parts.push(Buffer.from(`${base + digits} ${key}=`), value, Buffer.from('\n'));
-  }
-  return Buffer.concat(parts);
 }
