@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { UserError, unreachable, type FsEntry } from '../common/index.js';
+import { UserError, type FsEntry } from '../common/index.js';
 import { cleanPath } from '../context/index.js';
-import { readTar } from '../store/index.js';
+import { decompressed, readTar } from '../store/index.js';
 
 /**
  * ADD's local archives: detected by magic bytes (never by name) and then by a valid tar
- * header after decompression, as Docker does; gzip through zlib, bzip2 and xz through
- * `bzip2 -dc` / `xz -dc`. Entries are read into memory as metadata, their bytes into temp
- * files, so the layer can be written in sorted order whatever order the archive has.
+ * header after decompression, as Docker does (store/layer-stream.ts: gzip and zstd in
+ * Node, bzip2 and xz through their programs). Entries are read into memory as metadata,
+ * their bytes into temp files, so the layer can be written in sorted order whatever order
+ * the archive has.
  */
 export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'tar';
 
@@ -38,35 +37,14 @@ export async function detectArchive(path: string): Promise<ArchiveKind | undefin
   if (head[0] === 0x1f && head[1] === 0x8b) kind = 'gzip';
   else if (head.subarray(0, 3).toString('latin1') === 'BZh') kind = 'bzip2';
   else if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) kind = 'xz';
-  if (kind !== 'tar') head = await firstBytes(decompressed(path, kind), 512);
+  if (kind !== 'tar') head = await firstBytes(await tarStreamOf(path, kind), 512);
   return head.length === 512 && isTarHeader(head) ? kind : undefined;
 }
 
-function decompressed(path: string, kind: ArchiveKind): Readable {
+/** The tar inside the archive at `path` (bzip2 and xz need their programs: a clear error without). */
+async function tarStreamOf(path: string, kind: ArchiveKind): Promise<Readable> {
   const file = createReadStream(path);
-  switch (kind) {
-    case 'tar':
-      return file;
-    case 'gzip': {
-      const gunzip = createGunzip();
-      file.on('error', (e) => gunzip.destroy(e));
-      return file.pipe(gunzip);
-    }
-    case 'bzip2':
-    case 'xz': {
-      file.destroy();
-      const p = spawn(kind, ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      p.on('close', (code, signal) => {
-        if (code !== 0 && signal === null) p.stdout.destroy(new Error(`${kind} -dc: ${err.trim() || `exit ${code}`}`));
-      });
-      p.on('error', (e) => p.stdout.destroy(e));
-      return p.stdout;
-    }
-    default:
-      return unreachable(kind);
-  }
+  return kind === 'tar' ? file : (await decompressed(file, `ADD ${path}`)).stream;
 }
 
 async function firstBytes(stream: Readable, n: number): Promise<Buffer> {
@@ -78,7 +56,8 @@ async function firstBytes(stream: Readable, n: number): Promise<Buffer> {
       have += (c as Buffer).length;
       if (have >= n) break;
     }
-  } catch {
+  } catch (e) {
+    if (e instanceof UserError && e.code === 'decompress-tool-missing') throw e;
     // Not decompressible: not an archive.
   } finally {
     stream.destroy();
@@ -100,7 +79,7 @@ export async function readArchive(path: string, kind: ArchiveKind, tmpDir: strin
   const out: ArchiveEntry[] = [];
   let n = 0;
   await readTar(
-    decompressed(path, kind),
+    await tarStreamOf(path, kind),
     async (e, body) => {
       const entry: ArchiveEntry = {
         ...e,

@@ -33,7 +33,7 @@ export function natProgram(settings: Pick<RuntimeSettings, 'searchPath' | 'slirp
   if (hit) return hit;
   const dirs = settings.slirp4netns
     ? []
-    : [...path.split(delimiter).filter((d) => d.startsWith('/')), '/usr/bin', '/usr/sbin', '/bin', '/sbin'];
+    : [...path.split(delimiter).filter((d) => d.startsWith('/')), '/usr/local/bin', '/usr/bin', '/usr/sbin', '/bin', '/sbin'];
   const candidates = settings.slirp4netns ? [settings.slirp4netns] : dirs.map((d) => join(d, 'slirp4netns'));
   for (const candidate of candidates) {
     try {

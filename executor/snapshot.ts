@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
-import { UserError, noteEntries } from '../common/index.js';
+import { noteEntries } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
 import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js';
@@ -12,8 +12,8 @@ import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js
  * Only the upper dir is walked, so the cost grows with what the step changed, not with the
  * image. An empty directory gives no layer (undefined): a RUN that changed nothing.
  * A RUN step's runtime helper lists the upper dir, stats and xattrs, when its command ends
- * (runtime-helper/tree.c): read here instead of an lstat per entry and a getfattr process,
- * several times faster on a big upper dir; without that listing the dir is walked.
+ * (runtime-helper/tree.c): read here instead of an lstat per entry and a second walk for
+ * xattrs, several times faster on a big upper dir; without that listing the dir is walked.
  */
 export interface SnapshotOptions {
   kind: 'overlay-upper' | 'plain';
@@ -25,7 +25,7 @@ export interface SnapshotOptions {
   omit?: string[];
   /**
    * The runtime helper's listing of `dir` (runtime-helper/tree.c), made when the command
-   * ended: used instead of an lstat per entry and a getfattr process when it is complete.
+   * ended: used instead of an lstat per entry and a second walk for xattrs when it is complete.
    */
   treeFile?: string;
 }
@@ -50,12 +50,7 @@ export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptio
     const names = await readdir(root);
     if (names.length === 0) return undefined;
     const xattrs = await readXattrs(root, { recursive: true });
-    if (!xattrs && opts.kind === 'overlay-upper') {
-      throw new UserError('xattr-tools-missing', 'snapshot: reading overlay opaque directories needs getfattr', {
-        hint: 'install the Debian package "attr"',
-      });
-    }
-    walk(root, '', names, { root, kind: opts.kind, xattrs: xattrs ?? new Map(), entries, omit });
+    walk(root, '', names, { root, kind: opts.kind, xattrs, entries, omit });
   }
   if (entries.length === 0) return undefined;
   return writeLayer(store, entries, { sourceDateEpoch: opts.sourceDateEpoch });

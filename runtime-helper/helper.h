@@ -156,5 +156,13 @@ int mount_main(int argc, char **argv);
 int umount_main(int argc, char **argv);
 /* link-cmd.c: `--link PATH`, the name of the unnamed file on fd 3 */
 int link_main(int argc, char **argv);
+/* fsattr-cmd.c, records of NUL-terminated fields, values in hex; exit 0, or 1 with one line
+ * on stderr:
+ *   `--xattrs-get [-R] PATH`  stdout: per entry with xattrs  PATH N (NAME HEX)*N
+ *   `--xattrs-set`            stdin:  PATH NAME HEX         (lsetxattr)
+ *   `--mknod`                 stdin:  PATH c|b|p MAJOR MINOR MODE_OCTAL  (mknod, then chmod) */
+int xattrs_get_main(int argc, char **argv);
+int xattrs_set_main(void);
+int mknod_main(void);
 
 #endif

@@ -2,6 +2,7 @@
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
  * (`--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
  * `--link PATH` names save -o's unnamed output file: link-cmd.c;
+ * `--xattrs-get`, `--xattrs-set` and `--mknod` are the file metadata Node cannot reach: fsattr-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
  * `--netns SLIRP` holds a build's private network namespace: network.c.)
  */
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */
     if (argc >= 2 && strcmp(argv[1], "--link") == 0) return link_main(argc - 2, argv + 2);       /* link-cmd.c */
     if (argc == 2 && strcmp(argv[1], "--seccomp-dump") == 0) return seccomp_dump_main(); /* seccomp.c */
+    if (argc >= 2 && strcmp(argv[1], "--xattrs-get") == 0) return xattrs_get_main(argc - 2, argv + 2); /* fsattr-cmd.c */
+    if (argc == 2 && strcmp(argv[1], "--xattrs-set") == 0) return xattrs_set_main();
+    if (argc == 2 && strcmp(argv[1], "--mknod") == 0) return mknod_main();
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     /* A RUN step dies with tsbuild: SIGKILL when the parent exits, and pid 1 (PDEATHSIG from

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { hexOf, isDigest, type Digest } from '../common/index.js';
 import { blobPath, blobsDir } from './blobs.js';
 import { CacheRecords } from './cache-records.js';
@@ -14,7 +12,6 @@ import { removeCacheMounts } from './cache-mounts.js';
 import type { ImageConfig, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 
-const run = promisify(execFile);
 
 /**
  * Garbage collection (`tsbuild prune`): mark everything reachable from the roots, sweep
@@ -113,13 +110,22 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** Apparent bytes of a tree, each inode once (what `du -sb` reports); 0 when it cannot be read. */
 async function dirBytes(path: string): Promise<number> {
-  try {
-    const { stdout } = await run('du', ['-sb', path]);
-    return Number(stdout.split('\t')[0]) || 0;
-  } catch {
-    return 0;
-  }
+  const seen = new Set<string>();
+  const walk = async (p: string): Promise<number> => {
+    const st = await lstat(p, { bigint: true }).catch(() => undefined);
+    if (!st) return 0;
+    if (st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return 0;
+      seen.add(key);
+    }
+    let total = Number(st.size);
+    if (st.isDirectory()) for (const n of await readdir(p).catch(() => [] as string[])) total += await walk(join(p, n));
+    return total;
+  };
+  return walk(path);
 }
 
 async function mark(root: string, sources: GcRootSource[], leased: Set<Digest>): Promise<Marks> {

@@ -55,6 +55,8 @@ export { layerContentSize } from './content-size.js';
 export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
 export { readTar, type TarEntry, type TarBody } from './tar-read.js';
+export { decompressed } from './layer-stream.js';
+export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from './fs-attrs.js';
 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];

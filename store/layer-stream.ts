@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
+import { Decompress } from 'fzstd';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../common/index.js';
 
 /**
  * The uncompressed tar inside a layer or rootfs archive, whatever it was compressed with:
  * decided by the first bytes (magic numbers), not by file names or media types, so a
- * mislabelled layer still reads. gzip in-process; bzip2 and xz through Debian's tools
- * (as `docker import` and ADD accept them). zstd is not read here.
+ * mislabelled layer still reads. gzip (zlib) and zstd (fzstd) in-process; bzip2 and xz,
+ * which Node cannot read, through Debian's tools (as `docker import` and ADD accept them),
+ * with one clear error when the tool is not installed.
  */
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -47,7 +49,9 @@ async function peek(src: Readable): Promise<Buffer> {
   });
 }
 
-function throughTool(src: Readable, tool: string): Readable {
+const PACKAGE: Record<'bzip2' | 'xz', string> = { bzip2: 'bzip2', xz: 'xz-utils' };
+
+function throughTool(src: Readable, tool: 'bzip2' | 'xz', what: string): Readable {
   const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out = new PassThrough();
   let stderr = '';
@@ -56,16 +60,56 @@ function throughTool(src: Readable, tool: string): Readable {
   child.stdin.on('error', () => {}); // EPIPE when the tool fails: reported through its exit
   src.pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
-  child.on('error', (e) => out.destroy(new UserError('decompress', `${tool}: ${e.message}`)));
+  child.on('error', (e) => {
+    src.destroy();
+    out.destroy(
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new UserError('decompress-tool-missing', `${what} is ${tool}-compressed, and the program "${tool}" that reads it is not installed`, {
+            where: what,
+            hint: `install the Debian package "${PACKAGE[tool]}", or recompress it with gzip`,
+          })
+        : new UserError('decompress', `${what}: ${tool}: ${e.message}`, { where: what }),
+    );
+  });
   child.on('close', (code) => {
     if (code === 0) out.end();
-    else out.destroy(new UserError('decompress', `${tool} -dc failed: ${stderr.trim() || `exit ${code}`}`));
+    else if (code !== null) out.destroy(new UserError('decompress', `${what}: ${tool} -dc failed: ${stderr.trim() || `exit ${code}`}`, { where: what }));
   });
   return out;
 }
 
-/** The decompressed bytes of `src` (which is consumed). */
-export async function decompressed(src: Readable): Promise<{ stream: Readable; compression: Compression }> {
+/** zstd through fzstd, as a stream. */
+function unzstd(src: Readable, what: string): Readable {
+  const bad = (e: unknown) => new UserError('decompress', `${what}: invalid zstd data: ${(e as Error).message}`, { where: what });
+  let push: (chunk: Uint8Array) => void = () => {};
+  const d = new Decompress((chunk) => {
+    if (chunk.length > 0) push(Buffer.from(chunk)); // fzstd may reuse its buffer
+  });
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        d.push(chunk);
+      } catch (e) {
+        return cb(bad(e));
+      }
+      cb();
+    },
+    flush(cb) {
+      try {
+        d.push(new Uint8Array(0), true);
+      } catch (e) {
+        return cb(bad(e));
+      }
+      cb();
+    },
+  });
+  push = (b) => t.push(b);
+  src.on('error', (e) => t.destroy(e));
+  return src.pipe(t);
+}
+
+/** The decompressed bytes of `src` (which is consumed); `what` names it in errors. */
+export async function decompressed(src: Readable, what = 'the archive'): Promise<{ stream: Readable; compression: Compression }> {
   const compression = compressionOf(await peek(src));
   switch (compression) {
     case 'none':
@@ -76,13 +120,9 @@ export async function decompressed(src: Readable): Promise<{ stream: Readable; c
       return { stream: src.pipe(gunzip), compression };
     }
     case 'bzip2':
-      return { stream: throughTool(src, 'bzip2'), compression };
     case 'xz':
-      return { stream: throughTool(src, 'xz'), compression };
+      return { stream: throughTool(src, compression, what), compression };
     case 'zstd':
-      src.destroy();
-      throw new UserError('unsupported-compression', 'zstd-compressed layers cannot be read here', {
-        hint: 'recompress the archive with gzip',
-      });
+      return { stream: unzstd(src, what), compression };
   }
 }

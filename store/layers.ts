@@ -1,5 +1,4 @@
 import pLimit from 'p-limit';
-import { execFile } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -16,16 +15,14 @@ import {
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, unreachable, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
 import { openBlob } from './blobs.js';
+import { makeNodes, setXattrs } from './fs-attrs.js';
 import { decompressed } from './layer-stream.js';
 import type { Descriptor } from './oci-types.js';
 import { readTar, type TarBody, type TarEntry } from './tar-read.js';
 import { makeTempDir } from './temp.js';
-
-const run = promisify(execFile);
 
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
@@ -48,8 +45,8 @@ const run = promisify(execFile);
  * - `trusted.overlay.*` xattrs from the archive are dropped: they steer overlayfs
  *   (redirect, metacopy) and only the opaque marker is ours to set.
  * The uncompressed bytes are hashed while extracting; a diff_id mismatch publishes nothing.
- * Node has no mknod/setxattr: devices are made with coreutils `mknod` and xattrs with
- * `setfattr --restore` (package `attr`), each batched once per layer.
+ * Node has no mknod/setxattr: devices and xattrs go through the static helper
+ * (store/fs-attrs.ts), each batched once per layer.
  */
 
 export function layersDir(root: string): string {
@@ -127,7 +124,7 @@ export interface ExtractStats {
  */
 export async function extractTar(src: Readable, target: string, opts: { what: string; stats?: ExtractStats }): Promise<Digest> {
   const hasher = new DigestHasher();
-  const { stream } = await decompressed(src);
+  const { stream } = await decompressed(src, opts.what);
   const hashing = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hasher.update(chunk);
@@ -427,61 +424,34 @@ class Extraction {
 
   private async makeDevices(): Promise<void> {
     const list = [...this.devices.entries()];
-    const script =
-      'while [ $# -gt 0 ]; do if [ "$2" = p ]; then mknod -m "$5" -- "$1" p || exit 1; ' +
-      'else mknod -m "$5" -- "$1" "$2" "$3" "$4" || exit 1; fi; shift 5; done';
-    for (let i = 0; i < list.length; i += 500) {
-      const args: string[] = [];
-      for (const [rel, d] of list.slice(i, i + 500)) {
-        args.push(this.abs(rel), d.kind, String(d.major), String(d.minor), (d.mode & 0o7777).toString(8));
-      }
-      try {
-        await run('sh', ['-c', script, 'mknod-batch', ...args]);
-      } catch (e) {
-        throw new UserError('layer-extract', `extract ${this.what}: mknod: ${((e as { stderr?: string }).stderr ?? String(e)).trim()}`);
-      }
+    try {
+      await makeNodes(list.map(([rel, d]) => ({ path: this.abs(rel), kind: d.kind, major: d.major, minor: d.minor, mode: d.mode })));
+    } catch (e) {
+      throw new UserError('layer-extract', `extract ${this.what}: ${(e as Error).message}`);
     }
     for (const [rel, d] of list) {
       if (d.isWhiteout) continue;
       const abs = this.abs(rel);
       lchownSync(abs, d.uid, d.gid);
-      chmodSync(abs, d.mode); // after chown, and mknod's -m is filtered by nothing else
+      chmodSync(abs, d.mode); // after chown, which clears setuid/setgid
       lutimesSync(abs, d.mtimeMs / 1000, d.mtimeMs / 1000);
     }
   }
 
   private async setXattrs(): Promise<void> {
-    let dump = '';
-    for (const dir of this.opaque) dump += `# file: ${quote(this.abs(dir))}\ntrusted.overlay.opaque=0x79\n\n`;
+    const records: { path: string; name: string; value: Buffer }[] = [];
+    for (const dir of this.opaque) records.push({ path: this.abs(dir), name: 'trusted.overlay.opaque', value: Buffer.from('y') });
     for (const [rel, xs] of this.xattrs) {
       const st = lstatOrUndefinedSync(this.abs(rel));
       if (!st || st.isSymbolicLink()) continue; // user.* xattrs cannot be set on symlinks
-      dump += `# file: ${quote(this.abs(rel))}\n`;
-      for (const [k, v] of Object.entries(xs)) dump += `${quote(k)}=0x${v.toString('hex')}\n`;
-      dump += '\n';
+      for (const [name, value] of Object.entries(xs)) records.push({ path: this.abs(rel), name, value });
     }
-    if (dump === '') return;
-    await new Promise<void>((resolve, reject) => {
-      const child = execFile('setfattr', ['-h', '--restore=-'], (err, _out, stderr) =>
-        err
-          ? reject(new UserError('layer-extract', `extract ${this.what}: setfattr: ${String(stderr).trim() || err.message}`, {
-              hint: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'install the Debian package "attr"' : undefined,
-            }))
-          : resolve(),
-      );
-      child.stdin!.end(dump);
-    });
+    try {
+      await setXattrs(records);
+    } catch (e) {
+      throw new UserError('layer-extract', `extract ${this.what}: ${(e as Error).message}`);
+    }
   }
-}
-
-/** getfattr's quoting, which setfattr --restore undoes: every byte that is not plain as `\ooo`. */
-function quote(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s)) {
-    const plain = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2f || b === 0x2e || b === 0x5f || b === 0x2d;
-    out += plain ? String.fromCharCode(b) : '\\' + b.toString(8).padStart(3, '0');
-  }
-  return out;
 }
 
 function depth(rel: string): number {

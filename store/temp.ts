@@ -5,6 +5,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { helperPath } from '../common/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from './atomic.js';
 import { processStartTicks } from './containers.js';
 import { isPidAlive } from './lock.js';
@@ -109,7 +110,7 @@ async function mountsUnder(dir: string): Promise<string[]> {
  */
 async function removeLeftover(path: string): Promise<void> {
   await killRecorded(path);
-  for (const m of await mountsUnder(path)) await run('umount', ['-l', m]).catch(() => {});
+  for (const m of await mountsUnder(path)) await run(helperPath, ['--umount', m, 'lazy']).catch(() => {});
   if ((await mountsUnder(path)).length > 0) return; // still mounted: leave it rather than delete through it
   await rm(path, { recursive: true, force: true });
 }
