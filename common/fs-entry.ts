@@ -24,3 +24,12 @@ export interface FsEntry {
   /** Extended attributes, values as raw bytes. */
   xattrs?: Record<string, Buffer>;
 }
+
+/** Linux `major()`/`minor()` of a dev_t. */
+export function splitRdev(rdev: number): { major: number; minor: number } {
+  const lo = rdev % 2 ** 32 >>> 0;
+  const hi = Math.floor(rdev / 2 ** 32) >>> 0;
+  const major = ((lo >>> 8) & 0xfff) | (hi & 0xfffff000);
+  const minor = (lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00);
+  return { major: major >>> 0, minor: minor >>> 0 };
+}

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { hexOf, type Digest } from '../common/index.js';
 import type { Descriptor, Store } from '../store/index.js';
 import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
@@ -10,8 +8,7 @@ import type { LayerDirSource } from './rootfs-view.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountTmpfs, type MountedTmpfs } from './tmpfs.js';
 import type { RuntimeSettings } from './settings.js';
-
-const run = promisify(execFile);
+import { copyTree } from './copy-tree.js';
 
 /** Below this much room a layer-dirs tmpfs is not worth it: layers are extracted on disk. */
 const MIN_BYTES = 512 * 1024 ** 2;
@@ -104,11 +101,11 @@ export class BuildLayerDirs implements LayerDirSource {
     const memory = (await this.mountOnce())?.dir;
     if (memory && !this.isClosed) {
       const dir = join(memory, hexOf(diffId));
-      // cp -a keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
-      if (await run('cp', ['-a', upperDir, dir]).then(() => true, () => false)) return dir;
+      // copyTree keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
+      if (await copyTree(upperDir, dir).then(() => true, () => false)) return dir;
       await rm(dir, { recursive: true, force: true });
     }
-    await run('cp', ['-a', upperDir, diskCopy]);
+    await copyTree(upperDir, diskCopy);
     await this.store.adoptLayerDir(diffId, diskCopy);
     return undefined;
   }

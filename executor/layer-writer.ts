@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { Digest, FsEntry, FsEntryType } from '../common/index.js';
+import { splitRdev, type Digest, type FsEntry, type FsEntryType } from '../common/index.js';
 import { TarWriter, type Store } from '../store/index.js';
 import { fileBody as readFileBody, type FileBody } from './file-bodies.js';
 
@@ -135,15 +135,6 @@ function fileBody(e: LayerEntry, size: number): FileBody | Uint8Array {
   if ('bytes' in e.content) return e.content.bytes;
   if (size === 0) return new Uint8Array(0);
   return readFileBody({ path: e.content.path, size });
-}
-
-/** Linux `major()`/`minor()` of a dev_t. */
-export function splitRdev(rdev: number): { major: number; minor: number } {
-  const lo = rdev % 2 ** 32 >>> 0;
-  const hi = Math.floor(rdev / 2 ** 32) >>> 0;
-  const major = ((lo >>> 8) & 0xfff) | (hi & 0xfffff000);
-  const minor = (lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00);
-  return { major: major >>> 0, minor: minor >>> 0 };
 }
 
 /**

@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import { chmod, chown, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { promisify } from 'node:util';
 import { UserError, unreachable } from '../common/index.js';
 import type { ExecStep, MountFrom, PlannedMount } from '../planner/index.js';
 import type { Matcher } from '../context/index.js';
 import type { Store } from '../store/index.js';
 import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
+import { copyTree } from './copy-tree.js';
 
-const run = promisify(execFile);
 
 /**
  * A RUN's `--mount`s made real for one container run: binds (context, stage, image, cache
@@ -136,10 +134,9 @@ async function copyEntries(source: string, keep: readonly string[], dest: string
   }
 }
 
-async function copyInto(source: string, dest: string): Promise<void> {
-  const st = await stat(source);
-  if (st.isDirectory()) await run('cp', ['-a', '--', `${source}/.`, dest]);
-  else await run('cp', ['-a', '--', source, dest]);
+/** `source`'s contents into the dir `dest`, or the file `source` as `dest`. */
+function copyInto(source: string, dest: string): Promise<void> {
+  return copyTree(source, dest);
 }
 
 /** A cache mount by its `sharing`: the store's dir (locked or claimed as needed), or a throwaway one at `spare`. */

@@ -1,15 +1,14 @@
-import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { UserError, digestOf, hexOf } from '../common/index.js';
 import { publishDir, publishFile, writeFileAtomic } from './atomic.js';
 import type { Store } from './contract.js';
+import { extractTar } from './layers.js';
 import { isPidAlive } from './lock.js';
+import { writeTreeTar } from './tar-tree.js';
 import { makeTempDir } from './temp.js';
-
-const run = promisify(execFile);
 
 /** A claim dir without its pid file for this long was left by a process that died making it. */
 const ORPHAN_CLAIM_MS = 10_000;
@@ -160,7 +159,7 @@ export async function exportCacheMountsLocal(store: Store, dir: string, ids?: re
     const tmp = `${tar}.tmp-${process.pid}`;
     // Under the mount's lock: a `locked` writer is never caught half-way.
     await withCacheMountLock(store.root, m.id, async () => {
-      await run('tar', ['--numeric-owner', '--xattrs', '-cf', tmp, '-C', join(cacheMountsDir(store.root), m.hex, 'data'), '.']);
+      await writeTreeTar(join(cacheMountsDir(store.root), m.hex, 'data'), tmp);
     });
     await publishFile(tmp, tar);
     await writeFileAtomic(join(out, `${m.hex}.json`), JSON.stringify({ id: m.id } satisfies CacheMountMeta));
@@ -184,7 +183,7 @@ export async function importCacheMountsLocal(store: Store, dir: string): Promise
       const data = join(tmp, 'm', 'data');
       await mkdir(data, { recursive: true });
       try {
-        await run('tar', ['--numeric-owner', '--xattrs', '-xpf', join(dir, 'mounts', `${hex}.tar`), '-C', data]);
+        await extractTar(createReadStream(join(dir, 'mounts', `${hex}.tar`)), data, { what: `cache mount "${meta.id}"` });
       } catch (e) {
         throw new UserError('cache-from-corrupt', `cache source ${dir}: cache mount "${meta.id}" is missing or damaged`, {
           where: dir,

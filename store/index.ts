@@ -56,6 +56,7 @@ export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
 export { readTar, type TarEntry, type TarBody } from './tar-read.js';
 export { decompressed } from './layer-stream.js';
+export { extractTar } from './layers.js';
 export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from './fs-attrs.js';
 
 /** Folders every open needs. */

@@ -1,0 +1,55 @@
+import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { join, resolve } from 'node:path';
+import { splitRdev, type FsEntry } from '../common/index.js';
+import { getXattrs } from './fs-attrs.js';
+import { TarWriter } from './tar-write.js';
+
+/**
+ * A directory tree as a tar file at `out` (a cache mount's export): every entry below
+ * `dir`, names relative to it and sorted, numeric owners, xattrs, hardlinks as links,
+ * devices and fifos; sockets skipped. The tree must not change meanwhile (the caller holds
+ * its lock).
+ */
+export async function writeTreeTar(dir: string, out: string): Promise<void> {
+  const root = resolve(dir);
+  const xattrs = await getXattrs(root, { recursive: true });
+  const file = createWriteStream(out, { flags: 'wx', mode: 0o600 });
+  const tar = new TarWriter(file);
+  const links = new Map<string, string>();
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    for (const name of readdirSync(abs).sort()) {
+      const p = join(abs, name);
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const st = lstatSync(p);
+      if (st.isSocket()) continue;
+      const e: FsEntry = { path, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, size: 0, xattrs: xattrs.get(p) };
+      if (st.isDirectory()) {
+        await tar.add({ ...e, type: 'dir' });
+        await walk(p, path);
+      } else if (st.isSymbolicLink()) await tar.add({ ...e, type: 'symlink', linkTarget: readlinkSync(p) });
+      else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
+        const { major, minor } = splitRdev(st.rdev);
+        await tar.add({ ...e, type: st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block' : 'char', devmajor: major, devminor: minor });
+      } else {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? links.get(key) : undefined;
+        if (first !== undefined) await tar.add({ ...e, type: 'hardlink', linkTarget: first, xattrs: undefined });
+        else {
+          if (st.nlink > 1) links.set(key, path);
+          await tar.add({ ...e, size: st.size }, st.size === 0 ? new Uint8Array(0) : createReadStream(p, { end: st.size - 1 }));
+        }
+      }
+    }
+  };
+  try {
+    await walk(root, '');
+    await tar.finish();
+    file.end();
+    await finished(file);
+  } catch (e) {
+    tar.destroy(e as Error);
+    file.destroy();
+    throw e;
+  }
+}
