@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { noteEntries, UserError, type SourceRange } from '../common/index.js';
+import { noteEntries, UserError, type FsEntryType, type SourceRange } from '../common/index.js';
 import { cleanPath, compilePatterns, type Matcher } from './dockerignore.js';
 import { hasWildcards, goMatch } from './glob.js';
 import { contextMessages } from './messages.js';
@@ -12,7 +12,8 @@ import { lstatOrUndefined, resolveInRoot, type StatObserver } from './resolve.js
  * wildcards per component, .dockerignore'd files never read or listed.
  */
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
+/** Hardlinks are found later, by dev:ino, when a layer is written. */
+export type EntryType = Exclude<FsEntryType, 'hardlink'>;
 
 /** One file system object a COPY would copy. */
 export interface SourceEntry {

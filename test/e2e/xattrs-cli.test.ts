@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
 import { tempDir } from '../helpers/temp.js';
 
-// Binary xattrs (security.capability and the like) through the CLI a user runs: the bundle
-// carries its own copy of tar-stream, and the raw PAX bytes must survive it as they do
-// in the store's unit tests (test/store/layers.test.ts).
+// Binary xattrs (security.capability and the like) through the CLI a user runs: the raw PAX
+// bytes must survive the bundled codec as they do in the store's unit tests
+// (test/store/layers.test.ts).
 test('a binary xattr in an imported layer survives extraction by the tsbuild CLI', async () => {
   const work = await tempDir();
   const root = join(work, 'root');
