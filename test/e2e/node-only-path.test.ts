@@ -108,3 +108,21 @@ test('build, run, save, load, push and pull with PATH holding only node', async 
   assert.equal(pruned.code, 0, pruned.stderr);
   assert.match(pruned.stdout, /Total reclaimed space: [1-9]/);
 });
+
+test('ADD of an xz archive without the xz program is one error naming the program and the file', async (t) => {
+  try {
+    execFileSync('xz', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return t.skip('xz is not installed: the archive cannot be made');
+  }
+  const ctx = join(work, 'ctx-xz');
+  mkdirSync(join(ctx, 'tree'), { recursive: true });
+  writeFileSync(join(ctx, 'tree', 'f'), 'f\n');
+  execFileSync('tar', ['-cJf', join(ctx, 'app.tar.xz'), '-C', join(ctx, 'tree'), '.']);
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nADD app.tar.xz /app/\n');
+  const r = await cli(['build', '-q', '-t', 'xz-missing', ctx]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /error\[decompress-tool-missing\]: ADD .*app\.tar\.xz is xz-compressed, and the program "xz" that reads it is not installed/);
+  assert.match(r.stderr, /hint: install the Debian package "xz-utils"/);
+  assert.doesNotMatch(r.stderr, /this is a bug/);
+});
