@@ -3,11 +3,11 @@
 // (front-door/, a small static program): a fully cached build whose inputs are unchanged is
 // replayed there, without Node (cli/build-replay.ts). Otherwise Node runs this file, which compiles
 // the program (dist/tsbuild-main.cjs, one CommonJS bundle of cli/main.ts) with V8's code
-// cache (dist/tsbuild-main.cjs.cache, made by `npm install`): that skips most of the ~20 ms
-// that compiling 1.4 MB of JavaScript takes.
-// NODE_EXTRA_CA_CERTS arrives as TSBUILD_EXTRA_CA_CERTS: Node reads that file at start-up
-// (~30 ms for Debian's 220 KB bundle), and tsbuild needs it only when it talks TLS to a
-// registry (registry/http.ts adds it then).
+// cache (dist/tsbuild-main.cjs.cache, made by `npm install`): that skips most of compiling
+// the bundle (bench/RESULTS.md, "Measurements behind the code").
+// NODE_EXTRA_CA_CERTS arrives as TSBUILD_EXTRA_CA_CERTS: Node would read that file at every
+// start, and tsbuild needs it only when it talks TLS to a registry (engine/settings.ts hands
+// it to registry/http.ts then).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -39,8 +39,8 @@ function loadMain(): void {
     });
   }
   if (/(^|,)start(,|$)/.test(process.env.TSBUILD_DEBUG ?? '')) {
-    // What start-up costs hinge on (test/e2e/start-up.test.ts): a refused cache costs ~15 ms,
-    // and any V8 flag makes V8 refuse Node's own code cache (~10 ms).
+    // What start-up costs hinge on (test/e2e/start-up.test.ts): a refused code cache, and any
+    // V8 flag, which makes V8 refuse Node's own code cache too.
     const cache = cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'used';
     process.stderr.write(`tsbuild: code cache ${cache}; node flags: ${process.execArgv.join(' ') || 'none'}\n`);
   }

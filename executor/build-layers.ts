@@ -16,10 +16,10 @@ const MIN_BYTES = 512 * 1024 ** 2;
 /**
  * The layer dirs of one build: the layers it writes itself and reads back as directories
  * (a COPY or a RUN followed by a RUN) live in a private tmpfs for as long as the build runs, in front
- * of the store's layer dirs. Extracting 10,000 files onto this ext4 took 2–8 s (10 runs),
- * into tmpfs 0.15–0.3 s; and the store's layer dirs are only a cache of the blobs, which
+ * of the store's layer dirs: extracting many small files is an order of magnitude faster on
+ * tmpfs than on ext4 (bench/RESULTS.md), and the store's layer dirs are only a cache of the blobs, which
  * are the durable copy: a later build that needs the dir gets it from the store, which
- * extracts the blob then. GNU tar extracts such a layer while the step writes it
+ * extracts the blob then. The store's extractor unpacks such a layer while the step writes it
  * (`receive`); the dir is used once the blob is committed. The tmpfs gets half of what the
  * memory budget allows (memory-budget.ts), leaving the rest to RUN upper dirs. When memory is short, tmpfs
  * cannot be mounted, the tmpfs is full, or TSBUILD_LAYER_DIRS=disk, the layer is extracted

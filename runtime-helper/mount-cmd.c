@@ -2,8 +2,8 @@
  * `tsbuild-helper --mount FSTYPE SOURCE TARGET OPTIONS` and `--umount TARGET [lazy]`: the
  * mounts the executor makes outside containers (tmpfs for RUN uppers and layer dirs,
  * read-only overlay views; executor/mount.ts). The same as mount(8)/umount(8) for these
- * cases, without their start-up: util-linux's mount reads its tables and locales first
- * (~10 ms here), this static binary starts in well under one.
+ * cases, without their start-up: util-linux's mount reads its tables and locales first,
+ * this static binary starts at once.
  * OPTIONS are comma-separated: `ro`, `nodev`, `nosuid`, `noexec` are mount flags (a step's
  * private tmpfs for secrets takes the last three), the rest is the filesystem's data
  * (lowerdir=…, size=…, mode=…). Exit 0, or 32 (mount(8)'s "mount failure") with one

@@ -132,8 +132,8 @@ void net_wait_ready(const struct spec *spec)
 }
 
 /* After the container ended: slirp4netns sees its exit fd close and exits by itself. It is
- * not waited for: closing its tap device takes the kernel ~20 ms (the namespace's devices
- * are unregistered), which would be every RUN's cost; init reaps it once we are gone. */
+ * not waited for: closing its tap device takes the kernel long (the namespace's devices
+ * are unregistered: bench/RESULTS.md), which would be every RUN's cost; init reaps it once we are gone. */
 void net_stop(struct spec *spec)
 {
     if (!spec->network_private || spec->netns || spec->slirp_pid <= 0) return;

@@ -47,8 +47,8 @@ if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wi
 // it hands the command to the front door (front-door/, a small static program), which
 // replays a fully cached build or runs Node on this file. Without the front door, the shell
 // runs Node itself, moving NODE_EXTRA_CA_CERTS aside as the front door does (see cli/launch.ts).
-// Neither passes V8 flags: any flag makes V8 refuse the code cache of Node's own modules
-// (~10 ms a start); common/young-generation.ts caps memory at run time instead.
+// Neither passes V8 flags: any flag makes V8 refuse the code cache of Node's own modules;
+// common/young-generation.ts caps memory at run time instead.
 // `node dist/tsbuild.cjs` works too (no replay then).
 const shell = [
   '#!/bin/sh',

@@ -35,10 +35,6 @@ function hexOfId(id: string): string {
   return hexOf(digestOf(id));
 }
 
-export function cacheMountDataDir(root: string, id: string): string {
-  return join(cacheMountsDir(root), hexOfId(id), 'data');
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }

@@ -191,7 +191,7 @@ class Extraction {
   /**
    * Small files read from the tar and being written in the background: the tar is
    * sequential, but one file's open/write/chmod/utimes/close need not wait for the previous
-   * one's (10,000 small files: 3 s one after another, well under 1 s overlapped). Anything
+   * one's (several times faster for many small files: bench/RESULTS.md). Anything
    * that touches such a path first waits for its write.
    */
   private readonly pending = new Map<string, Promise<void>>();
@@ -464,8 +464,8 @@ function metaOf(e: TarEntry): Meta {
 
 /**
  * The extraction's metadata calls (lstat, mkdir, symlink, chown, utimes …) are synchronous:
- * each takes microseconds, and a trip through libuv's thread pool costs more than the call
- * (a 277-entry busybox layer: ~100 ms with async calls). File contents stay asynchronous.
+ * each takes microseconds, and a trip through libuv's thread pool costs more than the call.
+ * File contents stay asynchronous.
  */
 function lstatOrUndefinedSync(path: string) {
   try {
