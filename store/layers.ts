@@ -1,5 +1,10 @@
-import pLimit from 'p-limit';
 import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  writeSync,
   chmodSync,
   chownSync,
   constants,
@@ -158,10 +163,8 @@ interface Device extends Meta {
   isWhiteout: boolean;
 }
 
-/** Files up to this size are read into memory and written in the background. */
-const BACKGROUND_FILE_BYTES = 1 << 20;
-/** At most this many bytes of such files wait in memory at once. */
-const BACKGROUND_BUDGET_BYTES = 32 << 20;
+/** Files up to this size are read into memory and written with synchronous calls. */
+const SMALL_FILE_BYTES = 1 << 20;
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -180,6 +183,37 @@ export function cleanEntryName(name: string): string | undefined {
   return parts.join('/');
 }
 
+async function collect(body: TarBody): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/**
+ * A small file written whole with synchronous calls (false: something is at `abs` already): each is microseconds on the page
+ * cache, where a round trip through libuv's thread pool per call was most of an
+ * extraction's time (bench/RESULTS.md, "Measurements behind the code").
+ */
+function writeSmallFile(abs: string, e: TarEntry, data: Buffer): boolean {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    // chown before chmod: chown clears setuid/setgid bits
+    if (isRoot && (e.uid !== 0 || e.gid !== 0)) fchownSync(fd, e.uid, e.gid); // new files are root's already
+    fchmodSync(fd, e.mode);
+    futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
 class Extraction {
   private readonly dirMeta = new Map<string, Meta>();
   private readonly devices = new Map<string, Device>();
@@ -188,17 +222,6 @@ class Extraction {
   private readonly extracted = new Set<string>();
   /** Paths known to be real directories (only this extraction changes the tree). */
   private readonly realDirs = new Set<string>();
-  /**
-   * Small files read from the tar and being written in the background: the tar is
-   * sequential, but one file's open/write/chmod/utimes/close need not wait for the previous
-   * one's (several times faster for many small files: bench/RESULTS.md). Anything
-   * that touches such a path first waits for its write.
-   */
-  private readonly pending = new Map<string, Promise<void>>();
-  private pendingBytes = 0;
-  private failure: unknown;
-  private readonly writers = pLimit(16);
-
   constructor(
     private readonly target: string,
     private readonly what: string,
@@ -216,25 +239,10 @@ class Extraction {
     return rel === '' ? this.target : join(this.target, rel);
   }
 
-  /** Wait for a background write of `rel`, if any. */
-  private async settle(rel: string): Promise<void> {
-    const p = this.pending.get(rel);
-    if (p) await p;
-    if (this.failure) throw this.failure;
-  }
-
-  /** Wait for every background write. */
-  private async drain(): Promise<void> {
-    await Promise.all(this.pending.values());
-    if (this.failure) throw this.failure;
-  }
-
   async apply(e: TarEntry, body: TarBody): Promise<void> {
     noteEntries(++this.stats.entries);
-    if (this.failure) throw this.failure;
     const rel = cleanEntryName(e.path);
     if (rel === undefined) throw this.hostile(`entry "${e.path}" points outside the layer`);
-    await this.settle(rel);
     const base = posix.basename(rel);
     if (base.startsWith(WHITEOUT)) return this.whiteout(rel, base);
     if (rel === '') {
@@ -253,9 +261,17 @@ class Extraction {
         break;
       }
       case 'file':
-        await this.removeExisting(rel);
-        if (e.size <= BACKGROUND_FILE_BYTES) await this.writeInBackground(rel, abs, e, body);
-        else await this.writeFile(abs, e, body);
+        if (e.size <= SMALL_FILE_BYTES) {
+          // Most paths are new: what is there already is looked at only when the create fails.
+          const data = await collect(body);
+          if (!writeSmallFile(abs, e, data)) {
+            await this.removeExisting(rel);
+            writeSmallFile(abs, e, data);
+          }
+        } else {
+          await this.removeExisting(rel);
+          await this.writeFile(abs, e, body);
+        }
         break;
       case 'symlink':
         await this.removeExisting(rel);
@@ -298,25 +314,7 @@ class Extraction {
     this.opaque.delete(rel);
   }
 
-  private async writeInBackground(rel: string, abs: string, e: TarEntry, body: TarBody): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    const data = Buffer.concat(chunks);
-    this.pendingBytes += data.length;
-    const job = this.writers(() => this.writeFile(abs, e, [data]))
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      })
-      .finally(() => {
-        this.pending.delete(rel);
-        this.pendingBytes -= data.length;
-      });
-    this.pending.set(rel, job);
-    if (this.pendingBytes > BACKGROUND_BUDGET_BYTES) await this.drain();
-  }
-
   private async whiteout(rel: string, base: string): Promise<void> {
-    await this.drain();
     const dir = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
     if (base === OPAQUE) {
       if (dir !== '') {
@@ -349,7 +347,6 @@ class Extraction {
     for (let i = 0; i < parts.length - 1; i++) {
       prefix = prefix === '' ? parts[i] : `${prefix}/${parts[i]}`;
       if (this.realDirs.has(prefix)) continue;
-      await this.settle(prefix);
       const abs = this.abs(prefix);
       const st = lstatOrUndefinedSync(abs);
       if (st?.isDirectory()) {
@@ -367,10 +364,8 @@ class Extraction {
 
   /** Remove whatever is at `rel` (a directory with its contents), never following links. */
   private async removeExisting(rel: string): Promise<void> {
-    await this.settle(rel);
     const abs = this.abs(rel);
     const st = lstatOrUndefinedSync(abs);
-    if (st?.isDirectory()) await this.drain(); // files being written below it
     for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
     this.realDirs.delete(rel);
     if (!st) return;
@@ -396,7 +391,6 @@ class Extraction {
     const target = cleanEntryName(e.linkTarget);
     if (target === undefined || target === '') throw this.hostile(`hardlink "${rel}" points outside the layer ("${e.linkTarget}")`);
     if (!this.extracted.has(target)) throw this.hostile(`hardlink "${rel}" points at "${e.linkTarget}", which is not in the layer before it`);
-    await this.settle(target);
     await this.ensureParents(target);
     const st = lstatOrUndefinedSync(this.abs(target));
     if (!st) throw this.hostile(`hardlink "${rel}" points at "${e.linkTarget}", which was removed`);
@@ -408,7 +402,6 @@ class Extraction {
 
   /** Devices, xattrs, then directory metadata (children change a dir's mtime, so last). */
   async finish(): Promise<void> {
-    await this.drain();
     await this.makeDevices();
     await this.setXattrs();
     const dirs = [...this.dirMeta.entries()].sort((a, b) => depth(b[0]) - depth(a[0]));
