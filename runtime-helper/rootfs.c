@@ -30,9 +30,11 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef MOUNT_ATTR_RDONLY /* glibc's sys/mount.h has them from 2.36 on */
 #define MOUNT_ATTR_RDONLY 0x1
 #define MOUNT_ATTR_NOSUID 0x2
 #define MOUNT_ATTR_NODEV 0x4
+#endif
 struct mount_attr_ { uint64_t attr_set, attr_clr, propagation, userns_fd; }; /* linux/mount.h */
 
 static const char *const DEFAULT_DEVICES[N_DEFAULT_DEVICES] = {"/dev/null", "/dev/zero", "/dev/full",
