@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, type Digest, type SourceRange } from '../common/index.js';
 import type { Entitlement, Plan } from '../planner/index.js';
-import type { ImageRecord, Store } from '../store/index.js';
+import { normaliseName, type ImageRecord, type Store } from '../store/index.js';
 import { Job, linesOf, sinkOf, type ProgressEvent } from './events.js';
 import { parseDockerfile, readDockerfile } from './dockerfile.js';
 import { resolveBaseImage } from './base-image.js';
@@ -127,7 +127,6 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const settings = o.settings ?? settingsFromEnv(process.env);
   const cwd = o.cwd ?? process.cwd();
   const src = await sources(o, cwd);
-  const { normaliseName } = await import('../store/index.js');
   const names = (o.tags ?? []).map((t) => normaliseName(t));
   if (o.push && names.length === 0) throw new UserError('usage', buildMessages['push-needs-name'](), { exitCode: 2 });
   const store: Store = await openStoreOf(o.store, settings);

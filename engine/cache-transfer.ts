@@ -1,6 +1,6 @@
 import type { Digest } from '../common/index.js';
 import type { ClientOptions } from '../registry/index.js';
-import type { Store } from '../store/index.js';
+import { exportCacheLocal, importCacheLocal, type Store } from '../store/index.js';
 
 /** A `--cache-to` / `--cache-from` target, as BuildKit spells them: a registry ref or a local dir. */
 export type CacheSpec = { type: 'registry'; ref: string } | { type: 'local'; dir: string };
@@ -15,7 +15,6 @@ export async function importCaches(store: Store, specs: CacheSpec[], o: Transfer
   for (const spec of specs) {
     switch (spec.type) {
       case 'local': {
-        const { importCacheLocal } = await import('../store/index.js');
         await importCacheLocal(store, spec.dir);
         await store.cacheMounts.importLocal(spec.dir);
         break;
@@ -34,7 +33,6 @@ export async function exportCaches(store: Store, specs: CacheSpec[], o: Transfer
   for (const spec of specs) {
     switch (spec.type) {
       case 'local': {
-        const { exportCacheLocal } = await import('../store/index.js');
         await exportCacheLocal(store, spec.dir, o.keys);
         await store.cacheMounts.exportLocal(spec.dir, o.mountIds);
         break;

@@ -1,5 +1,5 @@
 import { UserError } from '../common/index.js';
-import type { ContainerRecord, ImageRecord, Store } from '../store/index.js';
+import { AmbiguousContainerError, isHelperAlive, normaliseName, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import type { CallOptions } from './images.js';
 import { openStoreOf } from './store-option.js';
 import { settingsFromEnv } from './settings.js';
@@ -17,7 +17,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A container by id, unique id prefix or name, or Docker's message. */
 export async function findContainer(store: Store, ref: string): Promise<ContainerRecord> {
-  const { AmbiguousContainerError } = await import('../store/index.js');
   const c = await store.containers.find(ref).catch((e: unknown) => {
     if (e instanceof AmbiguousContainerError) throw new UserError('ambiguous-container', containerMessages['ambiguous-container'](ref), { where: ref });
     throw e;
@@ -34,7 +33,6 @@ export async function findContainer(store: Store, ref: string): Promise<Containe
 export async function commit(o: CallOptions & { container: string; ref?: string; message?: string; author?: string }): Promise<ImageRecord> {
   const store = await openStoreOf(o.store, o.settings ?? settingsFromEnv(process.env));
   const c = await findContainer(store, o.container);
-  const { normaliseName } = await import('../store/index.js');
   const names = o.ref !== undefined ? [normaliseName(o.ref)] : [];
   const image = await store.resolveImage(c.image.id);
   if (!image) throw new UserError('image-gone', containerMessages['image-gone'](c.image.id), { where: o.container });
@@ -73,7 +71,6 @@ export async function removeContainer(o: CallOptions & { container: string; forc
     } catch {
       // already gone
     }
-    const { isHelperAlive } = await import('../store/index.js');
     for (let i = 0; i < 100 && isHelperAlive(c); i++) await sleep(20);
   }
   await store.containers.remove(c);

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, shortId, type Digest } from '../common/index.js';
-import type { ImageRecord, LoadedImage, SaveFormat } from '../store/index.js';
+import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat } from '../store/index.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -33,7 +33,6 @@ function withInsecure(settings: Settings, hosts: string[] | undefined) {
 
 /** Download an image (a manifest list gives the platform's image): `docker pull`. */
 export async function pull(o: CallOptions & { ref: string; platform?: string; insecureRegistries?: string[] }): Promise<ImageRecord> {
-  const { parseReference } = await import('../store/index.js');
   parseReference(o.ref); // a malformed name fails before the store is opened
   const store = await storeOf(o);
   const { pullImage } = await import('../registry/index.js');
@@ -53,7 +52,6 @@ export async function push(o: CallOptions & { ref: string; insecureRegistries?: 
  */
 export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal }): Promise<void> {
   const store = await storeOf(o);
-  const { saveImages } = await import('../store/index.js');
   const format = o.format ?? 'docker';
   if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format });
   const path = resolve(o.cwd ?? process.cwd(), o.to);
@@ -81,7 +79,6 @@ async function input(from: Readable | string, cwd: string | undefined): Promise<
 export async function load(o: CallOptions & { from: Readable | string }): Promise<LoadedImage[]> {
   const src = await input(o.from, o.cwd);
   const store = await storeOf(o);
-  const { loadArchive } = await import('../store/index.js');
   return loadArchive(store, src);
 }
 
@@ -92,7 +89,6 @@ export async function load(o: CallOptions & { from: Readable | string }): Promis
 export async function importImage(o: CallOptions & { from: Readable | string; ref?: string; message?: string; changes?: string[] }): Promise<ImageRecord> {
   const { configEditsOf, applyConfigEdit } = await import('../planner/index.js');
   const edits = await configEditsOf(o.changes ?? []);
-  const { importRootfs, normaliseName } = await import('../store/index.js');
   const names = o.ref !== undefined ? [normaliseName(o.ref)] : [];
   const src = await input(o.from, o.cwd);
   const store = await storeOf(o);
@@ -119,7 +115,6 @@ export type Removal = { untagged: string } | { deleted: Digest };
  */
 export async function removeImage(o: CallOptions & { image: string; force?: boolean; onRemoved?: (r: Removal) => void }): Promise<void> {
   const store = await storeOf(o);
-  const { nameAmong } = await import('../store/index.js');
   const ref = o.image;
   const img = await store.resolveImage(ref);
   if (!img) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../common/index.js';
-import type { ContainerRecord, ImageRecord, Store } from '../store/index.js';
+import { NameInUseError, familiarName, isValidName, parseReference, processStartTicks, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 
@@ -80,7 +80,6 @@ function fail(code: keyof typeof runMessages, message: string, where?: string): 
 async function imageFor(store: Store, ref: string, o: RunOptions, settings: Settings): Promise<ImageRecord> {
   const local = await store.resolveImage(ref);
   if (local) return local;
-  const { familiarName, parseReference } = await import('../store/index.js');
   let shown: string;
   try {
     shown = familiarName(parseReference(ref));
@@ -118,7 +117,6 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     cpus: o.cpus === undefined ? undefined : ex.parseCpus(o.cpus),
     deviceRules: ex.deviceRules(devices.map((d) => d.rule)),
   };
-  const { isValidName, NameInUseError, processStartTicks } = await import('../store/index.js');
   if (o.name !== undefined && !isValidName(o.name)) throw fail('bad-name', runMessages['bad-name'](o.name), o.name);
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw fail('relative-workdir', runMessages['relative-workdir'](o.workdir));
 

@@ -46,9 +46,9 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
 
 /**
  * The registry client's switches: `TSBUILD_INSECURE_REGISTRIES` (comma-separated hosts, the
- * config setting beside `--insecure-registry`), `DOCKER_CONFIG` (where config.json lives) and
- * `NODE_EXTRA_CA_CERTS` (CAs to trust besides Node's), `TSBUILD_REGISTRY_TIMEOUT` (seconds one request may take before it fails as too slow,
- * longer while data keeps coming: registry/http.ts).
+ * config setting beside `--insecure-registry`), `DOCKER_CONFIG` (where config.json lives),
+ * `NODE_EXTRA_CA_CERTS` (CAs to trust besides Node's) and `TSBUILD_REGISTRY_TIMEOUT` (seconds
+ * one request may take before it fails as too slow, longer while data keeps coming).
  */
 export function registrySettings(env: NodeJS.ProcessEnv, insecureRegistries: string[] = []): ClientOptions {
   const fromEnv = (env.TSBUILD_INSECURE_REGISTRIES ?? '')
