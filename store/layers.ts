@@ -1,21 +1,21 @@
 import {
+  chmodSync,
+  chownSync,
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
   futimesSync,
-  openSync,
-  writeSync,
-  chmodSync,
-  chownSync,
-  constants,
   lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
+  writeSync,
 } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -189,25 +189,31 @@ async function collect(body: TarBody): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
+/** The new file's owner, mode and mtime; chown first, since it clears setuid/setgid bits. */
+function setFileMeta(fd: number, e: TarEntry): void {
+  if (isRoot && (e.uid !== 0 || e.gid !== 0)) fchownSync(fd, e.uid, e.gid); // new files are root's already
+  fchmodSync(fd, e.mode);
+  futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+}
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /**
- * A small file written whole with synchronous calls (false: something is at `abs` already): each is microseconds on the page
- * cache, where a round trip through libuv's thread pool per call was most of an
- * extraction's time (bench/RESULTS.md, "Measurements behind the code").
+ * A small file written whole with synchronous calls, each microseconds on the page cache,
+ * where a round trip through libuv's thread pool per call was most of an extraction's time
+ * (bench/RESULTS.md). False when something is at `abs` already.
  */
 function writeSmallFile(abs: string, e: TarEntry, data: Buffer): boolean {
   let fd: number;
   try {
-    fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    fd = openSync(abs, CREATE, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
   try {
     for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-    // chown before chmod: chown clears setuid/setgid bits
-    if (isRoot && (e.uid !== 0 || e.gid !== 0)) fchownSync(fd, e.uid, e.gid); // new files are root's already
-    fchmodSync(fd, e.mode);
-    futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+    setFileMeta(fd, e);
   } finally {
     closeSync(fd);
   }
@@ -266,7 +272,7 @@ class Extraction {
           const data = await collect(body);
           if (!writeSmallFile(abs, e, data)) {
             await this.removeExisting(rel);
-            writeSmallFile(abs, e, data);
+            if (!writeSmallFile(abs, e, data)) throw new Error(`[internal] ${abs} is still there after its removal`);
           }
         } else {
           await this.removeExisting(rel);
@@ -375,13 +381,10 @@ class Extraction {
   }
 
   private async writeFile(abs: string, e: TarEntry, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
-    const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const fh = await open(abs, CREATE, 0o600);
     try {
       for await (const chunk of body) await fh.writeFile(chunk as Buffer);
-      // chown before chmod: chown clears setuid/setgid bits
-      if (isRoot && (e.uid !== 0 || e.gid !== 0)) await fh.chown(e.uid, e.gid); // new files are root's already
-      await fh.chmod(e.mode);
-      await fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
+      setFileMeta(fh.fd, e);
     } finally {
       await fh.close();
     }
