@@ -4,6 +4,7 @@
  */
 import { unreachable } from '../common/index.js';
 import type { ContainerSpec } from './container.js';
+import { withoutRepeatedLowers } from './overlay-lowers.js';
 
 /** One file bound into the container only when the image has (or the stub provides) it. */
 export interface EtcBind {
@@ -29,7 +30,7 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   switch (rootfs.kind) {
     case 'overlay':
       pairs.push(['rootfs', 'overlay']);
-      for (const d of rootfs.lowerDirs) pairs.push(['lower', d]);
+      for (const d of withoutRepeatedLowers(rootfs.lowerDirs)) pairs.push(['lower', d]);
       if (rootfs.upperDir !== undefined) {
         if (rootfs.workDir === undefined) throw new Error('[internal] container spec: upperDir without workDir');
         pairs.push(['upper', rootfs.upperDir], ['work', rootfs.workDir]);

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { mount, unmount } from './mount.js';
+import { withoutRepeatedLowers } from './overlay-lowers.js';
 
 /** Where a step finds layer dirs: the store's, or a build's own in front of them (build-layers.ts). */
 export interface LayerDirSource {
@@ -32,8 +33,7 @@ export async function withRootfsView<T>(
   const mnt = join(tmp, 'rootfs');
   await mkdir(mnt);
   const parent = dirname(dirs[0]);
-  const lower = [...dirs]
-    .reverse()
+  const lower = withoutRepeatedLowers([...dirs].reverse())
     .map((d) => (dirname(d) === parent ? basename(d) : d))
     .join(':');
   try {
