@@ -93,6 +93,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   let baseKey: Digest;
   let config: ContainerConfig;
   let instructions = raw.instructions;
+  let inheritedArgs: Stage['args'] = [];
   const dependsOn: number[] = [];
   const stageRef = stageReference(split, baseName, raw.index, { allowIndex: false, where: raw.from.range });
   if (stageRef !== undefined) {
@@ -100,6 +101,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     base = { kind: 'stage', stage: stageRef };
     baseKey = lastKey(parent);
     config = { ...parent.finalConfig };
+    inheritedArgs = parent.args;
     dependsOn.push(stageRef);
   } else if (baseName.toLowerCase() === 'scratch') {
     base = { kind: 'scratch' };
@@ -119,7 +121,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
 
   const editor = new ConfigEditor(config);
   const cursor: Cursor = { config: editor.config, editor, key: baseKey, cmdSet: false };
-  const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed, cursor.config.Env);
+  const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed, cursor.config.Env, inheritedArgs);
   const steps: Step[] = [];
   const layerOps = instructions.filter((i) => isNumberedVertex(i.kind)).length;
   const stageLabel = split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '';
@@ -163,6 +165,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     platform: opts.platform,
     baseConfig,
     finalConfig: cursor.config,
+    args: scope.declared(),
   };
 }
 

@@ -28,21 +28,42 @@ export class StageScope {
     private readonly globalArgs: ReadonlyMap<string, string | undefined>,
     private readonly consumed: Set<string>,
     imageEnv: readonly string[] | undefined,
+    /**
+     * The ARGs of the stage this one is built FROM, with their values: a stage inherits its
+     * base stage's state, declared args included (BuildKit dispatchState.init appends the
+     * base's buildArgs, and its state's env carries their values).
+     */
+    inherited: readonly [string, string | undefined][] = [],
   ) {
     for (const e of imageEnv ?? []) {
       const i = e.indexOf('=');
       this.setEnv([[i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1)]]);
     }
+    for (const [k, v] of inherited) this.set(k, v);
   }
 
-  /** `ARG name[=default]`: the build arg wins, then a global ARG's value (re-declared), then the default. */
+  /**
+   * `ARG name[=default]`: the build arg wins, then the default, then a global ARG's value;
+   * without any of them a value the arg already has (declared before, or inherited) stays,
+   * as in BuildKit's dispatchArg, which then leaves the state's env as it was.
+   */
   declare(name: string, defaultValue: string | undefined): void {
     let value = defaultValue;
     if (value === undefined && this.globalArgs.has(name)) value = this.globalArgs.get(name);
+    if (value === undefined && this.args.has(name)) value = this.args.get(name);
     if (this.buildArgs.has(name)) {
       value = this.buildArgs.get(name);
       this.consumed.add(name);
     }
+    this.set(name, value);
+  }
+
+  /** The declared args and their values, in declaration order: what a stage built FROM this one inherits. */
+  declared(): [string, string | undefined][] {
+    return [...this.args];
+  }
+
+  private set(name: string, value: string | undefined): void {
     this.args.set(name, value);
     if (this.envNames.has(name)) return;
     if (value === undefined) this.visible.delete(name);

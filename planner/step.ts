@@ -114,6 +114,8 @@ export interface Stage {
   baseConfig: ContainerConfig;
   /** The container config the stage ends with (what `FROM <this stage>` starts from). */
   finalConfig: ContainerConfig;
+  /** The ARGs the stage ends with (its own and inherited), in declaration order: `FROM <this stage>` inherits them. */
+  args: [string, string | undefined][];
 }
 
 export interface Plan {

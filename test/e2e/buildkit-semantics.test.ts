@@ -48,3 +48,47 @@ test('an image holding the same layer twice runs RUN steps in the build and in `
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'aaa\nbbb\n');
 });
+
+// BuildKit's dispatchState.init (dockerfile2llb/convert.go): a stage built FROM another takes
+// its state, the declared ARGs and their values included; a re-declared `ARG X` without a
+// default keeps that value unless a build arg or a global ARG gives one (dispatchArg).
+const INHERIT = `FROM busybox AS base1
+ARG ARG1=blubb
+FROM base1 AS base4
+RUN echo "1:$ARG1" > /inherited
+ARG ARG1
+RUN echo "2:$ARG1" >> /inherited
+COPY \${ARG1}.txt /copied
+`;
+
+test('ARGs of a stage are inherited by a stage built FROM it, with their values', async () => {
+  const files = { Dockerfile: INHERIT, 'blubb.txt': 'from blubb\n', 'over.txt': 'from over\n' };
+  const b = await build('arg-inherit', files);
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs, config } = await unpacked('arg-inherit');
+  assert.equal(await readFile(join(rootfs, 'inherited'), 'utf8'), '1:blubb\n2:blubb\n');
+  assert.equal(await readFile(join(rootfs, 'copied'), 'utf8'), 'from blubb\n');
+  assert.ok(
+    config.history.some((h) => h.created_by?.startsWith('RUN |1 ARG1=blubb ')),
+    `history shows the inherited arg: ${JSON.stringify(config.history.map((h) => h.created_by))}`,
+  );
+  assert.ok(!JSON.stringify(config.config.Env ?? []).includes('ARG1'), 'an ARG is not persisted in the image');
+});
+
+test('a build arg overrides an ARG the base stage declares, and the stage built FROM it sees the override', async () => {
+  const files = { Dockerfile: INHERIT, 'blubb.txt': 'from blubb\n', 'over.txt': 'from over\n' };
+  const b = await build('arg-inherit-over', files, ['--build-arg', 'ARG1=over']);
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('arg-inherit-over');
+  assert.equal(await readFile(join(rootfs, 'inherited'), 'utf8'), '1:over\n2:over\n');
+  assert.equal(await readFile(join(rootfs, 'copied'), 'utf8'), 'from over\n');
+});
+
+test('a re-declared ARG without a default takes the global ARG\'s value over the inherited one', async () => {
+  const b = await build('arg-inherit-global', {
+    Dockerfile: `ARG ARG1=glob\n${INHERIT.replace('COPY ${ARG1}.txt /copied\n', '')}`,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('arg-inherit-global');
+  assert.equal(await readFile(join(rootfs, 'inherited'), 'utf8'), '1:blubb\n2:glob\n');
+});
