@@ -164,8 +164,12 @@ async function initialState(stage: Stage, sc: StageContext): Promise<StageState>
       return scratchState(stage.platform, stage.baseConfig);
     case 'image':
       return imageState(stage.base.image, stage.baseConfig);
-    case 'stage':
-      return structuredClone(await sc.stageResult(stage.base.stage));
+    case 'stage': {
+      const state = structuredClone(await sc.stageResult(stage.base.stage));
+      // Its ONBUILD triggers ran at this FROM (the planner put them first): not carried on.
+      if (state.config.config) delete state.config.config.OnBuild;
+      return state;
+    }
     default:
       return unreachable(stage.base);
   }

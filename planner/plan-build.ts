@@ -101,6 +101,10 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     base = { kind: 'stage', stage: stageRef };
     baseKey = lastKey(parent);
     config = { ...parent.finalConfig };
+    // A stage's own ONBUILD triggers run in a stage built FROM it, and are cleared there
+    // (BuildKit dispatchState.init and resolveStages, dockerfile2llb/convert.go).
+    instructions = [...onbuildTriggers(config.OnBuild ?? [], raw.from.range), ...instructions];
+    delete config.OnBuild;
     inheritedArgs = parent.args;
     dependsOn.push(stageRef);
   } else if (baseName.toLowerCase() === 'scratch') {

@@ -92,3 +92,27 @@ test('a re-declared ARG without a default takes the global ARG\'s value over the
   const { rootfs } = await unpacked('arg-inherit-global');
   assert.equal(await readFile(join(rootfs, 'inherited'), 'utf8'), '1:blubb\n2:glob\n');
 });
+
+// BuildKit's resolveStages (dockerfile2llb/convert.go) collects the base stage's ONBUILD
+// commands as triggers of the stage built FROM it; dispatchState.init clears OnBuild there.
+test('ONBUILD triggers of a stage run in a stage built FROM it and are cleared from its config', async () => {
+  const b = await build('onbuild-stage', {
+    Dockerfile: `FROM busybox AS base
+ONBUILD RUN echo triggered > /onbuild
+ONBUILD ENV FROM_TRIGGER=yes
+FROM base
+RUN cat /onbuild > /seen
+`,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs, config } = await unpacked('onbuild-stage');
+  assert.equal(await readFile(join(rootfs, 'seen'), 'utf8'), 'triggered\n');
+  assert.ok((config.config.Env as string[]).includes('FROM_TRIGGER=yes'), JSON.stringify(config.config.Env));
+  assert.equal(config.config.OnBuild ?? null, null, 'the triggers ran: none are left in the child');
+  // The stage that declares them keeps them and does not run them itself.
+  const base = await build('onbuild-stage-base', { Dockerfile: (await readFile(join(work, 'ctx-onbuild-stage', 'Dockerfile'), 'utf8')) }, ['--target', 'base']);
+  assert.equal(base.code, 0, base.stderr);
+  const own = await unpacked('onbuild-stage-base');
+  assert.deepEqual(own.config.config.OnBuild, ['RUN echo triggered > /onbuild', 'ENV FROM_TRIGGER=yes']);
+  await assert.rejects(stat(join(own.rootfs, 'onbuild')), { code: 'ENOENT' });
+});
