@@ -136,7 +136,14 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     if (original.kind === 'arg') {
       for (const a of original.args) {
         const env = scope.expansionEnv();
-        scope.declare(a.name, a.default === undefined ? undefined : expandWord(a.default, env, { escape: opts.escape }).value);
+        const word = (w: string) => expandWord(w, env, { escape: opts.escape }).value;
+        try {
+          // The name is expanded too: `ENV src=file3` / `ARG ${src}=x` declares file3
+          // (BuildKit's ArgCommand.Expand, instructions/commands.go).
+          scope.declare(word(a.name), a.default === undefined ? undefined : word(a.default));
+        } catch (e) {
+          throw atRange(e, original.range);
+        }
       }
       continue;
     }

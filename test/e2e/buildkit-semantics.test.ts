@@ -116,3 +116,17 @@ RUN cat /onbuild > /seen
   assert.deepEqual(own.config.config.OnBuild, ['RUN echo triggered > /onbuild', 'ENV FROM_TRIGGER=yes']);
   await assert.rejects(stat(join(own.rootfs, 'onbuild')), { code: 'ENOENT' });
 });
+
+// The name of an ARG is expanded like its default: BuildKit's ArgCommand.Expand
+// (frontend/dockerfile/instructions/commands.go) runs the expander over Key and Value.
+test('variables in an ARG name are expanded: ARG ${src}=x declares the ARG src names', async () => {
+  const b = await build('arg-name', {
+    Dockerfile: 'FROM busybox\nENV src=file3\nARG ${src}=bar.txt\nCOPY $file3 /baz\nRUN echo "$file3" > /name\n',
+    'bar.txt': 'bar\n',
+    'other.txt': 'other\n',
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('arg-name');
+  assert.equal(await readFile(join(rootfs, 'baz'), 'utf8'), 'bar\n', '/baz is the file, not the whole context');
+  assert.equal(await readFile(join(rootfs, 'name'), 'utf8'), 'bar.txt\n');
+});
