@@ -21,7 +21,7 @@ import type { Store } from '../store/index.js';
 import { detectArchive, readArchive, type ArchiveEntry } from './copy-archive.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
 import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js';
-import { resolveChown } from './user.js';
+import { resolveChown, resolveWorkdirOwner } from './user.js';
 
 /**
  * COPY and ADD as one layer written straight from the sources (no container), with Docker's
@@ -92,7 +92,9 @@ export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Prom
       throw new UserError(code, copyMessages[code](s), { where: opts.where, hint: opts.isAdd ? 'download it in a RUN step, or ADD a local file' : undefined });
     }
   }
-  const chown = opts.chown ? await resolveChown(opts.chown, opts.destRoot) : undefined;
+  // WORKDIR's dirs belong to the USER (as BuildKit's mkdir resolves it), a COPY's to --chown.
+  const owner = opts.mkdirOnly ? resolveWorkdirOwner : resolveChown;
+  const chown = opts.chown ? await owner(opts.chown, opts.destRoot) : undefined;
   const chmod = opts.chmod ? parseChmod(opts.chmod) : undefined;
   const what = opts.what ?? (opts.fromContext ? 'build context' : 'source image');
   const literal = opts.sources.find((s) => !hasWildcards(s));

@@ -106,6 +106,32 @@ export async function resolveChown(spec: string, rootfs: string | undefined): Pr
   return { uid, gid };
 }
 
+/**
+ * The owner WORKDIR gives the dirs it makes: USER as BuildKit's mkdir takes it (llb.WithUser,
+ * then solver/llbsolver/ops/user_linux.go readUser): a number (or `root`) is the uid and the
+ * gid, a name comes from the image's passwd/group, and a name the image lacks counts as 0.
+ */
+export async function resolveWorkdirOwner(spec: string, rootfs: string | undefined): Promise<{ uid: number; gid: number }> {
+  const [userArg, groupArg] = splitSpec(spec);
+  const id = (s: string) => (s === 'root' ? 0 : numeric(s));
+  let uid = 0;
+  let gid = 0;
+  if (userArg !== '') {
+    const n = id(userArg);
+    if (n !== undefined) uid = gid = checkRange(n, userArg);
+    else {
+      const u = (await readPasswd(rootfs)).find((p) => p.name === userArg);
+      if (u) ({ uid, gid } = u);
+    }
+  }
+  if (groupArg !== undefined && groupArg !== '') {
+    const n = id(groupArg);
+    if (n !== undefined) gid = checkRange(n, groupArg);
+    else gid = (await readGroups(rootfs)).find((g) => g.name === groupArg)?.gid ?? gid;
+  }
+  return { uid, gid };
+}
+
 function splitSpec(spec: string): [string, string | undefined] {
   const i = spec.indexOf(':');
   return i < 0 ? [spec.trim(), undefined] : [spec.slice(0, i).trim(), spec.slice(i + 1).trim()];

@@ -131,3 +131,38 @@ test('variables in an ARG name are expanded: ARG ${src}=x declares the ARG src n
   assert.equal(await readFile(join(rootfs, 'baz'), 'utf8'), 'bar\n', '/baz is the file, not the whole context');
   assert.equal(await readFile(join(rootfs, 'name'), 'utf8'), 'bar.txt\n');
 });
+
+// BuildKit's dispatchWorkdir (dockerfile2llb/convert.go) makes the dir with llb.Mkdir and
+// WithParents, WithUser(the image's User); readUser (solver/llbsolver/ops/user_linux.go)
+// takes a number as uid and gid and a name from the image's passwd and group.
+test('WORKDIR creates missing dirs owned by the current USER, names resolved from the image', async () => {
+  const b = await build('workdir-owner', {
+    Dockerfile: `FROM busybox
+RUN echo 'foo:x:1500:1600::/home/foo:/bin/sh' >> /etc/passwd && echo 'bar:x:1700:' >> /etc/group
+USER 1234:1234
+WORKDIR /w/x
+USER foo
+WORKDIR /n/m
+USER foo:bar
+WORKDIR /g
+USER 2000
+WORKDIR /tmp/exists
+WORKDIR /w/x/deeper
+`,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs, config } = await unpacked('workdir-owner');
+  const owner = async (p: string) => {
+    const st = await stat(join(rootfs, p));
+    return `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}`;
+  };
+  assert.equal(await owner('w'), '1234:1234:755');
+  assert.equal(await owner('w/x'), '1234:1234:755');
+  assert.equal(await owner('n'), '1500:1600:755');
+  assert.equal(await owner('n/m'), '1500:1600:755');
+  assert.equal(await owner('g'), '1500:1700:755');
+  assert.equal(await owner('tmp'), '0:0:1777', 'an existing dir keeps its owner and mode');
+  assert.equal(await owner('tmp/exists'), '2000:2000:755');
+  assert.equal(await owner('w/x/deeper'), '2000:2000:755');
+  assert.equal(config.config.WorkingDir, '/w/x/deeper');
+});
