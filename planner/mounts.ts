@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { UserError, digestOf, hexOf, unreachable, type SourceRange } from '../common/index.js';
+import { cleanPath } from '../context/index.js';
 import type { RunMount } from '../parser/index.js';
 import type { BaseImage } from './step.js';
 
@@ -118,10 +119,13 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
     case 'cache': {
       const target = checkTarget(m, absolute(o.target, ctx.cwd), where);
       const sharing = (o.sharing ?? 'shared') as Sharing;
+      // BuildKit's default id is the target as written, cleaned (path.Clean: `/tmp/c/` is
+      // `/tmp/c`), not made absolute (dockerfile2llb/convert_runmount.go).
+      const id = o.id || cleanPath(o.target);
       return {
         type: 'cache',
         target,
-        id: o.id ?? target,
+        id,
         readonly,
         sharing,
         from: o.from === undefined ? undefined : await ctx.resolveFrom(o.from),
@@ -129,7 +133,7 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
         mode: modeOf(m, where, 0o755),
         uid: idNumber(m, 'uid', where, 0),
         gid: idNumber(m, 'gid', where, 0),
-        dirKey: o.id ?? target,
+        dirKey: id,
         hasPerms: o.uid !== undefined || o.gid !== undefined || o.mode !== undefined,
       };
     }

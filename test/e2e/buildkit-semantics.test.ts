@@ -166,3 +166,19 @@ WORKDIR /w/x/deeper
   assert.equal(await owner('w/x/deeper'), '2000:2000:755');
   assert.equal(config.config.WorkingDir, '/w/x/deeper');
 });
+
+// BuildKit's default cache id is path.Clean(target) (dockerfile2llb/convert_runmount.go):
+// `/tmp/c/`, `/tmp/./c` and `/tmp/c` name one cache.
+test('a cache mount without an id is keyed by its cleaned target: /tmp/c/ and /tmp/c share one cache', async () => {
+  const b = await build('cache-clean-id', {
+    Dockerfile: `FROM busybox
+RUN --mount=type=cache,target=/tmp/c/ sh -c 'echo shared > /tmp/c/f'
+RUN --mount=type=cache,target=/tmp/./c cat /tmp/c/f > /seen-dot
+RUN --mount=type=cache,target=/tmp/c cat /tmp/c/f > /seen
+`,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('cache-clean-id');
+  assert.equal(await readFile(join(rootfs, 'seen-dot'), 'utf8'), 'shared\n');
+  assert.equal(await readFile(join(rootfs, 'seen'), 'utf8'), 'shared\n');
+});
