@@ -12,6 +12,6 @@ export type { RawDockerfile, RawInstruction, Heredoc } from './syntax.js';
 export { typeInstructions } from './instructions/index.js';
 export { FLAG_TABLE, type FlagKeyword, type FlagType } from './instructions/flag-table.js';
 export type * from './instructions/types.js';
-export { expandWord, expandWords, type WordEnv, type ExpandOptions } from './words.js';
+export { expandWord, expandWords, expandHeredocBody, type WordEnv, type ExpandOptions } from './words.js';
 export { expandInstruction } from './expand.js';
 export { messages } from './messages.js';

@@ -25,6 +25,8 @@ export interface LexOptions {
   rawEscapes?: boolean;
   /** Leave references to unset variables as written. */
   skipUnsetEnv?: boolean;
+  /** Quotes are plain characters (a heredoc body: BuildKit's SkipProcessQuotes). */
+  skipProcessQuotes?: boolean;
 }
 
 export interface LexResult {
@@ -101,11 +103,11 @@ class Lexer {
         const tmp = this.processDollar();
         result = grown(result, tmp);
         words.addString(tmp);
-      } else if (ch === "'") {
+      } else if (ch === "'" && !this.opts.skipProcessQuotes) {
         const tmp = this.processSingleQuote();
         result += tmp;
         words.addRawString(tmp);
-      } else if (ch === '"') {
+      } else if (ch === '"' && !this.opts.skipProcessQuotes) {
         const tmp = this.processDoubleQuote();
         result += tmp;
         words.addRawString(tmp);

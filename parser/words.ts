@@ -19,9 +19,9 @@ function toMap(env: WordEnv): ReadonlyMap<string, string> {
   return new Map(Object.entries(env as Record<string, string>));
 }
 
-function run(word: string, env: WordEnv, opts: ExpandOptions) {
+function run(word: string, env: WordEnv, opts: ExpandOptions & { skipProcessQuotes?: boolean }) {
   try {
-    return lexWord(word, toMap(env), { escape: opts.escape ?? '\\' });
+    return lexWord(word, toMap(env), { escape: opts.escape ?? '\\', skipProcessQuotes: opts.skipProcessQuotes });
   } catch (e) {
     if (e instanceof ShellLexError) {
       throw new UserError('bad-substitution', messages['bad-substitution'](word, e.message));
@@ -42,6 +42,15 @@ function run(word: string, env: WordEnv, opts: ExpandOptions) {
 export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string> } {
   const r = run(word, env, opts);
   return { value: r.value, used: r.matched };
+}
+
+/**
+ * The body of a heredoc whose name is unquoted (`COPY <<EOF`), expanded as BuildKit's
+ * ExpandRaw does (instructions/commands.go, dockerfile2llb dispatch): variables substituted,
+ * backslash escapes applied (whatever the escape directive says), quotes kept as written.
+ */
+export function expandHeredocBody(body: string, env: WordEnv): string {
+  return run(body, env, { escape: '\\', skipProcessQuotes: true }).value;
 }
 
 /** Like expandWord, then split into words where unquoted white space separates them (ProcessWords). */

@@ -1,4 +1,4 @@
-import type { Add, Copy } from '../../parser/index.js';
+import { expandHeredocBody, type Add, type Copy } from '../../parser/index.js';
 import { cacheKeyOf, type KeyParts } from '../cache-key.js';
 import { parseChmod, type SourceSelection } from '../../context/index.js';
 import { checkNearStage, stageReference } from '../stages.js';
@@ -31,7 +31,11 @@ export async function lowerTransfer(ins: Copy | Add, a: LowerArgs, checkFlags: (
   }
   if (ins.chmod !== undefined) parseChmod(ins.chmod);
   checkFlags();
-  const inline = ins.heredocs.map((h) => ({ name: h.name, content: h.chomp ? h.content.replace(/^\t+/gm, '') : h.content }));
+  // Chomped, then expanded when the name is unquoted (BuildKit: parse.go, then ExpandRaw).
+  const inline = ins.heredocs.map((h) => {
+    const chomped = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+    return { name: h.name, content: h.expand ? expandHeredocBody(chomped, a.scope.expansionEnv()) : chomped };
+  });
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
   let contextSelection: SourceSelection | undefined;

@@ -182,3 +182,46 @@ RUN --mount=type=cache,target=/tmp/c cat /tmp/c/f > /seen
   assert.equal(await readFile(join(rootfs, 'seen-dot'), 'utf8'), 'shared\n');
   assert.equal(await readFile(join(rootfs, 'seen'), 'utf8'), 'shared\n');
 });
+
+// BuildKit's testHeredocVarSubstitution and testCopyHeredocSpecialSymbols
+// (frontend/dockerfile/dockerfile_heredoc_test.go): an unquoted name expands the body with
+// the ARG/ENV in scope (SourcesAndDest.ExpandRaw: escapes applied, quotes kept); a quoted
+// name keeps it as written.
+test('COPY heredocs expand ARG and ENV when the delimiter is unquoted, never when it is quoted', async () => {
+  const docs: [string, string, string][] = [
+    ['c1', '<<EOF', 'Hello ${name}, $greeting!'],
+    ['c2', "<<'EOF'", 'Hello ${name}!'],
+    ['c3', '<<"EOF"', 'Hello ${name}!'],
+    ['q1', '<<EOF', "Hello '${name}'!"],
+    ['q2', '<<EOF', 'Hello "${name}"!'],
+    ['qsingle2', "<<'EOF'", 'Hello "${name}"!'],
+    ['slash1', '<<EOF', '\\'],
+    ['slash2', '<<EOF', '\\\\'],
+    ['slash3', '<<EOF', '\\$name'],
+    ['rawslash3', '<<"EOF"', '\\$name'],
+    ['unset', '<<EOF', '[${nothing}]'],
+  ];
+  const body = docs.map(([file, op, text]) => `COPY ${op} /dest/${file}\n${text}\nEOF\n`).join('');
+  const b = await build('copy-heredoc-expand', {
+    Dockerfile: `FROM busybox\nARG name=world\nENV greeting=hi\n${body}ADD <<EOF /dest/added\n$name\nEOF\n`,
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('copy-heredoc-expand');
+  const want: Record<string, string> = {
+    c1: 'Hello world, hi!\n',
+    c2: 'Hello ${name}!\n',
+    c3: 'Hello ${name}!\n',
+    q1: "Hello 'world'!\n",
+    q2: 'Hello "world"!\n',
+    qsingle2: 'Hello "${name}"!\n',
+    slash1: '\n',
+    slash2: '\\\n',
+    slash3: '$name\n',
+    rawslash3: '\\$name\n',
+    unset: '[]\n',
+    added: 'world\n',
+  };
+  for (const [file, content] of Object.entries(want)) {
+    assert.equal(await readFile(join(rootfs, 'dest', file), 'utf8'), content, file);
+  }
+});

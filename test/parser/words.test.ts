@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../common/index.js';
-import { expandWord, expandWords } from '../../parser/index.js';
+import { expandHeredocBody, expandWord, expandWords } from '../../parser/index.js';
 
 // Word expansion rules, including BuildKit's lex_test.go TestProcessWithMatches rows.
 const cases: { name: string; word: string; env: Record<string, string>; want: string | Error; used?: string[]; escape?: string }[] = [
@@ -101,3 +101,16 @@ test('the size error names the word (shortened) and hints at a self-referencing 
       /ENV a=\$a\$a/.test(e.hint ?? ''),
   );
 });
+
+// BuildKit's ExpandRaw of a COPY heredoc body (instructions/commands.go): a lexer with `\`
+// and SkipProcessQuotes, so quotes stay and escapes apply, whatever the escape directive.
+const heredocCases = [
+  { name: 'variables substituted', body: 'Hello ${name}, $name!\n', want: 'Hello world, world!\n' },
+  { name: 'quotes kept, variables inside them substituted', body: `'$name' "$name"\n`, want: `'world' "world"\n` },
+  { name: 'a backslash escapes the next character', body: '\\$name \\\\ \\x\n', want: '$name \\ x\n' },
+  { name: 'an unset variable is empty', body: '[$nothing]\n', want: '[]\n' },
+  { name: 'an unmatched quote is a plain character', body: `it's "${'$'}{name}\n`, want: `it's "world\n` },
+];
+for (const c of heredocCases) {
+  test(`heredoc body: ${c.name}`, () => assert.equal(expandHeredocBody(c.body, { name: 'world' }), c.want));
+}
