@@ -49,6 +49,17 @@ test('an image holding the same layer twice runs RUN steps in the build and in `
   assert.equal(r.stdout, 'aaa\nbbb\n');
 });
 
+test('two RUN steps that make identical layers (mtimes clamped by SOURCE_DATE_EPOCH) build and run', async () => {
+  const ctx = join(work, 'ctx-repeat-run');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN touch /bli\nCOPY b /b\nRUN touch /bli\nRUN ls /bli /b > /listed\n', b: 'bbb\n' });
+  const b = await runCli(['build', '--progress', 'plain', '-t', 'repeat-run', ctx], { root, env: { ...process.env, SOURCE_DATE_EPOCH: '1000' } });
+  assert.equal(b.code, 0, b.stderr);
+  const { config } = await unpacked('repeat-run');
+  assert.equal(config.rootfs.diff_ids[1], config.rootfs.diff_ids[3], 'the two RUN touch layers are one layer');
+  const r = await run('repeat-run', 'cat /listed');
+  assert.equal(r.stdout, '/b\n/bli\n', r.stderr);
+});
+
 // BuildKit's dispatchState.init (dockerfile2llb/convert.go): a stage built FROM another takes
 // its state, the declared ARGs and their values included; a re-declared `ARG X` without a
 // default keeps that value unless a build arg or a global ARG gives one (dispatchArg).
