@@ -236,3 +236,27 @@ test('COPY heredocs expand ARG and ENV when the delimiter is unquoted, never whe
     assert.equal(await readFile(join(rootfs, 'dest', file), 'utf8'), content, file);
   }
 });
+
+// Issue 23 item 9 saw mount points left in the image by Docker 20.10's BuildKit (v0.8), whose
+// executor/stubs.go removed only empty stub *files*. BuildKit removes empty stub dirs since
+// v0.11 (commits 677897377, 2cae26f61: "stubs cleaner should recursively remove empty
+// directory mounts") and the Dockerfile frontend asks for it recursively
+// (client/llb/exec.go RemoveMountStubsRecursive): current BuildKit leaves nothing, and so do we.
+test('bind and cache mount targets the step had to create, parents included, are not left in the image', async () => {
+  const b = await build('mount-stubs', {
+    Dockerfile: [
+      'FROM busybox',
+      'RUN --mount=type=bind,target=/tmp/bound/deeper --mount=type=cache,target=/var/made/cache true',
+      'RUN --mount=type=bind,target=/tmp/kept sh -c "touch /tmp/kept/../sibling"',
+      '',
+    ].join('\n'),
+    x: 'x\n',
+  });
+  assert.equal(b.code, 0, b.stderr);
+  const { rootfs } = await unpacked('mount-stubs');
+  for (const p of ['tmp/bound', 'var/made', 'tmp/kept']) {
+    await assert.rejects(stat(join(rootfs, p)), { code: 'ENOENT' }, `${p} was left in the image`);
+  }
+  await stat(join(rootfs, 'tmp/sibling'));
+  await stat(join(rootfs, 'var'));
+});
