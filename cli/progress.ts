@@ -42,6 +42,8 @@ export function renderTo(display: ProgressSink, messages: Writable): (e: JobProg
         return display.end(e.step, { cached: e.cached, ...(e.error !== undefined ? { error: e.error } : {}) });
       case 'warning':
         return display.warn(e.text);
+      case 'checks':
+        return; // printed by the build command after the display closes (cli/render-warning.ts)
       case 'message':
         messages.write(e.text + '\n');
         return;

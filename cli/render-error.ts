@@ -30,7 +30,7 @@ export function renderError(err: UserError, sources: ReadonlyMap<string, string>
 }
 
 /** A path under the current directory is shown relative to it, as the user typed it. */
-function displayPath(file: string): string {
+export function displayPath(file: string): string {
   if (!isAbsolute(file)) return file;
   const rel = relative(process.cwd(), file);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
@@ -41,7 +41,7 @@ function sourceLines(text: string): string[] {
 }
 
 /** The previous line (unless blank), the offending line, and a caret line under the range. */
-function snippet(text: string, where: SourceRange): string[] {
+export function snippet(text: string, where: SourceRange): string[] {
   const lines = sourceLines(text);
   const n = where.start.line;
   if (n < 1 || n > lines.length) return [];

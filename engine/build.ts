@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, type Digest, type SourceRange } from '../common/index.js';
-import type { Entitlement, Plan } from '../planner/index.js';
+import type { CheckWarning, Entitlement, LintResults, Outline, Plan, TargetList } from '../planner/index.js';
 import { normaliseName, type ImageRecord, type Store } from '../store/index.js';
 import { Job, linesOf, sinkOf, type ProgressEvent } from './events.js';
 import { parseDockerfile, readDockerfile } from './dockerfile.js';
 import { resolveBaseImage } from './base-image.js';
+import { checkDockerfile, checkFailure, lintResults, syntaxWarning } from './build-checks.js';
 import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -49,7 +50,16 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Told of everything the build reads besides the store (the CLI's replay records it). */
   inputs?: InputObserver;
+  /**
+   * buildx's `--call`: `build` (the default), or a frontend subrequest that builds nothing:
+   * `check` (the build checks), `outline` (the args, secrets and ssh a target uses),
+   * `targets` (the stages).
+   */
+  call?: Call;
 }
+
+export type Call = 'build' | 'check' | 'outline' | 'targets';
+export const CALLS: readonly Call[] = ['build', 'check', 'outline', 'targets'];
 
 /** What a build read, for a caller that wants to know when its result may change. */
 export interface InputObserver {
@@ -72,7 +82,15 @@ export interface BuildResult {
   /** Steps from the cache / steps that ran. */
   cached: number;
   executed: number;
+  /** The build checks' warnings (also sent as a `checks` progress event). */
+  warnings: CheckWarning[];
 }
+
+/** What a `call` other than `build` returns: BuildKit's subrequest result, as data. */
+export type CallResult =
+  | { call: 'check'; result: LintResults; warnings: CheckWarning[]; /** 1 when there is a warning (result.statuscode). */ exitCode: 0 | 1 }
+  | { call: 'outline'; result: Outline }
+  | { call: 'targets'; result: TargetList };
 
 export const buildMessages = {
   'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
@@ -118,29 +136,53 @@ async function sources(o: BuildOptions, cwd: string): Promise<{ contextDir?: str
   return { contextDir, path, text };
 }
 
-/** Build an image from a Dockerfile and a context: the engine's main call. */
-export function build(options: BuildOptions): Job<BuildResult> {
+/** Build an image from a Dockerfile and a context: the engine's main call; with `call`, a subrequest. */
+export function build(options: BuildOptions & { call?: 'build' }): Job<BuildResult>;
+export function build(options: BuildOptions): Job<BuildResult | CallResult>;
+export function build(options: BuildOptions): Job<BuildResult | CallResult> {
   return new Job((emit) => buildImage(options, emit));
 }
 
-async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Promise<BuildResult> {
+async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Promise<BuildResult | CallResult> {
   const settings = o.settings ?? settingsFromEnv(process.env);
   const cwd = o.cwd ?? process.cwd();
   const src = await sources(o, cwd);
   const names = (o.tags ?? []).map((t) => normaliseName(t));
   if (o.push && names.length === 0) throw new UserError('usage', buildMessages['push-needs-name'](), { exitCode: 2 });
   const store: Store = await openStoreOf(o.store, settings);
-  const { instructions, escape } = await parseDockerfile(store, src.text, src.path);
-  const { planBuild } = await import('../planner/index.js');
+  const parsed = await parseDockerfile(store, src.text, src.path);
+  const { instructions, escape } = parsed;
+  const frontend = syntaxWarning(parsed.raw.directives.syntax);
+  if (frontend) emit({ type: 'warning', text: frontend });
+  const { planBuild, outlineOf, listTargets } = await import('../planner/index.js');
+  const buildArgs = new Map(Object.entries(o.buildArgs ?? {}));
+  const platform = platformOf(o.platform);
+  if (o.call === 'outline') return { call: 'outline', result: outlineOf(parsed.raw, instructions, src.text, { buildArgs, target: o.target, platform }) };
+  if (o.call === 'targets') return { call: 'targets', result: listTargets(parsed.raw, instructions, src.text) };
   const { makeContentHasher } = await import('../context/index.js');
   const hasher = await makeContentHasher(store, src.contextDir, src.path, o.inputs?.lstat);
   for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
   const message = linesOf(emit);
+  if (o.call === 'check') {
+    const checks = await checkDockerfile(parsed, {
+      buildArgs,
+      target: o.target,
+      platform,
+      ignore: hasher.ignore,
+      resolve: async (name, where) => {
+        const img = await resolveBaseImage(store, name, { where, pull: o.pull, registry: settings.registry, progress: message });
+        const c = img.config;
+        return { env: c.config?.Env ?? [], shell: c.config?.Shell, os: c.os, architecture: c.architecture };
+      },
+    });
+    emit({ type: 'checks', warnings: checks.warnings });
+    return { call: 'check', result: lintResults(checks.warnings, src.path, src.text), warnings: checks.warnings, exitCode: checks.warnings.length ? 1 : 0 };
+  }
   await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
   const plan = await planBuild(instructions, {
-    buildArgs: new Map(Object.entries(o.buildArgs ?? {})),
+    buildArgs,
     target: o.target,
-    platform: platformOf(o.platform),
+    platform,
     escape,
     file: src.path,
     network: o.network ?? 'default',
@@ -157,6 +199,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       }),
     hashContext: hasher.hash,
   });
+  const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
+  emit({ type: 'checks', warnings: checks.warnings });
+  const failed = checkFailure(checks, src.path);
+  if (failed) throw failed;
   const { executeBuild } = await import('../executor/index.js');
   const result = await executeBuild(plan, {
     store,
@@ -165,7 +211,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     progress: sinkOf(emit),
     noCache: o.noCache === true,
     noCacheStages: o.noCacheFilter ?? [],
-    sourceDateEpoch: settings.sourceDateEpoch,
+    // A --build-arg wins over the environment (buildx passes that as a build arg), which wins over an ARG default.
+    sourceDateEpoch: buildArgs.has('SOURCE_DATE_EPOCH') ? plan.sourceDateEpoch : (settings.sourceDateEpoch ?? plan.sourceDateEpoch),
     labels: Object.entries(o.labels ?? {}),
     names,
     secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
@@ -179,5 +226,5 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     const { pushImage } = await import('../registry/index.js');
     for (const name of names) await pushImage(store, name, { ...settings.registry, progress: message });
   }
-  return { imageId: result.image.id, image: result.image, names, cached: result.cached, executed: result.executed };
+  return { imageId: result.image.id, image: result.image, names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
 }

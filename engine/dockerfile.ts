@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { UserError, digestOf } from '../common/index.js';
-import type { Instruction } from '../parser/index.js';
+import type { Instruction, RawDockerfile } from '../parser/index.js';
 import type { Store } from '../store/index.js';
 
 /** Bump when the parser's output changes shape, so old memos are not reused. */
-const PARSE_MEMO_VERSION = 1;
+const PARSE_MEMO_VERSION = 2;
 
 export interface ParsedDockerfile {
   instructions: Instruction[];
   escape: string;
+  /** The raw tree the build checks and `--call` read (keywords as written, comments). */
+  raw: RawDockerfile;
 }
 
 /** The Dockerfile's text; missing, Docker's message naming it as the user gave it (`shown`). */
@@ -35,7 +37,7 @@ export async function parseDockerfile(store: Store, text: string, file: string):
   if (known) return known;
   const { parseRaw, typeInstructions } = await import('../parser/index.js');
   const raw = parseRaw(text, file);
-  const parsed = { instructions: typeInstructions(raw), escape: raw.directives.escape ?? '\\' };
+  const parsed = { instructions: typeInstructions(raw), escape: raw.directives.escape ?? '\\', raw };
   await store.memos.write('dockerfile', key, parsed);
   return parsed;
 }

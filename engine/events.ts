@@ -1,4 +1,5 @@
 import type { ProgressSink } from '../executor/index.js';
+import type { CheckWarning } from '../planner/index.js';
 
 /**
  * What a running job reports, as data: the CLI's plain and tty renderers consume these, and
@@ -15,6 +16,8 @@ export type ProgressEvent =
   | { type: 'step-end'; step: number; cached: boolean; error?: string }
   /** A warning, shown once (an unused build argument …). */
   | { type: 'warning'; text: string }
+  /** The build checks' warnings (BuildKit's rules), once the plan is made; shown at the end. */
+  | { type: 'checks'; warnings: CheckWarning[] }
   /** A line about work outside the steps: a pull's or push's progress, a cache transfer. */
   | { type: 'message'; text: string };
 

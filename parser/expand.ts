@@ -15,20 +15,23 @@ export function expandInstruction<T extends Instruction>(
   ins: T,
   env: WordEnv,
   escape: string,
-): { instruction: T; used: Set<string> } {
+): { instruction: T; used: Set<string>; unmatched: Set<string> } {
   const used = new Set<string>();
+  const unmatched = new Set<string>();
   const word = (w: string): string => {
     const r = withRange(ins, () => expandWord(w, env, { escape }));
     for (const u of r.used) used.add(u);
+    for (const u of r.unmatched) unmatched.add(u);
     return r.value;
   };
   const opt = (w: string | undefined): string | undefined => (w === undefined ? undefined : word(w));
   const instruction = expandFields(ins, word, opt, (w) => {
     const r = withRange(ins, () => expandWords(w, env, { escape }));
     for (const u of r.used) used.add(u);
+    for (const u of r.unmatched) unmatched.add(u);
     return r.values;
   });
-  return { instruction: instruction as T, used };
+  return { instruction: instruction as T, used, unmatched };
 }
 
 function withRange<R>(ins: Instruction, fn: () => R): R {

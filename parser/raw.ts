@@ -25,6 +25,8 @@ class RawReader {
   private readonly directives = new DirectiveScanner();
   private escape = '\\';
   private stopped = false;
+  /** Comment lines since the last instruction (BuildKit's parser loop). */
+  private comments: string[] = [];
 
   constructor(private readonly src: SourceText) {}
 
@@ -37,7 +39,8 @@ class RawReader {
       if (this.checkTooLong(line)) break;
       const lead = leadingSpace(line.text);
       const trimmed = line.text.slice(lead);
-      this.scanDirective(line, trimmed);
+      const isDirective = this.scanDirective(line, trimmed);
+      if (isCommentLine(trimmed) && !isDirective) this.keepComment(trimmed);
       if (isCommentLine(trimmed) || trimmed.length === 0) {
         i++;
         continue;
@@ -71,12 +74,21 @@ class RawReader {
     return true;
   }
 
-  private scanDirective(line: PhysicalLine, trimmed: string): void {
+  /** True when the line was a directive (BuildKit leaves those out of the comments). */
+  private scanDirective(line: PhysicalLine, trimmed: string): boolean {
     const r = this.directives.next(trimmed);
     const where = lineSpan(this.src.file, line, 0, line.text.length);
     if (r.kind === 'duplicate') this.fail('duplicate-directive', where, [r.name]);
     else if (r.kind === 'bad-escape') this.fail('invalid-escape', where, [r.value]);
     else if (r.kind === 'directive' && r.name === 'escape') this.escape = r.value;
+    return r.kind !== 'none';
+  }
+
+  /** `# text` → "text" (Go's TrimSpace); an empty comment drops the ones before it. */
+  private keepComment(trimmed: string): void {
+    const text = trimmed.slice(1).trim();
+    if (text === '') this.comments = [];
+    else this.comments.push(text);
   }
 
   private directiveRecord(): Record<string, string> {
@@ -135,6 +147,8 @@ class RawReader {
     const last = lines[next - 1];
     node.endLine = last.number;
     node.range = span(last);
+    node.comments = this.comments;
+    this.comments = [];
     if (node.onbuild) {
       node.onbuild.endLine = last.number;
       node.onbuild.range = { ...node.onbuild.range, end: node.range.end };
@@ -176,6 +190,7 @@ class RawReader {
       range,
       keywordRange: { file: range.file, start: kwStart, end: kwEnd },
       original: text,
+      comments: [],
     };
     if (split.sub !== undefined) {
       const subKeyword = splitCommand(split.sub).keyword;

@@ -22,6 +22,12 @@ export interface RawInstruction {
   keywordRange: SourceRange;
   /** The logical line (continuations joined), as BuildKit's `Node.Original`. */
   original: string;
+  /**
+   * BuildKit's `Node.PrevComment`: the comment lines since the previous instruction, `#` and
+   * blanks trimmed, directives left out; an empty `#` line clears them. Descriptions for
+   * `--call outline|targets` and per-instruction `# check=` settings come from here.
+   */
+  comments: string[];
 }
 
 export interface RawDockerfile {

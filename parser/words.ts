@@ -35,13 +35,14 @@ function run(word: string, env: WordEnv, opts: ExpandOptions & { skipProcessQuot
 
 /**
  * One word, quotes removed and variables substituted (BuildKit's ProcessWord). `used` holds
- * the variables referenced that the environment defines. Throws a UserError (no `where`) on a
+ * the variables referenced that the environment defines, `unmatched` those it does not (the
+ * build checks' UndefinedVar). Throws a UserError (no `where`) on a
  * malformed substitution (`bad-substitution`) or on a word that would expand past 1 MiB
  * (`word-too-large`); the caller attaches the location.
  */
-export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string> } {
+export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string>; unmatched: Set<string> } {
   const r = run(word, env, opts);
-  return { value: r.value, used: r.matched };
+  return { value: r.value, used: r.matched, unmatched: r.unmatched };
 }
 
 /**
@@ -54,7 +55,7 @@ export function expandHeredocBody(body: string, env: WordEnv): string {
 }
 
 /** Like expandWord, then split into words where unquoted white space separates them (ProcessWords). */
-export function expandWords(word: string, env: WordEnv, opts: ExpandOptions = {}): { values: string[]; used: Set<string> } {
+export function expandWords(word: string, env: WordEnv, opts: ExpandOptions = {}): { values: string[]; used: Set<string>; unmatched: Set<string> } {
   const r = run(word, env, opts);
-  return { values: r.words, used: r.matched };
+  return { values: r.words, used: r.matched, unmatched: r.unmatched };
 }

@@ -11,3 +11,7 @@ export { cacheKeyOf, explainMiss, type KeyParts } from './cache-key.js';
 export { ConfigEditor, applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';
 export { configEditsOf } from './changes.js';
 export type { MountFrom, PlannedMount } from './mounts.js';
+export * from './checks/index.js';
+export { outlineOf, type OutlineOptions } from './outline.js';
+export { listTargets } from './targets.js';
+export type * from './subrequest-types.js';

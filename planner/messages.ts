@@ -1,6 +1,8 @@
 /** The planner's user-facing messages, one per code (STYLE.md §4). */
 export const messages = {
   // A warning, not an error (BuildKit prints the same line).
+  'source-date-epoch': (value: string) =>
+    `SOURCE_DATE_EPOCH "${value}" is not supported yet: give a number of seconds (BuildKit's context and stage sources are not implemented)`,
   'unused-build-args': (names: string[]) => `one or more build args were not consumed: [${names.join(' ')}]`,
   'no-from': () => 'no FROM instruction: a Dockerfile must start with FROM (after ARGs and directives)',
   'unknown-target': (name: string, known: string[]) =>

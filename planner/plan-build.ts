@@ -7,6 +7,7 @@ import { isNumberedVertex, lowerInstruction } from './lower/instruction.js';
 import { lastKey, type Cursor, type LowerContext } from './lower/lowering.js';
 import { messages } from './messages.js';
 import { StageScope, platformArgs } from './scope.js';
+import { CHECK_BUILD_ARG, targetStageName } from './checks/index.js';
 import { checkNearStage, splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
 import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
 
@@ -39,7 +40,8 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
   const split = splitStages(instructions, opts.file);
   const target = targetStage(split, opts.target);
   const consumed = new Set<string>();
-  const globalArgs = resolveGlobalArgs(split, opts, consumed);
+  const globalArgs = resolveGlobalArgs(split, opts, consumed, targetStageName(instructions, opts.target));
+  const sourceDateEpoch = sourceDateEpochOf(opts.buildArgs.get(SDE) ?? globalArgs.get(SDE), split, consumed);
   const planned = new Map<number, Promise<Stage>>();
   const order: number[] = [];
 
@@ -58,13 +60,36 @@ export async function planBuild(instructions: Instruction[], opts: PlanOptions):
   const stages: Stage[] = [];
   for (const i of [...planned.keys()].sort((a, b) => a - b)) stages[i] = await planned.get(i)!;
 
-  const unused = [...opts.buildArgs.keys()].filter((k) => !consumed.has(k)).sort();
-  return { stages, target, order, warnings: unused.length ? [messages['unused-build-args'](unused)] : [] };
+  const unused = [...opts.buildArgs.keys()].filter((k) => !consumed.has(k) && k !== CHECK_BUILD_ARG && k !== SDE).sort();
+  return {
+    stages,
+    target,
+    order,
+    warnings: unused.length ? [messages['unused-build-args'](unused)] : [],
+    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+  };
 }
 
-/** Global ARGs: defaults, overridden by build args; platform args are predefined here. */
-function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>): Map<string, string | undefined> {
+const SDE = 'SOURCE_DATE_EPOCH';
+
+/**
+ * BuildKit 1.2x (dockerfile2llb getBuildArgValue): the build arg, else a non-empty global
+ * `ARG SOURCE_DATE_EPOCH=<default>`, sets the build's epoch. A number of seconds only; the
+ * `context` and stage-name sources BuildKit also reads are not supported yet.
+ */
+function sourceDateEpochOf(value: string | undefined, split: SplitDockerfile, consumed: Set<string>): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  consumed.add(SDE);
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const decl = split.globalArgs.find((a) => a.args.some((x) => x.name === SDE));
+  throw new UserError('source-date-epoch', messages['source-date-epoch'](value), { where: decl?.range ?? `--build-arg ${SDE}` });
+}
+
+/** Global ARGs: defaults, overridden by build args; platform args and TARGETSTAGE are predefined here. */
+function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>, targetName: string): Map<string, string | undefined> {
   const predefined = platformArgs(opts.platform);
+  // BuildKit's defaultArgs: the stage being built, for `ARG TARGETSTAGE` in any stage.
+  predefined.set('TARGETSTAGE', targetName);
   const env = new Map<string, string | undefined>(predefined);
   for (const ins of split.globalArgs) {
     for (const a of ins.args) {

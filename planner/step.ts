@@ -126,6 +126,8 @@ export interface Plan {
   order: number[];
   /** What the build should say once, before its steps (build args no stage consumed …). */
   warnings: string[];
+  /** `SOURCE_DATE_EPOCH` from a build arg or a global `ARG SOURCE_DATE_EPOCH=<default>`. */
+  sourceDateEpoch?: number;
 }
 
 export type { HistoryEntry };

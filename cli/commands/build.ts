@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/index.js';
-import type { BuildOptions, Entitlement } from '../../engine/index.js';
+import type { BuildOptions, BuildResult, Call, CallResult, CheckWarning, Entitlement } from '../../engine/index.js';
 import { writeCacheFile } from '../../store/index.js';
 import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
@@ -31,12 +32,15 @@ const options: OptionSpec[] = [
   { name: 'secret', type: 'string', multiple: true },
   { name: 'ssh', type: 'string', multiple: true },
   { name: 'allow', type: 'string', multiple: true },
+  { name: 'check', type: 'boolean' },
+  { name: 'call', type: 'string' },
+  { name: 'format', type: 'string' },
 ];
 
 export const command: Command = {
   name: 'build',
   usage:
-    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] CONTEXT|-',
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [--check] [--call build|check|outline|targets[,format=json]] [--format text|json] CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };
@@ -160,6 +164,59 @@ async function build(argv: string[], base: CliContext): Promise<number> {
   }
 }
 
+/**
+ * `--call NAME[,format=json|text][,ignorestatus=true]` (buildx's CallFunc), `--check` for
+ * `--call=check`, `--format` for the format.
+ */
+export function callOf(args: ParsedArgs): { call: Call; format: 'text' | 'json'; ignoreStatus: boolean } {
+  const spec = stringOpt(args, 'call');
+  const check = boolOpt(args, 'check');
+  if (check && spec !== undefined && spec.split(',')[0].trim() !== 'check') throw usageError('--check cannot be combined with --call ' + spec);
+  const [name = 'build', ...fields] = (spec ?? (check ? 'check' : 'build')).split(',').map((f) => f.trim());
+  let format = stringOpt(args, 'format') ?? 'text';
+  let ignoreStatus = false;
+  for (const f of fields) {
+    const i = f.indexOf('=');
+    const key = i < 0 ? f : f.slice(0, i);
+    const value = i < 0 ? '' : f.slice(i + 1);
+    if (key === 'format') format = value;
+    else if (key === 'ignorestatus') ignoreStatus = value === 'true' || value === '1';
+    else throw usageError(`invalid --call "${spec}": unknown field "${key}" (want format=text|json, ignorestatus=true)`);
+  }
+  const call = (name === 'lint' ? 'check' : name) as Call;
+  if (!['build', 'check', 'outline', 'targets'].includes(call)) throw usageError(`invalid --call "${name}": want build, check, outline or targets`);
+  if (format !== 'text' && format !== 'json') throw usageError(`invalid format "${format}": want text or json`);
+  if (call === 'build' && format === 'json') throw usageError('--format json needs --call check, outline or targets');
+  return { call, format, ignoreStatus };
+}
+
+/** The text each warning's file had, for the caret: the one given on stdin, else read from disk. */
+function sourcesFor(warnings: readonly CheckWarning[], opts: BuildOptions): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const w of warnings) {
+    const file = w.where?.file;
+    if (!file || m.has(file)) continue;
+    if (typeof opts.dockerfile === 'object') m.set(file, opts.dockerfile.text);
+    else {
+      try {
+        m.set(file, readFileSync(file, 'utf8'));
+      } catch {
+        // no snippet then
+      }
+    }
+  }
+  return m;
+}
+
+/** A subrequest's answer on stdout, as buildx prints it; the exit code (check: 1 on a warning). */
+async function printCall(r: CallResult, format: 'text' | 'json', ignoreStatus: boolean, opts: BuildOptions, ctx: CliContext): Promise<number> {
+  if (format === 'json') ctx.stdout.write(JSON.stringify(r.result, null, 2) + '\n');
+  else if (r.call === 'outline') ctx.stdout.write((await import('../call-output.js')).outlineText(r.result));
+  else if (r.call === 'targets') ctx.stdout.write((await import('../call-output.js')).targetsText(r.result));
+  else ctx.stdout.write((await import('../render-warning.js')).renderCheckReport(r.warnings, sourcesFor(r.warnings, opts)));
+  return r.call === 'check' && !ignoreStatus ? r.exitCode : 0;
+}
+
 /** argv → BuildOptions: every option read once, here. */
 async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSignal): Promise<BuildOptions> {
   const contextArg = args.positionals[0];
@@ -190,6 +247,7 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
     settings: settingsFromEnv(ctx.env),
     cwd: ctx.cwd,
     signal,
+    call: callOf(args).call,
   };
 }
 
@@ -219,15 +277,28 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
     };
   }
   const { build } = await import('../../engine/index.js');
+  const { format, ignoreStatus } = callOf(args);
   const job = build(opts);
-  const display = makeProgress(progressMode, ctx.stderr);
+  const display = makeProgress(opts.call === 'build' ? progressMode : 'quiet', ctx.stderr);
   job.addEventListener('progress', renderTo(display, ctx.stderr));
-  let result;
+  let warnings: CheckWarning[] = [];
+  job.addEventListener('progress', ({ detail }) => {
+    if (detail.type === 'checks') warnings = detail.warnings;
+  });
+  let outcome: BuildResult | CallResult;
   try {
-    result = await job;
+    outcome = await job;
   } finally {
     display.close();
+    // A call prints its own report; a build ends with its warnings, failed or not (BuildKit).
+    if (opts.call === 'build' && warnings.length) {
+      const { renderBuildWarning } = await import('../render-warning.js');
+      const sources = sourcesFor(warnings, opts);
+      ctx.stderr.write(warnings.map((w) => renderBuildWarning(w, sources)).join('\n') + '\n');
+    }
   }
+  if ('call' in outcome) return printCall(outcome, format, ignoreStatus, opts, ctx);
+  const result = outcome;
   const iidfile = stringOpt(args, 'iidfile');
   if (iidfile) await writeFile(resolve(ctx.cwd, iidfile), result.imageId);
   if (progressMode === 'quiet') ctx.stdout.write(result.imageId + '\n');
