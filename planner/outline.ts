@@ -4,6 +4,7 @@ import { expandWord, type Instruction, type RawDockerfile, type RawInstruction }
 import { docComment } from './doc-comment.js';
 import { messages } from './messages.js';
 import { platformArgs } from './scope.js';
+import { reachableStages } from './stage-deps.js';
 import { locationOf, type Outline, type OutlineArg, type OutlineSecret } from './subrequest-types.js';
 
 export interface OutlineOptions {
@@ -67,27 +68,17 @@ export function outlineOf(raw: RawDockerfile, typed: readonly Instruction[], tex
   const target = o.target ? stages.findIndex((s) => s.name === o.target!.toLowerCase()) : stages.length - 1;
   if (target < 0) throw new UserError('unknown-target', messages['unknown-target'](o.target!, stages.flatMap((s) => (s.name ? [s.name] : []))), { exitCode: 1 });
   const t = stages[target];
-  const visited = new Set<number>();
   const args: OutlineArg[] = [];
   const secrets: OutlineSecret[] = [];
   const ssh: OutlineSecret[] = [];
   const seen = { args: new Set<string>(), secrets: new Set<string>(), ssh: new Set<string>() };
-  const visit = (k: number): void => {
-    if (visited.has(k) || !stages[k]) return;
-    visited.add(k);
+  // BuildKit walks the target, then its base, then its other dependencies; the first stage
+  // to use a name gives its description, and the lists are sorted by line in the end.
+  for (const k of [...reachableStages(typed, target, env, escape)].sort((a, b) => (a === target ? -1 : b === target ? 1 : b - a))) {
     const s = stages[k];
     const used = new Set<string>();
     const local = new Map<string, ArgInfo>();
     for (const word of [s.from.image, s.from.platform]) if (word !== undefined) for (const u of tryExpand(word, env, escape)?.used ?? []) used.add(u);
-    const deps: number[] = [];
-    const stageRef = (name: string | undefined) => {
-      if (name === undefined) return;
-      const lower = (tryExpand(name, env, escape)?.value ?? name).toLowerCase();
-      const i = stages.findIndex((x, j) => j < k && x.name === lower);
-      if (i >= 0) deps.push(i);
-      else if (/^[0-9]+$/.test(lower) && Number(lower) < k) deps.push(Number(lower));
-    };
-    stageRef(s.from.image);
     for (const { ins, node } of s.body) {
       if (ins.kind === 'arg') {
         for (const a of ins.args) {
@@ -97,10 +88,8 @@ export function outlineOf(raw: RawDockerfile, typed: readonly Instruction[], tex
           const value = o.buildArgs.get(a.name) ?? a.default;
           local.set(a.name, { name: a.name, value, description: docComment(node.comments, a.name), range: node.range, deps: new Set() });
         }
-      } else if (ins.kind === 'copy' || ins.kind === 'add') stageRef(ins.from);
-      else if (ins.kind === 'run') {
+      } else if (ins.kind === 'run') {
         for (const m of ins.mounts) {
-          stageRef(m.options.from);
           const required = m.options.required === 'true';
           if (m.type === 'secret') {
             const id = m.options.id || posix.basename(m.options.target ?? '');
@@ -136,9 +125,7 @@ export function outlineOf(raw: RawDockerfile, typed: readonly Instruction[], tex
         location: locationOf(info.range),
       });
     }
-    for (const d of deps) visit(d);
-  };
-  visit(target);
+  }
   const byLine = (a: { location?: { ranges: { start: { line: number } }[] } }, b: typeof a) =>
     (a.location?.ranges[0]?.start.line ?? 0) - (b.location?.ranges[0]?.start.line ?? 0);
   const description = t?.name ? docComment(t.node.comments, t.name) : undefined;

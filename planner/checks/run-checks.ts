@@ -1,7 +1,9 @@
-import type { SourceRange } from '../../common/index.js';
+import { UserError, type SourceRange } from '../../common/index.js';
 import type { Matcher } from '../../context/index.js';
 import { expandWord, type Instruction, type RawDockerfile } from '../../parser/index.js';
+import { messages } from '../messages.js';
 import { platformArgs } from '../scope.js';
+import { reachableStages } from '../stage-deps.js';
 import { DEFAULT_CHECK_CONFIG, commentCheckConfig, parseCheckOptions, type CheckConfig } from './config.js';
 import { globalArgNames, type FromContext } from './from-rules.js';
 import { Linter, type CheckWarning } from './linter.js';
@@ -58,18 +60,32 @@ export async function runChecks(input: CheckInput): Promise<CheckResult> {
     return comments.length ? root.with(commentCheckConfig(config, comments)) : root;
   };
   syntaxChecks(input.raw, input.instructions, lint);
+  const from = fromContext(input);
+  const stages = input.stages ?? targetClosure(input, from);
   await stageChecks({
     raw: input.raw,
     typed: input.instructions,
     lint,
-    from: fromContext(input),
+    from,
     buildArgs: input.buildArgs,
     ignore: input.ignore,
-    reachable: (k) => input.stages === undefined || input.stages.has(k),
+    reachable: (k) => stages === undefined || stages.has(k),
     baseImage: input.baseImage,
   });
   const warnings = [...root.warnings].sort((a, b) => (a.where?.start.line ?? 0) - (b.where?.start.line ?? 0));
   return { warnings, error: config.error && warnings.length > 0, config };
+}
+
+/** With a target and no plan, the stages it needs; without a target, all (BuildKit's lint). */
+function targetClosure(input: CheckInput, from: FromContext): ReadonlySet<number> | undefined {
+  if (!input.target) return undefined;
+  const names = input.instructions.flatMap((t) => (t.kind === 'from' ? [t.stageName?.toLowerCase()] : []));
+  const target = names.indexOf(input.target.toLowerCase());
+  if (target < 0) {
+    const known = names.filter((n): n is string => n !== undefined);
+    throw new UserError('unknown-target', messages['unknown-target'](input.target, known), { exitCode: 1 });
+  }
+  return reachableStages(input.instructions, target, from.globalEnv, from.escape);
 }
 
 /** The global scope FROM lines expand in, with and without the build args. */

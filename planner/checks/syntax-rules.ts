@@ -38,12 +38,18 @@ function definitionComment(instruction: 'FROM' | 'ARG', names: string[], node: R
   l.run('InvalidDefinitionDescription', node.range, instruction, names.length > 1 ? '<arg_key>' : names[0]);
 }
 
-/** The parser's empty-continuation warnings, at the instruction they were found in. */
+/**
+ * The parser's empty-continuation warnings, at the line that ends the joined instruction
+ * (BuildKit's parser puts them at its currentLine then).
+ */
 function emptyContinuations(raw: RawDockerfile, lint: (i: number) => Linter): void {
   for (const w of raw.warnings) {
     if (!w.message.startsWith('Empty continuation line')) continue;
     const i = raw.instructions.findIndex((n) => n.line <= w.line && w.line <= n.endLine);
-    lint(Math.max(i, 0)).run('NoEmptyContinuation', i >= 0 ? raw.instructions[i].range : undefined);
+    const r = raw.instructions[i]?.range;
+    const start = { line: w.line, column: 1, offset: -1 };
+    const end = r && r.end.line === w.line ? r.end : { ...start, column: 2 };
+    lint(Math.max(i, 0)).run('NoEmptyContinuation', r ? { file: r.file, start, end } : undefined);
   }
 }
 

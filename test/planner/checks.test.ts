@@ -30,7 +30,7 @@ interface Case {
 const cases: Case[] = [
   { rule: 'StageNameCasing', bad: 'FROM scratch AS Builder\n', good: 'FROM scratch AS builder\n', detail: "Stage name 'Builder' should be lowercase" },
   { rule: 'FromAsCasing', bad: 'FROM scratch as base\n', good: 'from scratch as base\n', detail: "'as' and 'FROM' keywords' casing do not match" },
-  { rule: 'NoEmptyContinuation', bad: 'FROM scratch\nLABEL a=1 \\\n\n  b=2\n', good: 'FROM scratch\nLABEL a=1 \\\n  b=2\n', detail: 'Empty continuation line', line: 2 },
+  { rule: 'NoEmptyContinuation', bad: 'FROM scratch\nLABEL a=1 \\\n\n  b=2\n', good: 'FROM scratch\nLABEL a=1 \\\n  b=2\n', detail: 'Empty continuation line', line: 4 },
   {
     rule: 'ConsistentInstructionCasing',
     bad: 'FROM scratch\nLABEL a=1\ncopy x /x\n',
@@ -163,7 +163,10 @@ test('a malformed check setting is one clear error', async () => {
 });
 
 test('only the stages the build dispatches get the instruction checks', async () => {
-  const df = 'FROM scratch AS unused\nCMD run\nFROM scratch\nCMD ["ok"]\n';
-  assert.deepEqual(await rules(df, { stages: new Set([1]) }), []);
-  assert.deepEqual(await rules(df), ['JSONArgsRecommended']);
+  const df = 'FROM scratch AS unused\nCMD run\nFROM scratch AS dep\nWORKDIR rel\nFROM scratch AS app\nCOPY --from=dep / /\nCMD ["ok"]\n';
+  assert.deepEqual(await rules(df, { stages: new Set([2]) }), []);
+  assert.deepEqual(await rules(df), ['JSONArgsRecommended', 'WorkdirRelativePath']);
+  // A target without a plan (`--check --target`): that stage and what it copies from.
+  assert.deepEqual(await rules(df, { target: 'app' }), ['WorkdirRelativePath']);
+  await assert.rejects(rules(df, { target: 'nope' }), /nope/);
 });
