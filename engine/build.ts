@@ -59,7 +59,6 @@ export interface BuildOptions {
 }
 
 export type Call = 'build' | 'check' | 'outline' | 'targets';
-export const CALLS: readonly Call[] = ['build', 'check', 'outline', 'targets'];
 
 /** What a build read, for a caller that wants to know when its result may change. */
 export interface InputObserver {

@@ -6,7 +6,7 @@
  * terminal and no process.env of its own: the CLI is one client (argv → options → call →
  * render), and settings come from engine/settings.ts or the caller.
  */
-export { build, buildMessages, CALLS, type BuildOptions, type BuildResult, type CallResult, type Call, type InputObserver } from './build.js';
+export { build, buildMessages, type BuildOptions, type BuildResult, type CallResult, type Call, type InputObserver } from './build.js';
 export type { CheckWarning, LintResults, Outline, TargetList } from '../planner/index.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';

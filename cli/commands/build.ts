@@ -168,7 +168,7 @@ async function build(argv: string[], base: CliContext): Promise<number> {
  * `--call NAME[,format=json|text][,ignorestatus=true]` (buildx's CallFunc), `--check` for
  * `--call=check`, `--format` for the format.
  */
-export function callOf(args: ParsedArgs): { call: Call; format: 'text' | 'json'; ignoreStatus: boolean } {
+function callOf(args: ParsedArgs): { call: Call; format: 'text' | 'json'; ignoreStatus: boolean } {
   const spec = stringOpt(args, 'call');
   const check = boolOpt(args, 'check');
   if (check && spec !== undefined && spec.split(',')[0].trim() !== 'check') throw usageError('--check cannot be combined with --call ' + spec);

@@ -84,3 +84,8 @@ test('bytes are read as UTF-8; invalid bytes do not crash the parser', () => {
   assert.equal(raw.instructions.length, 2);
   assert.equal(raw.warnings.length, 1);
 });
+
+test('each instruction keeps the comments above it, as BuildKit\'s PrevComment', () => {
+  const raw = parseRaw('# syntax=docker/dockerfile:1\n# first\n\n# second\nFROM scratch\n# dropped\n#\n# kept\nLABEL a=1\nLABEL b=2\n');
+  assert.deepEqual(raw.instructions.map((i) => i.comments), [['first', 'second'], ['kept'], []]);
+});
