@@ -25,11 +25,14 @@ export interface StageWalk {
   baseImage?(name: string, where: SourceRange): Promise<BaseInfo | undefined>;
 }
 
-/** A stage's state at its end, for a stage built FROM it. */
+/** A stage's state at its end, for a stage built FROM it (BuildKit's initFromBase copies these). */
 interface StageEnd {
   name?: string;
   env: Map<string, string>;
   shell: boolean;
+  /** ARG names declared (d.buildArgs): never reported as undefined. */
+  declared: Set<string>;
+  workdirSet: boolean;
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -60,7 +63,7 @@ export async function stageChecks(w: StageWalk): Promise<void> {
     const node = w.raw.instructions[at];
     const l = w.lint(at);
     fromChecks(from, node, w.from, l);
-    const end: StageEnd = { name: from.stageName?.toLowerCase(), env: new Map(), shell: false };
+    const end: StageEnd = { name: from.stageName?.toLowerCase(), env: new Map(), shell: false, declared: new Set(), workdirSet: false };
     ends.push(end);
     if (!w.reachable(k)) continue;
     await base(w, from, node, ends, end, l);
@@ -81,6 +84,8 @@ async function base(w: StageWalk, from: Extract<Instruction, { kind: 'from' }>, 
   if (parent) {
     end.env = new Map(parent.env);
     end.shell = parent.shell;
+    end.declared = new Set(parent.declared);
+    end.workdirSet = parent.workdirSet;
     return;
   }
   if (name.toLowerCase() === 'scratch' || name === '') {
@@ -105,9 +110,7 @@ const NOT_SECRET = secretsRe(['public', 'file', 'version']);
 
 /** One stage's instructions, in order, as BuildKit's dispatch sees them. */
 class StageDispatch {
-  private readonly declared = new Set<string>();
   private readonly used = new Map<'cmd' | 'entrypoint' | 'healthcheck', SourceRange>();
-  private workdirSet = false;
   private lint!: Linter;
 
   constructor(private readonly w: StageWalk, private readonly end: StageEnd) {}
@@ -148,8 +151,8 @@ class StageDispatch {
         return;
       case 'workdir': {
         const e = this.expand(ins, node);
-        if (e && !this.workdirSet && !e.path.startsWith('/')) this.lint.run('WorkdirRelativePath', node.range, e.path);
-        this.workdirSet = true;
+        if (e && !this.end.workdirSet && !e.path.startsWith('/')) this.lint.run('WorkdirRelativePath', node.range, e.path);
+        this.end.workdirSet = true;
         return;
       }
       case 'copy':
@@ -183,7 +186,7 @@ class StageDispatch {
     if (this.w.buildArgs.has(name)) value = this.w.buildArgs.get(name);
     else if (def !== undefined) value = this.word(def, node);
     else value = this.w.from.globalEnv.get(name);
-    this.declared.add(name);
+    this.end.declared.add(name);
     if (value !== undefined) this.end.env.set(name, value);
   }
 
@@ -202,7 +205,7 @@ class StageDispatch {
     }
     const known = [...this.end.env.keys()];
     for (const v of r.unmatched) {
-      if (this.declared.has(v) || NON_ENV_ARGS.has(v)) continue;
+      if (this.end.declared.has(v) || NON_ENV_ARGS.has(v)) continue;
       this.lint.run('UndefinedVar', node.range, v, suggest(v, known));
     }
     return r.instruction;

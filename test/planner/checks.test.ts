@@ -130,6 +130,11 @@ test('UndefinedVar knows the base image env, ENV, declared ARGs and the parent s
   assert.deepEqual(w.map((x) => `${x.rule} ${x.detail}`), ["UndefinedVar Usage of undefined variable '$UNKNOWNVAR'"]);
 });
 
+test('a stage built FROM another inherits its declared ARGs and its WORKDIR being set', async () => {
+  const df = 'FROM scratch AS base\nARG OPT\nWORKDIR /app\nFROM base\nWORKDIR sub\nCOPY a /$OPT\n';
+  assert.deepEqual(await rules(df), []);
+});
+
 test('# check=skip=… turns rules off, error=true makes a warning fail', async () => {
   const df = 'FROM scratch AS Build\nCMD run\n';
   assert.deepEqual(await rules(`# check=skip=StageNameCasing\n${df}`), ['JSONArgsRecommended']);
