@@ -9,6 +9,7 @@ import { resolveBaseImage } from './base-image.js';
 import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
+import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -29,8 +30,12 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** `linux/amd64` (the one platform built today). */
   platform?: string;
-  /** Push every tag when the build is done. */
+  /** Push every tag when the build is done (`--push`: the image outputs push, or one is added). */
   push?: boolean;
+  /** Where the result goes (`--output`); default the image in the store, named `tags`. */
+  outputs?: BuildOutput[];
+  /** `--annotation`s of the image's manifest or its descriptor (engine/outputs.ts). */
+  annotations?: Annotation[];
   cacheFrom?: CacheSpec[];
   cacheTo?: CacheSpec[];
   /** RUN --mount=type=secret values by id. */
@@ -67,7 +72,7 @@ export interface BuildResult {
   /** The image id: its config digest. */
   imageId: Digest;
   image: ImageRecord;
-  /** The normalised names it was tagged with. */
+  /** The normalised names it was tagged with in the store (none when no output is the store). */
   names: string[];
   /** Steps from the cache / steps that ran. */
   cached: number;
@@ -77,7 +82,6 @@ export interface BuildResult {
 export const buildMessages = {
   'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
   'unsupported-platform': (p: string) => `platform "${p}" is not supported: tsbuild builds linux/amd64 images`,
-  'push-needs-name': () => '--push needs a name to push to (-t HOST/NAME:TAG)',
 } satisfies Record<string, (...args: never[]) => string>;
 
 function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
@@ -127,9 +131,18 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const settings = o.settings ?? settingsFromEnv(process.env);
   const cwd = o.cwd ?? process.cwd();
   const src = await sources(o, cwd);
-  const names = (o.tags ?? []).map((t) => normaliseName(t));
-  if (o.push && names.length === 0) throw new UserError('usage', buildMessages['push-needs-name'](), { exitCode: 2 });
+  const tags = (o.tags ?? []).map((t) => normaliseName(t));
+  const platform = platformOf(o.platform);
   const store: Store = await openStoreOf(o.store, settings);
+  const outputs = await planOutputs(o.outputs, {
+    store,
+    tags,
+    push: o.push === true,
+    annotations: o.annotations ?? [],
+    cwd,
+    sourceDateEpoch: settings.sourceDateEpoch,
+    platform: `${platform.os}/${platform.architecture}`,
+  });
   const { instructions, escape } = await parseDockerfile(store, src.text, src.path);
   const { planBuild } = await import('../planner/index.js');
   const { makeContentHasher } = await import('../context/index.js');
@@ -140,7 +153,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const plan = await planBuild(instructions, {
     buildArgs: new Map(Object.entries(o.buildArgs ?? {})),
     target: o.target,
-    platform: platformOf(o.platform),
+    platform,
     escape,
     file: src.path,
     network: o.network ?? 'default',
@@ -167,7 +180,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     noCacheStages: o.noCacheFilter ?? [],
     sourceDateEpoch: settings.sourceDateEpoch,
     labels: Object.entries(o.labels ?? {}),
-    names,
+    names: outputs.isIndexed ? outputs.names : tags,
+    isIndexed: outputs.isIndexed,
+    annotations: outputs.manifestAnnotations,
+    exports: outputs.exports,
     secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
     ssh: new Map(Object.entries(o.ssh ?? {})),
     signal: o.signal,
@@ -175,9 +191,9 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   });
   await hasher.save();
   await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
-  if (o.push) {
+  if (outputs.push.length) {
     const { pushImage } = await import('../registry/index.js');
-    for (const name of names) await pushImage(store, name, { ...settings.registry, progress: message });
+    for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
   }
-  return { imageId: result.image.id, image: result.image, names, cached: result.cached, executed: result.executed };
+  return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed };
 }
