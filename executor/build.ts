@@ -15,6 +15,7 @@ import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
+import type { ContextDir } from './mounts.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -22,6 +23,8 @@ export interface ExecuteOptions {
   contextDir: string | undefined;
   /** The context's .dockerignore: ignored files never enter a layer. */
   ignore?: Matcher;
+  /** `--build-context` directories by the name steps give (`from: { kind: 'context', name }`). */
+  namedContexts?: ReadonlyMap<string, ContextDir>;
   progress: ProgressSink;
   /** Ignore cache records (`--no-cache`), or only for these stages (`--no-cache-filter`). */
   noCache: boolean;
@@ -297,8 +300,7 @@ async function executeStep(
     case 'copy':
       return runCopyStep(step, state, {
         store: sc.opts.store,
-        contextDir: sc.opts.contextDir,
-        ignore: sc.opts.ignore,
+        ...contextOf(step.from.kind === 'context' ? step.from.name : undefined, sc.opts),
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         stageResult: sc.stageResult,
         layers: sc.layers,
@@ -312,6 +314,7 @@ async function executeStep(
         hostname: stage.name ?? 'buildkitsandbox',
         contextDir: sc.opts.contextDir,
         ignore: sc.opts.ignore,
+        namedContexts: sc.opts.namedContexts,
         stageResult: sc.stageResult,
         secrets: sc.opts.secrets,
         ssh: sc.opts.ssh,
@@ -326,6 +329,14 @@ async function executeStep(
     default:
       return unreachable(step);
   }
+}
+
+/** The directory (and its ignore file) a step's `context` source names: the build context, or a named one. */
+function contextOf(name: string | undefined, opts: ExecuteOptions): { contextDir: string | undefined; ignore?: Matcher } {
+  if (name === undefined) return { contextDir: opts.contextDir, ignore: opts.ignore };
+  const named = opts.namedContexts?.get(name);
+  if (!named) throw new Error(`[internal] no build context named ${name}`);
+  return { contextDir: named.dir, ignore: named.ignore };
 }
 
 /** Write the final image (config + manifest) and name it; shows as the exporting vertex. */

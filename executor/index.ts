@@ -4,6 +4,7 @@
  * Dockerfile syntax: the planner has lowered everything to exec/copy/config steps.
  */
 export { executeBuild, type ExecuteOptions, type BuildResult, type ExportWriter } from './build.js';
+export type { ContextDir } from './mounts.js';
 export { copyTree, type CopyTreeOptions } from './copy-tree.js';
 
 export { silentProgress, type ProgressSink } from './progress.js';

@@ -11,3 +11,4 @@ export { cacheKeyOf, explainMiss, type KeyParts } from './cache-key.js';
 export { ConfigEditor, applyConfigEdit, envValue, type ConfigEdit } from './config-edit.js';
 export { configEditsOf } from './changes.js';
 export type { MountFrom, PlannedMount } from './mounts.js';
+export type { NamedContext, NamedContextResolver } from './named-context.js';
