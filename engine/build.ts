@@ -10,6 +10,7 @@ import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js'
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
+import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -36,6 +37,8 @@ export interface BuildOptions {
   outputs?: BuildOutput[];
   /** `--annotation`s of the image's manifest or its descriptor (engine/outputs.ts). */
   annotations?: Annotation[];
+  /** `--build-context NAME=…`: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
+  buildContexts?: Record<string, BuildContextSource>;
   cacheFrom?: CacheSpec[];
   cacheTo?: CacheSpec[];
   /** RUN --mount=type=secret values by id. */
@@ -149,6 +152,21 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const hasher = await makeContentHasher(store, src.contextDir, src.path, o.inputs?.lstat);
   for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
   const message = linesOf(emit);
+  const resolveImage = (ref: string, where: SourceRange) =>
+    resolveBaseImage(store, ref, {
+      where,
+      pull: o.pull,
+      registry: settings.registry,
+      progress: (line) => {
+        o.inputs?.pulled?.();
+        message(line);
+      },
+    });
+  const named = await prepareBuildContexts(store, o.buildContexts ?? {}, {
+    cwd,
+    resolveImage,
+    makeHasher: (dir, what) => makeContentHasher(store, dir, null, o.inputs?.lstat, what),
+  });
   await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
   const plan = await planBuild(instructions, {
     buildArgs: new Map(Object.entries(o.buildArgs ?? {})),
@@ -158,23 +176,16 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     file: src.path,
     network: o.network ?? 'default',
     entitlements: new Set(o.allow ?? []),
-    resolveImage: (ref: string, where: SourceRange) =>
-      resolveBaseImage(store, ref, {
-        where,
-        pull: o.pull,
-        registry: settings.registry,
-        progress: (line) => {
-          o.inputs?.pulled?.();
-          message(line);
-        },
-      }),
+    resolveImage,
     hashContext: hasher.hash,
+    namedContext: named.resolve,
   });
   const { executeBuild } = await import('../executor/index.js');
   const result = await executeBuild(plan, {
     store,
     contextDir: src.contextDir,
     ignore: hasher.ignore,
+    namedContexts: named.dirs,
     progress: sinkOf(emit),
     noCache: o.noCache === true,
     noCacheStages: o.noCacheFilter ?? [],
@@ -190,6 +201,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     runtime: settings.runtime,
   });
   await hasher.save();
+  await named.save();
   await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
   if (outputs.push.length) {
     const { pushImage } = await import('../registry/index.js');

@@ -8,6 +8,7 @@
  */
 export { build, buildMessages, type BuildOptions, type BuildResult, type InputObserver } from './build.js';
 export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, type AnnotationType } from './outputs.js';
+export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
 export { login, type LoginOptions } from '../registry/index.js';

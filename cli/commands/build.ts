@@ -8,6 +8,7 @@ import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, ty
 import { makeProgress, renderTo, type ProgressMode } from '../progress.js';
 import { parseCacheSpec } from '../cache-spec.js';
 import { parseAnnotation, parseOutputSpecs } from '../output-spec.js';
+import { parseBuildContext } from '../build-context-spec.js';
 import { ReplayRecorder, isReplayable, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
 
@@ -35,12 +36,13 @@ const options: OptionSpec[] = [
   { name: 'output', short: 'o', type: 'string', multiple: true },
   { name: 'annotation', type: 'string', multiple: true },
   { name: 'load', type: 'boolean' },
+  { name: 'build-context', type: 'string', multiple: true },
 ];
 
 export const command: Command = {
   name: 'build',
   usage:
-    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [-o type=image|registry|local|tar|oci|docker[,dest=PATH][,name=N][,push=true][,tar=false]|DIR|-]... [--annotation [TYPE:]K=V]... [--load] CONTEXT|-',
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [-o type=image|registry|local|tar|oci|docker[,dest=PATH][,name=N][,push=true][,tar=false]|DIR|-]... [--annotation [TYPE:]K=V]... [--load] [--build-context NAME=DIR|docker-image://REF|oci-layout://PATH[:TAG|@DIGEST]]... CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };
@@ -203,6 +205,7 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
     push: boolOpt(args, 'push'),
     ...outputsOf(args, ctx),
     annotations: listOpt(args, 'annotation').flatMap(parseAnnotation),
+    buildContexts: Object.fromEntries(listOpt(args, 'build-context').map(parseBuildContext)),
     cacheFrom: listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd)),
     cacheTo: listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd)),
     secrets: Object.fromEntries(await secretsOf(listOpt(args, 'secret'), ctx)),
