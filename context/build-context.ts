@@ -34,8 +34,10 @@ function fileFingerprints(sel: SourceSelection, fileDigests: Map<string, Digest>
 export async function makeContentHasher(
   store: Store,
   contextDir: string | undefined,
-  dockerfilePath: string,
+  dockerfilePath: string | null,
   observe?: StatObserver,
+  /** How messages name it: `build context` (a named one: `build context "NAME"`). */
+  what = 'build context',
 ): Promise<{ hash: ContentHasher; ignore: Matcher | undefined; ignoreCandidates: string[]; save(): Promise<void> }> {
   if (contextDir === undefined) {
     return { hash: async () => ({ digest: 'no-context' }), ignore: undefined, ignoreCandidates: [], save: async () => {} };
@@ -46,7 +48,7 @@ export async function makeContentHasher(
     ignore: ctx.ignore,
     ignoreCandidates: ctx.ignoreCandidates,
     hash: async (sources, o) => {
-      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what: 'build context', where: o.where, observe });
+      const sel = await selectSources(contextDir, sources, { ignore: ctx.ignore, excludes: o.excludes, what, where: o.where, observe });
       const fileDigests = new Map<string, Digest>();
       const digest = await hashSelection(sel, { memo, fileDigests });
       return { digest, files: fileFingerprints(sel, fileDigests), selection: sel };

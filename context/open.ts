@@ -15,8 +15,11 @@ export interface BuildContext {
   ignore: Matcher;
 }
 
-/** Open a build context: its real root and the ignore file that applies to this Dockerfile. */
-export async function openContext(dir: string, opts: { dockerfilePath?: string } = {}): Promise<BuildContext> {
+/**
+ * Open a build context: its real root and the ignore file that applies to this Dockerfile
+ * (`dockerfilePath: null`: a named context, which only its own .dockerignore filters).
+ */
+export async function openContext(dir: string, opts: { dockerfilePath?: string | null } = {}): Promise<BuildContext> {
   let root: string;
   try {
     root = await realpath(dir);
@@ -25,7 +28,7 @@ export async function openContext(dir: string, opts: { dockerfilePath?: string }
   }
   const dockerfilePath = opts.dockerfilePath ? resolve(opts.dockerfilePath) : join(root, 'Dockerfile');
   // BuildKit: `<Dockerfile path>.dockerignore` next to the Dockerfile wins over the context's.
-  const ignoreCandidates = [`${dockerfilePath}.dockerignore`, join(root, '.dockerignore')];
+  const ignoreCandidates = [...(opts.dockerfilePath === null ? [] : [`${dockerfilePath}.dockerignore`]), join(root, '.dockerignore')];
   for (const candidate of ignoreCandidates) {
     const text = await readFile(candidate, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;

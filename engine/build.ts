@@ -10,6 +10,8 @@ import { checkDockerfile, checkFailure, lintResults, syntaxWarning } from './bui
 import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
+import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
+import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -30,8 +32,14 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** `linux/amd64` (the one platform built today). */
   platform?: string;
-  /** Push every tag when the build is done. */
+  /** Push every tag when the build is done (`--push`: the image outputs push, or one is added). */
   push?: boolean;
+  /** Where the result goes (`--output`); default the image in the store, named `tags`. */
+  outputs?: BuildOutput[];
+  /** `--annotation`s of the image's manifest or its descriptor (engine/outputs.ts). */
+  annotations?: Annotation[];
+  /** `--build-context NAME=…`: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
+  buildContexts?: Record<string, BuildContextSource>;
   cacheFrom?: CacheSpec[];
   cacheTo?: CacheSpec[];
   /** RUN --mount=type=secret values by id. */
@@ -76,7 +84,7 @@ export interface BuildResult {
   /** The image id: its config digest. */
   imageId: Digest;
   image: ImageRecord;
-  /** The normalised names it was tagged with. */
+  /** The normalised names it was tagged with in the store (none when no output is the store). */
   names: string[];
   /** Steps from the cache / steps that ran. */
   cached: number;
@@ -94,7 +102,6 @@ export type CallResult =
 export const buildMessages = {
   'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
   'unsupported-platform': (p: string) => `platform "${p}" is not supported: tsbuild builds linux/amd64 images`,
-  'push-needs-name': () => '--push needs a name to push to (-t HOST/NAME:TAG)',
 } satisfies Record<string, (...args: never[]) => string>;
 
 function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
@@ -146,8 +153,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const settings = o.settings ?? settingsFromEnv(process.env);
   const cwd = o.cwd ?? process.cwd();
   const src = await sources(o, cwd);
-  const names = (o.tags ?? []).map((t) => normaliseName(t));
-  if (o.push && names.length === 0) throw new UserError('usage', buildMessages['push-needs-name'](), { exitCode: 2 });
+  const tags = (o.tags ?? []).map((t) => normaliseName(t));
+  const platform = platformOf(o.platform);
   const store: Store = await openStoreOf(o.store, settings);
   const parsed = await parseDockerfile(store, src.text, src.path);
   const { instructions, escape } = parsed;
@@ -155,13 +162,27 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   if (frontend) emit({ type: 'warning', text: frontend });
   const { planBuild, outlineOf, listTargets } = await import('../planner/index.js');
   const buildArgs = new Map(Object.entries(o.buildArgs ?? {}));
-  const platform = platformOf(o.platform);
   if (o.call === 'outline') return { call: 'outline', result: outlineOf(parsed.raw, instructions, src.text, { buildArgs, target: o.target, platform }) };
   if (o.call === 'targets') return { call: 'targets', result: listTargets(parsed.raw, instructions, src.text) };
   const { makeContentHasher } = await import('../context/index.js');
   const hasher = await makeContentHasher(store, src.contextDir, src.path, o.inputs?.lstat);
   for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
   const message = linesOf(emit);
+  const resolveImage = (ref: string, where: SourceRange) =>
+    resolveBaseImage(store, ref, {
+      where,
+      pull: o.pull,
+      registry: settings.registry,
+      progress: (line) => {
+        o.inputs?.pulled?.();
+        message(line);
+      },
+    });
+  const named = await prepareBuildContexts(store, o.buildContexts ?? {}, {
+    cwd,
+    resolveImage,
+    makeHasher: (dir, what) => makeContentHasher(store, dir, null, o.inputs?.lstat, what),
+  });
   if (o.call === 'check') {
     const checks = await checkDockerfile(parsed, {
       buildArgs,
@@ -177,6 +198,15 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     emit({ type: 'checks', warnings: checks.warnings });
     return { call: 'check', result: lintResults(checks.warnings, src.path, src.text), warnings: checks.warnings, exitCode: checks.warnings.length ? 1 : 0 };
   }
+  const outputs = await planOutputs(o.outputs, {
+    store,
+    tags,
+    push: o.push === true,
+    annotations: o.annotations ?? [],
+    cwd,
+    sourceDateEpoch: settings.sourceDateEpoch,
+    platform: `${platform.os}/${platform.architecture}`,
+  });
   await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
   const plan = await planBuild(instructions, {
     buildArgs,
@@ -186,17 +216,9 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     file: src.path,
     network: o.network ?? 'default',
     entitlements: new Set(o.allow ?? []),
-    resolveImage: (ref: string, where: SourceRange) =>
-      resolveBaseImage(store, ref, {
-        where,
-        pull: o.pull,
-        registry: settings.registry,
-        progress: (line) => {
-          o.inputs?.pulled?.();
-          message(line);
-        },
-      }),
+    resolveImage,
     hashContext: hasher.hash,
+    namedContext: named.resolve,
   });
   const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
   emit({ type: 'checks', warnings: checks.warnings });
@@ -207,23 +229,28 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     store,
     contextDir: src.contextDir,
     ignore: hasher.ignore,
+    namedContexts: named.dirs,
     progress: sinkOf(emit),
     noCache: o.noCache === true,
     noCacheStages: o.noCacheFilter ?? [],
     // A --build-arg wins over the environment (buildx passes that as a build arg), which wins over an ARG default.
     sourceDateEpoch: buildArgs.has('SOURCE_DATE_EPOCH') ? plan.sourceDateEpoch : (settings.sourceDateEpoch ?? plan.sourceDateEpoch),
     labels: Object.entries(o.labels ?? {}),
-    names,
+    names: outputs.isIndexed ? outputs.names : tags,
+    isIndexed: outputs.isIndexed,
+    annotations: outputs.manifestAnnotations,
+    exports: outputs.exports,
     secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
     ssh: new Map(Object.entries(o.ssh ?? {})),
     signal: o.signal,
     runtime: settings.runtime,
   });
   await hasher.save();
+  await named.save();
   await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
-  if (o.push) {
+  if (outputs.push.length) {
     const { pushImage } = await import('../registry/index.js');
-    for (const name of names) await pushImage(store, name, { ...settings.registry, progress: message });
+    for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
   }
-  return { imageId: result.image.id, image: result.image, names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
+  return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
 }

@@ -8,6 +8,8 @@
  */
 export { build, buildMessages, type BuildOptions, type BuildResult, type CallResult, type Call, type InputObserver } from './build.js';
 export type { CheckWarning, LintResults, Outline, TargetList } from '../planner/index.js';
+export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, type AnnotationType } from './outputs.js';
+export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
 export { login, type LoginOptions } from '../registry/index.js';

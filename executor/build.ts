@@ -11,9 +11,11 @@ import { runExecStep } from './exec-step.js';
 import { sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
+import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
+import type { ContextDir } from './mounts.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -21,6 +23,8 @@ export interface ExecuteOptions {
   contextDir: string | undefined;
   /** The context's .dockerignore: ignored files never enter a layer. */
   ignore?: Matcher;
+  /** `--build-context` directories by the name steps give (`from: { kind: 'context', name }`). */
+  namedContexts?: ReadonlyMap<string, ContextDir>;
   progress: ProgressSink;
   /** Ignore cache records (`--no-cache`), or only for these stages (`--no-cache-filter`). */
   noCache: boolean;
@@ -31,6 +35,17 @@ export interface ExecuteOptions {
   labels: [string, string][];
   /** Names to tag the result with (normalised by the store). */
   names: string[];
+  /** Whether the image goes in the store's index (named, or `<none>`); false: its blobs only. Default true. */
+  isIndexed?: boolean;
+  /** `--annotation`s of the image's manifest. */
+  annotations?: Record<string, string>;
+  /**
+   * Further outputs, written in order once the image is, while the build's lease and layer
+   * dirs are still there: `files` writers (`--output type=local|tar`) get a read-only view
+   * of the final stage's files (undefined: no layers), `image` writers (`type=oci|docker`)
+   * the image record.
+   */
+  exports?: ExportWriter[];
   /** `--secret id=…`: values by id, for RUN --mount=type=secret. */
   secrets?: ReadonlyMap<string, Uint8Array>;
   /** `--ssh id[=socket]`: agent sockets by id, for RUN --mount=type=ssh. */
@@ -41,6 +56,11 @@ export interface ExecuteOptions {
    * build rejects with the `build-cancelled` UserError (executor/cancel.ts). */
   signal?: AbortSignal;
 }
+
+/** One output of `exports`; `display` names its vertex (`exporting to client directory`). */
+export type ExportWriter =
+  | { kind: 'files'; display: string; write(rootfs: string | undefined): Promise<void> }
+  | { kind: 'image'; display: string; write(image: ImageRecord): Promise<void> };
 
 export interface BuildResult {
   image: ImageRecord;
@@ -100,7 +120,7 @@ export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<Bu
   const lease = await opts.store.acquireLease();
   try {
     await Promise.all(baseLayers(plan).map((d) => lease.protect(d)));
-    return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, stageResult: (i) => stageResult(i, lease) });
+    return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, layers, stageResult: (i) => stageResult(i, lease) });
   } finally {
     network.close();
     await layers.close();
@@ -130,12 +150,14 @@ async function finishBuild(
     inputs: BuildInputs;
     counts: { cached: number; executed: number };
     vertices: Vertices;
+    layers: BuildLayerDirs;
     stageResult(index: number): Promise<StageState>;
   },
 ): Promise<BuildResult> {
   const { cache, inputs, counts, vertices } = b;
   const final = await b.stageResult(plan.target);
   const image = await exportImage(final, opts, vertices);
+  for (const x of opts.exports ?? []) await exportTo(image, x, opts, b.layers, vertices);
   if (opts.names.length) await cache.recordBuild(opts.names[0], inputs);
   const keys = plan.order.flatMap((i) => plan.stages[i].steps.map((s) => s.cacheKey));
   return { image, ...counts, keys };
@@ -278,8 +300,7 @@ async function executeStep(
     case 'copy':
       return runCopyStep(step, state, {
         store: sc.opts.store,
-        contextDir: sc.opts.contextDir,
-        ignore: sc.opts.ignore,
+        ...contextOf(step.from.kind === 'context' ? step.from.name : undefined, sc.opts),
         sourceDateEpoch: sc.opts.sourceDateEpoch,
         stageResult: sc.stageResult,
         layers: sc.layers,
@@ -293,6 +314,7 @@ async function executeStep(
         hostname: stage.name ?? 'buildkitsandbox',
         contextDir: sc.opts.contextDir,
         ignore: sc.opts.ignore,
+        namedContexts: sc.opts.namedContexts,
         stageResult: sc.stageResult,
         secrets: sc.opts.secrets,
         ssh: sc.opts.ssh,
@@ -309,6 +331,14 @@ async function executeStep(
   }
 }
 
+/** The directory (and its ignore file) a step's `context` source names: the build context, or a named one. */
+function contextOf(name: string | undefined, opts: ExecuteOptions): { contextDir: string | undefined; ignore?: Matcher } {
+  if (name === undefined) return { contextDir: opts.contextDir, ignore: opts.ignore };
+  const named = opts.namedContexts?.get(name);
+  if (!named) throw new Error(`[internal] no build context named ${name}`);
+  return { contextDir: named.dir, ignore: named.ignore };
+}
+
 /** Write the final image (config + manifest) and name it; shows as the exporting vertex. */
 async function exportImage(state: StageState, opts: ExecuteOptions, vertices: Vertices): Promise<ImageRecord> {
   const vertex = vertices.take();
@@ -317,13 +347,33 @@ async function exportImage(state: StageState, opts: ExecuteOptions, vertices: Ve
   if (opts.labels.length) config = applyConfigEdit(config, { field: 'Labels', set: opts.labels });
   const last = state.history[state.history.length - 1]?.created;
   const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : last ?? createdNow(opts);
+  const isIndexed = opts.isIndexed !== false;
   const image = await opts.store.writeImage({
     config: { ...state.config, created, config, history: state.history },
     layers: state.layers,
-    names: opts.names,
+    names: isIndexed ? opts.names : [],
+    annotations: opts.annotations,
+    isIndexed,
   });
   opts.progress.status(vertex, `writing image ${image.id} done`);
-  for (const n of opts.names) opts.progress.status(vertex, `naming to ${n} done`);
+  if (isIndexed) for (const n of opts.names) opts.progress.status(vertex, `naming to ${n} done`);
   opts.progress.end(vertex, {});
   return image;
+}
+
+/** Write one further output: the image's files (one read-only view of its layers), or the image itself. */
+async function exportTo(image: ImageRecord, x: ExportWriter, opts: ExecuteOptions, layers: BuildLayerDirs, vertices: Vertices): Promise<void> {
+  const vertex = vertices.take();
+  opts.progress.start(vertex, x.display);
+  try {
+    if (x.kind === 'image') await x.write(image);
+    else {
+      const dirs = await layerDirs(layers, image.manifest.layers, image.config.rootfs.diff_ids);
+      await withRootfsView(opts.store, dirs, (root) => x.write(root));
+    }
+  } catch (e) {
+    opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
+    throw e;
+  }
+  opts.progress.end(vertex, {});
 }

@@ -8,6 +8,7 @@ import {
   mkdirSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   type Stats,
@@ -24,14 +25,26 @@ import { getXattrs, makeNodes, setXattrs, type DeviceNode } from '../store/index
  * own metadata taken from `source`, as `cp -a source/. dest`); anything else becomes `dest`.
  * Sockets are skipped. Devices and xattrs go through the helper, once per tree.
  */
-export async function copyTree(from: string, dest: string): Promise<void> {
+export async function copyTree(from: string, dest: string, opts: CopyTreeOptions = {}): Promise<void> {
   const source = resolve(from); // the helper names entries below it as `source/NAME`
   const top = lstatSync(source);
   const isDir = top.isDirectory() || (top.isSymbolicLink() && statSync(source).isDirectory());
-  const c = new TreeCopy(await getXattrs(source, { recursive: isDir }));
+  const c = new TreeCopy(await getXattrs(source, { recursive: isDir }), opts);
   if (isDir) c.dir(source, dest, statSync(source));
   else c.entry(source, dest, top);
   await c.finish();
+}
+
+/**
+ * A copy that is an export of an image's files rather than a layer (`--output type=local`):
+ * files owned by `owner`, times set to `mtime` when given, overlay whiteouts and
+ * `trusted.overlay.*` xattrs left out (`asRootfs`), and what `dest` already holds replaced
+ * entry by entry (BuildKit merges into the destination).
+ */
+export interface CopyTreeOptions {
+  owner?: { uid: number; gid: number };
+  mtime?: Date;
+  asRootfs?: boolean;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -44,7 +57,10 @@ class TreeCopy {
   private readonly dirs: [string, Stats][] = [];
   private readonly xattrs: { path: string; name: string; value: Buffer }[] = [];
 
-  constructor(private readonly sourceXattrs: Map<string, Record<string, Buffer>>) {}
+  constructor(
+    private readonly sourceXattrs: Map<string, Record<string, Buffer>>,
+    private readonly opts: CopyTreeOptions,
+  ) {}
 
   dir(from: string, to: string, st: Stats): void {
     try {
@@ -60,6 +76,8 @@ class TreeCopy {
   entry(from: string, to: string, st: Stats): void {
     if (st.isDirectory()) return this.dir(from, to, st);
     if (st.isSocket()) return;
+    if (this.opts.asRootfs && st.isCharacterDevice() && st.rdev === 0) return;
+    if (this.opts.asRootfs) rmSync(to, { force: true });
     if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const kind = st.isFIFO() ? 'p' : st.isBlockDevice() ? 'b' : 'c';
       this.nodes.push({ path: to, kind, ...splitRdev(st.rdev), mode: st.mode & 0o7777, st });
@@ -88,13 +106,18 @@ class TreeCopy {
 
   private noteXattrs(from: string, to: string): void {
     const xs = this.sourceXattrs.get(from);
-    if (xs) for (const [name, value] of Object.entries(xs)) this.xattrs.push({ path: to, name, value });
+    if (!xs) return;
+    for (const [name, value] of Object.entries(xs)) {
+      if (this.opts.asRootfs && name.startsWith('trusted.overlay.')) continue;
+      this.xattrs.push({ path: to, name, value });
+    }
   }
 
   /** Owner, then mode (chown clears setuid/setgid), then times; symlinks keep their mode. */
   private meta(path: string, st: Stats): void {
-    if (isRoot) lchownSync(path, st.uid, st.gid);
+    const owner = this.opts.owner ?? st;
+    if (isRoot || this.opts.owner) lchownSync(path, owner.uid, owner.gid);
     if (!st.isSymbolicLink()) chmodSync(path, st.mode & 0o7777);
-    lutimesSync(path, st.atime, st.mtime);
+    lutimesSync(path, this.opts.mtime ?? st.atime, this.opts.mtime ?? st.mtime);
   }
 }

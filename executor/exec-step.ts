@@ -21,7 +21,7 @@ import type { RuntimeSettings } from './settings.js';
 import { UPPER_FULL_HINT, chooseUpperPlace, upperMessages, type UpperHistory } from './upper-place.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
-import { SecretMasker, withMounts, type MountSources, type PreparedMounts } from './mounts.js';
+import { SecretMasker, withMounts, type ContextDir, type MountSources, type PreparedMounts } from './mounts.js';
 
 export interface ExecStepOptions {
   store: Store;
@@ -34,6 +34,7 @@ export interface ExecStepOptions {
   secrets?: ReadonlyMap<string, Uint8Array>;
   ssh?: ReadonlyMap<string, string>;
   ignore?: Matcher;
+  namedContexts?: ReadonlyMap<string, ContextDir>;
   /** Where this step reads its layers, and keeps its own when a later step reads it. */
   layers: BuildLayerDirs;
   /** A later step reads this layer as a directory: keep the upper dir as the layer's dir. */
@@ -98,6 +99,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       secretsDir: own.secretsDir,
       ssh: opts.ssh ?? new Map(),
       ignore: opts.ignore,
+      namedContexts: opts.namedContexts,
     };
     const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));

@@ -3,7 +3,9 @@
  * straight into layer tars, config edits — and writes the image to the store. It reads no
  * Dockerfile syntax: the planner has lowered everything to exec/copy/config steps.
  */
-export { executeBuild, type ExecuteOptions, type BuildResult } from './build.js';
+export { executeBuild, type ExecuteOptions, type BuildResult, type ExportWriter } from './build.js';
+export type { ContextDir } from './mounts.js';
+export { copyTree, type CopyTreeOptions } from './copy-tree.js';
 
 export { silentProgress, type ProgressSink } from './progress.js';
 export { runContainer, startDetached, type ContainerSpec, type ContainerResult, type ContainerIo } from './container.js';

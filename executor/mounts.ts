@@ -31,6 +31,22 @@ export interface MountSources {
   ssh: ReadonlyMap<string, string>;
   /** The context's .dockerignore: what it excludes is not in a context bind either. */
   ignore?: Matcher;
+  /** `--build-context` directories by name, each with its own .dockerignore. */
+  namedContexts?: ReadonlyMap<string, ContextDir>;
+}
+
+/** A directory a step reads as a build context, and what its .dockerignore excludes. */
+export interface ContextDir {
+  dir: string;
+  ignore?: Matcher;
+}
+
+/** The build context, or the named one, a `context` source means. */
+function contextDirOf(from: Extract<MountFrom, { kind: 'context' }>, src: MountSources): ContextDir | undefined {
+  if (from.name === undefined) return src.contextDir === undefined ? undefined : { dir: src.contextDir, ignore: src.ignore };
+  const named = src.namedContexts?.get(from.name);
+  if (!named) throw new Error(`[internal] no build context named ${from.name}`);
+  return named;
 }
 
 export interface PreparedMounts {
@@ -69,9 +85,11 @@ async function withFromRoot<T>(
   fn: (root: string, what: string) => Promise<T>,
 ): Promise<T> {
   switch (from.kind) {
-    case 'context':
-      if (src.contextDir === undefined) throw missing(step, 'RUN --mount: no build context to bind from (the Dockerfile came on stdin)');
-      return fn(src.contextDir, 'the build context');
+    case 'context': {
+      const ctx = contextDirOf(from, src);
+      if (ctx === undefined) throw missing(step, 'RUN --mount: no build context to bind from (the Dockerfile came on stdin)');
+      return fn(ctx.dir, from.name === undefined ? 'the build context' : `the build context ${from.name}`);
+    }
     case 'stage':
     case 'image': {
       const state: Pick<StageState, 'layers' | 'config'> =
@@ -198,7 +216,7 @@ export async function withMounts<T>(step: ExecStep, src: MountSources, fn: (m: P
         case 'bind':
           return withFromRoot(step, m.from, src, async (root, what) => {
             let source = await inside(step, root, m.source, what);
-            const ignore = m.from.kind === 'context' ? src.ignore : undefined;
+            const ignore = m.from.kind === 'context' ? contextDirOf(m.from, src)?.ignore : undefined;
             const entries = ignore && (await stat(source)).isDirectory() ? await contextEntries(root, source, ignore) : undefined;
             if (entries?.excluded) {
               // The bind shows the context as a COPY sees it: a filtered copy (rw or not).

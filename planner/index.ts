@@ -15,3 +15,4 @@ export * from './checks/index.js';
 export { outlineOf, type OutlineOptions } from './outline.js';
 export { listTargets } from './targets.js';
 export type * from './subrequest-types.js';
+export type { NamedContext, NamedContextResolver } from './named-context.js';

@@ -10,8 +10,8 @@ import type { BaseImage } from './step.js';
  * here too (`mountKey`): a bind's content, never a cache's, a secret's or an agent's.
  */
 
-/** Where a bind (or a cache's seed) comes from. */
-export type MountFrom = { kind: 'context' } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
+/** Where a bind (or a cache's seed) comes from: `name` is a `--build-context` directory. */
+export type MountFrom = { kind: 'context'; name?: string } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
 
 export type Sharing = 'shared' | 'private' | 'locked';
 
@@ -91,8 +91,8 @@ function checkTarget(m: RunMount, target: string, where: SourceRange): string {
 export interface MountContext {
   cwd: string;
   where: SourceRange;
-  /** `from=NAME`: a stage index, or an image to resolve. */
-  resolveFrom(name: string): Promise<Exclude<MountFrom, { kind: 'context' }>>;
+  /** `from=NAME`: a stage index, a named context, or an image to resolve. */
+  resolveFrom(name: string): Promise<MountFrom>;
 }
 
 /** Check and lower one `--mount`. */
@@ -122,13 +122,15 @@ export async function planMount(m: RunMount, index: number, ctx: MountContext): 
       // BuildKit's default id is the target as written, cleaned (path.Clean: `/tmp/c/` is
       // `/tmp/c`), not made absolute (dockerfile2llb/convert_runmount.go).
       const id = o.id || cleanPath(o.target);
+      const from = o.from === undefined ? undefined : await ctx.resolveFrom(o.from);
+      if (from?.kind === 'context') throw bad(where, m, `a cache seeded from the build context "${o.from}" is not supported yet (from= a stage or an image)`);
       return {
         type: 'cache',
         target,
         id,
         readonly,
         sharing,
-        from: o.from === undefined ? undefined : await ctx.resolveFrom(o.from),
+        from,
         source: posix.normalize(posix.join('/', o.source ?? '/')),
         mode: modeOf(m, where, 0o755),
         uid: idNumber(m, 'uid', where, 0),

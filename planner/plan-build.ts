@@ -4,12 +4,14 @@ import type { ContainerConfig } from '../store/index.js';
 import { ConfigEditor } from './config-edit.js';
 import type { ContentHasher } from '../context/index.js';
 import { isNumberedVertex, lowerInstruction } from './lower/instruction.js';
-import { lastKey, type Cursor, type LowerContext } from './lower/lowering.js';
+import { lastKey, type Cursor, type LowerArgs, type LowerContext } from './lower/lowering.js';
 import { messages } from './messages.js';
 import { StageScope, platformArgs } from './scope.js';
 import { CHECK_BUILD_ARG, targetStageName } from './checks/index.js';
 import { checkNearStage, splitStages, stageReference, targetStage, type RawStage, type SplitDockerfile } from './stages.js';
-import type { BaseImage, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
+import type { BaseImage, CopyStep, Entitlement, Network, Plan, Stage, StageBase, Step } from './step.js';
+import { namedContextOf, type NamedContext, type NamedContextResolver } from './named-context.js';
+import { lowerTransfer } from './lower/transfer.js';
 
 export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
@@ -28,6 +30,8 @@ export interface PlanOptions {
   resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
   /** Digests what a COPY/ADD from the context selects (context/content-hasher.ts). */
   hashContext: ContentHasher;
+  /** `--build-context`s: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
+  namedContext?: NamedContextResolver;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -120,8 +124,26 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   let instructions = raw.instructions;
   let inheritedArgs: Stage['args'] = [];
   const dependsOn: number[] = [];
-  const stageRef = stageReference(split, baseName, raw.index, { allowIndex: false, where: raw.from.range });
-  if (stageRef !== undefined) {
+  // A context named like the stage replaces it: its instructions are not run (convert.go,
+  // "if st.Name != "" { nc, err := dctx.namedContext(st.Name …"); else `FROM name` may name one.
+  const override = raw.name !== undefined ? await namedContextOf(opts.namedContext, raw.name, raw.from.range) : undefined;
+  const stageRef = override ? undefined : stageReference(split, baseName, raw.index, { allowIndex: false, where: raw.from.range });
+  const named = override ?? (stageRef === undefined && baseName.toLowerCase() !== 'scratch' ? await namedContextOf(opts.namedContext, baseName, raw.from.range) : undefined);
+  let contextBase: Extract<NamedContext, { kind: 'dir' }> | undefined;
+  if (override) instructions = [];
+  if (named?.kind === 'dir') {
+    // A directory is the stage's filesystem on an empty image (BuildKit's emptyImage config).
+    contextBase = named;
+    base = { kind: 'scratch' };
+    baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
+    config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
+  } else if (named?.kind === 'image') {
+    base = { kind: 'image', image: named.image };
+    baseKey = named.image.manifestDigest;
+    config = withDefaultPath({ ...(named.image.config.config ?? {}) });
+    if (!override) instructions = [...onbuildTriggers(config.OnBuild ?? [], raw.from.range), ...instructions];
+    delete config.OnBuild;
+  } else if (stageRef !== undefined) {
     const parent = await lc.planStage(stageRef);
     base = { kind: 'stage', stage: stageRef };
     baseKey = lastKey(parent);
@@ -152,10 +174,15 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   const cursor: Cursor = { config: editor.config, editor, key: baseKey, cmdSet: false };
   const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed, cursor.config.Env, inheritedArgs);
   const steps: Step[] = [];
-  const layerOps = instructions.filter((i) => isNumberedVertex(i.kind)).length;
+  const layerOps = instructions.filter((i) => isNumberedVertex(i.kind)).length + (contextBase ? 1 : 0);
   const stageLabel = split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '';
   let vertex = 1;
   const label = () => `[${stageLabel}${++vertex}/${layerOps + 1}]`;
+  if (contextBase) {
+    const step = await contextBaseStep(contextBase, raw, { split, raw, cursor, scope, lc, label, dependsOn });
+    cursor.key = step.cacheKey;
+    steps.push(step);
+  }
 
   for (const original of instructions) {
     if (original.kind === 'arg') {
@@ -194,7 +221,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     name: raw.name,
     base,
     baseKey,
-    fromDisplay: `[${stageLabel}1/${layerOps + 1}] FROM ${baseName}`,
+    fromDisplay: `[${stageLabel}1/${layerOps + 1}] FROM ${override ? `${raw.name} (build context)` : baseName}`,
     origin: raw.from.range,
     steps,
     dependsOn: [...new Set(dependsOn)],
@@ -203,6 +230,18 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     finalConfig: cursor.config,
     args: scope.declared(),
   };
+}
+
+/**
+ * The stage's files when its base is a directory context: `COPY --from=NAME . /`, the
+ * directory (less its .dockerignore) as the first layer, keyed by its content.
+ */
+function contextBaseStep(named: Extract<NamedContext, { kind: 'dir' }>, raw: RawStage, a: LowerArgs): Promise<CopyStep> {
+  const at = { range: raw.from.range, keywordRange: raw.from.keywordRange };
+  const copy: Extract<Instruction, { kind: 'copy' }> = {
+    kind: 'copy', ...at, sources: ['.'], dest: '/', heredocs: [], from: named.label, link: false, parents: false, exclude: [], keepGitDir: false, isJson: false,
+  };
+  return lowerTransfer(copy, a, () => {}, { from: { kind: 'context', name: named.name }, hash: named.hash });
 }
 
 /**

@@ -53,8 +53,8 @@ export interface ExecStep extends StepBase {
 
 export interface CopyStep extends StepBase {
   op: 'copy';
-  /** Where sources come from: the build context, another stage, or an image. */
-  from: { kind: 'context' } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
+  /** Where sources come from: the build context (or the `--build-context` directory `name`), another stage, or an image. */
+  from: { kind: 'context'; name?: string } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
   sources: string[];
   /** Files given inline by heredocs: `COPY <<EOF /x`. */
   inline: { name: string; content: string }[];

@@ -73,6 +73,8 @@ export async function pushImage(store: Store, refString: string, opts: PushOptio
     mediaType: MediaType.manifest,
     config: { mediaType: MediaType.config, digest: config.digest, size: config.size },
     layers,
+    // `--annotation`s the build put in the stored manifest travel with it.
+    ...(image.manifest.annotations ? { annotations: image.manifest.annotations } : {}),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   const manifestDigest = await putManifest(client, ctx.repo, ref.tag, bytes, name);

@@ -53,30 +53,54 @@ function blobName(d: Digest): string {
 
 /** Write `refs` as an archive of `format` to `out` (which is ended). */
 export async function saveImages(store: Store, refs: string[], out: Writable, opts: { format: SaveFormat }): Promise<void> {
-  const selected = await select(store, refs);
-  const tar = new TarPack(out);
+  return writeImageArchive(store, await select(store, refs), new TarPack(out), opts);
+}
+
+/** What `writeImageArchive` writes an image archive's entries to: a tar (TarPack) or a directory (DirPack). */
+export interface ArchiveSink {
+  addDir(name: string): Promise<void>;
+  addBytes(name: string, data: string | Uint8Array): Promise<void>;
+  /** The file at `path`, which holds exactly `size` bytes. */
+  addFile(name: string, path: string, size: number): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/**
+ * Images the caller holds records of (a build's result, named or not in the store) as an
+ * archive of `format` written to `sink`; `descriptorAnnotations` go on each image's entry
+ * in index.json (`--annotation manifest-descriptor:…`).
+ */
+export async function writeImageArchive(
+  store: Store,
+  selected: { image: ImageRecord; names: string[] }[],
+  sink: ArchiveSink,
+  opts: { format: SaveFormat; descriptorAnnotations?: Record<string, string> },
+): Promise<void> {
   const temps: string[] = [];
+  const extra = opts.descriptorAnnotations ?? {};
   try {
     switch (opts.format) {
       case 'docker':
-        await writeDocker(store, selected, tar);
+        await writeDocker(store, selected, sink, extra);
         break;
       case 'oci':
-        await writeOci(store, selected, tar, temps);
+        await writeOci(store, selected, sink, temps, extra);
         break;
     }
-    await tar.finish();
+    await sink.finish();
   } finally {
     for (const t of temps) await rm(t, { force: true });
   }
 }
 
-function indexEntry(manifestDigest: Digest, size: number, name: string | undefined): Descriptor {
+function indexEntry(manifestDigest: Digest, size: number, name: string | undefined, extra: Record<string, string>): Descriptor {
   const d: Descriptor = { mediaType: MediaType.manifest, digest: manifestDigest, size };
+  const annotations: Record<string, string> = { ...extra };
   if (name) {
     const ref = parseReference(name);
-    d.annotations = { [IMAGE_NAME]: name, [REF_NAME]: ref.tag ?? 'latest' };
+    Object.assign(annotations, { [IMAGE_NAME]: name, [REF_NAME]: ref.tag ?? 'latest' });
   }
+  if (Object.keys(annotations).length) d.annotations = annotations;
   return d;
 }
 
@@ -85,7 +109,7 @@ function layoutIndex(entries: Descriptor[]): string {
   return JSON.stringify(index);
 }
 
-async function writeDocker(store: Store, selected: Selected[], tar: TarPack): Promise<void> {
+async function writeDocker(store: Store, selected: Selected[], tar: ArchiveSink, extra: Record<string, string>): Promise<void> {
   const written = new Set<string>();
   const addBlob = async (d: Digest) => {
     if (written.has(d)) return;
@@ -112,8 +136,8 @@ async function writeDocker(store: Store, selected: Selected[], tar: TarPack): Pr
       const ref = parseReference(n);
       if (top && ref.tag) (repositories[familiarRepository(ref)] ??= {})[ref.tag] = hexOf(top.digest);
     }
-    if (names.length === 0) index.push(indexEntry(image.manifestDigest, manifestSize, undefined));
-    for (const n of names) index.push(indexEntry(image.manifestDigest, manifestSize, n));
+    if (names.length === 0) index.push(indexEntry(image.manifestDigest, manifestSize, undefined, extra));
+    for (const n of names) index.push(indexEntry(image.manifestDigest, manifestSize, n, extra));
   }
   await tar.addBytes('index.json', layoutIndex(index));
   await tar.addBytes('manifest.json', JSON.stringify(manifestJson));
@@ -144,7 +168,7 @@ async function gzipLayer(store: Store, layer: Descriptor, temps: string[]): Prom
   return { desc: { mediaType: MediaType.layerGzip, digest: hasher.digest(), size: hasher.sizeBytes }, path };
 }
 
-async function writeOci(store: Store, selected: Selected[], tar: TarPack, temps: string[]): Promise<void> {
+async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, temps: string[], extra: Record<string, string>): Promise<void> {
   const files = new Map<Digest, { path: string; size: number } | { bytes: string }>();
   const index: Descriptor[] = [];
   const gzipped = new Map<Digest, { desc: Descriptor; path: string }>();
@@ -171,12 +195,13 @@ async function writeOci(store: Store, selected: Selected[], tar: TarPack, temps:
       mediaType: MediaType.manifest,
       config: { mediaType: MediaType.config, digest: image.id, size: image.manifest.config.size },
       layers,
+      ...(image.manifest.annotations ? { annotations: image.manifest.annotations } : {}),
     };
     const bytes = canonicalJson(manifest);
     const md = digestOf(bytes);
     files.set(md, { bytes });
-    if (names.length === 0) index.push(indexEntry(md, Buffer.byteLength(bytes), undefined));
-    for (const n of names) index.push(indexEntry(md, Buffer.byteLength(bytes), n));
+    if (names.length === 0) index.push(indexEntry(md, Buffer.byteLength(bytes), undefined, extra));
+    for (const n of names) index.push(indexEntry(md, Buffer.byteLength(bytes), n, extra));
   }
   await tar.addBytes('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   await tar.addBytes('index.json', layoutIndex(index));

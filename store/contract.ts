@@ -60,9 +60,11 @@ export interface Store {
   /**
    * Write the config and manifest blobs for an image whose layer blobs are already stored,
    * and (optionally) point names at it. Layers may be uncompressed tar
-   * (mediaType layerTar: then blob digest == diff_id) or gzip.
+   * (mediaType layerTar: then blob digest == diff_id) or gzip. `annotations` go in the
+   * manifest. With `isIndexed: false` only the blobs are written (kept by the writer's
+   * lease until it ends): the image is not listed, named nor kept by the index.
    */
-  writeImage(img: { config: ImageConfig; layers: Descriptor[]; names?: string[] }): Promise<ImageRecord>;
+  writeImage(img: { config: ImageConfig; layers: Descriptor[]; names?: string[]; annotations?: Record<string, string>; isIndexed?: boolean }): Promise<ImageRecord>;
   /**
    * As writeImage, for a config blob already stored with its bytes as they came (a pull, a
    * load): the image id stays that blob's digest, however its JSON was serialised.

@@ -12,14 +12,14 @@ import { normaliseName, parseReference, formatReference } from './reference.js';
  * index under the lock, so a reader never finds a name pointing at a missing blob.
  */
 
-/** Write config + manifest for layers already stored; name the image. */
+/** Write config + manifest for layers already stored; name the image (unless it stays out of the index). */
 export async function writeImage(
   root: string,
-  img: { config: ImageConfig; layers: Descriptor[]; names?: string[] },
+  img: { config: ImageConfig; layers: Descriptor[]; names?: string[]; annotations?: Record<string, string>; isIndexed?: boolean },
 ): Promise<ImageRecord> {
   const configBytes = JSON.stringify(img.config);
   const { digest, size } = await putBlob(root, configBytes);
-  return commitImage(root, { configDigest: digest, configSize: size, config: img.config, layers: img.layers, names: img.names ?? [] });
+  return commitImage(root, { configDigest: digest, configSize: size, config: img.config, layers: img.layers, names: img.names ?? [], annotations: img.annotations, isIndexed: img.isIndexed });
 }
 
 /**
@@ -28,7 +28,7 @@ export async function writeImage(
  */
 export async function commitImage(
   root: string,
-  img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[] },
+  img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[]; annotations?: Record<string, string>; isIndexed?: boolean },
 ): Promise<ImageRecord> {
   if (img.config.rootfs?.diff_ids?.length !== img.layers.length) {
     throw new Error(`[internal] image has ${img.layers.length} layers but ${img.config.rootfs?.diff_ids?.length} diff_ids`);
@@ -44,8 +44,11 @@ export async function commitImage(
     mediaType: MediaType.manifest,
     config: { mediaType: MediaType.config, digest: img.configDigest, size: img.configSize },
     layers,
+    ...(img.annotations && Object.keys(img.annotations).length ? { annotations: img.annotations } : {}),
   };
   const m = await putBlob(root, canonicalJson(manifest));
+  // Blobs only (an `--output` that is not the store): no name, no `<none>` entry either.
+  if (img.isIndexed === false) return { id: img.configDigest, manifestDigest: m.digest, manifest, config: img.config, names: [], sizeBytes: layers.reduce((s, l) => s + annotatedSize(l), 0) };
   const names = img.names.map((n) => normaliseName(n));
   // A rebuild that changed nothing: every name already points at this manifest.
   const current = names.length > 0 ? await readEntries(root) : [];

@@ -47,7 +47,11 @@ export * from './reference.js';
 // and .layerContentSize instead
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
-export { saveImages, type SaveFormat } from './archive-save.js';
+export { saveImages, writeImageArchive, type SaveFormat, type ArchiveSink } from './archive-save.js';
+export { DirPack } from './dir-pack.js';
+export { importLayoutImage } from './layout-import.js';
+export { TarPack } from './tar-pack.js';
+export { writeTreeTar } from './tar-tree.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';

@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { splitRdev, type FsEntry } from '../common/index.js';
@@ -6,15 +7,18 @@ import { getXattrs } from './fs-attrs.js';
 import { TarWriter } from './tar-write.js';
 
 /**
- * A directory tree as a tar file at `out` (a cache mount's export): every entry below
- * `dir`, names relative to it and sorted, numeric owners, xattrs, hardlinks as links,
- * devices and fifos; sockets skipped. The tree must not change meanwhile (the caller holds
- * its lock).
+ * A directory tree as a tar file at `out` (a cache mount's export), or into a stream (a
+ * build's `--output type=tar`; the stream is ended): every entry below `dir`, names
+ * relative to it and sorted, numeric owners, xattrs, hardlinks as links, devices and fifos;
+ * sockets skipped. The tree must not change meanwhile (the caller holds its lock, or a
+ * read-only view). `asRootfs`: `dir` is a layer dir or a view of layers, whose overlay
+ * whiteouts (0/0 char devices) and `trusted.overlay.*` xattrs are not files of the image.
+ * `mtimeMs` replaces every entry's time (SOURCE_DATE_EPOCH, as BuildKit's tar exporter).
  */
-export async function writeTreeTar(dir: string, out: string): Promise<void> {
+export async function writeTreeTar(dir: string, out: string | Writable, opts: { asRootfs?: boolean; mtimeMs?: number } = {}): Promise<void> {
   const root = resolve(dir);
   const xattrs = await getXattrs(root, { recursive: true });
-  const file = createWriteStream(out, { flags: 'wx', mode: 0o600 });
+  const file = typeof out === 'string' ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : out;
   const tar = new TarWriter(file);
   const links = new Map<string, string>();
   const walk = async (abs: string, rel: string): Promise<void> => {
@@ -23,7 +27,8 @@ export async function writeTreeTar(dir: string, out: string): Promise<void> {
       const path = rel === '' ? name : `${rel}/${name}`;
       const st = lstatSync(p);
       if (st.isSocket()) continue;
-      const e: FsEntry = { path, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, size: 0, xattrs: xattrs.get(p) };
+      if (opts.asRootfs && st.isCharacterDevice() && st.rdev === 0) continue;
+      const e: FsEntry = { path, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: opts.mtimeMs ?? st.mtimeMs, size: 0, xattrs: imageXattrs(xattrs.get(p), opts.asRootfs) };
       if (st.isDirectory()) {
         await tar.add({ ...e, type: 'dir' });
         await walk(p, path);
@@ -52,4 +57,11 @@ export async function writeTreeTar(dir: string, out: string): Promise<void> {
     file.destroy();
     throw e;
   }
+}
+
+/** The xattrs that belong to the file (without overlay's own markers, for a rootfs). */
+function imageXattrs(x: Record<string, Buffer> | undefined, asRootfs: boolean | undefined): Record<string, Buffer> | undefined {
+  if (!x || !asRootfs) return x;
+  const kept = Object.entries(x).filter(([name]) => !name.startsWith('trusted.overlay.'));
+  return kept.length ? Object.fromEntries(kept) : undefined;
 }

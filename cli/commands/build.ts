@@ -8,6 +8,8 @@ import { withFields, type Command, type CliContext } from '../command.js';
 import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
 import { makeProgress, renderTo, type ProgressMode } from '../progress.js';
 import { parseCacheSpec } from '../cache-spec.js';
+import { parseAnnotation, parseOutputSpecs } from '../output-spec.js';
+import { parseBuildContext } from '../build-context-spec.js';
 import { ReplayRecorder, isReplayable, replayKey } from '../build-replay.js';
 import { INTERRUPTED_EXIT, catchInterrupts } from '../interrupt.js';
 
@@ -35,12 +37,16 @@ const options: OptionSpec[] = [
   { name: 'check', type: 'boolean' },
   { name: 'call', type: 'string' },
   { name: 'format', type: 'string' },
+  { name: 'output', short: 'o', type: 'string', multiple: true },
+  { name: 'annotation', type: 'string', multiple: true },
+  { name: 'load', type: 'boolean' },
+  { name: 'build-context', type: 'string', multiple: true },
 ];
 
 export const command: Command = {
   name: 'build',
   usage:
-    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [--check] [--call build|check|outline|targets[,format=json]] [--format text|json] CONTEXT|-',
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [-o type=image|registry|local|tar|oci|docker[,dest=PATH][,name=N][,push=true][,tar=false]|DIR|-]... [--annotation [TYPE:]K=V]... [--load] [--build-context NAME=DIR|docker-image://REF|oci-layout://PATH[:TAG|@DIGEST]]... [--check] [--call build|check|outline|targets[,format=json]] [--format text|json] CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };
@@ -217,6 +223,22 @@ async function printCall(r: CallResult, format: 'text' | 'json', ignoreStatus: b
   return r.call === 'check' && !ignoreStatus ? r.exitCode : 0;
 }
 
+/**
+ * `--output`s, and `--load` (buildx: `type=docker`, which for tsbuild is the store); the
+ * local and tar outputs make no image, so no `--iidfile` (buildx refuses the pair too).
+ */
+function outputsOf(args: ParsedArgs, ctx: CliContext): Pick<BuildOptions, 'outputs'> {
+  const specs = listOpt(args, 'output');
+  if (specs.length === 0) return {};
+  const { outputs, isStdout } = parseOutputSpecs(specs, { stdout: ctx.stdout });
+  if (boolOpt(args, 'load') && !outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image' });
+  if (stringOpt(args, 'iidfile') !== undefined && outputs.some((o) => o.type === 'local' || o.type === 'tar')) {
+    throw usageError('local and tar exporters are incompatible with image ID file');
+  }
+  if (isStdout && boolOpt(args, 'quiet')) throw usageError('--quiet prints the image id on stdout, where an output already writes: give the output a dest file');
+  return { outputs };
+}
+
 /** argv → BuildOptions: every option read once, here. */
 async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSignal): Promise<BuildOptions> {
   const contextArg = args.positionals[0];
@@ -238,6 +260,9 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
     labels: Object.fromEntries(labels(listOpt(args, 'label'))),
     platform: stringOpt(args, 'platform'),
     push: boolOpt(args, 'push'),
+    ...outputsOf(args, ctx),
+    annotations: listOpt(args, 'annotation').flatMap(parseAnnotation),
+    buildContexts: Object.fromEntries(listOpt(args, 'build-context').map(parseBuildContext)),
     cacheFrom: listOpt(args, 'cache-from').map((v) => parseCacheSpec(v, 'from', ctx.cwd)),
     cacheTo: listOpt(args, 'cache-to').map((v) => parseCacheSpec(v, 'to', ctx.cwd)),
     secrets: Object.fromEntries(await secretsOf(listOpt(args, 'secret'), ctx)),

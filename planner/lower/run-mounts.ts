@@ -2,6 +2,7 @@ import { unreachable } from '../../common/index.js';
 import type { Run } from '../../parser/index.js';
 import { cacheDirKey, mountKey, planMount, type MountFrom, type PlannedMount } from '../mounts.js';
 import { checkNearStage, stageReference } from '../stages.js';
+import { namedContextOf } from '../named-context.js';
 import { lastKey, type LowerArgs } from './lowering.js';
 
 /** `RUN --mount`s: checked, lowered, and what each adds to the key (planner/mounts.ts). */
@@ -9,13 +10,16 @@ export async function lowerMounts(ins: Run, a: LowerArgs): Promise<{ mounts: Pla
   const mounts: PlannedMount[] = [];
   const keys: unknown[] = [];
   const cwd = a.cursor.config.WorkingDir || '/';
-  const resolveFrom = async (name: string): Promise<Exclude<MountFrom, { kind: 'context' }>> => {
+  const resolveFrom = async (name: string): Promise<MountFrom> => {
     const ref = stageReference(a.split, name, a.raw.index, { allowIndex: true, where: ins.range });
     if (ref !== undefined) {
       await a.lc.planStage(ref);
       a.dependsOn.push(ref);
       return { kind: 'stage', stage: ref };
     }
+    const named = await namedContextOf(a.lc.opts.namedContext, name, ins.range);
+    if (named?.kind === 'dir') return { kind: 'context', name: named.name };
+    if (named?.kind === 'image') return { kind: 'image', image: named.image };
     checkNearStage(a.split, name, ins.range);
     return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range) };
   };
@@ -47,7 +51,9 @@ async function sourceContent(from: MountFrom, source: string, ins: Run, a: Lower
   switch (from.kind) {
     case 'context': {
       const rel = source === '/' ? '.' : source.slice(1);
-      return (await a.lc.opts.hashContext([rel], { excludes: [], where: ins.range, what: 'RUN --mount' })).digest;
+      const named = from.name === undefined ? undefined : await namedContextOf(a.lc.opts.namedContext, from.name, ins.range);
+      const hash = named?.kind === 'dir' ? named.hash : a.lc.opts.hashContext;
+      return (await hash([rel], { excludes: [], where: ins.range, what: 'RUN --mount' })).digest;
     }
     case 'stage':
       return { stage: lastKey(await a.lc.planStage(from.stage)) };

@@ -1,6 +1,7 @@
 import { expandHeredocBody, type Add, type Copy } from '../../parser/index.js';
 import { cacheKeyOf, type KeyParts } from '../cache-key.js';
-import { parseChmod, type SourceSelection } from '../../context/index.js';
+import { parseChmod, type ContentHasher, type SourceSelection } from '../../context/index.js';
+import { namedContextOf } from '../named-context.js';
 import { checkNearStage, stageReference } from '../stages.js';
 import type { CopyStep } from '../step.js';
 import { lastKey, type LowerArgs } from './lowering.js';
@@ -9,22 +10,33 @@ import { lastKey, type LowerArgs } from './lowering.js';
  * `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key.
  * `checkFlags` validates what only one of them accepts, after the source is resolved.
  */
-export async function lowerTransfer(ins: Copy | Add, a: LowerArgs, checkFlags: () => void): Promise<CopyStep> {
+export async function lowerTransfer(
+  ins: Copy | Add,
+  a: LowerArgs,
+  checkFlags: () => void,
+  preset?: { from: Extract<CopyStep['from'], { kind: 'context' }>; hash: ContentHasher },
+): Promise<CopyStep> {
   const { cursor } = a;
   const opts = a.lc.opts;
   const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
-  let from: CopyStep['from'] = { kind: 'context' };
+  let from: CopyStep['from'] = preset?.from ?? { kind: 'context' };
+  let hash = preset?.hash ?? opts.hashContext;
   let content: unknown;
-  if (ins.from !== undefined) {
+  if (ins.from !== undefined && !preset) {
+    // A stage first, then a named context, then an image (dockerfile2llb/convert.go).
     const ref = stageReference(a.split, ins.from, a.raw.index, { allowIndex: true, where: ins.range });
+    const named = ref === undefined ? await namedContextOf(opts.namedContext, ins.from, ins.range) : undefined;
     if (ref !== undefined) {
       const source = await a.lc.planStage(ref);
       a.dependsOn.push(ref);
       from = { kind: 'stage', stage: ref };
       content = { stage: lastKey(source) };
+    } else if (named?.kind === 'dir') {
+      from = { kind: 'context', name: named.name };
+      hash = named.hash;
     } else {
-      checkNearStage(a.split, ins.from, ins.range);
-      const image = await opts.resolveImage(ins.from, ins.range);
+      if (!named) checkNearStage(a.split, ins.from, ins.range);
+      const image = named?.image ?? (await opts.resolveImage(ins.from, ins.range));
       from = { kind: 'image', image };
       content = { image: image.manifestDigest };
     }
@@ -40,7 +52,7 @@ export async function lowerTransfer(ins: Copy | Add, a: LowerArgs, checkFlags: (
   let files: Record<string, string> | undefined;
   let contextSelection: SourceSelection | undefined;
   if (from.kind === 'context' && sources.length > 0) {
-    const hashed = await opts.hashContext(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+    const hashed = await hash(sources, { excludes: ins.exclude, where: ins.range, what: kw });
     content = hashed.digest;
     files = hashed.files;
     // What was hashed is what gets copied (one walk of the context, not two). --parents

@@ -1,0 +1,196 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { UserError, ioMessage } from '../common/index.js';
+import { copyTree, type ExportWriter } from '../executor/index.js';
+import { DirPack, TarPack, normaliseName, writeImageArchive, writeTreeTar, type Store } from '../store/index.js';
+import { writeOutputFile } from './output-file.js';
+
+/**
+ * What a build writes (`--output`, BuildKit's exporters): the image in the store (the
+ * default; `push` sends it on), the final stage's files as a directory or a tar, or the
+ * image as an OCI or docker archive (a directory with `tar: false`). A stream `dest` is
+ * ended when written (`-o -`: stdout).
+ */
+export type BuildOutput =
+  | { type: 'image'; names?: string[]; push?: boolean }
+  | { type: 'local'; dest: string }
+  | { type: 'tar'; dest: string | Writable }
+  | { type: 'oci' | 'docker'; dest: string | Writable; tar?: boolean; names?: string[] };
+
+/** `--annotation [type:]key=value` (buildx): where in the image it goes; `manifest` when no type is given. */
+export interface Annotation {
+  type?: AnnotationType;
+  /** `manifest[linux/amd64]:…`: only for that platform's image. */
+  platform?: string;
+  key: string;
+  value: string;
+}
+export const ANNOTATION_TYPES = ['manifest', 'manifest-descriptor', 'index', 'index-descriptor'] as const;
+export type AnnotationType = (typeof ANNOTATION_TYPES)[number];
+
+export const outputMessages = {
+  'output-dest-file': (dest: string) => `destination directory ${dest} is a file`,
+  'output-dest-dir': (dest: string) => `destination file ${dest} is a directory`,
+  'output-needs-dest': (type: string) => `dest is required for ${type} exporter`,
+  'index-annotation': () => 'index annotations not supported for single platform export',
+  'annotation-platform': (p: string, built: string) => `invalid annotation: no platform ${p} found in source (this build makes ${built})`,
+  'annotation-unused': () => '--annotation applies to image, oci and docker outputs, and this build has none',
+  'push-needs-name': (via: string) => `${via} needs a name to push to (-t HOST/NAME:TAG${via === '--push' ? '' : ', or name= of the output'})`,
+} satisfies Record<string, (...args: never[]) => string>;
+
+/** The outputs resolved against the build: what the executor is asked to do with the image. */
+export interface OutputPlan {
+  /** Names the image gets in the store; `isIndexed` false when no output is the store. */
+  names: string[];
+  isIndexed: boolean;
+  /** Names to push once written. */
+  push: string[];
+  manifestAnnotations: Record<string, string>;
+  exports: ExportWriter[];
+}
+
+/**
+ * Check the outputs before anything is built (a wrong dest fails at once, as buildx does)
+ * and say how each is written. Without outputs the image goes to the store, as `docker build`.
+ */
+export async function planOutputs(
+  given: BuildOutput[] | undefined,
+  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; sourceDateEpoch?: number; platform: string },
+): Promise<OutputPlan> {
+  const outputs: BuildOutput[] = given && given.length ? given.map((x) => ({ ...x })) : [{ type: 'image' }];
+  // `--push` pushes the image outputs, or adds one (buildx commands/build.go).
+  if (o.push) {
+    const images = outputs.filter((x): x is Extract<BuildOutput, { type: 'image' }> => x.type === 'image');
+    if (images.length) for (const x of images) x.push = true;
+    else outputs.push({ type: 'image', push: true });
+  }
+  const annotations = splitAnnotations(o.annotations, o.platform);
+  if (o.annotations.length && !outputs.some((x) => x.type === 'image' || x.type === 'oci' || x.type === 'docker')) {
+    throw new UserError('usage', outputMessages['annotation-unused'](), { exitCode: 2 });
+  }
+  const plan: OutputPlan = { names: [], isIndexed: false, push: [], manifestAnnotations: annotations.manifest, exports: [] };
+  const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor };
+  if (o.sourceDateEpoch !== undefined) ctx.mtime = new Date(o.sourceDateEpoch * 1000);
+  for (const x of outputs) {
+    // buildx gives the tags to every image-like output as its name (build/opt.go).
+    const names = (o.tags.length ? o.tags : ('names' in x ? x.names : undefined) ?? []).map((n) => normaliseName(n));
+    if (x.type !== 'image') {
+      plan.exports.push(await writerOf(x, names, ctx));
+      continue;
+    }
+    plan.isIndexed = true;
+    for (const n of names) if (!plan.names.includes(n)) plan.names.push(n);
+    if (x.push) {
+      if (names.length === 0) throw new UserError('usage', outputMessages['push-needs-name'](o.push && !given?.length ? '--push' : 'an output with push=true'), { exitCode: 2 });
+      plan.push.push(...names.filter((n) => !plan.push.includes(n)));
+    }
+  }
+  return plan;
+}
+
+interface WriterContext {
+  store: Store;
+  cwd: string;
+  descriptorAnnotations: Record<string, string>;
+  /** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
+  mtime?: Date;
+}
+
+/** How an output other than the store is written, once its destination is checked. */
+async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: string[], c: WriterContext): Promise<ExportWriter> {
+  switch (x.type) {
+    case 'local': {
+      const dest = await directoryDest(x.dest, x.type, c.cwd);
+      // BuildKit's local exporter: the caller owns what it receives (session/filesync/diffcopy.go).
+      const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+      return { kind: 'files', display: 'exporting to client directory', write: (rootfs) => writeLocal(rootfs, dest, x.dest, { owner, mtime: c.mtime }) };
+    }
+    case 'tar': {
+      const dest = await fileDest(x.dest, x.type, c.cwd);
+      return { kind: 'files', display: 'exporting to client tarball', write: (rootfs) => toFileOrStream(dest, x.dest, (out) => writeRootfsTar(rootfs, out, c.mtime)) };
+    }
+    case 'oci':
+    case 'docker': {
+      const display = `exporting to ${x.type} image format`;
+      const opts = { format: x.type, descriptorAnnotations: c.descriptorAnnotations };
+      if (x.tar === false) {
+        const dest = await directoryDest(x.dest, x.type, c.cwd);
+        return { kind: 'image', display, write: (image) => withIo(dest, () => writeImageArchive(c.store, [{ image, names }], new DirPack(dest), opts)) };
+      }
+      const dest = await fileDest(x.dest, x.type, c.cwd);
+      return { kind: 'image', display, write: (image) => toFileOrStream(dest, x.dest, (out) => writeImageArchive(c.store, [{ image, names }], new TarPack(out), opts)) };
+    }
+    default:
+      return unknownOutput(x);
+  }
+}
+
+function unknownOutput(x: never): never {
+  throw new UserError('usage', `unknown output type "${(x as { type: string }).type}"`, { exitCode: 2 });
+}
+
+/** Manifest and descriptor annotations; the index kinds need an index, which a single-platform image has not. */
+function splitAnnotations(list: Annotation[], platform: string): { manifest: Record<string, string>; descriptor: Record<string, string> } {
+  const out = { manifest: {} as Record<string, string>, descriptor: {} as Record<string, string> };
+  for (const a of list) {
+    const type = a.type ?? 'manifest';
+    // exporter/containerimage/writer.go: "index annotations not supported for single platform export".
+    if (type === 'index' || type === 'index-descriptor') throw new UserError('usage', outputMessages['index-annotation'](), { exitCode: 2 });
+    if (a.platform !== undefined && a.platform !== platform) throw new UserError('usage', outputMessages['annotation-platform'](a.platform, platform), { exitCode: 2 });
+    (type === 'manifest' ? out.manifest : out.descriptor)[a.key] = a.value;
+  }
+  return out;
+}
+
+/** A `dest` that is a directory: made when missing, refused when a file is there (buildx build/opt.go). */
+async function directoryDest(dest: string | Writable, type: string, cwd: string): Promise<string> {
+  if (typeof dest !== 'string' || dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
+  const path = resolve(cwd, dest);
+  const st = await stat(path).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-file'](dest), { where: dest, exitCode: 2 });
+  return path;
+}
+
+/** A `dest` that is a file (or a stream), refused when a directory is there. */
+async function fileDest(dest: string | Writable, type: string, cwd: string): Promise<string | Writable> {
+  if (typeof dest !== 'string') return dest;
+  if (dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
+  const path = resolve(cwd, dest);
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-dir'](dest), { where: dest, exitCode: 2 });
+  return path;
+}
+
+/** An I/O failure writing an output is one line naming it. */
+async function withIo(name: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError('output-failed', ioMessage(`output: write ${name}`, e), { where: name });
+  }
+}
+
+/** To a file that appears only once complete (engine/output-file.ts), or to the stream. */
+function toFileOrStream(dest: string | Writable, shown: string | Writable, write: (out: Writable) => Promise<void>): Promise<void> {
+  if (typeof dest !== 'string') return write(dest);
+  return withIo(typeof shown === 'string' ? shown : dest, () => writeOutputFile(dest, write));
+}
+
+/** The final stage's files into `dest` (merged with what it holds). */
+async function writeLocal(rootfs: string | undefined, dest: string, shown: string, opts: { owner: { uid: number; gid: number }; mtime?: Date }): Promise<void> {
+  await withIo(shown, async () => {
+    await mkdir(dest, { recursive: true });
+    if (rootfs !== undefined) await copyTree(rootfs, dest, { ...opts, asRootfs: true });
+  });
+}
+
+/** The final stage's files as a tar (an empty archive for no layers). */
+async function writeRootfsTar(rootfs: string | undefined, out: Writable, mtime: Date | undefined): Promise<void> {
+  if (rootfs === undefined) {
+    const pack = new TarPack(out);
+    return pack.finish();
+  }
+  return writeTreeTar(rootfs, out, { asRootfs: true, mtimeMs: mtime?.getTime() });
+}
