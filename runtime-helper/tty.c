@@ -20,6 +20,7 @@
 #include "helper.h"
 
 #define TTY_GID 5
+#define DEF_VEOF 4 /* ^D */
 
 static void send_fd(int sock, int fd)
 {
@@ -98,12 +99,35 @@ static int write_all(int fd, const char *buf, ssize_t n)
     return 0;
 }
 
+/* A cooked terminal holds whole lines and end-of-file marks; both are read while it is still
+ * cooked, since raw mode hands a pending end-of-file (^D; script(1) sends one for an empty
+ * stdin) over as a NUL byte, which the container's terminal would echo as ^@. An end-of-file
+ * goes on as the container terminal's own EOF character, as a raw relay passes a typed ^D. */
+static void relay_cooked_input(const struct termios *host, int master)
+{
+    struct termios inner;
+    char eof = tcgetattr(master, &inner) == 0 ? (char)inner.c_cc[VEOF] : DEF_VEOF;
+    char buf[8192]; /* more than one cooked line holds (4096 bytes) */
+    for (;;) {
+        struct pollfd p = {0, POLLIN, 0};
+        if (poll(&p, 1, 0) != 1 || p.revents != POLLIN) return; /* no whole line, or a hangup */
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return;
+        if (n > 0 && write_all(master, buf, n) < 0) return;
+        char last = n > 0 ? buf[n - 1] : '\0';
+        int is_line = n > 0 && (last == '\n' || (last != '\0' && (last == (char)host->c_cc[VEOL] || last == (char)host->c_cc[VEOL2])));
+        if (!is_line && write_all(master, &eof, 1) < 0) return; /* ended by EOF, not by a newline */
+    }
+}
+
 /* Relay until the command has exited and its output is drained. */
 int tty_relay(int master, int sigfd, pid_t child, int *status)
 {
     struct termios saved;
     int is_raw = isatty(0) && tcgetattr(0, &saved) == 0;
     if (is_raw) {
+        if (saved.c_lflag & ICANON) relay_cooked_input(&saved, master);
         struct termios raw = saved;
         cfmakeraw(&raw);
         tcsetattr(0, TCSANOW, &raw);
