@@ -127,26 +127,40 @@ export interface ExtractStats {
  * Extract the (possibly compressed) tar `src` into the existing empty dir `target`, safely
  * (see the file comment). Returns the digest of the uncompressed tar (the diff_id).
  */
-export async function extractTar(src: Readable, target: string, opts: { what: string; stats?: ExtractStats }): Promise<Digest> {
+export async function extractTar(src: Readable, target: string, opts: ExtractOptions): Promise<Digest> {
   const hasher = new DigestHasher();
+  await unpackTar(src, target, opts, hasher);
+  return hasher.digest();
+}
+
+export interface ExtractOptions {
+  what: string;
+  stats?: ExtractStats;
+}
+
+/** `extractTar` for a tar whose digest is known already (this build's own layer): nothing is hashed. */
+export async function unpackTar(src: Readable, target: string, opts: ExtractOptions, hasher?: DigestHasher): Promise<void> {
   const { stream } = await decompressed(src, opts.what);
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hasher.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  stream.on('error', (e) => hashing.destroy(e));
+  let input: Readable = stream;
+  if (hasher) {
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hasher.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    stream.on('error', (e) => hashing.destroy(e));
+    input = stream.pipe(hashing);
+  }
   const x = new Extraction(target, opts.what, opts.stats ?? { entries: 0, devicesSkipped: 0 });
   try {
-    await readTar(stream.pipe(hashing), (e, body) => x.apply(e, body), { what: opts.what });
+    await readTar(input, (e, body) => x.apply(e, body), { what: opts.what });
     await x.finish();
   } catch (e) {
     src.destroy();
     if (e instanceof UserError) throw e;
     throw new UserError('layer-extract', ioMessage(`extract ${opts.what}`, e), { where: opts.what });
   }
-  return hasher.digest();
 }
 
 interface Meta {
@@ -170,8 +184,12 @@ const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 const isRoot = process.getuid?.() === 0;
 
+/** A leading `/` or `./`, an empty, `.` or `..` component, or `//` anywhere but as the last `/`. */
+const NEEDS_CLEANING = /^\/|(^|\/)\.{1,2}(\/|$)|\/\/|^$/;
+
 /** `name` cleaned to a relative path ('' = the root), or undefined if it climbs out. */
 export function cleanEntryName(name: string): string | undefined {
+  if (!NEEDS_CLEANING.test(name)) return name.endsWith('/') ? name.slice(0, -1) : name; // most names: as written
   const parts: string[] = [];
   for (const c of name.split('/')) {
     if (c === '' || c === '.') continue;
@@ -181,12 +199,6 @@ export function cleanEntryName(name: string): string | undefined {
     } else parts.push(c);
   }
   return parts.join('/');
-}
-
-async function collect(body: TarBody): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /** The new file's owner, mode and mtime; chown first, since it clears setuid/setgid bits. */
@@ -203,7 +215,7 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | const
  * where a round trip through libuv's thread pool per call was most of an extraction's time
  * (bench/RESULTS.md). False when something is at `abs` already.
  */
-function writeSmallFile(abs: string, e: TarEntry, data: Buffer): boolean {
+function writeSmallFile(abs: string, e: TarEntry, data: Buffer[]): boolean {
   let fd: number;
   try {
     fd = openSync(abs, CREATE, 0o600);
@@ -212,7 +224,7 @@ function writeSmallFile(abs: string, e: TarEntry, data: Buffer): boolean {
     throw err;
   }
   try {
-    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    for (const chunk of data) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
     setFileMeta(fd, e);
   } finally {
     closeSync(fd);
@@ -242,7 +254,7 @@ class Extraction {
   }
 
   private abs(rel: string): string {
-    return rel === '' ? this.target : join(this.target, rel);
+    return rel === '' ? this.target : `${this.target}/${rel}`; // rel is clean: no `.`, `..` or empty parts
   }
 
   async apply(e: TarEntry, body: TarBody): Promise<void> {
@@ -269,7 +281,7 @@ class Extraction {
       case 'file':
         if (e.size <= SMALL_FILE_BYTES) {
           // Most paths are new: what is there already is looked at only when the create fails.
-          const data = await collect(body);
+          const data = await body.whole();
           if (!writeSmallFile(abs, e, data)) {
             await this.removeExisting(rel);
             if (!writeSmallFile(abs, e, data)) throw new Error(`[internal] ${abs} is still there after its removal`);
@@ -308,8 +320,10 @@ class Extraction {
         return unreachable(e.type);
     }
     this.extracted.add(rel);
-    const xs = Object.entries(e.xattrs).filter(([k]) => !k.startsWith('trusted.overlay.'));
-    if (xs.length > 0) this.xattrs.set(rel, Object.fromEntries(xs));
+    if (hasKeys(e.xattrs)) {
+      const xs = Object.entries(e.xattrs).filter(([k]) => !k.startsWith('trusted.overlay.'));
+      if (xs.length > 0) this.xattrs.set(rel, Object.fromEntries(xs));
+    }
   }
 
   /** Drop what was recorded for `rel` (a new entry at the same path wins). */
@@ -348,6 +362,9 @@ class Extraction {
 
   /** Make every parent of `rel` a real directory, refusing to pass through a symlink. */
   private async ensureParents(rel: string): Promise<void> {
+    const slash = rel.lastIndexOf('/');
+    // A known parent's own parents were made real before it (a removal forgets what was below).
+    if (slash === -1 || this.realDirs.has(rel.slice(0, slash))) return;
     const parts = rel.split('/');
     let prefix = '';
     for (let i = 0; i < parts.length - 1; i++) {
@@ -450,6 +467,11 @@ class Extraction {
   }
 }
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 function depth(rel: string): number {
   return rel === '' ? 0 : rel.split('/').length;
 }
@@ -464,10 +486,5 @@ function metaOf(e: TarEntry): Meta {
  * File contents stay asynchronous.
  */
 function lstatOrUndefinedSync(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  return lstatSync(path, { throwIfNoEntry: false }); // no Error made for the usual "not there"
 }

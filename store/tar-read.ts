@@ -11,7 +11,10 @@ import { BLOCK, decodePax, decodeUstar, isZeroBlock, typeOfFlag } from './tar-fo
  */
 export type TarEntry = FsEntry & { linkTarget: string; devmajor: number; devminor: number; xattrs: Record<string, Buffer> };
 
-export type TarBody = AsyncIterable<Buffer>;
+export interface TarBody extends AsyncIterable<Buffer> {
+  /** The whole body, as the chunks it arrived in (for small files: no copy, and mostly no wait). */
+  whole(): Promise<Buffer[]>;
+}
 
 export interface ReadTarOptions {
   /** The archive as messages name it: `layer sha256:…`, `ADD app.tar`. */
@@ -84,7 +87,7 @@ async function readEntries(input: Input, onEntry: (entry: TarEntry, body: TarBod
         longLink = cString(await meta());
         continue;
     }
-    const records = new Map([...globalPax, ...(pax ?? [])]);
+    const records = pax === undefined ? globalPax : globalPax.size === 0 ? pax : new Map([...globalPax, ...pax]);
     const name = records.get('path')?.toString('utf8') ?? longName ?? h.name;
     const linkTarget = records.get('linkpath')?.toString('utf8') ?? longLink ?? h.linkname;
     pax = undefined;
@@ -127,6 +130,8 @@ async function readEntries(input: Input, onEntry: (entry: TarEntry, body: TarBod
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Extended headers and GNU long names are held in memory: no real one comes near this. */
 const META_LIMIT = 1 << 20;
 
@@ -144,13 +149,22 @@ function overrideNumber(records: Map<string, Buffer> | undefined, key: string, f
 }
 
 /** One entry's body: the next `remaining` bytes of the input, as they arrive. */
-class Body implements AsyncIterable<Buffer> {
+class Body implements TarBody {
   closed = false;
   constructor(
     private readonly input: Input,
     public remaining: number,
     private readonly truncated: () => Error,
   ) {}
+
+  async whole(): Promise<Buffer[]> {
+    const first = this.remaining > 0 && !this.closed ? this.input.nextNow(this.remaining) : EMPTY;
+    this.remaining -= first.length;
+    const chunks = [first];
+    if (this.remaining === 0 || this.closed) return chunks; // the usual case: no await per file
+    for await (const chunk of this) chunks.push(chunk);
+    return chunks;
+  }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     while (this.remaining > 0 && !this.closed) {
@@ -181,6 +195,15 @@ class Input {
       this.chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
     }
     return true;
+  }
+
+  /** Up to `max` bytes of what has arrived already (perhaps none), without copying or waiting. */
+  nextNow(max: number): Buffer {
+    const n = Math.min(max, this.chunk.length);
+    const out = this.chunk.subarray(0, n);
+    this.chunk = this.chunk.subarray(n);
+    this.offset += n;
+    return out;
   }
 
   /** Up to `max` bytes (at least one unless the input ended), without copying. */
