@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Digest } from '../common/index.js';
-import { extractTar, type Store } from '../store/index.js';
+import { startUnpack, unpackTarFile, type Store } from '../store/index.js';
+
+const what = `this build's layer`;
 
 /**
  * Extract a layer this build just wrote (a COPY's tar at `tarPath`) into `dir` (created
@@ -11,22 +12,16 @@ import { extractTar, type Store } from '../store/index.js';
  * of waiting for the store to extract the layer when it is first used. Whiteout names in
  * the tar (`.wh.*` files of the context) become overlay whiteouts there, as a layer's
  * meaning requires. False when `dir` cannot serve as the layer's dir (a full tmpfs, say);
- * the caller removes `dir` then.
+ * the caller removes `dir` then. A big layer is unpacked in a worker thread (store/extract-thread.ts).
  */
 export async function extractOwnLayer(tarPath: string, dir: string): Promise<boolean> {
   try {
     await mkdir(dir, { mode: 0o755 });
-    return await extractInto(createReadStream(tarPath), dir);
+    await unpackTarFile(tarPath, dir, what);
+    return true;
   } catch {
     return false;
   }
-}
-
-function extractInto(src: Readable, dir: string): Promise<boolean> {
-  return extractTar(src, dir, { what: `this build's layer` }).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** A layer tar being extracted while it is written (see `startOwnExtraction`). */
@@ -41,17 +36,21 @@ export interface OwnExtraction {
 
 /**
  * `extractOwnLayer` fed as the layer is written instead of from the finished blob, so the
- * extraction runs beside the writing. The tar is only known to be the layer's once the blob
- * is committed: the caller calls `done()` after that, and `abandon()` on any failure.
+ * extraction runs beside the writing (on another core, when it is big). The tar is only known to be the
+ * layer's once the blob is committed: the caller calls `done()` after that, and `abandon()`
+ * on any failure.
  */
 export async function startOwnExtraction(dir: string): Promise<OwnExtraction> {
   await mkdir(dir, { mode: 0o755 });
-  const input = new PassThrough();
-  const extracted = extractInto(input, dir);
+  const x = startUnpack(dir, what);
+  const extracted = x.done.then(
+    () => true,
+    () => false,
+  );
   return {
-    sink: forgiving(input),
+    sink: forgiving(x.sink),
     done: () => extracted,
-    abandon: () => input.destroy(new Error('abandoned')),
+    abandon: () => x.abort(),
   };
 }
 

@@ -32,6 +32,8 @@ const common = {
 const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).href;";
 
 await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url } });
+// The layer extractor's worker thread (store/extract-thread.ts) starts from its own bundle.
+await build({ ...common, entryPoints: [join(dist, 'store', 'extract-worker.js')], outfile: join(dist, 'tsbuild-extract.cjs'), banner: { js: url } });
 // The launcher runs the main bundle as a vm.Script, where a dynamic import() of something
 // not bundled (`await import('node:fs')`) throws: import such modules statically.
 const mainText = await readFile(join(dist, 'tsbuild-main.cjs'), 'utf8');

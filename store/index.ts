@@ -61,6 +61,7 @@ export { TarWriter, type BodyFill } from './tar-write.js';
 export { readTar, type TarEntry, type TarBody } from './tar-read.js';
 export { decompressed } from './layer-stream.js';
 export { extractTar } from './layers.js';
+export { startUnpack, unpackTarFile, type LayerUnpack } from './extract-thread.js';
 export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from './fs-attrs.js';
 
 /** Folders every open needs. */

@@ -5,6 +5,7 @@ import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../common/index.js';
 import { extractTar } from '../../store/layers.js';
+import { startUnpack } from '../../store/extract-thread.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTar, snapshot, type FixtureEntry } from './tar-fixture.js';
 
@@ -156,6 +157,38 @@ for (const c of cases) {
       await assert.rejects(result, (e: unknown) => e instanceof UserError && e.code === 'hostile-layer');
     } else {
       await result;
+      await c.want(target, sentinel);
+    }
+    assert.deepEqual(await snapshot(box, join(box, 'extract')), before, 'nothing outside the target changed');
+  });
+}
+
+// The same corpus through a worker thread (store/extract-thread.ts): a 5 MiB file first makes
+// the tar big enough for one, and the tar is written to the sink in small pieces, as a COPY
+// step writes its layer.
+const FILLER: FixtureEntry = { name: 'filler-for-the-worker', content: Buffer.alloc(5 * 1024 * 1024, 7) };
+
+for (const c of cases) {
+  test(`hostile layer in the worker thread: ${c.name}`, async () => {
+    const box = await tempDir('tsbuild-hostile-w-');
+    const target = join(box, 'extract', 'root');
+    const sentinel = join(box, 'sentinel');
+    await mkdir(target, { recursive: true });
+    await mkdir(sentinel);
+    await writeFile(join(sentinel, 'file'), 'precious');
+    await writeFile(join(box, 'escape.txt.keep'), 'here');
+    const before = await snapshot(box, join(box, 'extract'));
+    const tar = await makeTar([FILLER, ...c.entries(sentinel)]);
+    const x = startUnpack(target, 'test layer');
+    for (let at = 0; at < tar.length; at += 10_000) {
+      if (!x.sink.write(tar.subarray(at, at + 10_000))) await new Promise((r) => x.sink.once('drain', r));
+    }
+    x.sink.end();
+    if (c.want === 'rejected') {
+      await assert.rejects(x.done, (e: unknown) => e instanceof UserError && e.code === 'hostile-layer' && e.message.startsWith('test layer: '));
+    } else {
+      await x.done;
+      assert.equal((await readFile(join(target, FILLER.name))).length, 5 * 1024 * 1024);
       await c.want(target, sentinel);
     }
     assert.deepEqual(await snapshot(box, join(box, 'extract')), before, 'nothing outside the target changed');

@@ -1,0 +1,89 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { UserError } from '../common/index.js';
+import { unpackTar } from './layers.js';
+import type { FromWorker, ToWorker, UnpackJob } from './extract-thread.js';
+
+/**
+ * The worker thread of `store/extract-thread.ts`: the store's one extractor (`unpackTar`),
+ * with its writes off the main thread. Its input is a file it reads itself, or the bytes the
+ * main thread posts, acknowledged as the extractor takes them so the sender can hold back.
+ */
+const port = parentPort!;
+const job = workerData as UnpackJob;
+const post = (m: FromWorker) => port.postMessage(m);
+
+/** What was taken is told in steps of this much (or when nothing is left): a message each costs. */
+const TELL_BYTES = 1024 * 1024;
+
+function posted(): Readable {
+  const queue: Buffer[] = [];
+  let isEnded = false;
+  let isWanted = false;
+  const src = new Readable({
+    read() {
+      isWanted = true;
+      feed();
+    },
+  });
+  let untold = 0;
+  const feed = () => {
+    while (isWanted && queue.length > 0) {
+      const chunk = queue.shift()!;
+      untold += chunk.length;
+      if (untold >= TELL_BYTES || queue.length === 0) {
+        post({ kind: 'taken', bytes: untold });
+        untold = 0;
+      }
+      isWanted = src.push(chunk);
+    }
+    if (isWanted && isEnded && queue.length === 0) src.push(null);
+  };
+  port.on('message', (m: ToWorker) => {
+    if (m === null) isEnded = true;
+    else queue.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+    feed();
+  });
+  return src;
+}
+
+const READ_BYTES = 1024 * 1024;
+
+/** The file in large synchronous reads: this thread has nothing else to do meanwhile. */
+function fileChunks(path: string): Readable {
+  const fd = openSync(path, 'r');
+  let isOpen = true;
+  const close = () => {
+    if (isOpen) closeSync(fd);
+    isOpen = false;
+  };
+  return new Readable({
+    highWaterMark: READ_BYTES,
+    read() {
+      const b = Buffer.allocUnsafeSlow(READ_BYTES);
+      const n = readSync(fd, b, 0, READ_BYTES, null);
+      if (n === 0) {
+        close();
+        this.push(null);
+      } else this.push(n < READ_BYTES ? b.subarray(0, n) : b);
+    },
+    destroy(err, cb) {
+      close();
+      cb(err);
+    },
+  });
+}
+
+const src = job.file === undefined ? posted() : fileChunks(job.file);
+unpackTar(src, job.target, { what: job.what }).then(
+  () => post({ kind: 'done' }),
+  (e: unknown) =>
+    post({
+      kind: 'failed',
+      error:
+        e instanceof UserError
+          ? { code: e.code, message: e.message, where: typeof e.where === 'string' ? e.where : undefined, hint: e.hint }
+          : { message: e instanceof Error ? e.message : String(e) },
+    }),
+);
