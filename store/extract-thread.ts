@@ -17,9 +17,9 @@ import { unpackTar } from './layers.js';
 /** Past this many bytes of tar a worker unpacks it (below, the start of one costs more). */
 const WORKER_FROM_BYTES = 4 * 1024 * 1024;
 /** Bytes posted to the worker at once: fewer, larger messages (each costs microseconds). */
-const BATCH_BYTES = 256 * 1024;
+const BATCH_BYTES = 128 * 1024;
 /** Bytes posted that the worker has not taken yet; past this the writer waits, so memory stays flat. */
-const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 
 /** What the worker is given (workerData). */
 export interface UnpackJob {
