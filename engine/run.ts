@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../common/index.js';
@@ -70,6 +70,12 @@ export const runMessages = {
     `Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
   'bad-name': (name: string) => `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
 } satisfies Record<string, (...args: never[]) => string>;
+
+/** What `start` needs to run a stopped container again (containers/<id>/spec.json). */
+export interface SavedSpec {
+  spec: import('../executor/index.js').ContainerSpec;
+  limits: import('../executor/index.js').ResourceLimits;
+}
 
 /** Docker exits 125 when the container could not be created. */
 function fail(code: keyof typeof runMessages, message: string, where?: string): UserError {
@@ -145,20 +151,26 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     if (e instanceof NameInUseError) throw fail('name-in-use', runMessages['name-in-use'](e.containerName), e.containerName);
     throw e;
   }
-  const { record, paths } = created;
-  const hostname = o.hostname ?? record.id.slice(0, 12);
-  let lowerDirs = record.lowerDirs;
+  const { paths } = created;
+  const hostname = o.hostname ?? created.record.id.slice(0, 12);
+  let lowerDirs = created.record.lowerDirs;
   if (lowerDirs.length === 0) {
     lowerDirs = [join(paths.dir, 'empty')]; // an image without layers (FROM scratch + config only)
     await mkdir(lowerDirs[0]);
   }
   const tty = o.tty === true;
+  const env = ex.containerEnv(config.Env, o.env ?? [], { hostname, tty, home: ex.homeOf(passwd, user.uid) });
+  const cwd = o.workdir ?? (config.WorkingDir || '/');
+  const record: ContainerRecord = {
+    ...created.record,
+    process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
+  };
   const spec: import('../executor/index.js').ContainerSpec = {
     rootfs: { kind: 'overlay', lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir },
     mountPoint: paths.mountPoint,
     argv: processArgv,
-    env: ex.containerEnv(config.Env, o.env ?? [], { hostname, tty, home: ex.homeOf(passwd, user.uid) }),
-    cwd: o.workdir ?? (config.WorkingDir || '/'),
+    env,
+    cwd,
     user,
     hostname,
     network: network === 'default' ? 'private' : network,
@@ -177,8 +189,10 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     startedAt: new Date().toISOString(),
     pid,
     pidStartTicks: processStartTicks(pid),
+    ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
   });
 
+  await writeFile(paths.specFile, JSON.stringify({ spec, limits } satisfies SavedSpec) + '\n');
   let cgroup;
   try {
     cgroup = await ex.createCgroup(record.id, limits);
@@ -192,7 +206,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     spec.deviceFilter = cgroup.deviceFilter;
   }
   if (o.detach) {
-    const { pid } = await ex.startDetached(spec, { logFile: paths.logFile });
+    const { pid } = await ex.startDetached({ ...spec, log: { file: paths.logFile } });
     await store.containers.save(started(pid));
     return { containerId: record.id, detached: true, pid };
   }

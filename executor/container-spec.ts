@@ -67,6 +67,7 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
     pairs.push(['device_filter', checkPath('device_filter', spec.deviceFilter.dir)]);
     for (const r of spec.deviceFilter.rules) pairs.push(['device_rule', r]);
   }
+  if (spec.log) pairs.push(['log', spec.log.file], ['log_max', String(spec.log.maxBytes ?? 0)]);
   if (spec.dieWithParent) pairs.push(['parent', String(process.pid)]);
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');

@@ -92,7 +92,16 @@ struct spec {
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
     pid_t parent;                 /* a RUN step: die with this process (0: outlive it, run -d) */
+    pid_t enter;                  /* --enter: the running container's pid 1 (enter.c) */
+    const char *log_file;         /* run -d: stdout/stderr as timestamped records here (log.c) */
+    unsigned long log_max;        /* ... rotated to LOG.1 past this many bytes */
 };
+
+/* enter.c: `--enter`, a command in a running container (tsbuild exec) */
+int enter_main(void);
+
+/* log.c: run -d's output relay */
+void log_start(const struct spec *spec);
 
 /* spec.c */
 void spec_read(struct spec *spec, int fd);

@@ -3,6 +3,7 @@ import type { Digest } from '../common/index.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
 import type { BuildInputs, CacheRecord } from './cache-records.js';
 import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
+import type { LogRecord } from './container-logs.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
 
@@ -178,6 +179,10 @@ export interface ContainerStore {
   /** By full id, unique id prefix or name; throws AmbiguousContainerError for a shared prefix. */
   find(ref: string): Promise<ContainerRecord | undefined>;
   paths(id: string, name?: string): ContainerPaths;
+  /** Give it another name; throws NameInUseError for a taken name. */
+  rename(record: ContainerRecord, name: string): Promise<ContainerRecord>;
+  /** A detached container's output records (runtime-helper/log.c), oldest first. */
+  readLog(id: string): Promise<LogRecord[]>;
 }
 
 export interface CacheMountStore {

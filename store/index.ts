@@ -21,6 +21,7 @@ import type { Descriptor } from './oci-types.js';
 import { readMemo, readMemoText, writeMemo, writeMemoText } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
+import { readLog } from './container-logs.js';
 import * as cacheMounts from './cache-mounts.js';
 import { exportCacheLocal, importCacheLocal } from './cache-local.js';
 import { layerContentSize } from './content-size.js';
@@ -40,7 +41,9 @@ export {
   type ContainerPaths,
   type ContainerState,
   type ContainerImageRef,
+  type ContainerProcessConfig,
 } from './containers.js';
+export { parseLogRecords, type LogRecord } from './container-logs.js';
 export * from './oci-types.js';
 export * from './reference.js';
 // collectGarbage, fsck and layerContentSize take a root until cli/ calls Store.prune, .fsck
@@ -147,6 +150,8 @@ class DiskStore implements Store {
       list: () => containers.listContainers(root),
       find: (ref) => containers.findContainer(root, ref),
       paths: (id, name) => containers.containerPaths(root, id, name),
+      rename: (record, name) => containers.renameContainer(root, record, name),
+      readLog: (id) => readLog(containers.containerPaths(root, id).logFile),
     };
     this.cacheMounts = {
       ensure: (id, init) => cacheMounts.ensureCacheMount(this, id, init),
