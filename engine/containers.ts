@@ -8,9 +8,8 @@ export const containerMessages = {
   'no-such-container': (ref: string) => `No such container: ${ref}`,
   'ambiguous-container': (ref: string) => `multiple containers found with provided prefix: ${ref}`,
   'image-gone': (id: string) => `the container's image ${id} is no longer in the store`,
-  'container-running': (id: string) =>
-    // Docker says "stop the container": tsbuild has no `stop` yet, so the way out is waiting or -f.
-    `cannot remove container "${id}": container is running: wait for it to exit, or remove it by force with rm -f`,
+  'container-running': (name: string) =>
+    `cannot remove container "/${name}": container is running: stop the container before removing or force remove`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +63,7 @@ export async function removeContainer(o: CallOptions & { container: string; forc
   const store = await openStoreOf(o.store, o.settings ?? settingsFromEnv(process.env));
   const c = await findContainer(store, o.container);
   if (c.status.state === 'running') {
-    if (!o.force) throw new UserError('container-running', containerMessages['container-running'](c.id.slice(0, 12)), { where: o.container });
+    if (!o.force) throw new UserError('container-running', containerMessages['container-running'](c.name), { where: o.container });
     // The helper's death takes the container with it (its pid 1 has PDEATHSIG=SIGKILL).
     try {
       process.kill(c.pid!, 'SIGKILL');

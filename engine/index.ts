@@ -25,3 +25,9 @@ export { pull, push, save, load, importImage, removeImage, type CallOptions, typ
 export { commit, removeContainer, findContainer, containerMessages } from './containers.js';
 export type { LoadedImage, SaveFormat, ContainerRecord } from '../store/index.js';
 export { parseReference, formatReference, familiarName, normaliseName } from '../store/index.js';
+export { stopContainer, killContainer, waitContainer, startContainer, restartContainer, renameContainer, pruneContainers, parseSignal, controlMessages } from './container-control.js';
+export { containerLogs, type LogsOptions } from './container-logs.js';
+export { execInContainer, execMessages, type ExecOptions } from './container-exec.js';
+export { copyFiles, copyMessages } from './container-copy.js';
+export { containerChanges, type Change } from './container-diff.js';
+export { containerTop, type TopResult } from './container-top.js';
