@@ -2,7 +2,7 @@ import { AmbiguousContainerError, type Store } from '../store/index.js';
 
 /**
  * `inspect` of a container: Docker's container inspect JSON, the fields tsbuild has a value
- * for (State, Path/Args, Image, Name, Config.Image/Cmd), from the container's record.
+ * for (State, Path/Args, Image, Name, Config, LogPath), from the container's record.
  */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -34,6 +34,18 @@ export async function inspectContainer(store: Store, ref: string): Promise<unkno
     },
     Image: c.image.id,
     Name: `/${c.name}`,
-    Config: { Image: c.image.name, Cmd: c.command },
+    RestartCount: 0,
+    LogPath: store.containers.paths(c.id).logFile,
+    Config: {
+      Hostname: c.process?.hostname ?? c.id.slice(0, 12),
+      User: c.process?.userSpec ?? '',
+      Tty: c.process?.tty ?? false,
+      OpenStdin: c.process?.interactive ?? false,
+      Env: c.process?.env ?? [],
+      Cmd: c.command,
+      Image: c.image.name,
+      WorkingDir: c.process?.cwd ?? '',
+    },
+    HostConfig: { AutoRemove: c.autoRemove },
   };
 }
