@@ -61,12 +61,25 @@ export interface ContainerSpec {
   cgroups?: string[];
   /** cgroup v2: the device allow-list the helper attaches as eBPF to `dir` (one of `cgroups`). */
   deviceFilter?: { dir: string; rules: string[] };
+  /** run --read-only: the root filesystem is mounted read-only (mounts and binds keep theirs). */
+  readOnly?: boolean;
+  /** run --cap-add/--cap-drop: the capability set instead of Docker's (capabilitySet). */
+  capabilities?: number;
+  /** run -p (private network only): forwards from the host through slirp4netns, whose API socket is `api`. */
+  publish?: { api: string; ports: PublishedPort[] };
   /** run -d: the output as timestamped records in `file` (runtime-helper/log.c), moved to
    * `file.1` past `maxBytes`. */
   log?: { file: string; maxBytes?: number };
   /** Once the command ended, the helper writes every entry below `dir` with its lstat and
    * xattrs into `out` (runtime-helper/tree.c), for executor/snapshot.ts. */
   tree?: { dir: string; out: string };
+}
+
+export interface PublishedPort {
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
 }
 
 export type ContainerResult =

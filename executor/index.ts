@@ -8,7 +8,8 @@ export type { ContextDir } from './mounts.js';
 export { copyTree, type CopyTreeOptions } from './copy-tree.js';
 
 export { silentProgress, type ProgressSink } from './progress.js';
-export { runContainer, startDetached, type ContainerSpec, type ContainerResult, type ContainerIo } from './container.js';
+export { runContainer, startDetached, type ContainerSpec, type ContainerResult, type ContainerIo, type PublishedPort } from './container.js';
+export { capabilitySet } from './capabilities.js';
 export * from './container-config.js';
 export { enterContainer, type EnterSpec } from './container-enter.js';
 export { containerInit, containerProcesses, type ContainerProcess } from './container-processes.js';

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
         report_set_channel(chan[1]);         /* failures from here go to the parent */
         cgroup_join(&spec);                  /* limits: before any other process exists */
         rootfs_mount(&spec);                 /* tmpfs, stub, overlay (or bind of a dir) */
+        net_publish(&spec);                  /* run -p: while the API socket is reachable */
         rootfs_pivot(&spec);
         rootfs_finish(&spec);                /* /proc, /dev, /sys, binds, masks, cwd */
         if (spec.tty) tty_open_in_container(chan[1], spec.uid);
