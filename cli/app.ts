@@ -40,6 +40,8 @@ const commands: Record<string, Loader> = {
   diff: () => import('./commands/diff.js'),
   rename: () => import('./commands/rename.js'),
   container: () => import('./commands/container.js'),
+  port: () => import('./commands/port.js'),
+  volume: () => import('./commands/volume.js'),
   pull: () => import('./commands/pull.js'),
   push: () => import('./commands/push.js'),
   login: () => import('./commands/login.js'),
@@ -66,6 +68,8 @@ Commands:
   diff      Show a container's file changes
   rename    Rename a container
   container Manage containers (container prune)
+  port      List a container's published ports
+  volume    Manage named volumes
   images    List images
   inspect   Show an image's configuration as JSON
   history   Show the history of an image

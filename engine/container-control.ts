@@ -11,7 +11,7 @@ import { UserError } from '../common/index.js';
 import { NameInUseError, isHelperAlive, isValidName, processStartTicks, type ContainerRecord, type Store } from '../store/index.js';
 import { findContainer } from './containers.js';
 import type { CallOptions } from './images.js';
-import type { SavedSpec } from './run.js';
+import { slirpSocket, type SavedSpec } from './run.js';
 import { openStoreOf } from './store-option.js';
 import { settingsFromEnv } from './settings.js';
 
@@ -119,6 +119,7 @@ export async function startContainer(o: CallOptions & { container: string }): Pr
   const ex = await import('../executor/index.js');
   const spec: SavedSpec['spec'] = { ...saved.spec, cgroups: undefined, deviceFilter: undefined, log: { file: paths.logFile } };
   await rm(paths.statusFile, { force: true });
+  await rm(slirpSocket(c.id), { force: true }); // slirp4netns makes it anew
   const cgroup = await ex.createCgroup(c.id, saved.limits);
   if (cgroup) {
     spec.cgroups = cgroup.dirs;
@@ -174,6 +175,7 @@ export async function pruneContainers(o: CallOptions): Promise<{ deleted: string
     if (c.status.state === 'running') continue;
     reclaimedBytes += await treeBytes(store.containers.paths(c.id).upperDir);
     await store.containers.remove(c);
+    await rm(slirpSocket(c.id), { force: true });
     deleted.push(c.id);
   }
   return { deleted, reclaimedBytes };

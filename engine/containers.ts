@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { UserError } from '../common/index.js';
+import { slirpSocket } from './run.js';
 import { AmbiguousContainerError, isHelperAlive, normaliseName, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import type { CallOptions } from './images.js';
 import { openStoreOf } from './store-option.js';
@@ -73,4 +75,5 @@ export async function removeContainer(o: CallOptions & { container: string; forc
     for (let i = 0; i < 100 && isHelperAlive(c); i++) await sleep(20);
   }
   await store.containers.remove(c);
+  await rm(slirpSocket(c.id), { force: true });
 }

@@ -31,3 +31,5 @@ export { execInContainer, execMessages, type ExecOptions } from './container-exe
 export { copyFiles, copyMessages } from './container-copy.js';
 export { containerChanges, type Change } from './container-diff.js';
 export { containerTop, type TopResult } from './container-top.js';
+export { listVolumes, createVolume, inspectVolume, removeVolume, pruneVolumes, volumeMessages } from './volumes.js';
+export type { VolumeRecord } from '../store/index.js';

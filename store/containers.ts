@@ -41,10 +41,21 @@ export interface ContainerRecord {
   autoRemove: boolean;
   /** The image's lower dirs (top-most first) as mounted, for `commit`. */
   lowerDirs: string[];
+  /** run -v/--mount/--tmpfs, as Docker's inspect lists them (Mounts), and -p. */
+  mounts?: ContainerMount[];
+  ports?: { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerPort: number }[];
   /** The cgroup dirs its processes are in (limits), for `exec` to join. */
   cgroups?: string[];
   /** The process as run (for `exec`'s defaults and `inspect`): environment, working dir, user. */
   process?: ContainerProcessConfig;
+}
+
+export interface ContainerMount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** The host path (bind), the volume's name (volume); absent for tmpfs. */
+  source?: string;
+  destination: string;
+  readonly: boolean;
 }
 
 export interface ContainerProcessConfig {

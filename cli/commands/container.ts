@@ -21,6 +21,7 @@ const VERBS: Record<string, () => Promise<{ command: Command }>> = {
   top: () => import('./top.js'),
   diff: () => import('./diff.js'),
   rename: () => import('./rename.js'),
+  port: () => import('./port.js'),
   commit: () => import('./commit.js'),
   inspect: () => import('./inspect.js'),
 };

@@ -85,7 +85,7 @@ async function ps(argv: string[], ctx: CliContext): Promise<number> {
     Command: commandText(c.command, noTrunc),
     CreatedAt: goTime(c.created),
     RunningFor: `${since(c.created, now)} ago`,
-    Ports: '',
+    Ports: (c.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', '),
     State: c.status.state,
     Status: statusText(c, now),
     Size: '',

@@ -22,12 +22,22 @@ const options: OptionSpec[] = [
   { name: 'cpus', type: 'string' },
   { name: 'device', type: 'string', multiple: true },
   { name: 'security-opt', type: 'string', multiple: true },
+  { name: 'volume', short: 'v', type: 'string', multiple: true },
+  { name: 'mount', type: 'string', multiple: true },
+  { name: 'tmpfs', type: 'string', multiple: true },
+  { name: 'read-only', type: 'boolean' },
+  { name: 'cap-add', type: 'string', multiple: true },
+  { name: 'cap-drop', type: 'string', multiple: true },
+  { name: 'publish', short: 'p', type: 'string', multiple: true },
+  { name: 'publish-all', short: 'P', type: 'boolean' },
+  { name: 'restart', type: 'string' },
+  { name: 'init', type: 'boolean' },
 ];
 
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] IMAGE [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] IMAGE [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -42,6 +52,7 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
   // DESIGN.md clarification: `run -t` without a terminal on stdin is Docker's TTY error.
   if (tty && !detach && !ctx.stdin.isTTY) throw new UserError('not-a-tty', 'the input device is not a TTY', { exitCode: 1 });
   const network = stringOpt(args, 'network') ?? 'default';
+  if (boolOpt(args, 'init')) throw new UserError('init', '--init is not supported yet: tsbuild has no init program to run as pid 1', { exitCode: 125 });
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want host, none or default`);
   const { run: runContainer, settingsFromEnv, expandEnvFlags, parseEnvFile } = await import('../../engine/index.js');
   const env = expandEnvFlags(listOpt(args, 'env'), ctx.env);
@@ -66,6 +77,16 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
     cpus: stringOpt(args, 'cpus'),
     devices: listOpt(args, 'device'),
     securityOpt: listOpt(args, 'security-opt'),
+    volumes: listOpt(args, 'volume'),
+    mounts: listOpt(args, 'mount'),
+    tmpfs: listOpt(args, 'tmpfs'),
+    readOnly: boolOpt(args, 'read-only'),
+    capAdd: listOpt(args, 'cap-add'),
+    capDrop: listOpt(args, 'cap-drop'),
+    publish: listOpt(args, 'publish'),
+    publishAll: boolOpt(args, 'publish-all'),
+    restart: stringOpt(args, 'restart'),
+    cwd: ctx.cwd,
     tty,
     interactive: boolOpt(args, 'interactive'),
     detach,
