@@ -117,7 +117,7 @@ export async function startContainer(o: CallOptions & { container: string }): Pr
   const saved = await readFile(paths.specFile, 'utf8').then((t) => JSON.parse(t) as SavedSpec, () => undefined);
   if (!saved) throw new UserError('cannot-start', controlMessages['cannot-start'](o.container), { where: o.container });
   const ex = await import('../executor/index.js');
-  const spec: SavedSpec['spec'] = { ...saved.spec, cgroups: undefined, deviceFilter: undefined, log: { file: paths.logFile } };
+  const spec: SavedSpec['spec'] = { ...saved.spec, cgroups: undefined, deviceFilter: undefined, log: { file: paths.logFile, maxBytes: saved.logMaxBytes } };
   await rm(paths.statusFile, { force: true });
   await rm(slirpSocket(c.id), { force: true }); // slirp4netns makes it anew
   const cgroup = await ex.createCgroup(c.id, saved.limits);

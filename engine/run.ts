@@ -56,6 +56,8 @@ export interface RunOptions {
   publish?: string[];
   /** `-P`: every port the image EXPOSEs, to free host ports. */
   publishAll?: boolean;
+  /** `--log-opt max-size`: a detached container's log moves aside past this (one older file is kept). */
+  logMaxBytes?: number;
   /** Only `no` (Docker's default): tsbuild has no daemon to restart containers. */
   restart?: string;
   /** Relative bind sources are relative to this; default process.cwd(). */
@@ -105,6 +107,7 @@ export const runMessages = {
 export interface SavedSpec {
   spec: import('../executor/index.js').ContainerSpec;
   limits: import('../executor/index.js').ResourceLimits;
+  logMaxBytes?: number;
 }
 
 /** Docker exits 125 when the container could not be created. */
@@ -264,7 +267,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
   });
 
-  await writeFile(paths.specFile, JSON.stringify({ spec, limits } satisfies SavedSpec) + '\n');
+  await writeFile(paths.specFile, JSON.stringify({ spec, limits, logMaxBytes: o.logMaxBytes } satisfies SavedSpec) + '\n');
   let cgroup;
   try {
     cgroup = await ex.createCgroup(record.id, limits);
@@ -278,7 +281,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     spec.deviceFilter = cgroup.deviceFilter;
   }
   if (o.detach) {
-    const { pid } = await ex.startDetached({ ...spec, log: { file: paths.logFile } });
+    const { pid } = await ex.startDetached({ ...spec, log: { file: paths.logFile, maxBytes: o.logMaxBytes } });
     await store.containers.save(started(pid));
     return { containerId: record.id, detached: true, pid };
   }

@@ -44,14 +44,6 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void record(const struct spec *spec, const char *stream, const char *data, size_t len)
 {
-    unsigned long max = spec->log_max ? spec->log_max : DEFAULT_LOG_MAX;
-    if (log_size > 0 && log_size + len > max) {
-        char old[4200];
-        snprintf(old, sizeof old, "%s.1", spec->log_file);
-        rename(spec->log_file, old);
-        close(log_fd);
-        log_fd = open_log(spec->log_file);
-    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -59,6 +51,14 @@ static void record(const struct spec *spec, const char *stream, const char *data
     char head[96];
     int n = snprintf(head, sizeof head, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ %s %zu\n", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec, stream, len);
+    unsigned long max = spec->log_max ? spec->log_max : DEFAULT_LOG_MAX;
+    if (log_size > 0 && log_size + (size_t)n + len > max) {
+        char old[4200];
+        snprintf(old, sizeof old, "%s.1", spec->log_file);
+        rename(spec->log_file, old);
+        close(log_fd);
+        log_fd = open_log(spec->log_file);
+    }
     /* one write per record, so a reader never sees a header without its bytes for long */
     char buf[96 + 8192];
     memcpy(buf, head, (size_t)n);

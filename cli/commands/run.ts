@@ -32,7 +32,23 @@ const options: OptionSpec[] = [
   { name: 'publish-all', short: 'P', type: 'boolean' },
   { name: 'restart', type: 'string' },
   { name: 'init', type: 'boolean' },
+  { name: 'log-opt', type: 'string', multiple: true },
 ];
+
+/** `--log-opt max-size=10m` (json-file's option of that name); others are not supported yet. */
+function logMaxBytes(opts: string[]): number | undefined {
+  let max: number | undefined;
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const key = eq < 0 ? o : o.slice(0, eq);
+    if (key !== 'max-size') throw new UserError('log-opt', `--log-opt ${key} is not supported yet (only max-size)`, { where: o, exitCode: 125 });
+    // go-units RAMInBytes, as json-file reads it: 4k = 4096
+    const m = /^(\d+(?:\.\d+)?) ?([kmgt])?i?b?$/i.exec(o.slice(eq + 1));
+    if (!m || Number(m[1]) <= 0) throw new UserError('log-opt', `invalid --log-opt ${o}: want a size such as 10m`, { where: o, exitCode: 125 });
+    max = Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] ?? ' ').toLowerCase()));
+  }
+  return max;
+}
 
 export const command: Command = {
   name: 'run',
@@ -86,6 +102,7 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
     publish: listOpt(args, 'publish'),
     publishAll: boolOpt(args, 'publish-all'),
     restart: stringOpt(args, 'restart'),
+    logMaxBytes: logMaxBytes(listOpt(args, 'log-opt')),
     cwd: ctx.cwd,
     tty,
     interactive: boolOpt(args, 'interactive'),

@@ -109,6 +109,23 @@ test('logs keeps stdout and stderr apart, --tail counts lines, -t prefixes times
   assert.match(bad.stderr, /invalid value "many" for --tail/);
 });
 
+test('logs stay bounded: past --log-opt max-size the log moves aside once, and logs reads both parts in order', async () => {
+  const r = await cli(['run', '-d', '--name', 'chatty', '--log-opt', 'max-size=4k', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await cli(['wait', 'chatty'])).stdout, '0\n');
+  const logPath = JSON.parse((await cli(['inspect', 'chatty'])).stdout)[0].LogPath as string;
+  for (const f of [logPath, `${logPath}.1`]) assert.ok((await lstat(f)).size <= 4096, `${f} is within max-size`);
+  const lines = (await cliOut(['logs', 'chatty'])).trim().split('\n');
+  assert.equal(lines.at(-1), 'line-1999');
+  assert.notEqual(lines[0], 'line-0', 'the oldest output was dropped');
+  const first = Number(lines[0].slice('line-'.length));
+  assert.deepEqual(lines, Array.from({ length: 2000 - first }, (_, i) => `line-${first + i}`), 'what is kept is whole and in order');
+  assert.equal(await cliOut(['logs', '--tail', '1', 'chatty']), 'line-1999\n');
+  const bad = await cli(['run', '-d', '--log-opt', 'max-file=3', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /--log-opt max-file is not supported yet/);
+});
+
 test('stop sends SIGTERM first and SIGKILL once -t passed (a handler that does not exit: 137); a cooperative one exits its way', async () => {
   await detached('stubborn', "trap 'echo got-term' TERM; echo ready; while :; do sleep 0.1; done");
   await eventually(async () => (await cli(['logs', 'stubborn'])).stdout.includes('ready'), 'the trap is set');
