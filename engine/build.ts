@@ -12,6 +12,7 @@ import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
+import { resolveRemote } from '../remote/index.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -78,6 +79,8 @@ export interface InputObserver {
   realPath?(path: string): void;
   /** Something was fetched from a registry: a rerun would not repeat it. */
   pulled?(): void;
+  /** An ADD URL or git source was asked what it holds: a rerun must ask again. */
+  fetched?(): void;
 }
 
 export interface BuildResult {
@@ -219,6 +222,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     resolveImage,
     hashContext: hasher.hash,
     namedContext: named.resolve,
+    resolveRemote: (source, flags) => {
+      o.inputs?.fetched?.();
+      return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
+    },
   });
   const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
   emit({ type: 'checks', warnings: checks.warnings });
@@ -244,6 +251,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     ssh: new Map(Object.entries(o.ssh ?? {})),
     signal: o.signal,
     runtime: settings.runtime,
+    remote: settings.remote,
   });
   await hasher.save();
   await named.save();

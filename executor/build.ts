@@ -16,6 +16,7 @@ import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
 import type { ContextDir } from './mounts.js';
+import type { RemoteSettings } from '../remote/index.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -52,6 +53,8 @@ export interface ExecuteOptions {
   ssh?: ReadonlyMap<string, string>;
   /** The switches of its environment (engine/settings.ts); none set by default. */
   runtime?: RuntimeSettings;
+  /** How ADD fetches URL and git sources (proxy, CAs); none set by default. */
+  remote?: RemoteSettings;
   /** Aborted (Ctrl-C): the running RUN's container is killed, no further step starts, and the
    * build rejects with the `build-cancelled` UserError (executor/cancel.ts). */
   signal?: AbortSignal;
@@ -305,6 +308,8 @@ async function executeStep(
         stageResult: sc.stageResult,
         layers: sc.layers,
         primeLayer,
+        remote: sc.opts.remote ?? { proxy: { httpProxy: '', httpsProxy: '', noProxy: '' }, searchPath: sc.opts.runtime?.searchPath ?? '' },
+        remoteAccess: { sshAgent: sc.opts.ssh?.get('default') },
       });
     case 'exec':
       return runExecStep(await withHome(step, state, { store: sc.opts.store, layers: sc.layers }), state, {

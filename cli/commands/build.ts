@@ -299,6 +299,10 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
         // A pull is not repeated by a replay.
         recorder.spoiled = true;
       },
+      fetched: () => {
+        // Nor is the conditional request that tells whether a URL or git ref changed.
+        recorder.spoiled = true;
+      },
     };
   }
   const { build } = await import('../../engine/index.js');
