@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { before, after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
-import { conditionalFile, startFileServer, type FileServer } from '../helpers/file-server.js';
+import { conditionalFile, gitHttpBackend, startFileServer, type FileServer } from '../helpers/file-server.js';
 import { writeTree } from '../helpers/files.js';
 import { freePort } from '../helpers/registry-server.js';
 import { seededBytes } from '../registry/image-fixture.js';
@@ -29,7 +29,9 @@ let root: string;
 let srv: FileServer;
 let tlsSrv: FileServer;
 let certPath: string;
+/** The repository over dumb HTTP (its files) and over smart HTTP (git http-backend). */
 let git: string;
+let smartGit: string;
 let commits: { c1: string; c2: string; tagObject: string };
 let gitSrc: string;
 let bare: string;
@@ -100,9 +102,10 @@ before(async () => {
         res.end();
       },
     },
-    { dirs: { '/git/': join(work, 'repos') } },
+    { prefixes: { '/smart/': gitHttpBackend('/smart/', join(work, 'repos')) }, dirs: { '/git/': join(work, 'repos') } },
   );
   git = `${srv.url}/git/repo.git`;
+  smartGit = `${srv.url}/smart/repo.git`;
   const keyPath = join(work, 'tls.key');
   certPath = join(work, 'tls.crt');
   await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
@@ -312,4 +315,75 @@ test('git source errors are one line: unknown ref, ssh without an agent, unreach
   const closed = `http://127.0.0.1:${await freePort()}/r.git`;
   failsWith(await build(`FROM busybox\nADD ${closed} /x\n`), 'git-failed', new RegExp(`${closed}: git ls-remote failed: `));
   failsWith(await build(`FROM busybox\nADD ${git}#v1:nope /x\n`), 'git-no-subdir', /subdirectory "nope" not found/);
+});
+
+test('over smart HTTP (git http-backend) a ref is fetched shallow, a commit sha too', async () => {
+  const { tag } = await built(`FROM busybox\nADD --keep-git-dir ${smartGit}#v1 /k/\nADD ${smartGit}#${commits.c1} /c\n`);
+  assert.equal(await shIn(tag, 'cat /k/sub/b.txt /c/a.txt; test -f /k/.git/shallow && echo shallow'), 'bee\none\nshallow\n');
+});
+
+test('over git:// (git daemon): a tag and a subdir', async () => {
+  const port = await freePort();
+  const daemon = spawn('git', ['daemon', '--reuseaddr', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${join(work, 'repos')}`, '--export-all', join(work, 'repos')], { stdio: 'ignore' });
+  try {
+    await waitForPort(port);
+    const { tag } = await built(`FROM busybox\nADD git://127.0.0.1:${port}/repo.git#v1:sub /g/\n`);
+    assert.equal(await shIn(tag, 'cat /g/b.txt'), 'bee\n');
+  } finally {
+    daemon.kill();
+  }
+});
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+      s.unref();
+      setTimeout(() => s.destroy(), 1000);
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+// An sshd of the test's own on 127.0.0.1 taking one key, which only the build's agent holds
+// (BuildKit forwards the `--ssh default` agent to git: source/git/source.go mountSSHAuthSock).
+test('over ssh:// with the build\'s --ssh default agent', async () => {
+  const dir = join(work, 'ssh');
+  await mkdir(dir);
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
+  await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_key.pub')), { mode: 0o600 });
+  const port = await freePort();
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'PidFile none',
+  ].join('\n');
+  await writeFile(join(dir, 'sshd_config'), config + '\n');
+  await mkdir('/run/sshd', { recursive: true }); // sshd's privilege separation directory
+  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' });
+  const sock = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  try {
+    await waitForPort(port);
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    await exec('ssh-add', [join(dir, 'client_key')], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+    const url = `ssh://root@127.0.0.1:${port}${bare}#v1:sub`;
+    const { tag } = await built(`FROM busybox\nADD ${url} /s/\n`, { env: { SSH_AUTH_SOCK: sock }, args: ['--ssh', 'default'] });
+    assert.equal(await shIn(tag, 'cat /s/b.txt'), 'bee\n');
+    // Without the agent the same source is the one-line error.
+    failsWith(await build(`FROM busybox\nADD ${url} /s/\n`), 'git-ssh-needs-agent', /needs an ssh agent/);
+  } finally {
+    sshd.kill();
+    agent.kill();
+  }
 });

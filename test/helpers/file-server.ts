@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,12 +19,13 @@ export interface FileServer {
 }
 
 /**
- * An HTTP(S) server on 127.0.0.1 for tests: exact-path routes, then static files under
- * `dirs[prefix]` (a dumb-HTTP git repository is just its files), else 404.
+ * An HTTP(S) server on 127.0.0.1 for tests: exact-path routes, then routes for every path
+ * under a prefix (`prefixes`, e.g. git's CGI), then static files under `dirs[prefix]` (a
+ * dumb-HTTP git repository is just its files), else 404.
  */
 export async function startFileServer(
   routes: Record<string, Route>,
-  opts: { dirs?: Record<string, string>; tls?: { cert: Buffer; key: Buffer } } = {},
+  opts: { prefixes?: Record<string, Route>; dirs?: Record<string, string>; tls?: { cert: Buffer; key: Buffer } } = {},
 ): Promise<FileServer> {
   const hits: string[] = [];
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -33,6 +35,7 @@ export async function startFileServer(
     try {
       const route = routes[path];
       if (route) return await route(req, res);
+      for (const [prefix, r] of Object.entries(opts.prefixes ?? {})) if (path.startsWith(prefix)) return await r(req, res);
       for (const [prefix, dir] of Object.entries(opts.dirs ?? {})) {
         if (!path.startsWith(prefix)) continue;
         const file = join(dir, normalize('/' + decodeURIComponent(path.slice(prefix.length))));
@@ -76,4 +79,60 @@ export function conditionalFile(current: () => { body: Buffer | string; etag: st
     }
     res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
   };
+}
+
+/**
+ * Smart HTTP: `git http-backend` run as a CGI for every path below `prefix`, serving the
+ * repositories under `projectRoot` (git-http-backend(1)).
+ */
+export function gitHttpBackend(prefix: string, projectRoot: string): Route {
+  return (req, res) =>
+    new Promise<void>((resolve, reject) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const child = spawn('git', ['http-backend'], {
+        env: {
+          PATH: process.env.PATH,
+          GIT_PROJECT_ROOT: projectRoot,
+          GIT_HTTP_EXPORT_ALL: '1',
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          REQUEST_METHOD: req.method ?? 'GET',
+          PATH_INFO: decodeURIComponent(url.pathname.slice(prefix.length - 1)),
+          QUERY_STRING: url.search.replace(/^\?/, ''),
+          CONTENT_TYPE: req.headers['content-type'] ?? '',
+          REMOTE_ADDR: '127.0.0.1',
+          ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+          ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      req.pipe(child.stdin);
+      let head = Buffer.alloc(0);
+      let sent = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (sent) return void res.write(chunk);
+        head = Buffer.concat([head, chunk]);
+        const crlf = head.indexOf('\r\n\r\n');
+        const lf = head.indexOf('\n\n');
+        const [end, sep] = crlf >= 0 && (lf < 0 || crlf < lf) ? [crlf, 4] : [lf, 2];
+        if (end < 0) return;
+        const headers: Record<string, string> = {};
+        let status = 200;
+        for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
+          const [name, ...rest] = line.split(':');
+          const value = rest.join(':').trim();
+          if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
+          else headers[name] = value;
+        }
+        res.writeHead(status, headers);
+        sent = true;
+        res.write(head.subarray(end + sep));
+      });
+      child.on('error', reject);
+      child.on('close', () => {
+        if (!sent) res.writeHead(500);
+        res.end();
+        resolve();
+      });
+    });
 }
