@@ -13,6 +13,7 @@ import { busyboxWork } from '../helpers/busybox.js';
 import { conditionalFile, gitHttpBackend, startFileServer, type FileServer } from '../helpers/file-server.js';
 import { writeTree } from '../helpers/files.js';
 import { freePort } from '../helpers/registry-server.js';
+import { runCliWatched } from '../helpers/watched-cli.js';
 import { seededBytes } from '../registry/image-fixture.js';
 
 // ADD of URLs and git repositories as BuildKit does it, against real servers on 127.0.0.1:
@@ -40,6 +41,8 @@ const LAST_MODIFIED = 'Tue, 15 Nov 1994 08:12:31 GMT';
 const changing = { body: 'version one\n', etag: 'v1' };
 const slowBytes = seededBytes(7, 1 << 20);
 const HELLO = 'hello from the server\n';
+const BIG_BYTES = 320 << 20;
+const MEMORY_BOUND = 256 << 20;
 
 async function gitIn(cwd: string, ...args: string[]): Promise<string> {
   const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' };
@@ -92,6 +95,14 @@ before(async () => {
       '/files/pinned.txt': (_req, res) => void res.writeHead(200).end('pinned\n'),
       '/files/owned.txt': (_req, res) => void res.writeHead(200).end('owned\n'),
       '/app.tar': (_req, res) => void res.writeHead(200, { 'content-length': tarBytes.length }).end(tarBytes),
+      '/big.bin': async (_req, res) => {
+        res.writeHead(200, { 'content-length': BIG_BYTES });
+        const chunk = Buffer.alloc(1 << 20, 7);
+        for (let sent = 0; sent < BIG_BYTES; sent += chunk.length) {
+          if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+        }
+        res.end();
+      },
       '/slow.bin': async (_req, res) => {
         res.writeHead(200);
         // Four pieces with pauses: the download keeps reading while the body trickles in.
@@ -213,6 +224,17 @@ test('ADD --checksum: a match builds, a cached rebuild sends no request, a misma
 test('a body that trickles in slowly arrives whole', async () => {
   const { tag } = await built(`FROM busybox\nADD ${srv.url}/slow.bin /slow.bin\n`);
   assert.equal(await shIn(tag, 'sha256sum /slow.bin'), `${createHash('sha256').update(slowBytes).digest('hex')}  /slow.bin\n`);
+});
+
+test('a download streams to disk: a body larger than the memory bound never sits in memory', async (t) => {
+  const ctx = join(work, 'ctx-big');
+  await writeTree(ctx, { Dockerfile: `FROM busybox\nADD ${srv.url}/big.bin /big\n` });
+  const r = await runCliWatched(['build', '--progress', 'plain', '-t', 'big', ctx], { root, env: NO_PROXY_ENV, killAfterMs: 600_000 });
+  t.diagnostic(`peak RSS ${(r.peakRssBytes / (1 << 20)).toFixed(0)} MiB`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.peakRssBytes > 0 && r.peakRssBytes < MEMORY_BOUND, `peak RSS ${r.peakRssBytes >> 20} MiB`);
+  assert.equal(await shIn('big', 'stat -c %s /big'), `${BIG_BYTES}\n`);
+  assert.equal((await runCli(['rmi', 'big'], { root })).code, 0);
 });
 
 test('a proxy from HTTP_PROXY carries the download (a host only the proxy can reach)', async () => {
