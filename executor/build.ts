@@ -16,7 +16,7 @@ import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
 import type { ContextDir } from './mounts.js';
-import type { RemoteSettings } from '../remote/index.js';
+import { plainRemoteSettings, type RemoteSettings } from '../remote/index.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -308,7 +308,7 @@ async function executeStep(
         stageResult: sc.stageResult,
         layers: sc.layers,
         primeLayer,
-        remote: sc.opts.remote ?? { proxy: { httpProxy: '', httpsProxy: '', noProxy: '' }, searchPath: sc.opts.runtime?.searchPath ?? '' },
+        remote: sc.opts.remote ?? plainRemoteSettings(sc.opts.runtime?.searchPath ?? ''),
         remoteAccess: { sshAgent: sc.opts.ssh?.get('default') },
       });
     case 'exec':

@@ -13,7 +13,7 @@ import type { RemoteAccess, RemoteSettings } from './settings.js';
 import type { RemoteSource } from './source.js';
 
 export { parseRemoteSource, type RemoteSource, type HttpSource, type GitSource } from './source.js';
-export type { RemoteSettings, RemoteAccess } from './settings.js';
+export { plainRemoteSettings, type RemoteSettings, type RemoteAccess } from './settings.js';
 export type { ResolvedHttp, ResolvedGit };
 export { remoteMessages } from './messages.js';
 

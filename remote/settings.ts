@@ -13,6 +13,11 @@ export interface RemoteSettings {
   idleTimeoutMs?: number;
 }
 
+/** No proxy, no extra CA: what an empty environment gives (git looked for on `searchPath`). */
+export function plainRemoteSettings(searchPath: string): RemoteSettings {
+  return { proxy: { httpProxy: '', httpsProxy: '', noProxy: '' }, searchPath };
+}
+
 /** The build's `--ssh default` agent socket, for ssh git sources. */
 export interface RemoteAccess {
   sshAgent?: string;
