@@ -8,7 +8,7 @@ import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import type { StageState } from './stage-state.js';
 import { UserError, unreachable } from '../common/index.js';
-import type { Matcher } from '../context/index.js';
+import { literalPattern, type Matcher } from '../context/index.js';
 import { materialiseRemote, type RemoteAccess, type RemoteSettings, type ResolvedRemote } from '../remote/index.js';
 
 export interface CopyStepOptions {
@@ -106,7 +106,8 @@ async function fetchRemotes(remotes: ResolvedRemote[], opts: CopyStepOptions): P
     const sources: string[] = [];
     for (const [i, r] of remotes.entries()) {
       await mkdir(join(dir, String(i)));
-      sources.push(`${i}/${await materialiseRemote(opts.store, r, join(dir, String(i)), opts.remote, opts.remoteAccess)}`);
+      // A URL's file name is not a pattern: `a[1].txt` is that file, not a wildcard.
+      sources.push(literalPattern(`${i}/${await materialiseRemote(opts.store, r, join(dir, String(i)), opts.remote, opts.remoteAccess)}`));
     }
     return { dir, sources };
   } catch (e) {

@@ -94,6 +94,7 @@ before(async () => {
       '/files/changing.txt': conditionalFile(() => ({ ...changing, lastModified: LAST_MODIFIED })),
       '/files/pinned.txt': (_req, res) => void res.writeHead(200).end('pinned\n'),
       '/files/owned.txt': (_req, res) => void res.writeHead(200).end('owned\n'),
+      '/files/odd%5B1%5D%2A%3F.txt': (_req, res) => void res.writeHead(200).end('odd\n'),
       '/app.tar': (_req, res) => void res.writeHead(200, { 'content-length': tarBytes.length }).end(tarBytes),
       '/big.bin': async (_req, res) => {
         res.writeHead(200, { 'content-length': BIG_BYTES });
@@ -167,6 +168,11 @@ test('ADD of a URL: named from the URL path, mode 0600, mtime from Last-Modified
   const out = await shIn(tag, "stat -c '%a %u:%g %Y' /d/hello.txt /renamed; cat /d/hello.txt; test -f /t/app.tar && test ! -e /t/app && echo tar-kept");
   const mtime = Date.parse(LAST_MODIFIED) / 1000;
   assert.equal(out, `600 0:0 ${mtime}\n600 0:0 ${mtime}\n${HELLO}tar-kept\n`);
+});
+
+test('a file name with wildcard characters is that file, not a pattern', async () => {
+  const { tag } = await built(`FROM busybox\nADD ${srv.url}/files/odd%5B1%5D%2A%3F.txt /d/\n`);
+  assert.equal(await shIn(tag, "cat '/d/odd[1]*?.txt'"), 'odd\n');
 });
 
 test('the key is the content, not the URL: the same file from a mirror is CACHED', async () => {
