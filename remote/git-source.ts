@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { runGit } from './git-cli.js';
@@ -16,6 +16,8 @@ export interface ResolvedGit {
   commit: string;
   subdir: string;
   keepGitDir: boolean;
+  /** Check out submodules too (BuildKit's default; `?submodules=false` skips them). */
+  submodules: boolean;
   isSsh: boolean;
 }
 
@@ -50,7 +52,14 @@ export async function resolveGit(
       hint: 'build with --ssh default (an agent at SSH_AUTH_SOCK holding a key the server takes)',
     });
   }
-  const base = { kind: 'git' as const, remote: src.remote, subdir: src.subdir, keepGitDir: src.keepGitDir ?? flags.keepGitDir, isSsh: src.isSsh };
+  const base = {
+    kind: 'git' as const,
+    remote: src.remote,
+    subdir: src.subdir,
+    keepGitDir: src.keepGitDir ?? flags.keepGitDir,
+    submodules: src.submodules ?? true,
+    isSsh: src.isSsh,
+  };
   const want = checksum?.toLowerCase();
   if (isCommitSha(src.ref)) {
     if (want !== undefined && !src.ref.startsWith(want)) throw new UserError('git-checksum-mismatch', remoteMessages['git-checksum-mismatch'](remote, want, src.ref));
@@ -112,9 +121,28 @@ export async function checkoutGit(r: ResolvedGit, dir: string, s: RemoteSettings
     await git('fetch', ['fetch', '-q', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
     await git('checkout', ['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', r.commit]);
   }
-  if (!r.keepGitDir) await rm(join(dir, 'repo', '.git'), { recursive: true, force: true });
+  const hasSubmodules = r.submodules && (await stat(join(dir, 'repo', '.gitmodules')).catch(() => undefined)) !== undefined;
+  if (hasSubmodules) {
+    try {
+      await git('submodule update', ['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']);
+    } catch {
+      await git('submodule update', ['submodule', 'update', '-q', '--init', '--recursive']);
+    }
+  }
+  if (!r.keepGitDir) {
+    if (hasSubmodules) await removeGitDirs(join(dir, 'repo'));
+    else await rm(join(dir, 'repo', '.git'), { recursive: true, force: true });
+  }
   const rel = r.subdir === '' ? 'repo' : `repo/${r.subdir}`;
   const st = await stat(join(dir, rel)).catch(() => undefined);
   if (!st?.isDirectory()) throw new UserError('git-no-subdir', remoteMessages['git-no-subdir'](remote, r.subdir));
   return rel;
+}
+
+/** `.git` of the checkout and of every submodule in it (a directory, or a submodule's gitlink file). */
+async function removeGitDirs(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name === '.git') await rm(join(dir, e.name), { recursive: true, force: true });
+    else if (e.isDirectory()) await removeGitDirs(join(dir, e.name));
+  }
 }

@@ -40,7 +40,8 @@ export async function resolveRemote(store: Store, src: RemoteSource, flags: Remo
 /** The parts of a resolved source a cache key is made of (no URL: the content names itself). */
 export function remoteKeyOf(r: ResolvedRemote): Record<string, unknown> {
   if (r.kind === 'http') return { http: r.digest, filename: r.filename, ...(r.lastModified ? { lastModified: r.lastModified } : {}) };
-  return { git: r.commit, subdir: r.subdir, keepGitDir: r.keepGitDir };
+  // BuildKit's shaToCacheKey marks a checkout without submodules; one with them keeps the old key.
+  return { git: r.commit, subdir: r.subdir, keepGitDir: r.keepGitDir, ...(r.submodules ? {} : { submodules: false }) };
 }
 
 /**

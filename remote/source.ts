@@ -25,6 +25,8 @@ export interface GitSource {
   checksum?: string;
   /** `?keep-git-dir=` in the URL. */
   keepGitDir?: boolean;
+  /** `?submodules=false` in the URL: submodules are left empty (fetched by default). */
+  submodules?: boolean;
 }
 
 const PROTO = /^([a-zA-Z0-9]+):\/\//;
@@ -105,9 +107,12 @@ function gitSource(src: string, remote: string, fragment: string, query: URLSear
       case 'keep-git-dir':
         out.keepGitDir = boolValue(src, key, v);
         break;
+      case 'submodules':
+        out.submodules = boolValue(src, key, v);
+        break;
       default:
         throw new UserError('git-bad-query', remoteMessages['git-bad-query'](src, `query "${key}" is not supported`), {
-          hint: 'tsbuild reads ref, tag, branch, subdir, checksum (commit) and keep-git-dir',
+          hint: 'tsbuild reads ref, tag, branch, subdir, checksum (commit), keep-git-dir and submodules',
         });
     }
   }

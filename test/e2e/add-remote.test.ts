@@ -415,3 +415,25 @@ test('over ssh:// with the build\'s --ssh default agent', async () => {
     agent.kill();
   }
 });
+
+// BuildKit checks out submodules unless `?submodules=false` (source/git/source.go).
+test('submodules are checked out (without their .git), unless ?submodules=false', async () => {
+  const lib = join(work, 'lib-src');
+  await writeTree(lib, { 'lib.txt': 'library\n' });
+  await gitIn(lib, 'init', '-q', '-b', 'main');
+  await gitIn(lib, 'add', '.');
+  await gitIn(lib, 'commit', '-q', '-m', 'lib');
+  await gitIn(work, 'clone', '-q', '--bare', lib, join(work, 'repos', 'lib.git'));
+  await gitIn(join(work, 'repos', 'lib.git'), 'update-server-info');
+  const app = join(work, 'app-src');
+  await writeTree(app, { 'app.txt': 'app\n' });
+  await gitIn(app, 'init', '-q', '-b', 'main');
+  await gitIn(app, 'submodule', 'add', '-q', `${srv.url}/git/lib.git`, 'vendor/lib');
+  await gitIn(app, 'add', '.');
+  await gitIn(app, 'commit', '-q', '-m', 'app');
+  await gitIn(work, 'clone', '-q', '--bare', app, join(work, 'repos', 'app.git'));
+  await gitIn(join(work, 'repos', 'app.git'), 'update-server-info');
+  const url = `${srv.url}/git/app.git`;
+  const { tag } = await built(`FROM busybox\nADD ${url} /a\nADD ${url}?submodules=false /b\n`);
+  assert.equal(await shIn(tag, 'cat /a/vendor/lib/lib.txt; ls -A /a/vendor/lib; ls -A /b/vendor/lib; test ! -e /a/.git && echo no-git'), 'library\nlib.txt\nno-git\n');
+});
