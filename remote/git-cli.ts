@@ -5,7 +5,7 @@ import type { RemoteAccess, RemoteSettings } from './settings.js';
 
 /**
  * The system `git`, run as BuildKit runs it (util/gitutil/git_cli.go): no terminal prompt,
- * no system or user config, C locale, the proxy settings; for ssh remotes the build's agent
+ * no system or user config, C locale, no file:// transport, the proxy settings; for ssh remotes the build's agent
  * and no host key prompt. Resolves with stdout; a failure is one UserError line with git's
  * last message.
  */
@@ -21,6 +21,9 @@ export function runGit(
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
+    // Only git's always-allowed transports (http, https, ssh, git): a repository's .gitmodules
+    // cannot make the build read file:// paths of this machine.
+    GIT_PROTOCOL_FROM_USER: '0',
     ...(s.proxy.httpProxy ? { http_proxy: s.proxy.httpProxy } : {}),
     ...(s.proxy.httpsProxy ? { https_proxy: s.proxy.httpsProxy } : {}),
     ...(s.proxy.noProxy ? { no_proxy: s.proxy.noProxy } : {}),
@@ -41,7 +44,8 @@ export function runGit(
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
       const lines = Buffer.concat(err).toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
-      const why = lines.filter((l) => /^(fatal|error):/.test(l)).pop() ?? lines.pop() ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+      // The first fatal line is the cause; later ones are its consequences ("clone of … failed").
+      const why = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.pop() ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
       reject(new UserError('git-failed', remoteMessages['git-failed'](ctx.remote, ctx.what, why.replace(/^(fatal|error): /, '')), { where: ctx.remote }));
     });
   });

@@ -436,4 +436,13 @@ test('submodules are checked out (without their .git), unless ?submodules=false'
   const url = `${srv.url}/git/app.git`;
   const { tag } = await built(`FROM busybox\nADD ${url} /a\nADD ${url}?submodules=false /b\n`);
   assert.equal(await shIn(tag, 'cat /a/vendor/lib/lib.txt; ls -A /a/vendor/lib; ls -A /b/vendor/lib; test ! -e /a/.git && echo no-git'), 'library\nlib.txt\nno-git\n');
+  // A submodule on this machine's disk (file://) is not fetched: the repository does not choose what the build reads.
+  const sneaky = join(work, 'sneaky-src');
+  await writeTree(sneaky, { 'x.txt': 'x\n' });
+  await gitIn(sneaky, 'init', '-q', '-b', 'main');
+  await gitIn(sneaky, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${gitSrc}`, 'local');
+  await gitIn(sneaky, 'commit', '-q', '-am', 'sneaky');
+  await gitIn(work, 'clone', '-q', '--bare', sneaky, join(work, 'repos', 'sneaky.git'));
+  await gitIn(join(work, 'repos', 'sneaky.git'), 'update-server-info');
+  failsWith(await build(`FROM busybox\nADD ${srv.url}/git/sneaky.git /s\n`), 'git-failed', /git submodule update failed: .*transport 'file' not allowed/);
 });
