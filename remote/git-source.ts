@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { runGit } from './git-cli.js';
-import { remoteMessages } from './messages.js';
+import { redacted, remoteMessages } from './messages.js';
 import type { RemoteAccess, RemoteSettings } from './settings.js';
 import { isCommitSha, type GitSource } from './source.js';
 
@@ -19,11 +19,6 @@ export interface ResolvedGit {
   /** Check out submodules too (BuildKit's default; `?submodules=false` skips them). */
   submodules: boolean;
   isSsh: boolean;
-}
-
-/** Credentials in a URL never reach a message (BuildKit's urlutil.RedactCredentials). */
-export function redacted(remote: string): string {
-  return remote.replace(/^([a-z0-9+.-]+:\/\/)[^@/]*@/i, '$1xxxxx@');
 }
 
 /**

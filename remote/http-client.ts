@@ -3,7 +3,7 @@ import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 import { UserError } from '../common/index.js';
-import { remoteMessages } from './messages.js';
+import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 
 /**
@@ -67,7 +67,7 @@ export function networkError(url: string, e: unknown, s: RemoteSettings): UserEr
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err.code ?? err.cause?.code ?? '';
   const causeCode = err.cause?.code ?? '';
-  const where = url;
+  const where = redacted(url);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || causeCode === 'ENOTFOUND' || causeCode === 'EAI_AGAIN') {
     return new UserError('http-dns', remoteMessages['http-dns'](url, new URL(url).hostname), { where });
   }

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { UserError, digestOf, type Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { httpGet, networkError, type HttpResult } from './http-client.js';
-import { remoteMessages } from './messages.js';
+import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 import type { HttpSource } from './source.js';
 
@@ -67,7 +67,7 @@ export async function materialiseHttp(store: Store, r: ResolvedHttp, dir: string
   if (!(await store.hasBlob(r.digest))) {
     const res = await httpGet(r.url, {}, s);
     const got = await download(store, r.url, res, s);
-    if (got !== r.digest) throw new UserError('http-digest-mismatch', remoteMessages['http-digest-mismatch'](r.url, got, r.digest), { where: r.url });
+    if (got !== r.digest) throw new UserError('http-digest-mismatch', remoteMessages['http-digest-mismatch'](r.url, got, r.digest), { where: redacted(r.url) });
     lastModified = res.headers['last-modified'];
     await store.memos.write(MEMO, digestOf(r.url), { url: r.url, digest: got, etag: res.headers.etag, lastModified } satisfies HttpMemo);
   } else if (r.isPinned && lastModified === undefined) {
@@ -86,7 +86,7 @@ export async function materialiseHttp(store: Store, r: ResolvedHttp, dir: string
 async function download(store: Store, url: string, res: HttpResult, s: RemoteSettings): Promise<Digest> {
   if (res.status < 200 || res.status > 299) {
     res.body.resume();
-    throw new UserError('http-status', remoteMessages['http-status'](url, res.status, STATUS_CODES[res.status] ?? ''), { where: url });
+    throw new UserError('http-status', remoteMessages['http-status'](url, res.status, STATUS_CODES[res.status] ?? ''), { where: redacted(url) });
   }
   const writer = store.blobWriter();
   try {

@@ -283,6 +283,9 @@ test('HTTPS with a CA the build trusts through NODE_EXTRA_CA_CERTS', async () =>
 
 test('download errors are one line naming the URL: 404, refused, DNS, TLS', async () => {
   failsWith(await build(`FROM busybox\nADD ${srv.url}/missing /x\n`), 'http-status', new RegExp(`Dockerfile:2:1: error\\[http-status\\]: ${srv.url}/missing: 404 Not Found`));
+  // Credentials in the URL are not repeated in the message (BuildKit's urlutil.RedactCredentials).
+  const withCredentials = srv.url.replace('http://', 'http://user:secret@');
+  failsWith(await build(`FROM busybox\nADD ${withCredentials}/missing /x\n`), 'http-status', new RegExp(`error\\[http-status\\]: http://xxxxx@127\\.0\\.0\\.1:\\d+/missing: 404 Not Found\n`));
   const closed = `http://127.0.0.1:${await freePort()}/x`;
   failsWith(await build(`FROM busybox\nADD ${closed} /x\n`), 'http-refused', new RegExp(`${closed}: connection refused`));
   failsWith(await build('FROM busybox\nADD http://no-such-host.invalid/x /x\n'), 'http-dns', /http:\/\/no-such-host\.invalid\/x: cannot resolve host no-such-host\.invalid/);
