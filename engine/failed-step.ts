@@ -13,6 +13,8 @@ export const failedStepMessages = {
   kept: (id: string) =>
     `the failed step is kept as container ${id}: enter it with \`tsbuild run -it --from-container ${id}\`, remove it with \`tsbuild rm ${id}\``,
   'shell-start': (what: string) => `${what}: a shell in its state; exit the shell to end the build`,
+  'not-kept': (targets: string[]) =>
+    `not kept with the container (they live only while the build runs): the mounts at ${targets.join(', ')}`,
   'shell-failed': (message: string) => `the shell in the failed step could not start: ${message}`,
 } satisfies Record<string, (...args: never[]) => string>;
 
@@ -24,7 +26,7 @@ export function failedStepHandler(
 ): { handle: FailedStepHandler; kept(): string | undefined } {
   let keptId: string | undefined;
   const handle: FailedStepHandler = async (failed) => {
-    if (onError === 'keep') keptId = await keepFailedStep(store, failed);
+    if (onError === 'keep') keptId = await keepFailedStep(store, failed, message);
     else await shellIn(failed, message);
   };
   return { handle, kept: () => keptId };
@@ -47,7 +49,7 @@ async function shellIn(failed: FailedStep, message: (line: string) => void): Pro
  * container keeps it from a prune), the step's upper dir copied into the container's own,
  * its process settings and the mounts that outlive the build. Returns its id.
  */
-async function keepFailedStep(store: Store, failed: FailedStep): Promise<string> {
+async function keepFailedStep(store: Store, failed: FailedStep, message: (line: string) => void): Promise<string> {
   const { copyTree } = await import('../executor/index.js');
   const image = await store.writeImage({ config: failed.config, layers: failed.layers, names: [] });
   // The store's own layer dirs: the build's in-memory ones are gone when it ends.
@@ -71,6 +73,8 @@ async function keepFailedStep(store: Store, failed: FailedStep): Promise<string>
     };
     await store.containers.save(kept);
     await store.containers.markExited(kept, failed.exitCode ?? 0);
+    const gone = failed.binds.filter((b) => !b.lasting).map((b) => b.target);
+    if (gone.length) message(failedStepMessages['not-kept'](gone));
     return record.id;
   } catch (e) {
     await store.containers.remove(record);
@@ -80,10 +84,10 @@ async function keepFailedStep(store: Store, failed: FailedStep): Promise<string>
 
 /** A failed build's error with what to do next: the option to look inside, or the kept container. */
 export function withFailedStepHint(e: unknown, onError: OnError, keptId: string | undefined): unknown {
-  if (!(e instanceof UserError) || !isStepFailure(e.code)) return e;
-  const hint = keptId ? failedStepMessages.kept(keptId.slice(0, 12)) : onError === 'fail' ? failedStepMessages['look-inside']() : undefined;
+  if (!(e instanceof UserError)) return e;
+  const hint = keptId ? failedStepMessages.kept(keptId.slice(0, 12)) : onError === 'fail' && isStepFailure(e.code) ? failedStepMessages['look-inside']() : undefined;
   if (!hint) return e;
-  return new UserError(e.code, e.message, { where: e.where, detail: e.detail, exitCode: e.exitCode, hint: e.hint ?? hint });
+  return new UserError(e.code, e.message, { where: e.where, detail: e.detail, exitCode: e.exitCode, hint: keptId ? hint : (e.hint ?? hint) });
 }
 
 /** Failures of a RUN's command (the ones a shell in the step helps with). */
