@@ -13,6 +13,7 @@ import { settingsFromEnv, type Settings } from './settings.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 import { resolveRemote } from '../remote/index.js';
+import { failedStepHandler, withFailedStepHint, type OnError } from './failed-step.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -57,6 +58,9 @@ export interface BuildOptions {
   cwd?: string;
   /** Abort to cancel: the running step is stopped and the build rejects with `build-cancelled`. */
   signal?: AbortSignal;
+  /** A failed RUN: fail (default), open an interactive shell in its state on the caller's
+   * terminal (`shell`), or keep its state as a stopped container (`keep`). */
+  onError?: OnError;
   /** Told of everything the build reads besides the store (the CLI's replay records it). */
   inputs?: InputObserver;
   /**
@@ -232,6 +236,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const failed = checkFailure(checks, src.path);
   if (failed) throw failed;
   const { executeBuild } = await import('../executor/index.js');
+  const onError = o.onError ?? 'fail';
+  const onFailed = onError === 'fail' ? undefined : failedStepHandler(onError, store, message);
   const result = await executeBuild(plan, {
     store,
     contextDir: src.contextDir,
@@ -252,6 +258,9 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     signal: o.signal,
     runtime: settings.runtime,
     remote: settings.remote,
+    onFailedStep: onFailed?.handle,
+  }).catch((e: unknown) => {
+    throw withFailedStepHint(e, onError, onFailed?.kept());
   });
   await hasher.save();
   await named.save();

@@ -41,6 +41,29 @@ export interface ContainerRecord {
   autoRemove: boolean;
   /** The image's lower dirs (top-most first) as mounted, for `commit`. */
   lowerDirs: string[];
+  /** Mounts beside the rootfs, as Docker's inspect lists them (Mounts). */
+  mounts?: ContainerMount[];
+  /** The process as run: environment, working dir, user (what entering it again uses). */
+  process?: ContainerProcessConfig;
+}
+
+export interface ContainerMount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** The host path (bind), the volume's name (volume); absent for tmpfs. */
+  source?: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface ContainerProcessConfig {
+  env: string[];
+  cwd: string;
+  /** As given (`app`, `1000:1000`), and as resolved at run time. */
+  userSpec: string;
+  user: { uid: number; gid: number; groups: number[] };
+  tty: boolean;
+  interactive: boolean;
+  hostname: string;
 }
 
 export interface ContainerPaths {

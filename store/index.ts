@@ -40,6 +40,8 @@ export {
   type ContainerPaths,
   type ContainerState,
   type ContainerImageRef,
+  type ContainerMount,
+  type ContainerProcessConfig,
 } from './containers.js';
 export * from './oci-types.js';
 export * from './reference.js';
