@@ -23,3 +23,4 @@ export { parseMemory, parsePidsLimit, parseCpus, type ResourceLimits } from './c
 export { createCgroup, type ContainerCgroup } from './cgroups.js';
 export { withRootfsView, withContainerView } from './rootfs-view.js';
 export { tarLayerDescriptor } from './layer-descriptor.js';
+export { failedStepSpec, type FailedStep, type FailedStepHandler } from './failed-step.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../common/index.js';
 import type { CliContext, Command } from '../command.js';
-import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../args.js';
+import { boolOpt, listOpt, parseArgs, stringOpt, usageError, type OptionSpec, type ParsedArgs } from '../args.js';
 
 const options: OptionSpec[] = [
   { name: 'rm', type: 'boolean' },
@@ -33,6 +33,7 @@ const options: OptionSpec[] = [
   { name: 'restart', type: 'string' },
   { name: 'init', type: 'boolean' },
   { name: 'log-opt', type: 'string', multiple: true },
+  { name: 'from-container', type: 'string' },
 ];
 
 /** `--log-opt max-size=10m` (json-file's option of that name); others are not supported yet. */
@@ -53,7 +54,7 @@ function logMaxBytes(opts: string[]): number | undefined {
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] IMAGE [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -61,6 +62,8 @@ export const command: Command = {
 /** Docker's rule: an error of `run` itself (before the command runs) exits 125; not a TTY is the CLI's own 1. */
 async function run(argv: string[], ctx: CliContext): Promise<number> {
   const args = parseArgs(argv, options, { stopAtPositional: true });
+  const from = stringOpt(args, 'from-container');
+  if (from !== undefined) return runInContainer(from, args, ctx);
   const [image, ...command] = args.positionals;
   if (image === undefined) throw usageError('"run" requires at least 1 argument: IMAGE [COMMAND [ARG...]]');
   const tty = boolOpt(args, 'tty');
@@ -118,4 +121,25 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   return result.exitCode;
+}
+
+/** The options `--from-container` takes; the others describe a new container. */
+const FROM_CONTAINER_OPTIONS = new Set(['from-container', 'interactive', 'tty']);
+
+/** `run --from-container ID [CMD]`: a command in a stopped container's own state (one `build --on-error=keep` left). */
+async function runInContainer(container: string, args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const other = Object.keys(args.options).find((o) => args.options[o] !== undefined && !FROM_CONTAINER_OPTIONS.has(o));
+  if (other) throw usageError(`--${other} cannot be used with --from-container (it runs in the container as it was kept)`);
+  const tty = boolOpt(args, 'tty');
+  if (tty && !ctx.stdin.isTTY) throw new UserError('not-a-tty', 'the input device is not a TTY', { exitCode: 1 });
+  const { enterContainer, settingsFromEnv } = await import('../../engine/index.js');
+  return enterContainer({
+    container,
+    command: args.positionals,
+    tty,
+    interactive: boolOpt(args, 'interactive'),
+    forwardSignals: true,
+    store: ctx.root,
+    settings: settingsFromEnv(ctx.env),
+  });
 }
