@@ -35,6 +35,7 @@ const planOptions: PlanOptions = {
   entitlements: new Set(),
   resolveImage: () => Promise.reject(new Error('bench: FROM scratch needs no image')),
   hashContext: () => Promise.reject(new Error('bench: no COPY here')),
+  resolveRemote: () => Promise.reject(new Error('bench: no ADD of a URL here')),
 };
 
 async function parseAndPlanMs(text: string): Promise<number> {

@@ -28,6 +28,20 @@ const commands: Record<string, Loader> = {
   ps: () => import('./commands/ps.js'),
   rm: () => import('./commands/rm.js'),
   commit: () => import('./commands/commit.js'),
+  stop: () => import('./commands/stop.js'),
+  start: () => import('./commands/start.js'),
+  restart: () => import('./commands/restart.js'),
+  kill: () => import('./commands/kill.js'),
+  wait: () => import('./commands/wait.js'),
+  logs: () => import('./commands/logs.js'),
+  exec: () => import('./commands/exec.js'),
+  cp: () => import('./commands/cp.js'),
+  top: () => import('./commands/top.js'),
+  diff: () => import('./commands/diff.js'),
+  rename: () => import('./commands/rename.js'),
+  container: () => import('./commands/container.js'),
+  port: () => import('./commands/port.js'),
+  volume: () => import('./commands/volume.js'),
   pull: () => import('./commands/pull.js'),
   push: () => import('./commands/push.js'),
   login: () => import('./commands/login.js'),
@@ -42,6 +56,20 @@ Commands:
   ps        List containers
   rm        Remove containers
   commit    Create a new image from a container's changes
+  exec      Run a command in a running container
+  logs      Print a detached container's output
+  stop      Stop running containers (SIGTERM, then SIGKILL)
+  start     Start stopped containers
+  restart   Restart containers
+  kill      Send a signal to containers
+  wait      Wait for containers to stop, print their exit codes
+  cp        Copy files between a container and the host
+  top       Show a container's processes
+  diff      Show a container's file changes
+  rename    Rename a container
+  container Manage containers (container prune)
+  port      List a container's published ports
+  volume    Manage named volumes
   images    List images
   inspect   Show an image's configuration as JSON
   history   Show the history of an image

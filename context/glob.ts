@@ -46,6 +46,14 @@ export function hasWildcards(text: string): boolean {
   return false;
 }
 
+/**
+ * A pattern that matches exactly `path` (`*`, `?`, `[` and `\` each put in a class of their
+ * own), or `path` itself when it has none: for a name that is not the user's pattern.
+ */
+export function literalPattern(path: string): string {
+  return /[*?[\\]/.test(path) ? path.replace(/[*?[\\]/g, (c) => (c === '\\' ? '[\\\\]' : `[${c}]`)) : path;
+}
+
 /** Index just past the `]` closing a class that starts at `i` (after `[`). */
 function classEnd(p: string[], i: number, pattern: string): number {
   if (p[i] === '^') i++;

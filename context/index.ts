@@ -22,6 +22,6 @@ export { hashSelection, type HashOptions } from './hash.js';
 export { loadStatMemo, type StatMemo, type MemoStorage } from './stat-memo.js';
 export { parseChmod, applyChmod, type Chmod } from './chmod.js';
 export { parseDockerignore, cleanPath, type Matcher } from './dockerignore.js';
-export { hasWildcards } from './glob.js';
+export { hasWildcards, literalPattern } from './glob.js';
 export { resolveInRoot, type StatObserver } from './resolve.js';
 export { contextMessages } from './messages.js';

@@ -12,6 +12,8 @@ import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
+import { resolveRemote } from '../remote/index.js';
+import { failedStepHandler, withFailedStepHint, type OnError } from './failed-step.js';
 
 /** What to build, as `tsbuild build` takes it (the CLI parses argv into this once). */
 export interface BuildOptions {
@@ -56,6 +58,9 @@ export interface BuildOptions {
   cwd?: string;
   /** Abort to cancel: the running step is stopped and the build rejects with `build-cancelled`. */
   signal?: AbortSignal;
+  /** A failed RUN: fail (default), open an interactive shell in its state on the caller's
+   * terminal (`shell`), or keep its state as a stopped container (`keep`). */
+  onError?: OnError;
   /** Told of everything the build reads besides the store (the CLI's replay records it). */
   inputs?: InputObserver;
   /**
@@ -78,6 +83,8 @@ export interface InputObserver {
   realPath?(path: string): void;
   /** Something was fetched from a registry: a rerun would not repeat it. */
   pulled?(): void;
+  /** An ADD URL or git source was asked what it holds: a rerun must ask again. */
+  fetched?(): void;
 }
 
 export interface BuildResult {
@@ -219,12 +226,18 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     resolveImage,
     hashContext: hasher.hash,
     namedContext: named.resolve,
+    resolveRemote: (source, flags) => {
+      o.inputs?.fetched?.();
+      return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
+    },
   });
   const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
   emit({ type: 'checks', warnings: checks.warnings });
   const failed = checkFailure(checks, src.path);
   if (failed) throw failed;
   const { executeBuild } = await import('../executor/index.js');
+  const onError = o.onError ?? 'fail';
+  const onFailed = onError === 'fail' ? undefined : failedStepHandler(onError, store, message);
   const result = await executeBuild(plan, {
     store,
     contextDir: src.contextDir,
@@ -244,6 +257,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     ssh: new Map(Object.entries(o.ssh ?? {})),
     signal: o.signal,
     runtime: settings.runtime,
+    remote: settings.remote,
+    onFailedStep: onFailed?.handle,
+  }).catch((e: unknown) => {
+    throw withFailedStepHint(e, onError, onFailed?.kept());
   });
   await hasher.save();
   await named.save();

@@ -1,4 +1,7 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../common/index.js';
+import { slirpSocket } from './run.js';
 import { AmbiguousContainerError, isHelperAlive, normaliseName, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import type { CallOptions } from './images.js';
 import { openStoreOf } from './store-option.js';
@@ -8,9 +11,11 @@ export const containerMessages = {
   'no-such-container': (ref: string) => `No such container: ${ref}`,
   'ambiguous-container': (ref: string) => `multiple containers found with provided prefix: ${ref}`,
   'image-gone': (id: string) => `the container's image ${id} is no longer in the store`,
-  'container-running': (id: string) =>
-    // Docker says "stop the container": tsbuild has no `stop` yet, so the way out is waiting or -f.
-    `cannot remove container "${id}": container is running: wait for it to exit, or remove it by force with rm -f`,
+  'container-running': (name: string) =>
+    `cannot remove container "/${name}": container is running: stop the container before removing or force remove`,
+  'enter-running': (id: string) => `container ${id} is running: run --from-container enters a stopped container`,
+  'enter-unsupported': (id: string) =>
+    `container ${id} was not kept by a failed build: run --from-container enters the containers \`build --on-error=keep\` leaves (not supported for others yet)`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +69,7 @@ export async function removeContainer(o: CallOptions & { container: string; forc
   const store = await openStoreOf(o.store, o.settings ?? settingsFromEnv(process.env));
   const c = await findContainer(store, o.container);
   if (c.status.state === 'running') {
-    if (!o.force) throw new UserError('container-running', containerMessages['container-running'](c.id.slice(0, 12)), { where: o.container });
+    if (!o.force) throw new UserError('container-running', containerMessages['container-running'](c.name), { where: o.container });
     // The helper's death takes the container with it (its pid 1 has PDEATHSIG=SIGKILL).
     try {
       process.kill(c.pid!, 'SIGKILL');
@@ -74,4 +79,59 @@ export async function removeContainer(o: CallOptions & { container: string; forc
     for (let i = 0; i < 100 && isHelperAlive(c); i++) await sleep(20);
   }
   await store.containers.remove(c);
+  await rm(slirpSocket(c.id), { force: true });
+}
+
+/** What `run --from-container` takes: a stopped container to run a new command in. */
+export interface EnterOptions extends CallOptions {
+  container: string;
+  /** Default the container's command. */
+  command?: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  /** SIGINT/SIGTERM/SIGHUP sent to this process go to the command (the CLI in the foreground). */
+  forwardSignals?: boolean;
+}
+
+/**
+ * Run a command in a stopped container's own rootfs (its upper dir over its lower dirs),
+ * with its environment, user, working dir and mounts, on the caller's stdio; what it
+ * changes stays in the container. Resolves with its exit code (128+N: killed by signal N).
+ */
+export async function enterContainer(o: EnterOptions): Promise<number> {
+  const settings = o.settings ?? settingsFromEnv(process.env);
+  const store = await openStoreOf(o.store, settings);
+  const c = await findContainer(store, o.container);
+  if (c.status.state === 'running') throw new UserError('container-running', containerMessages['enter-running'](c.id.slice(0, 12)), { where: o.container, exitCode: 125 });
+  if (!c.process) throw new UserError('not-supported', containerMessages['enter-unsupported'](c.id.slice(0, 12)), { where: o.container, exitCode: 125 });
+  const ex = await import('../executor/index.js');
+  const paths = store.containers.paths(c.id, c.name);
+  const result = await ex.runContainer(
+    {
+      rootfs: { kind: 'overlay', lowerDirs: c.lowerDirs.length ? c.lowerDirs : [await emptyDir(paths.dir)], upperDir: paths.upperDir, workDir: paths.workDir },
+      mountPoint: paths.mountPoint,
+      etcDir: paths.etcDir,
+      dieWithParent: true,
+      argv: o.command?.length ? o.command : c.command,
+      env: c.process.env,
+      cwd: c.process.cwd,
+      user: c.process.user,
+      hostname: c.process.hostname,
+      network: 'private',
+      nat: ex.natProgram(settings.runtime),
+      tty: o.tty === true,
+      interactive: o.interactive === true,
+      binds: (c.mounts ?? []).flatMap((m) => (m.type === 'bind' && m.source ? [{ source: m.source, target: m.destination, readonly: m.readonly }] : [])),
+      tmpfs: (c.mounts ?? []).flatMap((m) => (m.type === 'tmpfs' ? [{ target: m.destination }] : [])),
+    },
+    { stdin: o.interactive ? 'inherit' : 'ignore', forwardSignals: o.forwardSignals === true },
+  );
+  if (result.kind === 'setup-failed') throw new UserError('container-start', result.message, { exitCode: result.code });
+  return result.kind === 'exited' ? result.code : 128 + result.signal;
+}
+
+async function emptyDir(containerDir: string): Promise<string> {
+  const dir = join(containerDir, 'empty');
+  await mkdir(dir, { recursive: true });
+  return dir;
 }

@@ -6,6 +6,7 @@
  * terminal and no process.env of its own: the CLI is one client (argv → options → call →
  * render), and settings come from engine/settings.ts or the caller.
  */
+export { failedStepMessages, type OnError } from './failed-step.js';
 export { build, buildMessages, type BuildOptions, type BuildResult, type CallResult, type Call, type InputObserver } from './build.js';
 export type { CheckWarning, LintResults, Outline, TargetList } from '../planner/index.js';
 export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, type AnnotationType } from './outputs.js';
@@ -22,6 +23,14 @@ export { UserError, UserErrors, type Digest, type SourceRange } from '../common/
 export { run, runMessages, type RunOptions, type RunResult } from './run.js';
 export { expandEnvFlags, parseEnvFile } from '../executor/index.js';
 export { pull, push, save, load, importImage, removeImage, type CallOptions, type Removal } from './images.js';
-export { commit, removeContainer, findContainer, containerMessages } from './containers.js';
+export { commit, removeContainer, findContainer, enterContainer, containerMessages, type EnterOptions } from './containers.js';
 export type { LoadedImage, SaveFormat, ContainerRecord } from '../store/index.js';
 export { parseReference, formatReference, familiarName, normaliseName } from '../store/index.js';
+export { stopContainer, killContainer, waitContainer, startContainer, restartContainer, renameContainer, pruneContainers, parseSignal, controlMessages } from './container-control.js';
+export { containerLogs, type LogsOptions } from './container-logs.js';
+export { execInContainer, execMessages, type ExecOptions } from './container-exec.js';
+export { copyFiles, copyMessages } from './container-copy.js';
+export { containerChanges, type Change } from './container-diff.js';
+export { containerTop, type TopResult } from './container-top.js';
+export { listVolumes, createVolume, inspectVolume, removeVolume, pruneVolumes, volumeMessages } from './volumes.js';
+export type { VolumeRecord } from '../store/index.js';

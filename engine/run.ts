@@ -1,10 +1,18 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../common/index.js';
 import { NameInUseError, familiarName, isValidName, parseReference, processStartTicks, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, prepareBindSource } from './run-mounts.js';
+import { exposedPorts, parsePublish, resolvePorts } from './run-ports.js';
+
+/** slirp4netns's API socket for -p: short (a unix socket path has 108 bytes), one per container. */
+export function slirpSocket(id: string): string {
+  return join(tmpdir(), `tsbuild-${id.slice(0, 16)}.sock`);
+}
 
 /** A container to run, as `tsbuild run` takes it (the CLI parses argv into this once). */
 export interface RunOptions {
@@ -34,6 +42,26 @@ export interface RunOptions {
   devices?: string[];
   /** `seccomp=unconfined`. */
   securityOpt?: string[];
+  /** `-v HOST:CTR[:ro]`, `-v NAME:CTR`, `-v CTR` (engine/run-mounts.ts). */
+  volumes?: string[];
+  /** `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]`. */
+  mounts?: string[];
+  /** `--tmpfs CTR[:size=N]`. */
+  tmpfs?: string[];
+  /** The root filesystem read-only (`--read-only`). */
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]` (the default network only). */
+  publish?: string[];
+  /** `-P`: every port the image EXPOSEs, to free host ports. */
+  publishAll?: boolean;
+  /** `--log-opt max-size`: a detached container's log moves aside past this (one older file is kept). */
+  logMaxBytes?: number;
+  /** Only `no` (Docker's default): tsbuild has no daemon to restart containers. */
+  restart?: string;
+  /** Relative bind sources are relative to this; default process.cwd(). */
+  cwd?: string;
   /** A pseudo-terminal for the command (its input must then be a terminal too). */
   tty?: boolean;
   /** Keep stdin open: the caller's terminal or stream. */
@@ -69,7 +97,18 @@ export const runMessages = {
   'name-in-use': (name: string) =>
     `Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
   'bad-name': (name: string) => `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+  'restart-policy': (policy: string) =>
+    `restart policy "${policy}" is not supported yet: tsbuild has no daemon to restart containers (only --restart=no)`,
+  'duplicate-mount': (path: string) => `Duplicate mount point: ${path}`,
+  'publish-network': (network: string) => `published ports need the default network, not --network ${network}`,
 } satisfies Record<string, (...args: never[]) => string>;
+
+/** What `start` needs to run a stopped container again (containers/<id>/spec.json). */
+export interface SavedSpec {
+  spec: import('../executor/index.js').ContainerSpec;
+  limits: import('../executor/index.js').ResourceLimits;
+  logMaxBytes?: number;
+}
 
 /** Docker exits 125 when the container could not be created. */
 function fail(code: keyof typeof runMessages, message: string, where?: string): UserError {
@@ -118,6 +157,21 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     deviceRules: ex.deviceRules(devices.map((d) => d.rule)),
   };
   if (o.name !== undefined && !isValidName(o.name)) throw fail('bad-name', runMessages['bad-name'](o.name), o.name);
+  if (o.restart !== undefined && o.restart !== 'no') throw fail('restart-policy', runMessages['restart-policy'](o.restart), o.restart);
+  const cwdHost = o.cwd ?? process.cwd();
+  const mountRequests = [
+    ...(o.volumes ?? []).map((v) => ({ ...parseVolumeFlag(v, cwdHost), fromVolumeFlag: true })),
+    ...(o.mounts ?? []).map((m) => ({ ...parseMountFlag(m, cwdHost, (v) => ex.parseMemory(v, '--mount tmpfs-size')), fromVolumeFlag: false })),
+    ...(o.tmpfs ?? []).map((t) => ({ ...parseTmpfsFlag(t, (v) => ex.parseMemory(v, '--tmpfs size')), fromVolumeFlag: false })),
+  ];
+  const seenTargets = new Set<string>();
+  for (const m of mountRequests) {
+    if (seenTargets.has(m.destination)) throw fail('duplicate-mount', runMessages['duplicate-mount'](m.destination), m.destination);
+    seenTargets.add(m.destination);
+  }
+  const capabilities = ex.capabilitySet(o.capAdd ?? [], o.capDrop ?? []);
+  const portRequests = (o.publish ?? []).map(parsePublish);
+  if ((portRequests.length > 0 || o.publishAll) && network !== 'default') throw fail('publish-network', runMessages['publish-network'](network));
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw fail('relative-workdir', runMessages['relative-workdir'](o.workdir));
 
   const store = await openStoreOf(o.store, settings);
@@ -126,11 +180,29 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const processArgv = ex.containerArgv(config, { entrypoint: o.entrypoint, args: o.command ?? [] });
   if (processArgv.length === 0) throw fail('no-command', runMessages['no-command']());
 
+  const ports = await resolvePorts([...portRequests, ...(o.publishAll ? exposedPorts(config.ExposedPorts) : [])]);
+  for (const m of mountRequests) if (m.type === 'bind') await prepareBindSource(m, m.fromVolumeFlag);
+  const volumeDirs = new Map<string, { mountpoint: string; created: boolean }>();
+  for (const m of mountRequests) {
+    if (m.type !== 'volume' || volumeDirs.has(m.source!)) continue;
+    const { volume, created } = await store.volumes.ensure(m.source!);
+    volumeDirs.set(m.source!, { mountpoint: volume.mountpoint, created });
+  }
+
   const bottomFirst = await Promise.all(image.manifest.layers.map((l, i) => store.layerDir(image.config.rootfs.diff_ids[i], l)));
-  const { user, passwd } = await ex.withRootfsView(store, bottomFirst, async (rootfs) => ({
-    user: await ex.resolveUser(o.user ?? config.User ?? '', rootfs),
-    passwd: rootfs ? await readFile(join(rootfs, 'etc', 'passwd'), 'utf8').catch(() => undefined) : undefined,
-  }));
+  const { user, passwd } = await ex.withRootfsView(store, bottomFirst, async (rootfs) => {
+    // Docker fills a new volume with what the image has at its mount point.
+    for (const m of mountRequests) {
+      const v = m.type === 'volume' ? volumeDirs.get(m.source!) : undefined;
+      if (!v?.created || !rootfs) continue;
+      const inImage = join(rootfs, m.destination);
+      if ((await stat(inImage).catch(() => undefined))?.isDirectory()) await ex.copyTree(inImage, v.mountpoint);
+    }
+    return {
+      user: await ex.resolveUser(o.user ?? config.User ?? '', rootfs),
+      passwd: rootfs ? await readFile(join(rootfs, 'etc', 'passwd'), 'utf8').catch(() => undefined) : undefined,
+    };
+  });
 
   let created;
   try {
@@ -145,31 +217,46 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     if (e instanceof NameInUseError) throw fail('name-in-use', runMessages['name-in-use'](e.containerName), e.containerName);
     throw e;
   }
-  const { record, paths } = created;
-  const hostname = o.hostname ?? record.id.slice(0, 12);
-  let lowerDirs = record.lowerDirs;
+  const { paths } = created;
+  const hostname = o.hostname ?? created.record.id.slice(0, 12);
+  let lowerDirs = created.record.lowerDirs;
   if (lowerDirs.length === 0) {
     lowerDirs = [join(paths.dir, 'empty')]; // an image without layers (FROM scratch + config only)
     await mkdir(lowerDirs[0]);
   }
   const tty = o.tty === true;
+  const env = ex.containerEnv(config.Env, o.env ?? [], { hostname, tty, home: ex.homeOf(passwd, user.uid) });
+  const cwd = o.workdir ?? (config.WorkingDir || '/');
+  const record: ContainerRecord = {
+    ...created.record,
+    ...(mountRequests.length > 0 ? { mounts: mountRequests.map(({ type, source, destination, readonly }) => ({ type, ...(source !== undefined ? { source } : {}), destination, readonly })) } : {}),
+    ...(ports.length > 0 ? { ports } : {}),
+    process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
+  };
   const spec: import('../executor/index.js').ContainerSpec = {
     rootfs: { kind: 'overlay', lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir },
     mountPoint: paths.mountPoint,
     argv: processArgv,
-    env: ex.containerEnv(config.Env, o.env ?? [], { hostname, tty, home: ex.homeOf(passwd, user.uid) }),
-    cwd: o.workdir ?? (config.WorkingDir || '/'),
+    env,
+    cwd,
     user,
     hostname,
     network: network === 'default' ? 'private' : network,
     ...(network === 'default' ? { nat: ex.natProgram(settings.runtime) } : {}),
     seccomp,
     devices: devices.map(({ source, target }) => ({ source, target })),
+    binds: mountRequests
+      .filter((m) => m.type !== 'tmpfs')
+      .map((m) => ({ source: m.type === 'volume' ? volumeDirs.get(m.source!)!.mountpoint : m.source!, target: m.destination, readonly: m.readonly })),
+    tmpfs: mountRequests.filter((m) => m.type === 'tmpfs').map((m) => ({ target: m.destination, sizeBytes: m.tmpfsBytes })),
+    ...(o.readOnly ? { readOnly: true } : {}),
+    ...(capabilities !== undefined ? { capabilities } : {}),
+    ...(ports.length > 0 ? { publish: { api: slirpSocket(created.record.id), ports } } : {}),
     tty,
     interactive: o.interactive === true,
     etcDir: paths.etcDir,
     statusFile: paths.statusFile,
-    removeOnExit: record.autoRemove ? [paths.nameLink, paths.dir] : undefined,
+    removeOnExit: record.autoRemove ? [paths.nameLink, paths.dir, ...(ports.length > 0 ? [slirpSocket(record.id)] : [])] : undefined,
   };
   const started = (pid: number): ContainerRecord => ({
     ...record,
@@ -177,8 +264,10 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     startedAt: new Date().toISOString(),
     pid,
     pidStartTicks: processStartTicks(pid),
+    ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
   });
 
+  await writeFile(paths.specFile, JSON.stringify({ spec, limits, logMaxBytes: o.logMaxBytes } satisfies SavedSpec) + '\n');
   let cgroup;
   try {
     cgroup = await ex.createCgroup(record.id, limits);
@@ -192,7 +281,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     spec.deviceFilter = cgroup.deviceFilter;
   }
   if (o.detach) {
-    const { pid } = await ex.startDetached(spec, { logFile: paths.logFile });
+    const { pid } = await ex.startDetached({ ...spec, log: { file: paths.logFile, maxBytes: o.logMaxBytes } });
     await store.containers.save(started(pid));
     return { containerId: record.id, detached: true, pid };
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { RuntimeSettings } from '../executor/index.js';
 import type { ClientOptions } from '../registry/index.js';
+import type { RemoteSettings } from '../remote/index.js';
 
 /**
  * Everything tsbuild takes from its environment, read in this one place and passed down as
@@ -20,6 +21,8 @@ export interface Settings {
   sourceDateEpoch?: number;
   /** SSH_AUTH_SOCK: the agent `--ssh default` forwards. */
   sshAuthSock?: string;
+  /** HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS and PATH (for git): how ADD fetches URL and git sources. */
+  remote: RemoteSettings;
 }
 
 /** The store root rule (runtime-helper's replay door follows the same one). */
@@ -76,6 +79,19 @@ export function registrySettings(env: NodeJS.ProcessEnv, insecureRegistries: str
   };
 }
 
+/**
+ * ADD's downloads: the proxy variables as curl, git and BuildKit read them (the lower-case
+ * name first), the registry's extra CAs, and PATH for git.
+ */
+export function remoteSettings(env: NodeJS.ProcessEnv): RemoteSettings {
+  const either = (name: string) => env[name.toLowerCase()] || env[name] || '';
+  return {
+    proxy: { httpProxy: either('HTTP_PROXY'), httpsProxy: either('HTTPS_PROXY'), noProxy: either('NO_PROXY') },
+    ...(env.NODE_EXTRA_CA_CERTS ? { extraCaFile: env.NODE_EXTRA_CA_CERTS } : {}),
+    searchPath: env.PATH ?? '',
+  };
+}
+
 /** Settings from an environment (the CLI passes its process's). */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   const sde = env.SOURCE_DATE_EPOCH;
@@ -93,5 +109,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     // Docker and BuildKit ignore a value that is not a number of seconds.
     ...(sde !== undefined && /^[0-9]+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
     ...(env.SSH_AUTH_SOCK ? { sshAuthSock: env.SSH_AUTH_SOCK } : {}),
+    remote: remoteSettings(env),
   };
 }

@@ -8,7 +8,7 @@ import type { ProgressSink } from './progress.js';
 import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
-import { sharedNetwork, type SharedNetwork } from './network.js';
+import { natProgram, sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
@@ -16,6 +16,8 @@ import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
 import type { ContextDir } from './mounts.js';
+import { plainRemoteSettings, type RemoteSettings } from '../remote/index.js';
+import { handleFailedCopy, type FailedStepHandler } from './failed-step.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -52,9 +54,14 @@ export interface ExecuteOptions {
   ssh?: ReadonlyMap<string, string>;
   /** The switches of its environment (engine/settings.ts); none set by default. */
   runtime?: RuntimeSettings;
+  /** How ADD fetches URL and git sources (proxy, CAs); none set by default. */
+  remote?: RemoteSettings;
   /** Aborted (Ctrl-C): the running RUN's container is killed, no further step starts, and the
    * build rejects with the `build-cancelled` UserError (executor/cancel.ts). */
   signal?: AbortSignal;
+  /** `build --on-error`: told of a failed RUN (its own state) or COPY/ADD (the state before it)
+   * before the build fails; the state is removed once it returns. */
+  onFailedStep?: FailedStepHandler;
 }
 
 /** One output of `exports`; `display` names its vertex (`exporting to client directory`). */
@@ -257,6 +264,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     } catch (e) {
       if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
       if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
+      if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
       throw atRange(e, step.origin);
     }
   }
@@ -264,6 +272,20 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
 }
 
 const EARLIER = 'an earlier step changed';
+
+/** A COPY/ADD failed: the handler gets the stage as it was before it. */
+async function failedCopy(state: StageState, stage: Stage, sc: StageContext, onFailed: FailedStepHandler): Promise<void> {
+  const runtime = sc.opts.runtime ?? defaultRuntimeSettings;
+  const netns = await sc.network.netns().catch(() => undefined);
+  await handleFailedCopy(state, {
+    store: sc.opts.store,
+    layers: sc.layers,
+    hostname: stage.name ?? 'buildkitsandbox',
+    network: 'private',
+    ...(netns ? { netns } : { nat: natProgram(runtime) }),
+    onFailed,
+  });
+}
 
 /** A record for the step whose layer blob is still in the store (else it runs again). */
 async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord | undefined> {
@@ -305,6 +327,8 @@ async function executeStep(
         stageResult: sc.stageResult,
         layers: sc.layers,
         primeLayer,
+        remote: sc.opts.remote ?? plainRemoteSettings(sc.opts.runtime?.searchPath ?? ''),
+        remoteAccess: { sshAgent: sc.opts.ssh?.get('default') },
       });
     case 'exec':
       return runExecStep(await withHome(step, state, { store: sc.opts.store, layers: sc.layers }), state, {
@@ -323,6 +347,7 @@ async function executeStep(
         runtime: sc.opts.runtime ?? defaultRuntimeSettings,
         network: sc.network,
         signal: sc.opts.signal,
+        onFailed: sc.opts.onFailedStep,
         // The step ran before (it runs again under --no-cache, or when its blob is gone).
         recordedLayerBytes: await sc.cache.get(step.cacheKey).then((r) => (r ? (r.layer?.size ?? 0) : undefined)),
       });

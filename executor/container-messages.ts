@@ -22,6 +22,7 @@ const errnoText: Record<string, string> = {
   ENODEV: 'no such device',
   ENOSYS: 'function not implemented',
   ETIMEDOUT: 'timed out',
+  ECONNREFUSED: 'connection refused',
 };
 
 export interface SetupFailure {
@@ -54,6 +55,10 @@ export function setupMessage(f: SetupFailure): string {
       return `exec: "${f.arg}": ${text}`;
     case 'chdir':
       return `chdir to cwd ("${f.arg}") set in config.json failed: ${text}`;
+    case 'publish':
+      return f.errno === 'EADDRINUSE'
+        ? `driver failed programming external connectivity: Bind for ${f.arg} failed: port is already allocated`
+        : `publish ${f.arg}: ${text}`;
     case 'network':
       return f.errno === 'ECHILD'
         ? `the private network could not be set up: ${f.arg} exited before configuring it`

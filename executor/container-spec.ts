@@ -67,6 +67,14 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
     pairs.push(['device_filter', checkPath('device_filter', spec.deviceFilter.dir)]);
     for (const r of spec.deviceFilter.rules) pairs.push(['device_rule', r]);
   }
+  if (spec.readOnly) pairs.push(['read_only', '1']);
+  if (spec.capabilities !== undefined) pairs.push(['caps', spec.capabilities.toString(16)]);
+  if (spec.publish && spec.publish.ports.length > 0) {
+    if (spec.network !== 'private' || spec.netns) throw new Error('[internal] publish needs a private network of its own');
+    pairs.push(['slirp_api', checkPath('slirp_api', spec.publish.api)]);
+    for (const p of spec.publish.ports) pairs.push(['publish', `${p.proto}\t${checkPath('publish', p.hostIp)}\t${p.hostPort}\t${p.containerPort}`]);
+  }
+  if (spec.log) pairs.push(['log', spec.log.file], ['log_max', String(spec.log.maxBytes ?? 0)]);
   if (spec.dieWithParent) pairs.push(['parent', String(process.pid)]);
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');

@@ -5,7 +5,6 @@
  * argv, env, user ids — everything already resolved.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, helperPath } from '../common/index.js';
 import { writeEtcFiles } from './container-etc.js';
@@ -62,9 +61,25 @@ export interface ContainerSpec {
   cgroups?: string[];
   /** cgroup v2: the device allow-list the helper attaches as eBPF to `dir` (one of `cgroups`). */
   deviceFilter?: { dir: string; rules: string[] };
+  /** run --read-only: the root filesystem is mounted read-only (mounts and binds keep theirs). */
+  readOnly?: boolean;
+  /** run --cap-add/--cap-drop: the capability set instead of Docker's (capabilitySet). */
+  capabilities?: number;
+  /** run -p (private network only): forwards from the host through slirp4netns, whose API socket is `api`. */
+  publish?: { api: string; ports: PublishedPort[] };
+  /** run -d: the output as timestamped records in `file` (runtime-helper/log.c), moved to
+   * `file.1` past `maxBytes`. */
+  log?: { file: string; maxBytes?: number };
   /** Once the command ended, the helper writes every entry below `dir` with its lstat and
    * xattrs into `out` (runtime-helper/tree.c), for executor/snapshot.ts. */
   tree?: { dir: string; out: string };
+}
+
+export interface PublishedPort {
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
 }
 
 export type ContainerResult =
@@ -119,7 +134,8 @@ export async function runContainer(spec: ContainerSpec, io: ContainerIo = {}): P
   return spawnHelper(encodeSpec(spec, etc), io);
 }
 
-function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult> {
+/** Run the helper with `payload` on fd 3 (`args` picks a subcommand, e.g. `--enter`). */
+export function spawnHelper(payload: Buffer, io: ContainerIo, args: string[] = []): Promise<ContainerResult> {
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = [
       io.stdin ?? 'ignore',
@@ -128,7 +144,7 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
       'pipe', // fd 3: the spec
       'pipe', // fd 4: the status line
     ];
-    const child = spawn(helperPath, [], { stdio });
+    const child = spawn(helperPath, args, { stdio });
     const status: Buffer[] = [];
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     const kill = () => child.kill('SIGKILL');
@@ -174,29 +190,25 @@ function spawnHelper(payload: Buffer, io: ContainerIo): Promise<ContainerResult>
 }
 
 /**
- * Start a container that outlives tsbuild (`run -d`): its own session, output appended to
- * `logFile`, the end recorded only in `spec.statusFile`. Resolves once the spec is handed over.
+ * Start a container that outlives tsbuild (`run -d`, `start`): its own session, its output
+ * kept by the helper's log relay (`spec.log`), the end recorded only in `spec.statusFile`.
+ * Resolves once the spec is handed over.
  */
-export async function startDetached(spec: ContainerSpec, opts: { logFile: string }): Promise<{ pid: number }> {
-  if (!spec.statusFile || spec.dieWithParent) throw new Error('[internal] startDetached needs a statusFile and must outlive tsbuild');
+export async function startDetached(spec: ContainerSpec): Promise<{ pid: number }> {
+  if (!spec.statusFile || !spec.log || spec.dieWithParent) throw new Error('[internal] startDetached needs a statusFile and a log, and must outlive tsbuild');
   const etc = await writeEtcFiles(spec.etcDir, spec.hostname, spec.network);
   const payload = encodeSpec(spec, etc);
-  const log = await open(opts.logFile, 'a');
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(helperPath, [], { stdio: ['ignore', log.fd, log.fd, 'pipe', 'ignore'], detached: true });
-      child.on('error', reject);
-      if (child.pid === undefined) return;
-      const pid = child.pid;
-      const specPipe = child.stdio[3] as Writable;
-      specPipe.on('error', () => undefined);
-      specPipe.end(payload, () => {
-        child.unref();
-        (specPipe as Writable & { unref?: () => void }).unref?.();
-        resolve({ pid });
-      });
+  return new Promise((resolve, reject) => {
+    const child = spawn(helperPath, [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'ignore'], detached: true });
+    child.on('error', reject);
+    if (child.pid === undefined) return;
+    const pid = child.pid;
+    const specPipe = child.stdio[3] as Writable;
+    specPipe.on('error', () => undefined);
+    specPipe.end(payload, () => {
+      child.unref();
+      (specPipe as Writable & { unref?: () => void }).unref?.();
+      resolve({ pid });
     });
-  } finally {
-    await log.close();
-  }
+  });
 }

@@ -73,8 +73,6 @@ export interface CopyLayerOptions {
 }
 
 export const copyMessages = {
-  'add-url-unsupported': (url: string) => `ADD from a URL is not supported yet: ${url}`,
-  'copy-url': (url: string) => `source can't be a URL for COPY: ${url}`,
   'copy-dest-not-dir': (path: string) => `cannot copy to non-directory: ${path}`,
   'copy-replace-dir': (path: string) => `cannot replace directory ${path} with a file`,
   // The Dockerfile reference ("ADD", "COPY") says so; BuildKit itself does not check it (its
@@ -86,12 +84,6 @@ export const copyMessages = {
 /** Write the COPY/ADD layer into the store. Never undefined: Docker adds a layer for every COPY. */
 export async function writeCopyLayer(store: Store, opts: CopyLayerOptions): Promise<LayerResult> {
   const kw = opts.isAdd ? 'ADD' : 'COPY';
-  for (const s of opts.sources) {
-    if (/^(https?|git):\/\/|^git@/.test(s)) {
-      const code = opts.isAdd ? 'add-url-unsupported' : 'copy-url';
-      throw new UserError(code, copyMessages[code](s), { where: opts.where, hint: opts.isAdd ? 'download it in a RUN step, or ADD a local file' : undefined });
-    }
-  }
   // WORKDIR's dirs belong to the USER (as BuildKit's mkdir resolves it), a COPY's to --chown.
   const owner = opts.mkdirOnly ? resolveWorkdirOwner : resolveChown;
   const chown = opts.chown ? await owner(opts.chown, opts.destRoot) : undefined;

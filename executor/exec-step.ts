@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { UserError, unreachable } from '../common/index.js';
 import type { ExecStep } from '../planner/index.js';
 import type { Matcher } from '../context/index.js';
@@ -20,6 +20,7 @@ import { isTmpfsFull, mountTmpfs, type MountedTmpfs } from './tmpfs.js';
 import type { RuntimeSettings } from './settings.js';
 import { UPPER_FULL_HINT, chooseUpperPlace, upperMessages, type UpperHistory } from './upper-place.js';
 import type { StageState } from './stage-state.js';
+import type { FailedStep, FailedStepHandler } from './failed-step.js';
 import { resolveUser } from './user.js';
 import { SecretMasker, withMounts, type ContextDir, type MountSources, type PreparedMounts } from './mounts.js';
 
@@ -47,6 +48,8 @@ export interface ExecStepOptions {
   signal?: AbortSignal;
   /** The size of the layer in this step's cache record (0: none), when it has one. */
   recordedLayerBytes?: number;
+  /** `build --on-error`: told of a failed command while its upper dir and mounts still exist. */
+  onFailed?: FailedStepHandler;
 }
 
 /** Mount points the helper provides; what it creates for them is not the step's change. */
@@ -101,7 +104,7 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       ignore: opts.ignore,
       namedContexts: opts.namedContexts,
     };
-    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir };
+    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
     await store.memos.write(UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
     return layer;
@@ -137,6 +140,41 @@ interface RunDirs {
   empty: string;
   lowers: string[];
   user: { uid: number; gid: number; groups: number[] };
+  /** The stage so far (the layers under the step). */
+  state: StageState;
+}
+
+/** The failed step as `onFailed` gets it: the container it ran in, its dirs still there. */
+function failedStep(
+  step: ExecStep,
+  dirs: RunDirs,
+  mounts: PreparedMounts,
+  o: { netns: string | undefined; nat: string | undefined; hostname: string; exitCode: number },
+): FailedStep {
+  // Binds from the store's temp area (secret files, views of stages, rw copies) end with the step.
+  const tempArea = dirname(dirs.tmp);
+  const lasting = (source: string) => relative(tempArea, source).startsWith('..');
+  return {
+    kind: 'run',
+    layers: dirs.state.layers,
+    config: dirs.state.config,
+    lowerDirs: dirs.lowers.length ? [...dirs.lowers].reverse() : [dirs.empty],
+    upperDir: dirs.upperDir,
+    workDir: dirs.workDir,
+    mountPoint: dirs.mountPoint,
+    etcDir: dirs.etcDir,
+    env: withEnv(step.env, mounts.env),
+    cwd: step.cwd,
+    userSpec: step.user,
+    user: dirs.user,
+    hostname: o.hostname,
+    network: step.network === 'default' ? 'private' : step.network,
+    ...(step.network === 'default' ? (o.netns ? { netns: o.netns } : o.nat ? { nat: o.nat } : {}) : {}),
+    security: step.security,
+    binds: mounts.binds.map((b) => ({ ...b, lasting: lasting(b.source) })),
+    tmpfs: mounts.tmpfs,
+    exitCode: o.exitCode,
+  };
 }
 
 async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts: ExecStepOptions): Promise<Descriptor | undefined> {
@@ -212,6 +250,10 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
     });
   }
   const command = step.argv.join(' ');
+  if (opts.onFailed && (result.kind === 'signaled' || (result.kind === 'exited' && result.code !== 0))) {
+    const exitCode = result.kind === 'exited' ? result.code : 128 + result.signal;
+    await opts.onFailed(failedStep(step, dirs, mounts, { netns, nat: netns ? undefined : natProgram(opts.runtime), hostname: opts.hostname, exitCode }));
+  }
   switch (result.kind) {
     case 'exited':
       if (result.code !== 0) {

@@ -51,3 +51,34 @@ export async function withRootfsView<T>(
     await rm(tmp, { recursive: true, force: true });
   }
 }
+
+/**
+ * A container's whole filesystem while it is not running: its layer (`upperDir`) over the
+ * image's `lowerDirs` (top-most first), writable when `workDir` is given (the kernel copies
+ * up what changes, as in the container), else read-only.
+ */
+export async function withContainerView<T>(
+  store: Store,
+  c: { lowerDirs: readonly string[]; upperDir: string; workDir?: string },
+  fn: (root: string) => Promise<T>,
+): Promise<T> {
+  if (c.lowerDirs.length === 0) return fn(c.upperDir);
+  if (c.workDir === undefined) return withRootfsView(store, [...c.lowerDirs].reverse().concat(c.upperDir), (root) => fn(root!));
+  const tmp = await store.makeTempDir('view-');
+  const mnt = join(tmp, 'rootfs');
+  await mkdir(mnt);
+  const parent = dirname(c.lowerDirs[0]);
+  const lower = c.lowerDirs.map((d) => (dirname(d) === parent ? basename(d) : d)).join(':');
+  try {
+    await mount('overlay', 'overlay', mnt, `lowerdir=${lower},upperdir=${c.upperDir},workdir=${c.workDir}`, { cwd: parent });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new UserError('overlay-mount', `mount the container's filesystem: ${(e as Error).message.trim()}`);
+  }
+  try {
+    return await fn(mnt);
+  } finally {
+    await unmount(mnt).catch(() => unmount(mnt, { lazy: true }));
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

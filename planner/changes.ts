@@ -31,6 +31,7 @@ export async function configEditsOf(changes: string[]): Promise<ConfigEdit[]> {
     entitlements: new Set(),
     resolveImage: () => Promise.reject(new Error('[internal] --change resolves no image')),
     hashContext: async () => ({ digest: 'none' }),
+    resolveRemote: () => Promise.reject(new Error('[internal] --change resolves no remote source')),
   });
   return plan.stages[plan.target].steps.flatMap((s) => s.edits);
 }

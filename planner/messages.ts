@@ -22,6 +22,9 @@ export const messages = {
   // BuildKit's own texts (dockerfile2llb/convert_copy.go): a local source has nothing to verify.
   'checksum-needs-remote': () => 'checksum requires HTTP(S) or Git sources',
   'checksum-multiple-sources': () => "checksum can't be specified for multiple sources",
-  'keep-git-dir-unsupported': () => 'ADD --keep-git-dir is not supported yet: it applies to Git sources, which tsbuild cannot ADD yet',
+  'keep-git-dir-needs-git': () => '--keep-git-dir applies to Git sources only',
+  'copy-url': (src: string) => `source can't be a URL for COPY: ${src}`,
+  'copy-git': (src: string) => `source can't be a git ref for COPY: ${src}`,
+  'add-remote-unsupported': (what: string) => `${what} is not supported yet`,
   'bad-chmod': (value: string) => `invalid --chmod value "${value}": want an octal mode such as 755`,
 } satisfies Record<string, (...args: never[]) => string>;

@@ -3,6 +3,7 @@ import { expandInstruction, expandWord, parseRaw, typeInstructions, type Instruc
 import type { ContainerConfig } from '../store/index.js';
 import { ConfigEditor } from './config-edit.js';
 import type { ContentHasher } from '../context/index.js';
+import type { RemoteFlags, RemoteSource, ResolvedRemote } from '../remote/index.js';
 import { isNumberedVertex, lowerInstruction } from './lower/instruction.js';
 import { lastKey, type Cursor, type LowerArgs, type LowerContext } from './lower/lowering.js';
 import { messages } from './messages.js';
@@ -32,6 +33,8 @@ export interface PlanOptions {
   hashContext: ContentHasher;
   /** `--build-context`s: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
   namedContext?: NamedContextResolver;
+  /** What an ADD's URL or git source holds now (remote/resolveRemote); throws a UserError when it can't say. */
+  resolveRemote(source: RemoteSource, flags: RemoteFlags): Promise<ResolvedRemote>;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

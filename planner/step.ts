@@ -4,6 +4,7 @@ import type { ConfigEdit } from './config-edit.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
 import type { KeyParts } from './cache-key.js';
 import type { PlannedMount } from './mounts.js';
+import type { ResolvedRemote } from '../remote/index.js';
 
 /**
  * The planner's output: stages of steps in four kinds (DESIGN.md): the executor runs
@@ -53,8 +54,15 @@ export interface ExecStep extends StepBase {
 
 export interface CopyStep extends StepBase {
   op: 'copy';
-  /** Where sources come from: the build context (or the `--build-context` directory `name`), another stage, or an image. */
-  from: { kind: 'context'; name?: string } | { kind: 'stage'; stage: number } | { kind: 'image'; image: BaseImage };
+  /**
+   * Where sources come from: the build context (or the `--build-context` directory `name`),
+   * another stage, an image, or ADD's URLs and git repositories.
+   */
+  from:
+    | { kind: 'context'; name?: string }
+    | { kind: 'stage'; stage: number }
+    | { kind: 'image'; image: BaseImage }
+    | { kind: 'remote'; remotes: ResolvedRemote[] };
   sources: string[];
   /** Files given inline by heredocs: `COPY <<EOF /x`. */
   inline: { name: string; content: string }[];
@@ -65,7 +73,7 @@ export interface CopyStep extends StepBase {
   excludes: string[];
   parents: boolean;
   isAdd: boolean;
-  /** ADD: extract local tar archives (`--unpack`, true by default); COPY never does. */
+  /** ADD: extract tar archives (`--unpack`: by default local ones only); COPY never does. */
   unpack: boolean;
   /** `--link`: written without reading the image below (no symlink in the destination is followed). */
   link: boolean;

@@ -28,6 +28,7 @@
 #define MAX_REMOVE 8
 #define MAX_TMPFS 64
 #define MAX_CGROUPS 16
+#define MAX_PUBLISH 64
 #define MAX_ITEMS 1024 /* lower dirs, argv, env, groups, binds: each at most this many */
 
 enum rootfs_kind { ROOTFS_OVERLAY, ROOTFS_DIR };
@@ -92,7 +93,22 @@ struct spec {
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
     pid_t parent;                 /* a RUN step: die with this process (0: outlive it, run -d) */
+    int readonly_rootfs;          /* run --read-only: / is remounted read-only last */
+    int caps_set;                 /* run --cap-add/--cap-drop: caps replaces Docker's set */
+    uint64_t caps;
+    const char *slirp_api;        /* private: slirp4netns's API socket, for publish */
+    const char *publish[MAX_PUBLISH]; /* run -p: "tcp|udp HOST_IP HOST_PORT CONTAINER_PORT" */
+    int n_publish;
+    pid_t enter;                  /* --enter: the running container's pid 1 (enter.c) */
+    const char *log_file;         /* run -d: stdout/stderr as timestamped records here (log.c) */
+    unsigned long log_max;        /* ... rotated to LOG.1 past this many bytes */
 };
+
+/* enter.c: `--enter`, a command in a running container (tsbuild exec) */
+int enter_main(void);
+
+/* log.c: run -d's output relay */
+void log_start(const struct spec *spec);
 
 /* spec.c */
 void spec_read(struct spec *spec, int fd);
@@ -107,6 +123,7 @@ void net_start(struct spec *spec);
 void net_attach(struct spec *spec);
 void net_sysctls(const struct spec *spec);
 void net_wait_ready(const struct spec *spec);
+void net_publish(const struct spec *spec);
 void net_stop(struct spec *spec);
 int net_hold_main(const char *slirp);
 

@@ -4,7 +4,8 @@
  * `--link PATH` names save -o's unnamed output file: link-cmd.c;
  * `--xattrs-get`, `--xattrs-set` and `--mknod` are the file metadata Node cannot reach: fsattr-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
- * `--netns SLIRP` holds a build's private network namespace: network.c.)
+ * `--netns SLIRP` holds a build's private network namespace: network.c;
+ * `--enter` runs a command in a running container, tsbuild exec: enter.c.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,7 +31,9 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--xattrs-set") == 0) return xattrs_set_main();
     if (argc == 2 && strcmp(argv[1], "--mknod") == 0) return mknod_main();
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
+    if (argc == 2 && strcmp(argv[1], "--enter") == 0) return enter_main();
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
+    if (spec.log_file) log_start(&spec);     /* run -d: fds 1 and 2 become the log relay's pipes */
     /* A RUN step dies with tsbuild: SIGKILL when the parent exits, and pid 1 (PDEATHSIG from
      * us) takes the whole pid namespace with it. Checked after prctl: a parent that died
      * before it left us orphaned already, with nobody to send the signal. */
@@ -57,6 +60,7 @@ int main(int argc, char **argv)
         report_set_channel(chan[1]);         /* failures from here go to the parent */
         cgroup_join(&spec);                  /* limits: before any other process exists */
         rootfs_mount(&spec);                 /* tmpfs, stub, overlay (or bind of a dir) */
+        net_publish(&spec);                  /* run -p: while the API socket is reachable */
         rootfs_pivot(&spec);
         rootfs_finish(&spec);                /* /proc, /dev, /sys, binds, masks, cwd */
         if (spec.tty) tty_open_in_container(chan[1], spec.uid);

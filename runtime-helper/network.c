@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,8 +53,14 @@ static _Noreturn void run_slirp(const struct spec *spec, int go, int ready, int 
     snprintf(ready_arg, sizeof ready_arg, "--ready-fd=%d", ready);
     snprintf(exit_arg, sizeof exit_arg, "--exit-fd=%d", exit_fd);
     snprintf(pid_arg, sizeof pid_arg, "%d", (int)target);
-    const char *argv[] = {spec->slirp, "--configure", "--mtu=65520", "--disable-host-loopback",
-                          "--enable-sandbox", "--enable-seccomp", ready_arg, exit_arg, pid_arg, "tap0", NULL};
+    const char *argv[] = {spec->slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                          "--enable-seccomp", ready_arg, exit_arg, pid_arg, "tap0", NULL, NULL, NULL};
+    if (spec->slirp_api) { /* run -p: forwards are added through it (net_publish) */
+        argv[8] = "--api-socket";
+        argv[9] = spec->slirp_api;
+        argv[10] = pid_arg;
+        argv[11] = "tap0";
+    }
     /* It chatters on stderr ("exitfd event"); its failures show as the ready pipe's EOF. */
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) dup2(null, 0), dup2(null, 1), dup2(null, 2);
@@ -112,10 +120,14 @@ void net_sysctls(const struct spec *spec)
     }
 }
 
-/* In the container's pid 1, just before exec: wait until tap0 is configured. */
+static int net_ready_seen;
+
+/* In the container's pid 1, just before exec (before pivot_root with -p): wait until tap0
+ * is configured. */
 void net_wait_ready(const struct spec *spec)
 {
-    if (!spec->network_private || spec->netns) return;
+    if (!spec->network_private || spec->netns || net_ready_seen) return;
+    net_ready_seen = 1;
     char buf[16] = {0};
     struct pollfd p = {spec->net_ready, POLLIN, 0};
     int r;
@@ -129,6 +141,49 @@ void net_wait_ready(const struct spec *spec)
     }
     if (n > 1 && buf[0] == 'x') fail(EXIT_SETUP, "network", atoi(buf + 1), spec->slirp);
     fail(EXIT_SETUP, "network", ECHILD, spec->slirp); /* it exited: its own message is on stderr */
+}
+
+/* One request to slirp4netns's API socket; 0 when it answered with "return". */
+static int api_call(const char *sock_path, const char *request, char *reply, size_t reply_len)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(sock_path) >= sizeof addr.sun_path) return close(s), errno = ENAMETOOLONG, -1;
+    strcpy(addr.sun_path, sock_path);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) return close(s), -1;
+    size_t len = strlen(request);
+    if (write(s, request, len) != (ssize_t)len) return close(s), -1;
+    shutdown(s, SHUT_WR);
+    size_t n = 0;
+    ssize_t r;
+    while (n < reply_len - 1 && (r = read(s, reply + n, reply_len - 1 - n)) > 0) n += (size_t)r;
+    reply[n] = '\0';
+    close(s);
+    return strstr(reply, "\"return\"") ? 0 : 1;
+}
+
+/* run -p, in pid 1 while the host's paths are still there: each forward through the API
+ * socket; a host port that cannot be bound fails the start (publish EADDRINUSE IP:PORT). */
+void net_publish(const struct spec *spec)
+{
+    if (spec->n_publish == 0) return;
+    net_wait_ready(spec);
+    for (int i = 0; i < spec->n_publish; i++) {
+        char proto[8], host_ip[64];
+        unsigned host_port, ctr_port;
+        if (sscanf(spec->publish[i], "%7[a-z]\t%63[^\t]\t%u\t%u", proto, host_ip, &host_port, &ctr_port) != 4)
+            fail(EXIT_SETUP, "spec", EINVAL, "publish");
+        char req[512], reply[1024], where[96];
+        snprintf(req, sizeof req,
+                 "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"%s\", \"host_addr\": \"%s\", "
+                 "\"host_port\": %u, \"guest_port\": %u}}",
+                 proto, host_ip, host_port, ctr_port);
+        snprintf(where, sizeof where, "%s:%u", host_ip, host_port);
+        int r = api_call(spec->slirp_api, req, reply, sizeof reply);
+        if (r < 0) fail(EXIT_SETUP, "publish", errno, where);
+        if (r > 0) fail(EXIT_SETUP, "publish", EADDRINUSE, where); /* libslirp's one failure: the bind */
+    }
 }
 
 /* After the container ended: slirp4netns sees its exit fd close and exits by itself. It is

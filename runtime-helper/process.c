@@ -31,7 +31,7 @@ static const char DEFAULT_PATH[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/us
 /* The capabilities the command keeps: Docker's set, or all of them for an insecure RUN. */
 uint64_t process_caps(const struct spec *spec)
 {
-    return spec->insecure ? ALL_CAPS : DOCKER_CAPS;
+    return spec->insecure ? ALL_CAPS : spec->caps_set ? spec->caps : DOCKER_CAPS;
 }
 
 /* capset refuses bits outside the bounding set (an older kernel knows fewer caps). */

@@ -56,6 +56,8 @@ const char *errno_name(int err)
     case EOPNOTSUPP: return "EOPNOTSUPP";
     case ETIMEDOUT: return "ETIMEDOUT";
     case ECHILD: return "ECHILD";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ECONNREFUSED: return "ECONNREFUSED";
     default: return "EUNKNOWN";
     }
 }

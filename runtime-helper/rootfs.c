@@ -299,4 +299,6 @@ void rootfs_finish(struct spec *spec)
         fail(err == EACCES ? EXIT_NOT_EXECUTABLE : err == ENOENT ? EXIT_NOT_FOUND : EXIT_SETUP, "chdir", err,
              spec->cwd);
     }
+    /* run --read-only: last, once every mount point and the working dir exist. */
+    if (spec->readonly_rootfs) readonly_bind("/", MS_NODEV);
 }

@@ -14,6 +14,10 @@
  *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
  *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
  *   parent=PID   (a RUN step: the helper, and so the container, dies with PID, its parent)
+ *   read_only=1   (run --read-only)   caps=HEX   (the capability set instead of Docker's)
+ *   slirp_api=PATH  publish=PROTO<TAB>HOST_IP<TAB>HOST_PORT<TAB>CONTAINER_PORT*   (run -p)
+ *   enter=PID    (--enter: join the running container whose pid 1 is PID; no rootfs keys)
+ *   log=PATH  log_max=BYTES   (run -d: the output as timestamped records, log.c)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -149,6 +153,25 @@ static void set(struct spec *spec, const char *key, char *v)
         spec->device_filter_dir = v;
     } else if (!strcmp(key, "device_rule")) add(spec->device_rules, &spec->n_device_rules, v, key);
     else if (!strcmp(key, "parent")) spec->parent = (pid_t)number(key, v);
+    else if (!strcmp(key, "read_only")) spec->readonly_rootfs = !strcmp(v, "1");
+    else if (!strcmp(key, "caps")) {
+        char *end;
+        errno = 0;
+        spec->caps = strtoull(v, &end, 16);
+        if (errno || *v == '\0' || *end != '\0') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->caps_set = 1;
+    } else if (!strcmp(key, "slirp_api")) {
+        if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->slirp_api = v;
+    } else if (!strcmp(key, "publish")) {
+        if (spec->n_publish >= MAX_PUBLISH) fail(EXIT_SETUP, "spec", E2BIG, key);
+        spec->publish[spec->n_publish++] = v;
+    }
+    else if (!strcmp(key, "enter")) spec->enter = (pid_t)number(key, v);
+    else if (!strcmp(key, "log")) {
+        if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
+        spec->log_file = v;
+    } else if (!strcmp(key, "log_max")) spec->log_max = number(key, v);
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->cgroups[spec->n_cgroups++] = v;
@@ -158,6 +181,11 @@ static void set(struct spec *spec, const char *key, char *v)
 
 static void check(const struct spec *spec)
 {
+    if (spec->enter > 0) { /* the container exists: only the process is described */
+        if (spec->n_argv < 1) fail(EXIT_SETUP, "spec", EINVAL, "arg");
+        if (!spec->cwd || spec->cwd[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "cwd");
+        return;
+    }
     if (!spec->mount_point || spec->mount_point[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "mount_point");
     if (spec->rootfs_kind == ROOTFS_OVERLAY) {
         /* Overlay needs two lower dirs without an upper; the helper adds its stub dir as one. */
@@ -167,6 +195,7 @@ static void check(const struct spec *spec)
     if (spec->n_argv < 1) fail(EXIT_SETUP, "spec", EINVAL, "arg");
     if (!spec->cwd || spec->cwd[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, "cwd");
     if (spec->network_private && !spec->slirp && !spec->netns) fail(EXIT_SETUP, "spec", EINVAL, "slirp");
+    if (spec->n_publish > 0 && (!spec->slirp_api || !spec->slirp || spec->netns)) fail(EXIT_SETUP, "spec", EINVAL, "publish");
 }
 
 void spec_read(struct spec *spec, int fd)

@@ -41,6 +41,32 @@ export interface ContainerRecord {
   autoRemove: boolean;
   /** The image's lower dirs (top-most first) as mounted, for `commit`. */
   lowerDirs: string[];
+  /** run -v/--mount/--tmpfs, as Docker's inspect lists them (Mounts), and -p. */
+  mounts?: ContainerMount[];
+  ports?: { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number; containerPort: number }[];
+  /** The cgroup dirs its processes are in (limits), for `exec` to join. */
+  cgroups?: string[];
+  /** The process as run (for `exec`'s defaults and `inspect`): environment, working dir, user. */
+  process?: ContainerProcessConfig;
+}
+
+export interface ContainerMount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** The host path (bind), the volume's name (volume); absent for tmpfs. */
+  source?: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface ContainerProcessConfig {
+  env: string[];
+  cwd: string;
+  /** As given (`app`, `1000:1000`), and as resolved at run time. */
+  userSpec: string;
+  user: { uid: number; gid: number; groups: number[] };
+  tty: boolean;
+  interactive: boolean;
+  hostname: string;
 }
 
 export interface ContainerPaths {
@@ -52,6 +78,8 @@ export interface ContainerPaths {
   etcDir: string;
   statusFile: string;
   logFile: string;
+  /** The helper's spec as run, for `start` of a stopped container (engine/ owns its shape). */
+  specFile: string;
   /** `containers/names/<name>`: reserves the name (a symlink to ../<id>). */
   nameLink: string;
 }
@@ -71,6 +99,7 @@ export function containerPaths(root: string, id: string, name = ''): ContainerPa
     etcDir: join(dir, 'etc'),
     statusFile: join(dir, 'status'),
     logFile: join(dir, 'output.log'),
+    specFile: join(dir, 'spec.json'),
     nameLink: join(containersDir(root), 'names', name),
   };
 }
@@ -136,6 +165,16 @@ export class NameInUseError extends Error {
   constructor(readonly containerName: string) {
     super(`the container name "/${containerName}" is already in use`);
   }
+}
+
+/** Give the container another name (the old one is freed); NameInUseError when taken. */
+export async function renameContainer(root: string, record: ContainerRecord, name: string): Promise<ContainerRecord> {
+  if (!(await reserveName(root, name, record.id))) throw new NameInUseError(name);
+  const renamed = { ...record, name };
+  await saveContainer(root, renamed);
+  const old = join(containersDir(root), 'names', record.name);
+  if ((await readlink(old).catch(() => undefined)) === `../${record.id}`) await unlink(old).catch(() => undefined);
+  return renamed;
 }
 
 /** Create the record and its directories. Throws NameInUseError for a taken name. */
@@ -273,8 +312,9 @@ export async function removeContainer(root: string, record: ContainerRecord): Pr
 
 /** Record the exit (unless the helper already removed a --rm container). */
 export async function markExited(root: string, record: ContainerRecord, code: number): Promise<ContainerRecord> {
-  const done: ContainerRecord = { ...record, status: { state: 'exited', code, finishedAt: new Date().toISOString() } };
-  const exists = await readFile(containerPaths(root, record.id).config).then(() => true, () => false);
-  if (exists) await saveContainer(root, done);
+  const now = await readFile(containerPaths(root, record.id).config, 'utf8').then((t) => JSON.parse(t) as ContainerRecord, () => undefined);
+  // a `rename` while it ran changed the name on disk: keep it
+  const done: ContainerRecord = { ...record, name: now?.name ?? record.name, status: { state: 'exited', code, finishedAt: new Date().toISOString() } };
+  if (now) await saveContainer(root, done);
   return done;
 }

@@ -3,6 +3,8 @@ import type { Digest } from '../common/index.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
 import type { BuildInputs, CacheRecord } from './cache-records.js';
 import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
+import type { LogRecord } from './container-logs.js';
+import type { VolumeRecord } from './volumes.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
 
@@ -131,6 +133,8 @@ export interface Store {
   readonly containers: ContainerStore;
   /** RUN --mount=type=cache dirs (`cache-mounts/`). */
   readonly cacheMounts: CacheMountStore;
+  /** Named volumes (`volumes/`). */
+  readonly volumes: VolumeStore;
   /** Small durable JSON documents another folder owns the shape of (registry/ keeps `registry/…` here). */
   readonly records: RecordFiles;
 }
@@ -178,6 +182,19 @@ export interface ContainerStore {
   /** By full id, unique id prefix or name; throws AmbiguousContainerError for a shared prefix. */
   find(ref: string): Promise<ContainerRecord | undefined>;
   paths(id: string, name?: string): ContainerPaths;
+  /** Give it another name; throws NameInUseError for a taken name. */
+  rename(record: ContainerRecord, name: string): Promise<ContainerRecord>;
+  /** A detached container's output records (runtime-helper/log.c), oldest first. */
+  readLog(id: string): Promise<LogRecord[]>;
+}
+
+export interface VolumeStore {
+  get(name: string): Promise<VolumeRecord | undefined>;
+  /** The volume, made empty when missing (`created` then true). */
+  ensure(name: string): Promise<{ volume: VolumeRecord; created: boolean }>;
+  list(): Promise<VolumeRecord[]>;
+  /** The caller checked that no container uses it. */
+  remove(name: string): Promise<void>;
 }
 
 export interface CacheMountStore {

@@ -21,6 +21,8 @@ import type { Descriptor } from './oci-types.js';
 import { readMemo, readMemoText, writeMemo, writeMemoText } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
+import { readLog } from './container-logs.js';
+import * as volumes from './volumes.js';
 import * as cacheMounts from './cache-mounts.js';
 import { exportCacheLocal, importCacheLocal } from './cache-local.js';
 import { layerContentSize } from './content-size.js';
@@ -40,7 +42,11 @@ export {
   type ContainerPaths,
   type ContainerState,
   type ContainerImageRef,
+  type ContainerProcessConfig,
+  type ContainerMount,
 } from './containers.js';
+export { parseLogRecords, type LogRecord } from './container-logs.js';
+export { isValidVolumeName, type VolumeRecord } from './volumes.js';
 export * from './oci-types.js';
 export * from './reference.js';
 // collectGarbage, fsck and layerContentSize take a root until cli/ calls Store.prune, .fsck
@@ -67,7 +73,7 @@ export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];
 /** The store's other folders, made here owner-only (store/permissions.ts) before anything makes them open. */
-const OTHER_DIRS = ['oci', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts'];
+const OTHER_DIRS = ['oci', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts', 'volumes'];
 
 export interface OpenOptions {
   /**
@@ -120,6 +126,7 @@ class DiskStore implements Store {
   readonly memos: Store['memos'];
   readonly cacheRecords: Store['cacheRecords'];
   readonly containers: Store['containers'];
+  readonly volumes: Store['volumes'];
   readonly cacheMounts: Store['cacheMounts'];
   readonly records: Store['records'];
 
@@ -140,6 +147,12 @@ class DiskStore implements Store {
       exportLocal: (dir, keys) => exportCacheLocal(this, dir, keys),
       importLocal: (dir) => importCacheLocal(this, dir),
     };
+    this.volumes = {
+      get: (name) => volumes.getVolume(root, name),
+      ensure: (name) => volumes.ensureVolume(root, name),
+      list: () => volumes.listVolumes(root),
+      remove: (name) => volumes.removeVolume(root, name),
+    };
     this.containers = {
       create: (init) => containers.createContainer(root, init),
       save: (record) => containers.saveContainer(root, record),
@@ -148,6 +161,8 @@ class DiskStore implements Store {
       list: () => containers.listContainers(root),
       find: (ref) => containers.findContainer(root, ref),
       paths: (id, name) => containers.containerPaths(root, id, name),
+      rename: (record, name) => containers.renameContainer(root, record, name),
+      readLog: (id) => readLog(containers.containerPaths(root, id).logFile),
     };
     this.cacheMounts = {
       ensure: (id, init) => cacheMounts.ensureCacheMount(this, id, init),

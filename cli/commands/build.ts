@@ -41,12 +41,13 @@ const options: OptionSpec[] = [
   { name: 'annotation', type: 'string', multiple: true },
   { name: 'load', type: 'boolean' },
   { name: 'build-context', type: 'string', multiple: true },
+  { name: 'on-error', type: 'string' },
 ];
 
 export const command: Command = {
   name: 'build',
   usage:
-    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [-o type=image|registry|local|tar|oci|docker[,dest=PATH][,name=N][,push=true][,tar=false]|DIR|-]... [--annotation [TYPE:]K=V]... [--load] [--build-context NAME=DIR|docker-image://REF|oci-layout://PATH[:TAG|@DIGEST]]... [--check] [--call build|check|outline|targets[,format=json]] [--format text|json] CONTEXT|-',
+    'tsbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [--no-cache-filter STAGE] [--pull] [--network default|host|none] [--progress auto|plain|tty|quiet] [--label K=V] [--iidfile F] [--cache-from SPEC] [--cache-to SPEC] [--push] [--secret id=X,src=FILE|env=VAR] [--ssh default] [--allow network.host|security.insecure] [-o type=image|registry|local|tar|oci|docker[,dest=PATH][,name=N][,push=true][,tar=false]|DIR|-]... [--annotation [TYPE:]K=V]... [--load] [--build-context NAME=DIR|docker-image://REF|oci-layout://PATH[:TAG|@DIGEST]]... [--check] [--call build|check|outline|targets[,format=json]] [--format text|json] [--on-error fail|shell|keep] CONTEXT|-',
   summary: 'Build an image from a Dockerfile and a build context.',
   run: build,
 };
@@ -245,6 +246,14 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
   const fileArg = stringOpt(args, 'file');
   const network = stringOpt(args, 'network') ?? 'default';
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want default, host or none`);
+  const onError = stringOpt(args, 'on-error') ?? 'fail';
+  if (!['fail', 'shell', 'keep'].includes(onError)) throw usageError(`invalid --on-error "${onError}": want fail, shell or keep`);
+  // The shell takes over the terminal: without one, say so before building (Docker's TTY error).
+  if (onError === 'shell' && !(ctx.stdin.isTTY && ctx.stdout.isTTY)) {
+    throw new UserError('not-a-tty', '--on-error=shell needs a terminal: the input device is not a TTY', {
+      hint: 'use --on-error=keep to keep the failed step as a container, and enter it later with `tsbuild run -it --from-container ID`',
+    });
+  }
   const { settingsFromEnv } = await import('../../engine/index.js');
   const dockerfile = contextArg === '-' ? { text: await readStdin(ctx), path: 'Dockerfile' } : fileArg === '-' ? { text: await readStdin(ctx) } : fileArg;
   return {
@@ -273,6 +282,7 @@ async function buildOptions(args: ParsedArgs, ctx: CliContext, signal: AbortSign
     cwd: ctx.cwd,
     signal,
     call: callOf(args).call,
+    onError: onError as BuildOptions['onError'],
   };
 }
 
@@ -282,7 +292,8 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
     throw usageError(`"build" requires exactly 1 argument (the context: a folder, or - for a Dockerfile on stdin)`);
   }
   const contextArg = args.positionals[0];
-  const progressMode = (boolOpt(args, 'quiet') ? 'quiet' : stringOpt(args, 'progress') ?? 'auto') as ProgressMode;
+  // The tty display redraws on a timer: it would draw over the shell --on-error=shell opens.
+  const progressMode = (boolOpt(args, 'quiet') ? 'quiet' : stringOpt(args, 'progress') ?? (stringOpt(args, 'on-error') === 'shell' ? 'plain' : 'auto')) as ProgressMode;
   if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode)) throw usageError(`invalid --progress "${progressMode}": want auto, plain, tty or quiet`);
   const recorder = replayRecorder(args, contextArg, progressMode, base);
   const printed = { stdout: [] as string[], stderr: [] as string[] };
@@ -297,6 +308,10 @@ async function buildOnce(argv: string[], base: CliContext, signal: AbortSignal):
       realPath: (p) => recorder.realPath(p),
       pulled: () => {
         // A pull is not repeated by a replay.
+        recorder.spoiled = true;
+      },
+      fetched: () => {
+        // Nor is the conditional request that tells whether a URL or git ref changed.
         recorder.spoiled = true;
       },
     };

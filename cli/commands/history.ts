@@ -1,7 +1,12 @@
 import { UserError, shortId } from '../../common/index.js';
-import { boolOpt, parseArgs, usageError } from '../args.js';
+import { boolOpt, parseArgs, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
-import { createdSince, humanSize, renderTable } from '../format.js';
+import { createdSince, humanSize } from '../format.js';
+import { goTime, renderRows } from '../format-option.js';
+
+/** docker/cli formatter/history.go: the fields of a row and their titles. */
+const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
+const DEFAULT_TABLE = '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 
 /** Docker's stringutils.Ellipsis: at most `max` characters, the last one "…" when cut. */
 function ellipsis(s: string, max: number): string {
@@ -16,13 +21,14 @@ function ellipsis(s: string, max: number): string {
  */
 export const command: Command = {
   name: 'history',
-  usage: 'tsbuild history [--no-trunc] [-q] IMAGE',
+  usage: 'tsbuild history [--no-trunc] [-q] [--format TEMPLATE] IMAGE',
   summary: 'Show the history of an image',
   async run(argv, ctx) {
     const args = parseArgs(argv, [
       { name: 'no-trunc', type: 'boolean' },
       { name: 'quiet', short: 'q', type: 'boolean' },
       { name: 'human', short: 'H', type: 'boolean' },
+      { name: 'format', type: 'string' },
     ]);
     if (args.positionals.length !== 1) throw usageError('"history" requires exactly 1 argument');
     const ref = args.positionals[0];
@@ -34,20 +40,27 @@ export const command: Command = {
     const history = img.config.history ?? [];
     const layers = img.manifest.layers;
     let layer = 0;
-    const rows: string[][] = [];
+    const rows: Record<keyof typeof HEADERS, string>[] = [];
     for (const h of history) {
       let size = 0;
       if (!h.empty_layer && layer < layers.length) size = await store.layerContentSize(layers[layer++]);
       const createdBy = (h.created_by ?? '').replace(/\t/g, ' ').replace(/\n/g, ' ');
-      rows.push(['<missing>', createdSince(h.created), noTrunc ? createdBy : ellipsis(createdBy, 45), humanSize(size), h.comment ?? '']);
+      rows.push({
+        ID: '<missing>',
+        CreatedSince: createdSince(h.created),
+        CreatedAt: goTime(h.created),
+        CreatedBy: noTrunc ? createdBy : ellipsis(createdBy, 45),
+        Size: humanSize(size),
+        Comment: h.comment ?? '',
+      });
     }
     rows.reverse();
-    if (rows.length > 0) rows[0][0] = noTrunc ? img.id : shortId(img.id);
+    if (rows.length > 0) rows[0].ID = noTrunc ? img.id : shortId(img.id);
     if (boolOpt(args, 'quiet')) {
-      for (const r of rows) ctx.stdout.write(r[0] + '\n');
+      for (const r of rows) ctx.stdout.write(r.ID + '\n');
       return 0;
     }
-    ctx.stdout.write(renderTable([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows]));
+    ctx.stdout.write(renderRows(stringOpt(args, 'format'), rows, { defaultTable: DEFAULT_TABLE, headers: HEADERS }));
     return 0;
   },
 };

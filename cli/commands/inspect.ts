@@ -1,6 +1,7 @@
 import { UserError } from '../../common/index.js';
 import { parseArgs, stringOpt, usageError } from '../args.js';
 import { inspectContainer } from '../container-inspect.js';
+import { compile } from '../format-option.js';
 import type { Command } from '../command.js';
 
 /**
@@ -9,10 +10,16 @@ import type { Command } from '../command.js';
  */
 export const command: Command = {
   name: 'inspect',
-  usage: 'tsbuild inspect [--type image|container] NAME [NAME...]',
+  usage: 'tsbuild inspect [--type image|container] [-f TEMPLATE] NAME [NAME...]',
   summary: 'Show images\' or containers\' configuration as JSON',
   async run(argv, ctx) {
-    const args = parseArgs(argv, [{ name: 'type', type: 'string' }]);
+    const args = parseArgs(argv, [
+      { name: 'type', type: 'string' },
+      { name: 'format', short: 'f', type: 'string' },
+    ]);
+    const format = stringOpt(args, 'format');
+    // Docker's inspect runs the template over the JSON as decoded maps: a missing key is <no value>.
+    const template = format === undefined || format === 'json' ? undefined : compile(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), 'zero');
     if (args.positionals.length === 0) throw usageError('"inspect" requires at least 1 argument');
     const type = stringOpt(args, 'type');
     if (type !== undefined && type !== 'image' && type !== 'container') throw usageError(`"${type}" is not a valid value for --type: want image or container`);
@@ -49,7 +56,8 @@ export const command: Command = {
         Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
       });
     }
-    ctx.stdout.write(JSON.stringify(out, null, 4) + '\n');
+    if (template) ctx.stdout.write(out.map((o) => template.execute(JSON.parse(JSON.stringify(o))) + '\n').join(''));
+    else ctx.stdout.write(JSON.stringify(out, null, 4) + '\n');
     if (missing.length > 0) {
       const what = type === 'image' ? 'image' : type === 'container' ? 'container' : 'object';
       throw new UserError(`${what}-not-found`, `No such ${what}: ${missing.join(', ')}`, { where: missing[0] });

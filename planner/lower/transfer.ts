@@ -5,18 +5,22 @@ import { namedContextOf } from '../named-context.js';
 import { checkNearStage, stageReference } from '../stages.js';
 import type { CopyStep } from '../step.js';
 import { lastKey, type LowerArgs } from './lowering.js';
+import { lowerRemoteSources, remoteSourcesOf } from './remote.js';
+import type { RemoteSource } from '../../remote/index.js';
 
 /**
  * `COPY`/`ADD`: where sources come from, what they hold (content digest), and the key.
- * `checkFlags` validates what only one of them accepts, after the source is resolved.
+ * `checkFlags` validates what only one of them accepts (given the remote sources, if any),
+ * after the source is resolved and before anything is fetched.
  */
 export async function lowerTransfer(
   ins: Copy | Add,
   a: LowerArgs,
-  checkFlags: () => void,
+  checkFlags: (remotes: RemoteSource[] | undefined) => void,
   preset?: { from: Extract<CopyStep['from'], { kind: 'context' }>; hash: ContentHasher },
 ): Promise<CopyStep> {
   const { cursor } = a;
+  const remotes = remoteSourcesOf(ins);
   const opts = a.lc.opts;
   const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
   let from: CopyStep['from'] = preset?.from ?? { kind: 'context' };
@@ -42,7 +46,7 @@ export async function lowerTransfer(
     }
   }
   if (ins.chmod !== undefined) parseChmod(ins.chmod);
-  checkFlags();
+  checkFlags(remotes);
   // Chomped, then expanded when the name is unquoted (BuildKit: parse.go, then ExpandRaw).
   const inline = ins.heredocs.map((h) => {
     const chomped = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
@@ -51,7 +55,9 @@ export async function lowerTransfer(
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
   let contextSelection: SourceSelection | undefined;
-  if (from.kind === 'context' && sources.length > 0) {
+  if (remotes && ins.kind === 'add') {
+    ({ from, content } = await lowerRemoteSources(remotes, ins, a));
+  } else if (from.kind === 'context' && sources.length > 0) {
     const hashed = await hash(sources, { excludes: ins.exclude, where: ins.range, what: kw });
     content = hashed.digest;
     files = hashed.files;
@@ -72,8 +78,11 @@ export async function lowerTransfer(
     // Only when not the default, so that keys of COPY/ADD without the flags stay as they were.
     ...(ins.link ? { link: true } : {}),
     ...(ins.kind === 'add' && ins.unpack === false ? { unpack: false } : {}),
+    // A URL's file is not extracted unless asked (BuildKit: AttemptUnpack only with --unpack).
+    ...(remotes && ins.kind === 'add' && ins.unpack === true ? { unpack: true } : {}),
   };
-  const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, content };
+  // A URL or git remote is not in the key: its content is (BuildKit's http and git cache keys).
+  const keyParts: KeyParts = { parent: cursor.key, op: ins.kind, ...fields, ...(remotes ? { sources: [] } : {}), content };
   const flags = [
     ins.from !== undefined ? `--from=${ins.from}` : '',
     ins.chown !== undefined ? `--chown=${ins.chown}` : '',
@@ -94,7 +103,7 @@ export async function lowerTransfer(
     ...fields,
     inline,
     isAdd: ins.kind === 'add',
-    unpack: ins.kind === 'add' && ins.unpack !== false,
+    unpack: ins.kind === 'add' && (remotes ? ins.unpack === true : ins.unpack !== false),
     link: ins.link,
     mkdirOnly: false,
     ...(contextSelection ? { contextSelection } : {}),

@@ -15,10 +15,11 @@ const ALLOWED: Record<string, string[]> = {
   parser: ['common'],
   store: ['common'],
   context: ['common', 'store'],
-  planner: ['common', 'parser', 'context', 'store'],
-  executor: ['common', 'planner', 'context', 'store'],
+  planner: ['common', 'parser', 'context', 'store', 'remote'],
+  executor: ['common', 'planner', 'context', 'store', 'remote'],
   registry: ['common', 'store'],
-  engine: ['common', 'parser', 'planner', 'context', 'executor', 'registry', 'store'],
+  remote: ['common', 'store'],
+  engine: ['common', 'parser', 'planner', 'context', 'executor', 'registry', 'remote', 'store'],
   cli: ['common', 'engine', 'parser', 'store'],
 };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, digestOf } from '../../common/index.js';
 import { openStore } from '../../store/index.js';
-import { contextStatMemo, hashSelection, loadStatMemo, openContext, parseDockerignore, selectSources, type SelectOptions } from '../../context/index.js';
+import { contextStatMemo, hashSelection, literalPattern, loadStatMemo, openContext, parseDockerignore, selectSources, type SelectOptions } from '../../context/index.js';
 
 let tmp: string;
 before(async () => {
@@ -83,6 +83,12 @@ test('wildcards are anchored at the root: *.md does not match sub/x.md', async (
 test('wildcards match per path component', async () => {
   const root = await ctx({ 'a/x.txt': '', 'b/x.txt': '', 'b/y.md': '', 'c/d/x.txt': '' });
   assert.deepEqual(paths(await selectSources(root, ['*/x.txt'], opts)), [['a/x.txt', ['']], ['b/x.txt', ['']]]);
+});
+
+test('literalPattern selects exactly a name holding wildcard characters', async () => {
+  const root = await ctx({ 'd/a[1]*?\\.txt': '', 'd/a1x.txt': '', 'd/plain.txt': '' });
+  assert.deepEqual(paths(await selectSources(root, [literalPattern('d/a[1]*?\\.txt')], opts)), [['d/a[1]*?\\.txt', ['']]]);
+  assert.equal(literalPattern('d/plain.txt'), 'd/plain.txt');
 });
 
 test('a wildcard matching a directory selects the directory', async () => {

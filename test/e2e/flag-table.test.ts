@@ -182,10 +182,10 @@ const rows: Record<string, Record<string, Row>> = {
       },
     },
     'keep-git-dir': {
-      behaviour: 'is "not supported yet" (Git sources are not)',
+      behaviour: 'on a local source is an error, never ignored (test/e2e/add-remote.test.ts keeps .git)',
       run: async () => {
-        const stderr = await fails('FROM scratch\nADD --keep-git-dir a /a\n', 'keep-git-dir-unsupported', 2, { a: 'a' });
-        assert.match(stderr, /not supported yet/);
+        const stderr = await fails('FROM scratch\nADD --keep-git-dir a /a\n', 'keep-git-dir-needs-git', 2, { a: 'a' });
+        assert.match(stderr, /applies to Git sources only/);
       },
     },
     checksum: {

@@ -197,11 +197,6 @@ test('WORKDIR (mkdirOnly) writes just the directory chain', async () => {
   assert.deepEqual(names((await layer(base(root, { dest: '/a/b', mkdirOnly: true }))).items), ['a/', 'a/b/']);
 });
 
-test('ADD of a URL is a clear error for now', async () => {
-  const root = await tree({});
-  await assert.rejects(layer(base(root, { sources: ['https://example.com/x.tgz'], dest: '/', isAdd: true })), (e: unknown) => e instanceof UserError && e.code === 'add-url-unsupported');
-});
-
 const archives: { name: string; flag: string; file: string }[] = [
   { name: 'gzip', flag: '-z', file: 'a.tar.gz' },
   { name: 'bzip2', flag: '-j', file: 'a.tbz' },

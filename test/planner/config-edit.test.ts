@@ -55,6 +55,7 @@ const planOptions: PlanOptions = {
   entitlements: new Set(),
   resolveImage: () => Promise.reject(new Error('no images in this test')),
   hashContext: () => Promise.reject(new Error('no context in this test')),
+  resolveRemote: () => Promise.reject(new Error('no remote sources in this test')),
 };
 
 async function labelsOf(dockerfile: string): Promise<Record<string, string>> {

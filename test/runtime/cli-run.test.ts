@@ -125,7 +125,7 @@ test('ps shows a running container like Docker; rm refuses it without -f', async
     await waitFor('ps to show sleeper', async () => (await cli(['ps'])).stdout.includes('sleeper'));
     const ps = await cli(['ps']);
     const [header, row] = ps.stdout.split('\n');
-    assert.match(header, /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES$/);
+    assert.match(header, /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/);
     assert.match(row, /^[a-f0-9]{12} +busybox +"sleep 30" +(Less than a second|\d+ seconds?) ago +Up .+ +sleeper$/);
     const refused = await cli(['rm', 'sleeper']);
     assert.equal(refused.code, 1);
