@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,13 +42,7 @@ static void join_namespaces(pid_t pid)
 int enter_main(void)
 {
     spec_read(&spec, SPEC_FD);
-    sigset_t set;
-    sigemptyset(&set);
-    int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) die("sigprocmask", NULL);
-    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sigfd < 0) die("signalfd", NULL);
+    int sigfd = report_signals();
     int chan[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
 

@@ -161,6 +161,7 @@ _Noreturn void die(const char *what, const char *path);
 _Noreturn void fail(int code, const char *op, int err, const char *arg);
 const char *errno_name(int err);
 void report_status(int fd, const char *line);
+int report_signals(void); /* blocks the signals report_wait forwards; their signalfd */
 int report_wait(pid_t child, int sigfd, int master, const struct spec *spec);
 void remove_all(const struct spec *spec);
 void remove_tree(const char *path);

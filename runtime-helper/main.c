@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,14 +38,7 @@ int main(int argc, char **argv)
      * before it left us orphaned already, with nobody to send the signal. */
     if (spec.parent > 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl PDEATHSIG", NULL);
     if (spec.parent > 0 && getppid() != spec.parent) fail(EXIT_SETUP, "parent", ESRCH, NULL);
-    /* Signals wait in a signalfd from here on; the child unblocks them before exec. */
-    sigset_t set;
-    sigemptyset(&set);
-    int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) die("sigprocmask", NULL);
-    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sigfd < 0) die("signalfd", NULL);
+    int sigfd = report_signals();
     int chan[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
 

@@ -24,6 +24,20 @@ static int channel = -1;
 static const char *status_file; /* a copy of the status line for `ps` when tsbuild is gone */
 
 void report_set_channel(int sock) { channel = sock; }
+
+/* The signals a helper passes on to its command (and SIGCHLD, SIGWINCH it acts on) wait in a
+ * signalfd from here on; the child unblocks them before exec. */
+int report_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    int forwarded[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) die("sigprocmask", NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sigfd < 0) die("signalfd", NULL);
+    return sigfd;
+}
 void report_set_status_file(const char *path) { status_file = path; }
 
 const char *errno_name(int err)
