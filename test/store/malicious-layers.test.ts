@@ -141,16 +141,21 @@ const cases: Case[] = [
   },
 ];
 
+/** A target dir to extract into, beside a sentinel dir a hostile layer must not reach; and a snapshot of both. */
+async function hostileBox(prefix: string) {
+  const box = await tempDir(prefix);
+  const target = join(box, 'extract', 'root');
+  const sentinel = join(box, 'sentinel');
+  await mkdir(target, { recursive: true });
+  await mkdir(sentinel);
+  await writeFile(join(sentinel, 'file'), 'precious');
+  await writeFile(join(box, 'escape.txt.keep'), 'here');
+  return { box, target, sentinel, before: await snapshot(box, join(box, 'extract')) };
+}
+
 for (const c of cases) {
   test(`hostile layer: ${c.name}`, async () => {
-    const box = await tempDir('tsbuild-hostile-');
-    const target = join(box, 'extract', 'root');
-    const sentinel = join(box, 'sentinel');
-    await mkdir(target, { recursive: true });
-    await mkdir(sentinel);
-    await writeFile(join(sentinel, 'file'), 'precious');
-    await writeFile(join(box, 'escape.txt.keep'), 'here');
-    const before = await snapshot(box, join(box, 'extract'));
+    const { box, target, sentinel, before } = await hostileBox('tsbuild-hostile-');
     const tar = await makeTar(c.entries(sentinel));
     const result = extractTar(Readable.from([tar]), target, { what: `test layer` });
     if (c.want === 'rejected') {
@@ -170,14 +175,7 @@ const FILLER: FixtureEntry = { name: 'filler-for-the-worker', content: Buffer.al
 
 for (const c of cases) {
   test(`hostile layer in the worker thread: ${c.name}`, async () => {
-    const box = await tempDir('tsbuild-hostile-w-');
-    const target = join(box, 'extract', 'root');
-    const sentinel = join(box, 'sentinel');
-    await mkdir(target, { recursive: true });
-    await mkdir(sentinel);
-    await writeFile(join(sentinel, 'file'), 'precious');
-    await writeFile(join(box, 'escape.txt.keep'), 'here');
-    const before = await snapshot(box, join(box, 'extract'));
+    const { box, target, sentinel, before } = await hostileBox('tsbuild-hostile-w-');
     const tar = await makeTar([FILLER, ...c.entries(sentinel)]);
     const x = startUnpack(target, 'test layer');
     for (let at = 0; at < tar.length; at += 10_000) {
