@@ -12,8 +12,8 @@ import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { runCli, type CliResult } from '../../cli/tsbuild.js';
-import { projectRoot } from '../../common/index.js';
+import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
+import { helperPath, projectRoot } from '../../common/index.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
 import { makeLoopDevice } from '../helpers/loop-device.js';
@@ -312,24 +312,49 @@ async function processes(): Promise<{ pid: number; ppid: number; args: string }[
   });
 }
 
+/** A build's network holder (network.c) that is not ours, as another test file's build has:
+ * started through sh, so its parent is not this process. Resolves once it holds its NAT. */
+async function foreignHolder(): Promise<{ pid: number; end(): void }> {
+  const sh = spawn('sh', ['-c', '"$0" --netns /usr/bin/slirp4netns; exit $?', helperPath], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    sh.stdout!.on('data', (b: Buffer) => (out += b.toString()).includes('ready\n') && resolve());
+    sh.on('exit', (code) => reject(new Error(`the network holder ended (${code}) before it was ready`)));
+  });
+  const holder = (await processes()).find((p) => p.ppid === sh.pid && p.args.includes(' --netns '));
+  assert.ok(holder, 'the foreign network holder');
+  return { pid: holder.pid, end: () => sh.stdin!.end() };
+}
+
 test('the NAT dies with its container, even when the helper is SIGKILLed', async () => {
-  const running = run(['probe-img', 'sleep', '30']);
-  let nat: { pid: number; ppid: number } | undefined;
-  for (let i = 0; i < 200 && !nat; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    const all = await processes();
-    const helpers = new Set(all.filter((p) => p.args.startsWith(join(projectRoot, 'runtime-helper'))).map((p) => p.pid));
-    nat = all.find((p) => p.args.startsWith('/usr/bin/slirp4netns') && helpers.has(p.ppid) && p.args.includes(' tap0'));
+  // Other files' builds run meanwhile (--test-concurrency), each holding a NAT through a helper:
+  // only this run's own helper may be killed, else a RUN of theirs finds /proc/PID/ns/net gone.
+  const foreign = await foreignHolder();
+  const cli = spawn(cliPath, ['run', '--rm', 'probe-img', 'sleep', '30'], { env: { ...process.env, TSBUILD_ROOT: root }, stdio: 'ignore' });
+  const running = new Promise<number | null>((r) => cli.on('exit', r));
+  try {
+    let nat: { pid: number; ppid: number } | undefined;
+    for (let i = 0; i < 200 && !nat; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const all = await processes();
+      // The run's helper: that tsbuild's child, with no subcommand (a build's holder has --netns).
+      const helper = all.find((p) => p.ppid === cli.pid && p.args === helperPath);
+      nat = helper && all.find((p) => p.ppid === helper.pid && p.args.startsWith('/usr/bin/slirp4netns') && p.args.includes(' tap0'));
+    }
+    assert.ok(nat, 'a slirp4netns child of the runtime helper');
+    process.kill(nat.ppid, 'SIGKILL');
+    assert.notEqual(await running, 0, 'the run whose helper was killed failed');
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      alive = (await processes()).some((p) => p.pid === nat!.pid);
+    }
+    assert.equal(alive, false, 'slirp4netns outlived its helper');
+    assert.ok((await processes()).some((p) => p.pid === foreign.pid), "another build's network holder was killed");
+  } finally {
+    cli.kill('SIGKILL'); // a failed assertion must not leave it sleeping
+    foreign.end();
   }
-  assert.ok(nat, 'a slirp4netns child of the runtime helper');
-  process.kill(nat.ppid, 'SIGKILL');
-  await running;
-  let alive = true;
-  for (let i = 0; i < 100 && alive; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    alive = (await processes()).some((p) => p.pid === nat!.pid);
-  }
-  assert.equal(alive, false, 'slirp4netns outlived its helper');
 });
 
 test("a build's NAT is shared by its RUN steps and gone when tsbuild is SIGKILLed", async () => {
