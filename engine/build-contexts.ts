@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { UserError, isDigest, type SourceRange } from '../common/index.js';
 import type { ContextDir } from '../executor/index.js';
 import type { BaseImage, NamedContext, NamedContextResolver } from '../planner/index.js';
+import { parseRemoteSource, type RemoteAccess, type RemoteSettings } from '../remote/index.js';
 import { importLayoutImage, normaliseName, type Store } from '../store/index.js';
+import { fetchRemoteContext } from './remote-context.js';
 
 /**
  * `--build-context NAME=SOURCE` (buildx): what `FROM NAME`, `COPY --from=NAME`,
@@ -24,7 +26,7 @@ export const buildContextMessages = {
   'path-missing': (name: string, path: string) => `--build-context ${name}: path ${JSON.stringify(path)} not found`,
   'not-dir': (name: string, path: string) => `--build-context ${name}: ${JSON.stringify(path)} is not a directory`,
   'bad-digest': (name: string, d: string) => `--build-context ${name}: invalid digest ${JSON.stringify(d)} (want sha256:<64 hex>)`,
-  'url-not-yet': (name: string, url: string) => `--build-context ${name}=${url}: remote build contexts (an https tarball or a git repository) are not supported yet`,
+  'bad-url': (name: string, url: string) => `--build-context ${name}=${url}: not an http(s) URL or a git repository`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 /** Every named context, ready for the planner (`resolve`) and the executor (`dirs`). */
@@ -33,6 +35,8 @@ export interface PreparedContexts {
   dirs: ReadonlyMap<string, ContextDir>;
   /** Keep what the directories' hashers learnt (their stat memos). */
   save(): Promise<void>;
+  /** Remove what remote contexts were fetched into (the build is over). */
+  dispose(): Promise<void>;
 }
 
 /**
@@ -48,8 +52,8 @@ function keyOf(name: string): string | undefined {
 }
 
 /**
- * Check every `--build-context` before the build starts (a directory must exist; a remote
- * one is refused), and resolve each image only when the Dockerfile first uses it.
+ * Check every `--build-context` before the build starts (a directory must exist), and
+ * resolve each image or remote source only when the Dockerfile first uses it.
  */
 export async function prepareBuildContexts(
   store: Store,
@@ -58,12 +62,17 @@ export async function prepareBuildContexts(
     cwd: string;
     resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
     makeHasher(dir: string, what: string): Promise<{ hash: Extract<NamedContext, { kind: 'dir' }>['hash']; ignore?: ContextDir['ignore']; save(): Promise<void> }>;
+    remote: RemoteSettings;
+    access: RemoteAccess;
+    /** A remote context is about to be fetched. */
+    fetched?(): void;
   },
 ): Promise<PreparedContexts> {
   const entries = Object.entries(contexts);
-  if (entries.length === 0) return { resolve: undefined, dirs: new Map(), save: async () => {} };
+  if (entries.length === 0) return { resolve: undefined, dirs: new Map(), save: async () => {}, dispose: async () => {} };
   const dirs = new Map<string, ContextDir>();
   const savers: (() => Promise<void>)[] = [];
+  const disposers: (() => Promise<void>)[] = [];
   const found = new Map<string, (where: SourceRange) => Promise<NamedContext>>();
   for (const [name, source] of entries) {
     const key = keyOf(name);
@@ -101,8 +110,27 @@ export async function prepareBuildContexts(
         );
         break;
       }
-      case 'url':
-        throw new UserError('not-supported', buildContextMessages['url-not-yet'](name, source.url), { exitCode: 2, hint: 'clone or download it, and give the directory: --build-context NAME=DIR' });
+      case 'url': {
+        const remote = parseRemoteSource(source.url);
+        if (remote === undefined) throw new UserError('usage', buildContextMessages['bad-url'](name, source.url), { exitCode: 2 });
+        // Fetched when the Dockerfile first uses it (as an image context is pulled), then a
+        // directory context like any other: its cache keys come from the fetched content.
+        found.set(
+          key,
+          once(async (where) => {
+            o.fetched?.();
+            const fetched = await fetchRemoteContext(store, name, remote, o.remote, o.access).catch((e: unknown) => {
+              throw e instanceof UserError ? new UserError(e.code, e.message, { where, hint: e.hint }) : e;
+            });
+            disposers.push(fetched.dispose);
+            const hasher = await o.makeHasher(fetched.dir, `build context ${JSON.stringify(name)}`);
+            dirs.set(key, { dir: fetched.dir, ignore: hasher.ignore });
+            // No hasher.save(): the directory is a fresh temporary one every build.
+            return { kind: 'dir', name: key, label: name, hash: hasher.hash };
+          }),
+        );
+        break;
+      }
       default:
         return unknownSource(source);
     }
@@ -116,6 +144,9 @@ export async function prepareBuildContexts(
     dirs,
     save: async () => {
       for (const s of savers) await s();
+    },
+    dispose: async () => {
+      for (const d of disposers) await d();
     },
   };
 }

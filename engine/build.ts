@@ -189,85 +189,92 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     cwd,
     resolveImage,
     makeHasher: (dir, what) => makeContentHasher(store, dir, null, o.inputs?.lstat, what),
+    remote: settings.remote,
+    access: { sshAgent: o.ssh?.default },
+    fetched: () => o.inputs?.fetched?.(),
   });
-  if (o.call === 'check') {
-    const checks = await checkDockerfile(parsed, {
+  try {
+    if (o.call === 'check') {
+      const checks = await checkDockerfile(parsed, {
+        buildArgs,
+        target: o.target,
+        platform,
+        ignore: hasher.ignore,
+        resolve: async (name, where) => {
+          const img = await resolveBaseImage(store, name, { where, pull: o.pull, registry: settings.registry, progress: message });
+          const c = img.config;
+          return { env: c.config?.Env ?? [], shell: c.config?.Shell, os: c.os, architecture: c.architecture };
+        },
+      });
+      emit({ type: 'checks', warnings: checks.warnings });
+      return { call: 'check', result: lintResults(checks.warnings, src.path, src.text), warnings: checks.warnings, exitCode: checks.warnings.length ? 1 : 0 };
+    }
+    const outputs = await planOutputs(o.outputs, {
+      store,
+      tags,
+      push: o.push === true,
+      annotations: o.annotations ?? [],
+      cwd,
+      sourceDateEpoch: settings.sourceDateEpoch,
+      platform: `${platform.os}/${platform.architecture}`,
+    });
+    await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
+    const plan = await planBuild(instructions, {
       buildArgs,
       target: o.target,
       platform,
-      ignore: hasher.ignore,
-      resolve: async (name, where) => {
-        const img = await resolveBaseImage(store, name, { where, pull: o.pull, registry: settings.registry, progress: message });
-        const c = img.config;
-        return { env: c.config?.Env ?? [], shell: c.config?.Shell, os: c.os, architecture: c.architecture };
+      escape,
+      file: src.path,
+      network: o.network ?? 'default',
+      entitlements: new Set(o.allow ?? []),
+      resolveImage,
+      hashContext: hasher.hash,
+      namedContext: named.resolve,
+      resolveRemote: (source, flags) => {
+        o.inputs?.fetched?.();
+        return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
       },
     });
+    const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
     emit({ type: 'checks', warnings: checks.warnings });
-    return { call: 'check', result: lintResults(checks.warnings, src.path, src.text), warnings: checks.warnings, exitCode: checks.warnings.length ? 1 : 0 };
+    const failed = checkFailure(checks, src.path);
+    if (failed) throw failed;
+    const { executeBuild } = await import('../executor/index.js');
+    const onError = o.onError ?? 'fail';
+    const onFailed = onError === 'fail' ? undefined : failedStepHandler(onError, store, message);
+    const result = await executeBuild(plan, {
+      store,
+      contextDir: src.contextDir,
+      ignore: hasher.ignore,
+      namedContexts: named.dirs,
+      progress: sinkOf(emit),
+      noCache: o.noCache === true,
+      noCacheStages: o.noCacheFilter ?? [],
+      // A --build-arg wins over the environment (buildx passes that as a build arg), which wins over an ARG default.
+      sourceDateEpoch: buildArgs.has('SOURCE_DATE_EPOCH') ? plan.sourceDateEpoch : (settings.sourceDateEpoch ?? plan.sourceDateEpoch),
+      labels: Object.entries(o.labels ?? {}),
+      names: outputs.isIndexed ? outputs.names : tags,
+      isIndexed: outputs.isIndexed,
+      annotations: outputs.manifestAnnotations,
+      exports: outputs.exports,
+      secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
+      ssh: new Map(Object.entries(o.ssh ?? {})),
+      signal: o.signal,
+      runtime: settings.runtime,
+      remote: settings.remote,
+      onFailedStep: onFailed?.handle,
+    }).catch((e: unknown) => {
+      throw withFailedStepHint(e, onError, onFailed?.kept());
+    });
+    await hasher.save();
+    await named.save();
+    await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
+    if (outputs.push.length) {
+      const { pushImage } = await import('../registry/index.js');
+      for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
+    }
+    return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
+  } finally {
+    await named.dispose();
   }
-  const outputs = await planOutputs(o.outputs, {
-    store,
-    tags,
-    push: o.push === true,
-    annotations: o.annotations ?? [],
-    cwd,
-    sourceDateEpoch: settings.sourceDateEpoch,
-    platform: `${platform.os}/${platform.architecture}`,
-  });
-  await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
-  const plan = await planBuild(instructions, {
-    buildArgs,
-    target: o.target,
-    platform,
-    escape,
-    file: src.path,
-    network: o.network ?? 'default',
-    entitlements: new Set(o.allow ?? []),
-    resolveImage,
-    hashContext: hasher.hash,
-    namedContext: named.resolve,
-    resolveRemote: (source, flags) => {
-      o.inputs?.fetched?.();
-      return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
-    },
-  });
-  const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
-  emit({ type: 'checks', warnings: checks.warnings });
-  const failed = checkFailure(checks, src.path);
-  if (failed) throw failed;
-  const { executeBuild } = await import('../executor/index.js');
-  const onError = o.onError ?? 'fail';
-  const onFailed = onError === 'fail' ? undefined : failedStepHandler(onError, store, message);
-  const result = await executeBuild(plan, {
-    store,
-    contextDir: src.contextDir,
-    ignore: hasher.ignore,
-    namedContexts: named.dirs,
-    progress: sinkOf(emit),
-    noCache: o.noCache === true,
-    noCacheStages: o.noCacheFilter ?? [],
-    // A --build-arg wins over the environment (buildx passes that as a build arg), which wins over an ARG default.
-    sourceDateEpoch: buildArgs.has('SOURCE_DATE_EPOCH') ? plan.sourceDateEpoch : (settings.sourceDateEpoch ?? plan.sourceDateEpoch),
-    labels: Object.entries(o.labels ?? {}),
-    names: outputs.isIndexed ? outputs.names : tags,
-    isIndexed: outputs.isIndexed,
-    annotations: outputs.manifestAnnotations,
-    exports: outputs.exports,
-    secrets: new Map(Object.entries(o.secrets ?? {}).map(([id, v]) => [id, typeof v === 'string' ? Buffer.from(v, 'utf8') : v])),
-    ssh: new Map(Object.entries(o.ssh ?? {})),
-    signal: o.signal,
-    runtime: settings.runtime,
-    remote: settings.remote,
-    onFailedStep: onFailed?.handle,
-  }).catch((e: unknown) => {
-    throw withFailedStepHint(e, onError, onFailed?.kept());
-  });
-  await hasher.save();
-  await named.save();
-  await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
-  if (outputs.push.length) {
-    const { pushImage } = await import('../registry/index.js');
-    for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
-  }
-  return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
 }
