@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runCli } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
+import { gitHttpBackend, startFileServer, type FileServer } from '../helpers/file-server.js';
 import { writeTree } from '../helpers/files.js';
+import { freePort } from '../helpers/registry-server.js';
 
 const exec = promisify(execFile);
 
@@ -20,6 +22,27 @@ let root: string;
 let srcDir: string;
 let layout: string;
 let n = 0;
+/** Serves a tarball, a plain file, a 404 and a git repository (smart HTTP) on 127.0.0.1. */
+let srv: FileServer;
+let repo: string;
+let commits: { c1: string; c2: string };
+/** The tarball's bytes, changed by a test to see the context's cache keys follow its content. */
+let tarBody: Buffer;
+const NO_PROXY_ENV = { HTTP_PROXY: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '', NO_PROXY: '', no_proxy: '' };
+
+async function gitIn(cwd: string, ...args: string[]): Promise<string> {
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' };
+  const { stdout } = await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, env });
+  return stdout.trim();
+}
+
+/** `files` as a gzipped tarball (made by tar, not by us). */
+async function tarball(name: string, files: Record<string, string>): Promise<Buffer> {
+  const dir = join(work, `${name}-src`);
+  await writeTree(dir, files);
+  await exec('tar', ['-czf', join(work, `${name}.tar.gz`), '-C', dir, '.']);
+  return readFile(join(work, `${name}.tar.gz`));
+}
 
 before(async () => {
   ({ work, root } = await busyboxWork());
@@ -35,6 +58,32 @@ before(async () => {
   await exec('skopeo', ['copy', `oci:${join(root, 'oci')}:docker.io/library/other:1`, `oci:${layout}:v1`]);
   // With two images in it, a tag must name one (with one, buildx takes it whatever the tag).
   await exec('skopeo', ['copy', `oci:${join(root, 'oci')}:docker.io/library/busybox:latest`, `oci:${layout}:v2`]);
+  // A repository: v1 (a.txt "one", sub/b.txt), then main (a.txt "two").
+  const gitSrc = join(work, 'git-src');
+  await writeTree(gitSrc, { 'a.txt': 'one\n', 'sub/b.txt': 'bee\n' });
+  await gitIn(gitSrc, 'init', '-q', '-b', 'main');
+  await gitIn(gitSrc, 'add', '.');
+  await gitIn(gitSrc, 'commit', '-q', '-m', 'first');
+  await gitIn(gitSrc, 'tag', 'v1');
+  await writeFile(join(gitSrc, 'a.txt'), 'two\n');
+  await gitIn(gitSrc, 'commit', '-q', '-am', 'second');
+  await mkdir(join(work, 'repos'));
+  await gitIn(work, 'clone', '-q', '--bare', gitSrc, join(work, 'repos', 'repo.git'));
+  commits = { c1: await gitIn(gitSrc, 'rev-parse', 'v1'), c2: await gitIn(gitSrc, 'rev-parse', 'main') };
+  tarBody = await tarball('ctx1', { 'app/run.sh': 'echo run\n', 'top.txt': 'top one\n' });
+  const notTar = 'just a file\n';
+  srv = await startFileServer(
+    {
+      '/ctx.tar.gz': (_req, res) => void res.writeHead(200, { 'content-length': tarBody.length }).end(tarBody),
+      '/notes.txt': (_req, res) => void res.writeHead(200).end(notTar),
+    },
+    { prefixes: { '/git/': gitHttpBackend('/git/', join(work, 'repos')) } },
+  );
+  repo = `${srv.url}/git/repo.git`;
+});
+
+after(async () => {
+  await srv?.close();
 });
 
 /** Build `dockerfile` with `args`, its final stage's files written to a fresh directory (returned). */
@@ -42,7 +91,7 @@ async function build(dockerfile: string, args: string[]): Promise<{ out: string;
   const ctx = join(work, `ctx-${n}`);
   const out = join(work, `out-${n++}`);
   await writeTree(ctx, { Dockerfile: dockerfile, 'main.txt': 'from the main context\n' });
-  const r = await runCli(['build', '--progress', 'plain', '-o', out, ...args, ctx], { root, cwd: work });
+  const r = await runCli(['build', '--progress', 'plain', '-o', out, ...args, ctx], { root, cwd: work, env: NO_PROXY_ENV });
   assert.equal(r.code, 0, r.stderr);
   return { out, stderr: r.stderr };
 }
@@ -113,11 +162,92 @@ test('a changed file in a directory context reruns the steps that read it; uncha
   assert.equal(await read(changed.out, 'w.txt'), 'two\n');
 });
 
+// Remote contexts: BuildKit frontend/dockerui/namedcontext.go turns an http(s) value into a git
+// state when DetectGitContext says so (a .git path, git@, ssh://, git://), else an HTTP state;
+// a tarball is unpacked (as buildx does for a remote main context), any other file is the
+// one file `context` (llb.Filename("context")).
+test('an https tarball context is unpacked: FROM NAME, COPY --from=NAME and RUN --mount=from=NAME read its files', async () => {
+  const { out } = await build(
+    'FROM web AS w\nFROM busybox\nCOPY --from=w /top.txt /from-stage\nCOPY --from=web app/run.sh /run.sh\n' +
+      'RUN --mount=from=web,target=/m cat /m/top.txt > /from-mount\n',
+    ['--build-context', `web=${srv.url}/ctx.tar.gz`],
+  );
+  assert.equal(await read(out, 'from-stage'), 'top one\n');
+  assert.equal(await read(out, 'run.sh'), 'echo run\n');
+  assert.equal(await read(out, 'from-mount'), 'top one\n');
+});
+
+test('an https context that is not a tar is one file named "context"', async () => {
+  const { out } = await build('FROM busybox\nCOPY --from=n /context /notes\n', ['--build-context', `n=${srv.url}/notes.txt`]);
+  assert.equal(await read(out, 'notes'), 'just a file\n');
+});
+
+test('a tarball context\'s cache keys follow its content: unchanged CACHED, changed rerun', async () => {
+  const df = 'FROM busybox\nCOPY --from=web top.txt /top.txt\nRUN cat /top.txt > /seen\n';
+  const ctx = ['--build-context', `web=${srv.url}/ctx.tar.gz`];
+  const first = await build(df, ctx);
+  assert.equal(await read(first.out, 'seen'), 'top one\n');
+  const again = await build(df, ctx);
+  assert.match(again.stderr, /COPY --from=web top.txt \/top.txt\n#\d+ CACHED/);
+  const before = tarBody;
+  tarBody = await tarball('ctx2', { 'top.txt': 'top two\n' });
+  try {
+    const changed = await build(df, ctx);
+    assert.equal(await read(changed.out, 'seen'), 'top two\n');
+    assert.doesNotMatch(changed.stderr, /COPY --from=web top.txt \/top.txt\n#\d+ CACHED/);
+  } finally {
+    tarBody = before;
+  }
+});
+
+test('a git context: the remote HEAD, a tag, a commit and #ref:subdir, without .git', async () => {
+  const head = await build('FROM busybox\nCOPY --from=g / /g/\nRUN test ! -e /g/.git\n', ['--build-context', `g=${repo}`]);
+  assert.equal(await read(head.out, 'g/a.txt'), 'two\n');
+  const tag = await build('FROM g AS src\nFROM busybox\nCOPY --from=src /a.txt /a.txt\n', ['--build-context', `g=${repo}#v1`]);
+  assert.equal(await read(tag.out, 'a.txt'), 'one\n');
+  const commit = await build('FROM busybox\nRUN --mount=from=g,target=/m cat /m/a.txt > /a.txt\n', ['--build-context', `g=${repo}#${commits.c1}`]);
+  assert.equal(await read(commit.out, 'a.txt'), 'one\n');
+  const sub = await build('FROM busybox\nCOPY --from=g b.txt /b.txt\n', ['--build-context', `g=${repo}#main:sub`]);
+  assert.equal(await read(sub.out, 'b.txt'), 'bee\n');
+  const left = (await readdir(join(root, 'tmp')).catch(() => [] as string[])).filter((d) => d.includes('build-context-'));
+  assert.deepEqual(left, [], 'what the contexts were fetched into is removed after each build');
+});
+
+test('a git context named like a stage replaces it; a rebuild at the same commit is CACHED', async () => {
+  const df = 'FROM busybox AS code\nRUN echo no > /a.txt\nFROM busybox\nCOPY --from=code /a.txt /a.txt\n';
+  const ctx = ['--build-context', `code=${repo}#${commits.c2}`];
+  const first = await build(df, ctx);
+  assert.equal(await read(first.out, 'a.txt'), 'two\n');
+  const again = await build(df, ctx);
+  assert.match(again.stderr, /COPY --from=code \/a.txt \/a.txt\n#\d+ CACHED/);
+});
+
+const badRemote: { name: string; value: () => string; cause: () => RegExp }[] = [
+  { name: 'a 404', value: () => `${srv.url}/missing.tar`, cause: () => new RegExp(`Dockerfile:1:1: error\\[http-status\\]: ${srv.url}/missing.tar: 404 Not Found`) },
+  { name: 'a refused connection', value: () => `http://127.0.0.1:${closedPort}/ctx.tar`, cause: () => new RegExp(`error\\[http-refused\\]: http://127.0.0.1:${closedPort}/ctx.tar: connection refused`) },
+  { name: 'a git ref the repository does not have', value: () => `${repo}#no-such-ref`, cause: () => new RegExp(`Dockerfile:1:1: error\\[git-no-ref\\]: ${repo}: repository does not contain ref no-such-ref`) },
+];
+let closedPort = 0;
+for (const c of badRemote) {
+  test(`--build-context error: ${c.name} is one line at the instruction that uses it`, async () => {
+    closedPort ||= await freePort();
+    const ctx = join(work, 'bad-remote-ctx');
+    await writeTree(ctx, { Dockerfile: 'FROM x\n' });
+    const r = await runCli(['build', '--build-context', `x=${c.value()}`, ctx], { root, cwd: work, env: NO_PROXY_ENV });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, c.cause());
+    // One error line, then the Dockerfile excerpt with its caret.
+    assert.equal(r.stderr.match(/error\[/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /error\[.*\n +1 \| FROM x\n +\| \^+\n/);
+    assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+  });
+}
+
 const bad: { name: string; args: () => string[]; code: number; cause: RegExp }[] = [
   { name: 'a directory that is not there', args: () => ['--build-context', `x=${join(work, 'nowhere')}`], code: 1, cause: /--build-context x: path ".*nowhere" not found/ },
   { name: 'a file, not a directory', args: () => ['--build-context', `x=${join(srcDir, 'a.txt')}`], code: 1, cause: /is not a directory/ },
   { name: 'no NAME=', args: () => ['--build-context', 'justaname'], code: 2, cause: /invalid context value: justaname, expected key=value/ },
-  { name: 'a remote URL (not supported yet)', args: () => ['--build-context', 'x=https://127.0.0.1:1/repo.git'], code: 2, cause: /remote build contexts .* are not supported yet/ },
+  { name: 'a git@ value that is no repository', args: () => ['--build-context', 'x=git@nohost'], code: 2, cause: /--build-context x=git@nohost: not an http\(s\) URL or a git repository/ },
   { name: 'an invalid name', args: () => ['--build-context', `Bad Name=${srcDir}`], code: 2, cause: /invalid context name "Bad Name"/ },
 ];
 for (const c of bad) {
