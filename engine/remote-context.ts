@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { materialiseRemote, resolveRemote, type RemoteAccess, type RemoteSettings, type RemoteSource } from '../remote/index.js';
-import { extractTar, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 
 /** A remote build context on disk: `dir` is what `COPY --from=NAME .` copies. */
 export interface FetchedContext {
@@ -13,9 +12,9 @@ export interface FetchedContext {
 /**
  * `--build-context NAME=URL` fetched into a temporary directory of the store. A git URL is
  * checked out (`#ref:subdir` as ADD reads it, without .git), as BuildKit's
- * frontend/dockerui/namedcontext.go does with DetectGitContext. An HTTP file that is a tar
- * (plain, gzip, bzip2, xz) is unpacked, as buildx does for a remote main context; any other
- * file is the context's one file, named `context` (namedcontext.go: llb.Filename("context")).
+ * frontend/dockerui/namedcontext.go does with DetectGitContext. An HTTP file, a tarball too,
+ * is the context's one file, named `context` (namedcontext.go: llb.HTTP with
+ * llb.Filename("context"); buildx passes the URL through, build/opt.go): not unpacked.
  */
 export async function fetchRemoteContext(store: Store, name: string, src: RemoteSource, s: RemoteSettings, access: RemoteAccess): Promise<FetchedContext> {
   const tmp = await store.makeTempDir('build-context-');
@@ -29,9 +28,7 @@ export async function fetchRemoteContext(store: Store, name: string, src: Remote
     const file = join(fetched, rel);
     const dir = join(tmp, 'context');
     await mkdir(dir);
-    const { detectArchive } = await import('../executor/index.js');
-    if (await detectArchive(file)) await extractTar(createReadStream(file), dir, { what: `build context ${JSON.stringify(name)}` });
-    else await rename(file, join(dir, 'context'));
+    await rename(file, join(dir, 'context'));
     return { dir, dispose };
   } catch (e) {
     await dispose();

@@ -6,7 +6,6 @@
 export { executeBuild, type ExecuteOptions, type BuildResult, type ExportWriter } from './build.js';
 export type { ContextDir } from './mounts.js';
 export { copyTree, type CopyTreeOptions } from './copy-tree.js';
-export { detectArchive } from './copy-archive.js';
 
 export { silentProgress, type ProgressSink } from './progress.js';
 export { runContainer, startDetached, type ContainerSpec, type ContainerResult, type ContainerIo, type PublishedPort } from './container.js';
