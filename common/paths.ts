@@ -19,3 +19,6 @@ export const projectRoot: string = findProjectRoot(dirname(fileURLToPath(import.
 
 /** The static runtime helper built by `npm install` (scripts/build-native.mjs). */
 export const helperPath: string = resolve(projectRoot, 'runtime-helper', 'tsbuild-helper');
+
+/** `run --init`'s pid 1 (runtime-helper/init.c), bound into the container at /sbin/docker-init. */
+export const initPath: string = resolve(projectRoot, 'runtime-helper', 'tsbuild-init');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Builds the static C programs the project needs: the runtime helper, the front door of the
-// tsbuild command and the fixtures' static binaries. Static with musl-gcc where present,
-// else cc -static (DESIGN.md). Runs after tsc: the front door's constants come from dist/.
+// Builds the static C programs the project needs: the runtime helper, `run --init`'s init, the
+// front door of the tsbuild command and the fixtures' static binaries. Static with musl-gcc
+// where present, else cc -static (DESIGN.md). Runs after tsc: the front door's constants come from dist/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -142,11 +142,15 @@ function cFiles(dir) {
 }
 
 // Headers are listed after generating, so that the generated one is a dependency too.
+// init.c is `run --init`'s pid 1, a program of its own: the helper is every other file.
+const initSource = join(helperDir, 'init.c');
 const helper = cFiles(helperDir);
+helper.sources = helper.sources.filter((f) => f !== initSource);
 if (helper.sources.length > 0) {
   generateSyscalls();
   build(join(helperDir, 'tsbuild-helper'), helper.sources, [...helper.sources, ...cFiles(helperDir).headers]);
 }
+if (existsSync(initSource)) build(join(helperDir, 'tsbuild-init'), [initSource]);
 const frontDir = join(root, 'front-door');
 const front = cFiles(frontDir);
 if (front.sources.length > 0) {
