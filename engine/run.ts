@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UserError } from '../common/index.js';
+import { UserError, initPath } from '../common/index.js';
 import { NameInUseError, familiarName, isValidName, parseReference, processStartTicks, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -58,6 +58,8 @@ export interface RunOptions {
   publishAll?: boolean;
   /** `--log-opt max-size`: a detached container's log moves aside past this (one older file is kept). */
   logMaxBytes?: number;
+  /** `--init`: tsbuild-init runs as pid 1 (forwards signals, reaps zombies), as docker-init does. */
+  init?: boolean;
   /** Only `no` (Docker's default): tsbuild has no daemon to restart containers. */
   restart?: string;
   /** Relative bind sources are relative to this; default process.cwd(). */
@@ -109,6 +111,9 @@ export interface SavedSpec {
   limits: import('../executor/index.js').ResourceLimits;
   logMaxBytes?: number;
 }
+
+/** Where `--init`'s program is bound in the container (Docker's path for docker-init). */
+const INIT_TARGET = '/sbin/docker-init';
 
 /** Docker exits 125 when the container could not be created. */
 function fail(code: keyof typeof runMessages, message: string, where?: string): UserError {
@@ -233,10 +238,12 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     ...(ports.length > 0 ? { ports } : {}),
     process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
   };
+  // Docker binds docker-init at /sbin/docker-init and runs `/sbin/docker-init -- CMD...`.
+  const initBinds = o.init ? [{ source: initPath, target: INIT_TARGET, readonly: true }] : [];
   const spec: import('../executor/index.js').ContainerSpec = {
     rootfs: { kind: 'overlay', lowerDirs, upperDir: paths.upperDir, workDir: paths.workDir },
     mountPoint: paths.mountPoint,
-    argv: processArgv,
+    argv: o.init ? [INIT_TARGET, '--', ...processArgv] : processArgv,
     env,
     cwd,
     user,
@@ -245,9 +252,12 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     ...(network === 'default' ? { nat: ex.natProgram(settings.runtime) } : {}),
     seccomp,
     devices: devices.map(({ source, target }) => ({ source, target })),
-    binds: mountRequests
-      .filter((m) => m.type !== 'tmpfs')
-      .map((m) => ({ source: m.type === 'volume' ? volumeDirs.get(m.source!)!.mountpoint : m.source!, target: m.destination, readonly: m.readonly })),
+    binds: [
+      ...initBinds,
+      ...mountRequests
+        .filter((m) => m.type !== 'tmpfs')
+        .map((m) => ({ source: m.type === 'volume' ? volumeDirs.get(m.source!)!.mountpoint : m.source!, target: m.destination, readonly: m.readonly })),
+    ],
     tmpfs: mountRequests.filter((m) => m.type === 'tmpfs').map((m) => ({ target: m.destination, sizeBytes: m.tmpfsBytes })),
     ...(o.readOnly ? { readOnly: true } : {}),
     ...(capabilities !== undefined ? { capabilities } : {}),

@@ -54,7 +54,7 @@ function logMaxBytes(opts: string[]): number | undefined {
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] [--init] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -71,7 +71,6 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
   // DESIGN.md clarification: `run -t` without a terminal on stdin is Docker's TTY error.
   if (tty && !detach && !ctx.stdin.isTTY) throw new UserError('not-a-tty', 'the input device is not a TTY', { exitCode: 1 });
   const network = stringOpt(args, 'network') ?? 'default';
-  if (boolOpt(args, 'init')) throw new UserError('init', '--init is not supported yet: tsbuild has no init program to run as pid 1', { exitCode: 125 });
   if (!['default', 'host', 'none'].includes(network)) throw usageError(`invalid --network "${network}": want host, none or default`);
   const { run: runContainer, settingsFromEnv, expandEnvFlags, parseEnvFile } = await import('../../engine/index.js');
   const env = expandEnvFlags(listOpt(args, 'env'), ctx.env);
@@ -104,6 +103,7 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
     capDrop: listOpt(args, 'cap-drop'),
     publish: listOpt(args, 'publish'),
     publishAll: boolOpt(args, 'publish-all'),
+    init: boolOpt(args, 'init'),
     restart: stringOpt(args, 'restart'),
     logMaxBytes: logMaxBytes(listOpt(args, 'log-opt')),
     cwd: ctx.cwd,
