@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
+import { eventually } from '../helpers/eventually.js';
 
 // The verbs Docker users reach for once a container runs detached, checked against real
 // containers: exec (moby daemon/exec.go: the container's env, user and cwd unless -e/-u/-w),
@@ -24,15 +25,6 @@ const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args,
 async function detached(name: string, script: string): Promise<void> {
   const r = await cli(['run', '-d', '--name', name, 'busybox', 'sh', '-c', script]);
   assert.equal(r.code, 0, r.stderr);
-}
-
-/** Until `check` holds (the container's own pace, never a clock assertion). */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`never happened: ${what}`);
 }
 
 test('exec runs in the detached container: its processes, files, env, user and cwd; -u, -w, -e; 127 for a missing program', async () => {

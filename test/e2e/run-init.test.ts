@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { before, test } from 'node:test';
 import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
+import { eventually } from '../helpers/eventually.js';
 
 // `run --init` as Docker does it (moby daemon/oci_linux.go WithInit: docker-init bound at
 // /sbin/docker-init, the process `/sbin/docker-init -- CMD...`; tini's own job: forward
@@ -15,15 +16,6 @@ before(async () => {
 });
 
 const cli = (args: string[]): Promise<CliResult> => runCli(args, { root });
-
-/** Until `check` holds (the container's own pace, never a clock assertion). */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 test('with --init pid 1 is /sbin/docker-init -- CMD and the command is pid 2; without, the command is pid 1', async () => {
   const withInit = await cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'echo $$; tr "\\0" " " < /proc/1/cmdline; echo; ls -l /sbin/docker-init']);
