@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { eventually } from '../helpers/eventually.js';
+import { onPty } from '../helpers/pty.js';
 
 // The verbs Docker users reach for once a container runs detached, checked against real
 // containers: exec (moby daemon/exec.go: the container's env, user and cwd unless -e/-u/-w),
@@ -54,16 +55,7 @@ test('exec runs in the detached container: its processes, files, env, user and c
 
 test('exec -ti gives the command a pty of the container\'s own devpts, driven through script(1)', async () => {
   await detached('tty', 'while :; do sleep 1; done');
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('script', ['-qfec', `${cliPath} exec -ti tty sh -c 'tty; test -t 0 && echo stdin-is-a-tty; ls /proc/1/cmdline'`, '/dev/null'], {
-      env: { ...process.env, TSBUILD_ROOT: root },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (b: Buffer) => (text += b.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', () => resolve(text));
-  });
+  const out = await onPty(`${cliPath} exec -ti tty sh -c 'tty; test -t 0 && echo stdin-is-a-tty; ls /proc/1/cmdline'`, { ...process.env, TSBUILD_ROOT: root });
   assert.match(out, /\/dev\/pts\/\d+/);
   assert.match(out, /stdin-is-a-tty/);
   assert.match(out, /\/proc\/1\/cmdline/);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { before, test } from 'node:test';
 import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { eventually } from '../helpers/eventually.js';
+import { onPty } from '../helpers/pty.js';
 
 // `run --init` as Docker does it (moby daemon/oci_linux.go WithInit: docker-init bound at
 // /sbin/docker-init, the process `/sbin/docker-init -- CMD...`; tini's own job: forward
@@ -85,16 +85,7 @@ test('kill -s USR1 reaches a trap of the command through the init', async () => 
 });
 
 test('run --init -t: the command owns the pty (its foreground process group), driven through script(1)', async () => {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('script', ['-qfec', `${cliPath} run --rm --init -ti busybox sh -c 'test -t 0 && echo stdin-is-a-tty; read -r pid comm state ppid pgrp session tty tpgid rest < /proc/\$\$/stat; echo pid=\$pid pgrp=\$pgrp tpgid=\$tpgid'`, '/dev/null'], {
-      env: { ...process.env, TSBUILD_ROOT: root },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (b: Buffer) => (text += b.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', () => resolve(text));
-  });
+  const out = await onPty(`${cliPath} run --rm --init -ti busybox sh -c 'test -t 0 && echo stdin-is-a-tty; read -r pid comm state ppid pgrp session tty tpgid rest < /proc/\$\$/stat; echo pid=\$pid pgrp=\$pgrp tpgid=\$tpgid'`, { ...process.env, TSBUILD_ROOT: root });
   assert.match(out, /stdin-is-a-tty/);
   // tini's isolate_child: the command's own process group is the terminal's foreground one
   assert.match(out, /pid=2 pgrp=2 tpgid=2/, 'the command leads the foreground process group');
