@@ -201,8 +201,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
         platform,
         ignore: hasher.ignore,
         resolve: async (name, where) => {
-          const img = await resolveBaseImage(store, name, { where, pull: o.pull, registry: settings.registry, progress: message });
-          const c = img.config;
+          const c = (await resolveImage(name, where)).config;
           return { env: c.config?.Env ?? [], shell: c.config?.Shell, os: c.os, architecture: c.architecture };
         },
       });
@@ -215,7 +214,6 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       push: o.push === true,
       annotations: o.annotations ?? [],
       cwd,
-      sourceDateEpoch: settings.sourceDateEpoch,
       platform: `${platform.os}/${platform.architecture}`,
     });
     await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
