@@ -56,7 +56,7 @@ export interface OutputPlan {
  */
 export async function planOutputs(
   given: BuildOutput[] | undefined,
-  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; sourceDateEpoch?: number; platform: string },
+  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; platform: string },
 ): Promise<OutputPlan> {
   const outputs: BuildOutput[] = given && given.length ? given.map((x) => ({ ...x })) : [{ type: 'image' }];
   // `--push` pushes the image outputs, or adds one (buildx commands/build.go).
@@ -71,7 +71,6 @@ export async function planOutputs(
   }
   const plan: OutputPlan = { names: [], isIndexed: false, push: [], manifestAnnotations: annotations.manifest, exports: [] };
   const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor };
-  if (o.sourceDateEpoch !== undefined) ctx.mtime = new Date(o.sourceDateEpoch * 1000);
   for (const x of outputs) {
     // buildx gives the tags to every image-like output as its name (build/opt.go).
     const names = (o.tags.length ? o.tags : ('names' in x ? x.names : undefined) ?? []).map((n) => normaliseName(n));
@@ -93,9 +92,10 @@ interface WriterContext {
   store: Store;
   cwd: string;
   descriptorAnnotations: Record<string, string>;
-  /** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
-  mtime?: Date;
 }
+
+/** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
+const mtimeOf = (epoch: number | undefined) => (epoch === undefined ? undefined : new Date(epoch * 1000));
 
 /** How an output other than the store is written, once its destination is checked. */
 async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: string[], c: WriterContext): Promise<ExportWriter> {
@@ -104,11 +104,11 @@ async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: strin
       const dest = await directoryDest(x.dest, x.type, c.cwd);
       // BuildKit's local exporter: the caller owns what it receives (session/filesync/diffcopy.go).
       const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-      return { kind: 'files', display: 'exporting to client directory', write: (rootfs) => writeLocal(rootfs, dest, x.dest, { owner, mtime: c.mtime }) };
+      return { kind: 'files', display: 'exporting to client directory', write: (rootfs, epoch) => writeLocal(rootfs, dest, x.dest, { owner, mtime: mtimeOf(epoch) }) };
     }
     case 'tar': {
       const dest = await fileDest(x.dest, x.type, c.cwd);
-      return { kind: 'files', display: 'exporting to client tarball', write: (rootfs) => toFileOrStream(dest, x.dest, (out) => writeRootfsTar(rootfs, out, c.mtime)) };
+      return { kind: 'files', display: 'exporting to client tarball', write: (rootfs, epoch) => toFileOrStream(dest, x.dest, (out) => writeRootfsTar(rootfs, out, mtimeOf(epoch))) };
     }
     case 'oci':
     case 'docker': {

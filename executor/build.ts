@@ -66,7 +66,8 @@ export interface ExecuteOptions {
 
 /** One output of `exports`; `display` names its vertex (`exporting to client directory`). */
 export type ExportWriter =
-  | { kind: 'files'; display: string; write(rootfs: string | undefined): Promise<void> }
+  /** `sourceDateEpoch`: the build's own (the one its image got), for the times of the files written. */
+  | { kind: 'files'; display: string; write(rootfs: string | undefined, sourceDateEpoch: number | undefined): Promise<void> }
   | { kind: 'image'; display: string; write(image: ImageRecord): Promise<void> };
 
 export interface BuildResult {
@@ -394,7 +395,7 @@ async function exportTo(image: ImageRecord, x: ExportWriter, opts: ExecuteOption
     if (x.kind === 'image') await x.write(image);
     else {
       const dirs = await layerDirs(layers, image.manifest.layers, image.config.rootfs.diff_ids);
-      await withRootfsView(opts.store, dirs, (root) => x.write(root));
+      await withRootfsView(opts.store, dirs, (root) => x.write(root, opts.sourceDateEpoch));
     }
   } catch (e) {
     opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
