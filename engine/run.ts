@@ -298,7 +298,9 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   let saving: Promise<void> = Promise.resolve();
   let running = record;
   const input = o.stdin ?? 'inherit';
-  const result = await ex.runContainer(spec, {
+  // Kept in the log as a detached one's is (Docker logs every container), and ended with us.
+  const foreground = { ...spec, endWithParent: true, log: { file: paths.logFile, maxBytes: o.logMaxBytes, tee: true } };
+  const result = await ex.runContainer(foreground, {
     stdin: !spec.interactive ? 'ignore' : input === 'inherit' ? 'inherit' : 'pipe',
     ...(spec.interactive && input !== 'inherit' ? { input } : {}),
     ...output('stdout', o.stdout),

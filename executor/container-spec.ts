@@ -75,7 +75,9 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
     for (const p of spec.publish.ports) pairs.push(['publish', `${p.proto}\t${checkPath('publish', p.hostIp)}\t${p.hostPort}\t${p.containerPort}`]);
   }
   if (spec.log) pairs.push(['log', spec.log.file], ['log_max', String(spec.log.maxBytes ?? 0)]);
+  if (spec.log?.tee) pairs.push(['log_tee', '1']);
   if (spec.dieWithParent) pairs.push(['parent', String(process.pid)]);
+  if (spec.endWithParent) pairs.push(['owner', String(process.pid)]);
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }
