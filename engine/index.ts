@@ -26,7 +26,9 @@ export { pull, push, save, load, importImage, removeImage, type CallOptions, typ
 export { commit, removeContainer, findContainer, enterContainer, containerMessages, type EnterOptions } from './containers.js';
 export type { LoadedImage, SaveFormat, ContainerRecord } from '../store/index.js';
 export { parseReference, formatReference, familiarName, normaliseName } from '../store/index.js';
-export { stopContainer, killContainer, waitContainer, startContainer, restartContainer, renameContainer, pruneContainers, parseSignal, controlMessages } from './container-control.js';
+export type { StopOptions } from './container-control.js';
+export { stopContainer, killContainer, waitContainer, startContainer, restartContainer, renameContainer, pruneContainers, controlMessages } from './container-control.js';
+export { parseSignal, signalMessages } from './signals.js';
 export { containerLogs, type LogsOptions } from './container-logs.js';
 export { execInContainer, execMessages, type ExecOptions } from './container-exec.js';
 export { copyFiles, copyMessages } from './container-copy.js';

@@ -1,20 +1,23 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { cliPath, runCli, type CliResult } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { eventually } from '../helpers/eventually.js';
 import { onPty } from '../helpers/pty.js';
+import { writeTree } from '../helpers/files.js';
 
 // What a container's life looks like past its start, as Docker shows it: a foreground
 // container's output is in `logs` too (moby daemon/logger: every container has a log
 // driver, attached or not), and a foreground `run` whose CLI is killed does not leave the
 // container running without anyone to stop it.
 let root: string;
+let work: string;
 
 before(async () => {
-  ({ root } = await busyboxWork('tsbuild-lifecycle-'));
+  ({ root, work } = await busyboxWork('tsbuild-lifecycle-'));
 });
 
 const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args, { root, input });
@@ -86,4 +89,45 @@ test('SIGKILL of script(1) around run -ti ends the container too', async () => {
   await closed;
   await eventually(async () => (await processesRunning(argv)).length === 0, 'the container\'s process is gone');
   await eventually(async () => (await cli(['ps', '-a', '-q', '--filter', 'name=orphan-tty'])).stdout === '', 'the container is removed');
+});
+
+/** A script that reports which of USR1, USR2, TERM came first and exits with its own code. */
+const TRAPS = "trap 'echo got-usr1; exit 11' USR1; trap 'echo got-usr2; exit 12' USR2; trap 'echo got-term; exit 15' TERM; echo ready; while :; do sleep 0.1; done";
+
+async function startTrapping(name: string, image: string, extra: string[] = []): Promise<void> {
+  const r = await cli(['run', '-d', '--name', name, ...extra, image, 'sh', '-c', TRAPS]);
+  assert.equal(r.code, 0, r.stderr);
+  await eventually(async () => (await cli(['logs', name])).stdout === 'ready\n', `${name} set its traps`);
+}
+
+test('stop sends the image\'s STOPSIGNAL, --stop-signal overrides it, stop -s overrides both (moby daemon/stop.go)', async () => {
+  const ctx = join(work, 'ctx-stopsignal');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nSTOPSIGNAL SIGUSR1\n' });
+  const b = await cli(['build', '-q', '-t', 'stopsig', ctx]);
+  assert.equal(b.code, 0, b.stderr);
+
+  const cases = [
+    { name: 'sig-image', run: [], stop: [], want: ['got-usr1', 11] },
+    { name: 'sig-run', run: ['--stop-signal', 'USR2'], stop: [], want: ['got-usr2', 12] },
+    { name: 'sig-stop', run: ['--stop-signal', 'USR2'], stop: ['-s', 'SIGTERM'], want: ['got-term', 15] },
+  ] as const;
+  for (const c of cases) {
+    await startTrapping(c.name, 'stopsig', [...c.run]);
+    const stop = await cli(['stop', '-t', '20', ...c.stop, c.name]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal((await cli(['logs', c.name])).stdout, `ready\n${c.want[0]}\n`, c.name);
+    assert.equal((await cli(['inspect', '-f', '{{.State.ExitCode}}', c.name])).stdout, `${c.want[1]}\n`, c.name);
+  }
+  assert.equal((await cli(['inspect', '-f', '{{.Config.StopSignal}}', 'sig-run'])).stdout, 'USR2\n');
+  await startTrapping('sig-restart', 'busybox', ['--stop-signal', 'SIGUSR2']);
+  assert.equal((await cli(['restart', '-t', '20', 'sig-restart'])).code, 0);
+  assert.match((await cli(['logs', 'sig-restart'])).stdout, /^ready\ngot-usr2\n/);
+
+  const bad = await cli(['run', '--stop-signal', 'SIGNOPE', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.equal(bad.stderr.trim(), 'error[bad-signal]: Invalid signal: SIGNOPE');
+  const badStop = await cli(['stop', '-s', 'NOPE', 'sig-image', 'sig-run']);
+  assert.equal(badStop.code, 1);
+  assert.equal(badStop.stderr.trim().split('\n').length, 1, badStop.stderr);
+  for (const c of [...cases.map((x) => x.name), 'sig-restart']) await cli(['rm', '-f', c]);
 });
