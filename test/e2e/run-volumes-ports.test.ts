@@ -93,6 +93,15 @@ test('named volumes: filled from the image when new, kept across containers, lis
   const [info] = JSON.parse((await cli(['volume', 'inspect', 'appdata'])).stdout);
   assert.equal(info.Name, 'appdata');
   assert.equal(await readFile(join(info.Mountpoint, 'new'), 'utf8'), 'kept\n');
+  // docker inspect finds a volume too (--type volume, or by name when no image or container has it), in volume inspect's shape.
+  const byType = JSON.parse((await cli(['inspect', '--type', 'volume', 'appdata'])).stdout);
+  assert.deepEqual(byType, [info]);
+  assert.deepEqual(Object.keys(info).sort(), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+  assert.deepEqual(JSON.parse((await cli(['inspect', 'appdata'])).stdout), [info]);
+  assert.equal((await cli(['inspect', '--type', 'volume', '-f', '{{.Driver}} {{.Name}}', 'appdata'])).stdout, 'local appdata\n');
+  const notVolume = await cli(['inspect', '--type', 'volume', 'vol-user']);
+  assert.equal(notVolume.code, 1);
+  assert.equal(notVolume.stderr.trim(), 'error[volume-not-found]: No such volume: vol-user');
   const mounts = JSON.parse((await cli(['inspect', 'vol-user'])).stdout)[0].Mounts;
   assert.deepEqual(mounts.map((m: { Type: string; Name: string; Destination: string }) => [m.Type, m.Name, m.Destination]), [['volume', 'appdata', '/seed']]);
   const inUse = await cli(['volume', 'rm', 'appdata']);
