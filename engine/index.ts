@@ -21,6 +21,7 @@ export type { ProgressSink } from '../executor/index.js';
 export { openStore, type Store, type ImageRecord } from '../store/index.js';
 export { UserError, UserErrors, type Digest, type SourceRange } from '../common/index.js';
 export { run, runMessages, type RunOptions, type RunResult } from './run.js';
+export { hostPortText } from './run-ports.js';
 export { expandEnvFlags, parseEnvFile } from '../executor/index.js';
 export { pull, push, save, load, importImage, removeImage, type CallOptions, type Removal } from './images.js';
 export { commit, removeContainer, findContainer, enterContainer, containerMessages, type EnterOptions } from './containers.js';

@@ -240,7 +240,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const record: ContainerRecord = {
     ...created.record,
     ...(mountRequests.length > 0 ? { mounts: mountRequests.map(({ type, source, destination, readonly }) => ({ type, ...(source !== undefined ? { source } : {}), destination, readonly })) } : {}),
-    ...(ports.length > 0 ? { ports } : {}),
+    ...(ports.length > 0 ? { ports: ports.map(({ optional: _, ...p }) => p) } : {}),
     ...(stopSignal ? { stopSignal } : {}),
     process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
   };

@@ -83,6 +83,8 @@ export interface PublishedPort {
   hostIp: string;
   hostPort: number;
   containerPort: number;
+  /** Skipped where the host cannot bind it (`[::]` beside `0.0.0.0` on a host without IPv6). */
+  optional?: boolean;
 }
 
 export type ContainerResult =

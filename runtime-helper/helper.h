@@ -130,6 +130,10 @@ void net_publish(const struct spec *spec);
 void net_stop(struct spec *spec);
 int net_hold_main(const char *slirp);
 
+/* port-proxy.c: run -p on IPv6 host addresses */
+void proxy_start(const struct spec *spec);
+void proxy_attach(void);
+
 /* rootfs.c */
 void rootfs_mount(struct spec *spec);
 void rootfs_pivot(const struct spec *spec);

@@ -49,8 +49,10 @@ int main(int argc, char **argv)
 
     device_filter_attach(&spec);             /* cgroup v2: before pid 1 joins the cgroup */
     net_start(&spec);                        /* slirp4netns, forked while in the host's namespaces */
+    proxy_start(&spec);                      /* run -p on IPv6: listeners bound on the host */
     ns_unshare(&spec);                       /* pid, ipc, uts (+ net unless network=host) */
     net_attach(&spec);
+    proxy_attach();
     pid_t child = ns_fork_pid1();            /* the child is pid 1, in a new mount ns */
     if (child == 0) {
         close(chan[0]);

@@ -16,7 +16,8 @@
  *   parent=PID   (a RUN step: the helper, and so the container, dies with PID, its parent)
  *   owner=PID    (run in the foreground: when PID dies, the helper kills the container and cleans up)
  *   read_only=1   (run --read-only)   caps=HEX   (the capability set instead of Docker's)
- *   slirp_api=PATH  publish=PROTO<TAB>HOST_IP<TAB>HOST_PORT<TAB>CONTAINER_PORT*   (run -p)
+ *   slirp_api=PATH  publish=PROTO<TAB>HOST_IP<TAB>HOST_PORT<TAB>CONTAINER_PORT[<TAB>optional]*   (run -p;
+ *                an IPv6 HOST_IP goes through port-proxy.c; optional: skipped on a host without IPv6)
  *   enter=PID    (--enter: join the running container whose pid 1 is PID; no rootfs keys)
  *   log=PATH  log_max=BYTES   (run -d: the output as timestamped records, log.c)
  *   log_tee=1   (a foreground run: logged, and passed on to the helper's stdout/stderr too)
