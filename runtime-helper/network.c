@@ -104,24 +104,14 @@ void net_attach(struct spec *spec)
     close(spec->net_go);
 }
 
-/* The kernel takes only gids this user namespace maps (rootless maps fewer than the host). */
-static unsigned long highest_gid(void)
-{
-    unsigned long top = 0, inside, outside, count;
-    FILE *f = fopen("/proc/self/gid_map", "re");
-    while (f && fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
-        if (count > 0 && inside + count - 1 > top) top = inside + count - 1;
-    if (f) fclose(f);
-    return top > 2147483647UL ? 2147483647UL : top;
-}
-
 /* Docker's sysctls for a container's own network namespace: unprivileged ICMP (ping) and
  * low ports for every user. Written while /proc/sys is still writable. */
 void net_sysctls(const struct spec *spec)
 {
     if (!spec->network_private && !spec->network_none) return;
     char groups[32];
-    snprintf(groups, sizeof groups, "0 %lu", highest_gid());
+    unsigned long top = highest_mapped_gid(); /* the kernel takes only mapped gids */
+    snprintf(groups, sizeof groups, "0 %lu", top > 2147483647UL ? 2147483647UL : top);
     const char *const sysctls[][2] = {{"/proc/sys/net/ipv4/ping_group_range", groups},
                                       {"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"}};
     for (size_t i = 0; i < sizeof sysctls / sizeof sysctls[0]; i++) {

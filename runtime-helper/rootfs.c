@@ -118,17 +118,6 @@ static void build_stub(struct spec *spec, const char *base)
     }
 }
 
-/* The host's user namespace maps every id to itself: "0 0 4294967295". */
-static int in_user_namespace(void)
-{
-    unsigned long inside, outside, count;
-    FILE *f = fopen("/proc/self/uid_map", "re");
-    if (!f) return 0;
-    int host = fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0 && count == 4294967295UL;
-    fclose(f);
-    return !host;
-}
-
 /* lowerdir=0:1:…:stub with l/N → the real lower dir, so the data stays within one page. */
 static void mount_overlay(struct spec *spec, const char *base, const char *root)
 {
@@ -258,8 +247,9 @@ static void make_dev(struct spec *spec)
     for (int i = 0; i < N_DEFAULT_DEVICES; i++) attach(spec->default_device_fd[i], DEFAULT_DEVICES[i], 0, 0);
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         if (symlink(links[i][0], links[i][1]) < 0) die("symlink", links[i][1]);
+    /* gid 5 (tty) only where it is mapped: a rootless single-id map has root alone. */
     mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=0620,gid=5");
+             highest_mapped_gid() >= 5 ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620");
     mount_at("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
     mount_at("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
