@@ -256,3 +256,25 @@ for (const [i, row] of ATTACKS.entries()) {
       else assert.match(got ?? '', want, `${where}: ${row.name}`);
   });
 }
+
+test('info: the mode, the ranges, overlay in the user namespace; each missing prerequisite one line with its fix', async () => {
+  const mine = await asUser(USER, ['info']);
+  const out = ok(mine, 'info');
+  assert.match(out, /^mode: +rootless \(user namespace with subuid\/subgid ranges\)$/m);
+  assert.match(out, new RegExp(`^user namespaces: +max \\d+; ${USER}: subuid ${subuidBase}:\\d+, subgid \\d+:\\d+$`, 'm'));
+  assert.match(out, /^snapshots: +overlayfs in the user namespace \(userxattr\)$/m);
+  assert.match(out, /^cgroups: +v[12] /m);
+  assert.match(out, /^network helper: +\/\S*slirp4netns$/m);
+  assert.match(out, /^binfmt handlers: /m);
+  assert.match(out, new RegExp(`^store: +${userStore().replace(/[.]/g, '\\.')} \\([\\d.]+ MB\\)$`, 'm'));
+  assert.doesNotMatch(out, /^missing:/m);
+  const lone = await asUser(LONE, ['info']);
+  assert.equal(lone.code, 1);
+  assert.match(lone.stdout, /^mode: +rootless \(user namespace of one id\)$/m);
+  const missing = lone.stdout.split('\n').filter((l) => l.startsWith('missing:'));
+  assert.deepEqual(missing, [
+    `missing: no subuid range for user ${LONE}: add \`${LONE}:100000:65536\` to /etc/subuid`,
+    `missing: no subgid range for user ${LONE}: add \`${LONE}:100000:65536\` to /etc/subgid`,
+  ]);
+  assert.match(ok(await runCli(['info'], { root: rootStore }), 'info as root'), /^mode: +root$/m);
+});
