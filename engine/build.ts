@@ -227,6 +227,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       entitlements: new Set(o.allow ?? []),
       resolveImage,
       hashContext: hasher.hash,
+      deferMissingSources: (o.onError ?? 'fail') !== 'fail',
       namedContext: named.resolve,
       resolveRemote: (source, flags) => {
         o.inputs?.fetched?.();

@@ -8,6 +8,7 @@ import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, prepareBindSource } from './run-mounts.js';
 import { exposedPorts, parsePublish, resolvePorts } from './run-ports.js';
+import { parseSignal } from './signals.js';
 
 /** slirp4netns's API socket for -p: short (a unix socket path has 108 bytes), one per container. */
 export function slirpSocket(id: string): string {
@@ -60,6 +61,8 @@ export interface RunOptions {
   logMaxBytes?: number;
   /** `--init`: tsbuild-init runs as pid 1 (forwards signals, reaps zombies), as docker-init does. */
   init?: boolean;
+  /** What `stop` sends first (`--stop-signal`); default the image's StopSignal, else SIGTERM. */
+  stopSignal?: string;
   /** Only `no` (Docker's default): tsbuild has no daemon to restart containers. */
   restart?: string;
   /** Relative bind sources are relative to this; default process.cwd(). */
@@ -178,11 +181,13 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const portRequests = (o.publish ?? []).map(parsePublish);
   if ((portRequests.length > 0 || o.publishAll) && network !== 'default') throw fail('publish-network', runMessages['publish-network'](network));
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw fail('relative-workdir', runMessages['relative-workdir'](o.workdir));
+  if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
 
   const store = await openStoreOf(o.store, settings);
   const image = await imageFor(store, o.image, o, settings);
   const config = image.config.config ?? {};
   const processArgv = ex.containerArgv(config, { entrypoint: o.entrypoint, args: o.command ?? [] });
+  const stopSignal = o.stopSignal ?? config.StopSignal;
   if (processArgv.length === 0) throw fail('no-command', runMessages['no-command']());
 
   const ports = await resolvePorts([...portRequests, ...(o.publishAll ? exposedPorts(config.ExposedPorts) : [])]);
@@ -235,7 +240,8 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const record: ContainerRecord = {
     ...created.record,
     ...(mountRequests.length > 0 ? { mounts: mountRequests.map(({ type, source, destination, readonly }) => ({ type, ...(source !== undefined ? { source } : {}), destination, readonly })) } : {}),
-    ...(ports.length > 0 ? { ports } : {}),
+    ...(ports.length > 0 ? { ports: ports.map(({ optional: _, ...p }) => p) } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
     process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
   };
   // Docker binds docker-init at /sbin/docker-init and runs `/sbin/docker-init -- CMD...`.
@@ -298,7 +304,9 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   let saving: Promise<void> = Promise.resolve();
   let running = record;
   const input = o.stdin ?? 'inherit';
-  const result = await ex.runContainer(spec, {
+  // Kept in the log as a detached one's is (Docker logs every container), and ended with us.
+  const foreground = { ...spec, endWithParent: true, log: { file: paths.logFile, maxBytes: o.logMaxBytes, tee: true } };
+  const result = await ex.runContainer(foreground, {
     stdin: !spec.interactive ? 'ignore' : input === 'inherit' ? 'inherit' : 'pipe',
     ...(spec.interactive && input !== 'inherit' ? { input } : {}),
     ...output('stdout', o.stdout),

@@ -321,6 +321,7 @@ async function executeStep(
     case 'config':
       return undefined;
     case 'copy':
+      if (step.missingSource) throw step.missingSource;
       return runCopyStep(step, state, {
         store: sc.opts.store,
         ...contextOf(step.from.kind === 'context' ? step.from.name : undefined, sc.opts),

@@ -31,6 +31,9 @@ export interface PlanOptions {
   resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
   /** Digests what a COPY/ADD from the context selects (context/content-hasher.ts). */
   hashContext: ContentHasher;
+  /** A COPY/ADD whose context source is missing fails when it runs, not here (build
+   * --on-error: the steps before it are built, so there is a state to look into). */
+  deferMissingSources?: boolean;
   /** `--build-context`s: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
   namedContext?: NamedContextResolver;
   /** What an ADD's URL or git source holds now (remote/resolveRemote); throws a UserError when it can't say. */
