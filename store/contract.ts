@@ -71,7 +71,7 @@ export interface Store {
    * As writeImage, for a config blob already stored with its bytes as they came (a pull, a
    * load): the image id stays that blob's digest, however its JSON was serialised.
    */
-  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[] }): Promise<ImageRecord>;
+  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[]; isIndexed?: boolean }): Promise<ImageRecord>;
   /**
    * Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex).
    * A name of an image index gives the child for `platform` (default the host's) as containerd's
