@@ -28,20 +28,20 @@ const QEMU_ARCH: Record<string, string> = {
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
 export const emulationMessages = {
-  'emulation-missing': (platform: string, handler: string, dir: string, why: string) =>
-    `RUN for ${platform} needs QEMU user emulation, but ${why} (${join(dir, handler)}): install qemu-user-static ` +
+  'emulation-missing': (what: string, platform: string, handler: string, dir: string, why: string) =>
+    `${what} for ${platform} needs QEMU user emulation, but ${why} (${join(dir, handler)}): install qemu-user-static ` +
     `(apt-get install qemu-user-static binfmt-support); where binfmt_misc is not mounted: ` +
     `mount -t binfmt_misc binfmt_misc ${dir} && update-binfmts --enable`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 /** Undefined when `platform` runs natively; else the interpreter of its registered handler. Throws when there is none. */
-export async function emulatorFor(platform: Platform, binfmtDir = DEFAULT_BINFMT_DIR): Promise<string | undefined> {
+export async function emulatorFor(platform: Platform, binfmtDir = DEFAULT_BINFMT_DIR, what = 'RUN'): Promise<string | undefined> {
   const host = hostPlatform();
   if (bestPlatformMatch([platform], host, (p) => p) !== undefined) return undefined;
   const name = QEMU_ARCH[platform.architecture] ?? platform.architecture;
   const handler = `qemu-${name}`;
   const fail = (why: string) =>
-    new UserError('emulation-missing', emulationMessages['emulation-missing'](formatPlatform(platform), handler, binfmtDir, why), { where: formatPlatform(platform) });
+    new UserError('emulation-missing', emulationMessages['emulation-missing'](what, formatPlatform(platform), handler, binfmtDir, why), { where: formatPlatform(platform), exitCode: what === 'RUN' ? 1 : 125 });
   let text: string;
   try {
     text = await readFile(join(binfmtDir, handler), 'utf8');

@@ -24,3 +24,4 @@ export { createCgroup, type ContainerCgroup } from './cgroups.js';
 export { withRootfsView, withContainerView } from './rootfs-view.js';
 export { tarLayerDescriptor } from './layer-descriptor.js';
 export { failedStepSpec, type FailedStep, type FailedStepHandler } from './failed-step.js';
+export { emulatorFor } from './emulation.js';

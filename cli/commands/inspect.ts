@@ -1,4 +1,4 @@
-import { UserError } from '../../common/index.js';
+import { UserError, parsePlatformSpec } from '../../common/index.js';
 import { parseArgs, stringOpt, usageError } from '../args.js';
 import { inspectContainer } from '../container-inspect.js';
 import { compile } from '../format-option.js';
@@ -10,13 +10,17 @@ import type { Command } from '../command.js';
  */
 export const command: Command = {
   name: 'inspect',
-  usage: 'tsbuild inspect [--type image|container] [-f TEMPLATE] NAME [NAME...]',
+  usage: 'tsbuild inspect [--type image|container] [-f TEMPLATE] [--platform OS/ARCH[/VARIANT]] NAME [NAME...]',
   summary: 'Show images\' or containers\' configuration as JSON',
   async run(argv, ctx) {
     const args = parseArgs(argv, [
       { name: 'type', type: 'string' },
       { name: 'format', short: 'f', type: 'string' },
+      { name: 'platform', type: 'string' },
     ]);
+    // `--platform`: which child of a multi-platform image is shown (default the host's).
+    const given = stringOpt(args, 'platform');
+    const platform = given === undefined ? undefined : parsePlatformSpec(given);
     const format = stringOpt(args, 'format');
     // Docker's inspect runs the template over the JSON as decoded maps: a missing key is <no value>.
     const template = format === undefined || format === 'json' ? undefined : compile(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), 'zero');
@@ -28,7 +32,7 @@ export const command: Command = {
     const out: unknown[] = [];
     const missing: string[] = [];
     for (const ref of args.positionals) {
-      const img = type === 'container' ? undefined : await store.resolveImage(ref);
+      const img = type === 'container' ? undefined : await store.resolveImage(ref, { platform });
       if (!img) {
         const container = type === 'image' ? undefined : await inspectContainer(store, ref);
         if (container) out.push(container);
