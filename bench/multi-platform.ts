@@ -69,8 +69,7 @@ export function multiPlatformWorkload2(cli: string, work: string, runs: number):
     spawnSync('buildah', [...bRoot, 'rmi', '--all', '--force'], { stdio: 'ignore' });
     spawnSync('buildah', [...bRoot, 'manifest', 'rm', 'bench-multi'], { stdio: 'ignore' });
     for (const [arch, a] of Object.entries(archives)) {
-      must(['buildah', ...bRoot, 'pull', '--quiet', `oci-archive:${a}`]);
-      const id = must(['buildah', ...bRoot, 'images', '-q', '--filter', 'dangling=true']).trim().split('\n')[0];
+      const id = must(['buildah', ...bRoot, 'pull', '--quiet', `oci-archive:${a}`]).trim().split('\n').pop()!;
       must(['buildah', ...bRoot, 'tag', id, `localhost/busybox:${arch}`]);
     }
   };
