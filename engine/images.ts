@@ -50,13 +50,14 @@ export async function push(o: CallOptions & { ref: string; insecureRegistries?: 
  * Write images to a tar archive (docker-archive by default, or an OCI archive): to a stream,
  * or to a file that appears only once complete. Aborted, nothing is left.
  */
-export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal }): Promise<void> {
+export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal; /** One child of a multi-platform image. */ platform?: string }): Promise<void> {
   const store = await storeOf(o);
   const format = o.format ?? 'docker';
-  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format });
+  const platform = o.platform === undefined ? undefined : parsePlatformSpec(o.platform);
+  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format, platform });
   const path = resolve(o.cwd ?? process.cwd(), o.to);
   try {
-    await writeOutputFile(path, (out) => saveImages(store, o.images, out, { format }), o.signal);
+    await writeOutputFile(path, (out) => saveImages(store, o.images, out, { format, platform }), o.signal);
   } catch (e) {
     if (e instanceof UserError || o.signal?.aborted) throw e;
     throw new UserError('save-failed', ioMessage(`save: write ${o.to}`, e), { where: o.to });

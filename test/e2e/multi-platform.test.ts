@@ -97,6 +97,13 @@ test('a two-platform build gives an index in --platform order that skopeo and um
   assert.equal(host.stdout.trim(), 'amd64');
   const pick = await runCli(['inspect', '--platform', 'linux/arm64', '-f', '{{.Architecture}}', 'two'], { root });
   assert.equal(pick.stdout.trim(), 'arm64');
+  // A docker archive holds one platform: --platform, or one clear error.
+  const whole = await runCli(['save', '-o', join(work, 'two.tar'), 'two'], { root });
+  assert.equal(whole.code, 1);
+  assert.match(whole.stderr, /error\[save-multi-platform\]: two is a multi-platform image \(linux\/arm64, linux\/amd64\): save one platform with --platform/);
+  const one = await runCli(['save', '--platform', 'linux/arm64', '-o', join(work, 'two-arm64.tar'), 'two'], { root });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(JSON.parse((await exec('skopeo', ['inspect', `docker-archive:${join(work, 'two-arm64.tar')}`])).stdout).Architecture, 'arm64');
   // Nothing changed: every platform's steps come from the cache.
   const again = await build(join(work, 'two'), '--platform', 'linux/arm64,linux/amd64', '-t', 'two');
   assert.equal(again.code, 0, again.stderr);
