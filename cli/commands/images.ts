@@ -26,7 +26,7 @@ const HEADERS = {
   Platforms: 'PLATFORMS',
 };
 
-type Row = Record<keyof typeof HEADERS, string>;
+type Row = Record<Exclude<keyof typeof HEADERS, 'Platforms'>, string> & { Platforms?: string };
 
 export const command: Command = {
   name: 'images',
@@ -51,6 +51,7 @@ export const command: Command = {
     const filter = args.positionals[0];
     const noTrunc = boolOpt(args, 'no-trunc');
     const rows: Row[] = [];
+    const hasIndex = images.some((i) => i.index);
     for (const img of images) {
       const labels = img.config.config?.Labels ?? {};
       if (!(filters.get('label') ?? []).every((l) => hasLabel(labels, l))) continue;
@@ -70,7 +71,8 @@ export const command: Command = {
         VirtualSize: humanSize(img.sizeBytes),
         SharedSize: 'N/A',
         UniqueSize: 'N/A',
-        Platforms: (img.index?.platforms ?? [img.config]).map((p) => formatPlatform(p)).join(','),
+        // Only when a multi-platform image is listed: other listings keep Docker's keys.
+        ...(hasIndex ? { Platforms: (img.index?.platforms ?? [img.config]).map((p) => formatPlatform(p)).join(',') } : {}),
       });
       const references = filters.get('reference');
       if (dangling) {
@@ -91,7 +93,7 @@ export const command: Command = {
       return 0;
     }
     // A PLATFORMS column only when a multi-platform image is listed: other listings stay Docker's.
-    const platforms = images.some((i) => i.index) ? '\t{{.Platforms}}' : '';
+    const platforms = hasIndex ? '\t{{.Platforms}}' : '';
     const defaultTable = boolOpt(args, 'digests')
       ? `{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}${platforms}`
       : `{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}${platforms}`;
