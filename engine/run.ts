@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UserError, initPath } from '../common/index.js';
+import { UserError, formatPlatform, initPath, parsePlatformSpec, samePlatform } from '../common/index.js';
 import { NameInUseError, familiarName, isValidName, parseReference, processStartTicks, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -19,6 +19,8 @@ export function slirpSocket(id: string): string {
 export interface RunOptions {
   /** A name (pulled when the store lacks it, as `docker run` does), an id or a unique id prefix. */
   image: string;
+  /** `--platform`: which child of a multi-platform image (default the host's); a plain image must be for it. */
+  platform?: string;
   /** Replaces the image's CMD. */
   command?: string[];
   /** Replaces the image's ENTRYPOINT ('' clears it). */
@@ -97,6 +99,7 @@ export type RunResult =
 
 export const runMessages = {
   'image-not-found': (name: string) => `Unable to find image '${name}' locally`,
+  'image-platform': (name: string, has: string, want: string) => `image ${name} is ${has || 'for no platform'}: it has no ${want} variant`,
   'no-command': () => 'No command specified',
   'relative-workdir': (dir: string) => `the working directory '${dir}' is invalid, it needs to be an absolute path`,
   'name-in-use': (name: string) =>
@@ -125,8 +128,19 @@ function fail(code: keyof typeof runMessages, message: string, where?: string): 
 
 /** The image to run: the store's, else pulled as `docker run` does. */
 async function imageFor(store: Store, ref: string, o: RunOptions, settings: Settings): Promise<ImageRecord> {
-  const local = await store.resolveImage(ref);
-  if (local) return local;
+  const platform = o.platform === undefined ? undefined : parsePlatformSpec(o.platform);
+  const local = await store.resolveImage(ref, { platform });
+  if (local && platform && !local.index && !samePlatform(local.config, platform)) {
+    throw fail('image-platform', runMessages['image-platform'](ref, formatPlatform(local.config), formatPlatform(platform)), ref);
+  }
+  if (local) {
+    // Its CPU's binaries run natively or under qemu's binfmt_misc handler, never unchecked.
+    const { emulatorFor } = await import('../executor/index.js');
+    await emulatorFor(local.config, settings.runtime.binfmtDir, 'a container');
+    return local;
+  }
+  const other = platform ? await store.resolveImage(ref) : undefined;
+  if (other) throw fail('image-platform', runMessages['image-platform'](ref, (other.index?.platforms ?? []).map(formatPlatform).join(', '), formatPlatform(platform!)), ref);
   let shown: string;
   try {
     shown = familiarName(parseReference(ref));
@@ -136,7 +150,7 @@ async function imageFor(store: Store, ref: string, o: RunOptions, settings: Sett
   }
   o.onMessage?.(runMessages['image-not-found'](shown));
   const { pullImage } = await import('../registry/index.js');
-  return pullImage(store, ref, { ...settings.registry, progress: o.onMessage });
+  return pullImage(store, ref, { ...settings.registry, progress: o.onMessage, platform: o.platform });
 }
 
 /** Run a command in a new container from an image: `docker run`. */

@@ -15,7 +15,7 @@ export interface Settings {
   root: string;
   /** TSBUILD_INSECURE_REGISTRIES, DOCKER_CONFIG, TSBUILD_REGISTRY_TIMEOUT. */
   registry: ClientOptions;
-  /** PATH (where slirp4netns is looked for), TSBUILD_SLIRP4NETNS, TSBUILD_RUN_UPPER(_BYTES), TSBUILD_LAYER_DIRS(_BYTES). */
+  /** PATH (where slirp4netns is looked for), TSBUILD_SLIRP4NETNS, TSBUILD_RUN_UPPER(_BYTES), TSBUILD_LAYER_DIRS(_BYTES), TSBUILD_BINFMT_DIR. */
   runtime: RuntimeSettings;
   /** SOURCE_DATE_EPOCH (whole seconds): fixes `created` and clamps layer mtimes. */
   sourceDateEpoch?: number;
@@ -116,6 +116,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
       runUpperBytes: positiveInteger(env, 'TSBUILD_RUN_UPPER_BYTES') || undefined,
       layerDirs: oneOf(env, 'TSBUILD_LAYER_DIRS', ['auto', 'disk'] as const, tmpfsHoldsOverlayMarks() ? 'auto' : 'disk'),
       layerDirsBytes: positiveInteger(env, 'TSBUILD_LAYER_DIRS_BYTES') || undefined,
+      ...(env.TSBUILD_BINFMT_DIR ? { binfmtDir: env.TSBUILD_BINFMT_DIR } : {}),
     },
     // Docker and BuildKit ignore a value that is not a number of seconds.
     ...(sde !== undefined && /^[0-9]+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),

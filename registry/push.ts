@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { digestOf, shortId, type Digest } from '../common/index.js';
+import { digestOf, formatPlatform, shortId, type Digest } from '../common/index.js';
 import {
   MediaType,
   familiarName,
@@ -8,6 +8,8 @@ import {
   registryHost,
   repositoryOf,
   type Descriptor,
+  type ImageIndex,
+  type ImageRecord,
   type Manifest,
   type Store,
 } from '../store/index.js';
@@ -60,7 +62,17 @@ export async function pushImage(store: Store, refString: string, opts: PushOptio
   const ctx: PushContext = { store, client, repo: ref.path, say, chunkSizeBytes: opts.chunkSizeBytes };
 
   say(`The push refers to repository [${repositoryOf(ref)}]`);
-  const limit = pLimit(opts.concurrency ?? 3);
+  if (image.index) return pushIndex(ctx, image.index, ref.tag, name, opts.concurrency);
+  const pushed = await pushManifest(ctx, image, ref.tag, name, opts.concurrency);
+  await addRepoDigest(store, image.id, repositoryOf(ref), pushed.manifestDigest);
+  say(`${ref.tag}: digest: ${pushed.manifestDigest} size: ${pushed.sizeBytes}`);
+  return pushed;
+}
+
+/** One image's layers, config and manifest, the manifest PUT under `tag` (undefined: its own digest). */
+async function pushManifest(ctx: PushContext, image: ImageRecord, tag: string | undefined, name: string, concurrency = 3): Promise<PushResult> {
+  const { store, client } = ctx;
+  const limit = pLimit(concurrency);
   const diffIds = image.config.rootfs.diff_ids;
   const layers = await Promise.all(image.manifest.layers.map((l, i) => limit(() => pushLayer(ctx, l, diffIds[i]))));
 
@@ -77,19 +89,39 @@ export async function pushImage(store: Store, refString: string, opts: PushOptio
     ...(image.manifest.annotations ? { annotations: image.manifest.annotations } : {}),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
-  const manifestDigest = await putManifest(client, ctx.repo, ref.tag, bytes, name);
-  await addRepoDigest(store, image.id, repositoryOf(ref), manifestDigest);
-  say(`${ref.tag}: digest: ${manifestDigest} size: ${bytes.length}`);
+  const manifestDigest = await putManifest(ctx.client, ctx.repo, tag ?? digestOf(bytes), bytes, name);
+  return { manifestDigest, sizeBytes: bytes.length };
+}
+
+/**
+ * A multi-platform image: each child pushed by its digest (in the index's order), then an
+ * OCI index of what the registry now holds, under the tag. The same stored index always
+ * gives the same bytes, so a pull and a push again give the same index digest.
+ */
+async function pushIndex(ctx: PushContext, stored: NonNullable<ImageRecord['index']>, tag: string, name: string, concurrency?: number): Promise<PushResult> {
+  const manifests: Descriptor[] = [];
+  for (const d of stored.index.manifests) {
+    const child = await ctx.store.imageOfManifest(d.digest);
+    const platform = d.platform ? formatPlatform(d.platform) : d.digest;
+    if (!child) throw registryError('index-child-missing', [name, platform], { where: name });
+    const pushed = await pushManifest(ctx, child, undefined, `${name} (${platform})`, concurrency);
+    manifests.push({ mediaType: MediaType.manifest, digest: pushed.manifestDigest, size: pushed.sizeBytes, ...(d.platform ? { platform: d.platform } : {}) });
+  }
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.index, manifests };
+  const bytes = Buffer.from(JSON.stringify(index));
+  const manifestDigest = await putManifest(ctx.client, ctx.repo, tag, bytes, name, MediaType.index);
+  await addRepoDigest(ctx.store, stored.digest, repositoryOf(parseReference(name)), manifestDigest);
+  ctx.say(`${tag}: digest: ${manifestDigest} size: ${bytes.length}`);
   return { manifestDigest, sizeBytes: bytes.length };
 }
 
 /** PUT an OCI manifest under `tag`; checks the digest the registry reports. */
-export async function putManifest(client: RegistryClient, repo: string, tag: string, bytes: Buffer, name: string): Promise<Digest> {
+export async function putManifest(client: RegistryClient, repo: string, tag: string, bytes: Buffer, name: string, mediaType: string = MediaType.manifest): Promise<Digest> {
   const manifestDigest = digestOf(bytes);
   const res = await client.request({
     method: 'PUT',
     path: `/v2/${repo}/manifests/${tag}`,
-    headers: { 'content-type': MediaType.manifest, 'content-length': String(bytes.length) },
+    headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
     body: () => bytes,
     scopes: [repositoryScope(repo, ['pull', 'push'])],
   });

@@ -3,7 +3,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { DigestHasher, UserError, canonicalJson, digestOf, hexOf, type Digest } from '../common/index.js';
+import { DigestHasher, UserError, canonicalJson, digestOf, formatPlatform, hexOf, type Digest, type Platform } from '../common/index.js';
 import type { ImageRecord, Store } from './contract.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest } from './oci-types.js';
 import { familiarName, familiarRepository, nameAmong, parseReference } from './reference.js';
@@ -33,11 +33,18 @@ interface Selected {
 }
 
 /** Resolve the user's arguments: a name saves that name, an id saves the image unnamed (as Docker does). */
-async function select(store: Store, refs: string[]): Promise<Selected[]> {
+async function select(store: Store, refs: string[], platform: Platform | undefined): Promise<Selected[]> {
   const out: Selected[] = [];
   for (const ref of refs) {
-    const image = await store.resolveImage(ref);
+    const image = await store.resolveImage(ref, { platform });
+    if (!image && platform && (await store.resolveImage(ref))) {
+      throw new UserError('image-not-found', `No such image: ${ref} for ${formatPlatform(platform)}`, { where: ref });
+    }
     if (!image) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+    // A docker archive holds one platform (docker save --platform); a whole index is not written yet.
+    if (image.index && !platform) {
+      throw new UserError('save-multi-platform', `${ref} is a multi-platform image (${image.index.platforms.map(formatPlatform).join(', ')}): save one platform with --platform`, { where: ref, exitCode: 1 });
+    }
     const name = nameAmong(ref, image.names);
     const prev = out.find((s) => s.image.id === image.id);
     if (prev) {
@@ -52,8 +59,8 @@ function blobName(d: Digest): string {
 }
 
 /** Write `refs` as an archive of `format` to `out` (which is ended). */
-export async function saveImages(store: Store, refs: string[], out: Writable, opts: { format: SaveFormat }): Promise<void> {
-  return writeImageArchive(store, await select(store, refs), new TarPack(out), opts);
+export async function saveImages(store: Store, refs: string[], out: Writable, opts: { format: SaveFormat; platform?: Platform }): Promise<void> {
+  return writeImageArchive(store, await select(store, refs, opts.platform), new TarPack(out), { format: opts.format });
 }
 
 /** What `writeImageArchive` writes an image archive's entries to: a tar (TarPack) or a directory (DirPack). */

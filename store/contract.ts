@@ -1,6 +1,6 @@
 import type { Writable, Readable } from 'node:stream';
 import type { Digest } from '../common/index.js';
-import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from './oci-types.js';
 import type { BuildInputs, CacheRecord } from './cache-records.js';
 import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
 import type { LogRecord } from './container-logs.js';
@@ -71,9 +71,21 @@ export interface Store {
    * As writeImage, for a config blob already stored with its bytes as they came (a pull, a
    * load): the image id stays that blob's digest, however its JSON was serialised.
    */
-  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[] }): Promise<ImageRecord>;
-  /** Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex). */
-  resolveImage(ref: string): Promise<ImageRecord | undefined>;
+  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[]; isIndexed?: boolean }): Promise<ImageRecord>;
+  /**
+   * Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex).
+   * A name of an image index gives the child for `platform` (default the host's) as containerd's
+   * matcher picks it among the children the store holds; undefined when none matches.
+   */
+  resolveImage(ref: string, opts?: { platform?: Platform }): Promise<ImageRecord | undefined>;
+  /** The image a stored manifest blob describes (an index's child); undefined when its manifest or config is not stored. */
+  imageOfManifest(manifestDigest: Digest): Promise<ImageRecord | undefined>;
+  /**
+   * Write an image index (a multi-platform image) over manifests already stored — `index`
+   * serialised canonically, or `bytes` kept as they came (a pull) — and point `names` at it.
+   * `isIndexed: false` writes the blob only. Returns the index's digest and size.
+   */
+  writeIndex(img: { index?: ImageIndex; bytes?: Buffer; names: string[]; isIndexed?: boolean }): Promise<{ digest: Digest; size: number }>;
   listImages(): Promise<ImageRecord[]>;
   /** Point `name` (normalised) at image `id` (moves it off any other image). */
   tag(id: Digest, name: string): Promise<void>;
@@ -232,4 +244,10 @@ export interface ImageRecord {
   names: string[];
   /** Sum of regular-file bytes of all layers (Docker's SIZE), computed once at write. */
   sizeBytes: number;
+  /**
+   * Set when the name or id resolved is an image index: this record is one child (the
+   * platform asked for, or the host's), `names` are the index's, `platforms` the children
+   * the store holds, in the index's order.
+   */
+  index?: { digest: Digest; size: number; index: ImageIndex; platforms: Platform[] };
 }

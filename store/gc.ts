@@ -9,7 +9,7 @@ import { layersDir } from './layers.js';
 import { readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { removeCacheMounts } from './cache-mounts.js';
-import type { ImageConfig, Manifest } from './oci-types.js';
+import type { ImageConfig, ImageIndex, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 
 
@@ -50,13 +50,30 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 export const imageRoots: GcRootSource = async (root, marks) => {
   for (const e of await readEntries(root)) {
     marks.blobs.add(e.manifestDigest);
-    marks.blobs.add(e.imageId);
-    const manifest = await readJson<Manifest>(blobPath(root, e.manifestDigest));
-    for (const l of manifest?.layers ?? []) markDigest(marks, l.digest);
-    const config = await readJson<ImageConfig>(blobPath(root, e.imageId));
-    for (const d of config?.rootfs?.diff_ids ?? []) marks.layers.add(hexOf(d));
+    if (!e.isIndex) {
+      marks.blobs.add(e.imageId);
+      await markManifest(root, marks, e.manifestDigest);
+      continue;
+    }
+    // An index keeps each child it lists that the store holds (a pulled one may hold some only).
+    const index = await readJson<ImageIndex>(blobPath(root, e.manifestDigest));
+    for (const d of index?.manifests ?? []) {
+      if (!isDigest(d.digest)) continue;
+      marks.blobs.add(d.digest);
+      await markManifest(root, marks, d.digest);
+    }
   }
 };
+
+/** One manifest's config, layer blobs and layer dirs. */
+async function markManifest(root: string, marks: Marks, digest: Digest): Promise<void> {
+  const manifest = await readJson<Manifest>(blobPath(root, digest));
+  for (const l of manifest?.layers ?? []) markDigest(marks, l.digest);
+  if (!manifest?.config || !isDigest(manifest.config.digest)) return;
+  marks.blobs.add(manifest.config.digest);
+  const config = await readJson<ImageConfig>(blobPath(root, manifest.config.digest));
+  for (const d of config?.rootfs?.diff_ids ?? []) marks.layers.add(hexOf(d));
+}
 
 /** Build cache records keep their layer blobs. */
 export const cacheRoots: GcRootSource = async (root, marks) => {

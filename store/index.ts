@@ -17,7 +17,7 @@ import { acquireLease, readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
-import type { Descriptor } from './oci-types.js';
+import type { Descriptor, Platform } from './oci-types.js';
 import { readMemo, readMemoText, writeMemo, writeMemoText } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
@@ -208,8 +208,15 @@ class DiskStore implements Store {
     await this.writing();
     return images.commitImage(this.root, img);
   }
-  resolveImage(ref: string) {
-    return images.resolveImage(this.root, ref);
+  resolveImage(ref: string, opts?: { platform?: Platform }) {
+    return images.resolveImage(this.root, ref, opts);
+  }
+  imageOfManifest(manifestDigest: Digest) {
+    return images.imageOfManifest(this.root, manifestDigest);
+  }
+  async writeIndex(img: Parameters<Store['writeIndex']>[0]) {
+    await this.writing();
+    return images.writeIndex(this.root, img);
   }
   listImages() {
     return images.listImages(this.root);

@@ -1,4 +1,4 @@
-import { UserError } from '../../common/index.js';
+import { UserError, parsePlatformSpec } from '../../common/index.js';
 import { parseArgs, stringOpt, usageError } from '../args.js';
 import { inspectContainer } from '../container-inspect.js';
 import { compile } from '../format-option.js';
@@ -12,13 +12,17 @@ import type { Command } from '../command.js';
  */
 export const command: Command = {
   name: 'inspect',
-  usage: 'tsbuild inspect [--type image|container|volume] [-f TEMPLATE] NAME [NAME...]',
+  usage: 'tsbuild inspect [--type image|container|volume] [-f TEMPLATE] [--platform OS/ARCH[/VARIANT]] NAME [NAME...]',
   summary: 'Show images\', containers\' or volumes\' configuration as JSON',
   async run(argv, ctx) {
     const args = parseArgs(argv, [
       { name: 'type', type: 'string' },
       { name: 'format', short: 'f', type: 'string' },
+      { name: 'platform', type: 'string' },
     ]);
+    // `--platform`: which child of a multi-platform image is shown (default the host's).
+    const given = stringOpt(args, 'platform');
+    const platform = given === undefined ? undefined : parsePlatformSpec(given);
     const format = stringOpt(args, 'format');
     // Docker's inspect runs the template over the JSON as decoded maps: a missing key is <no value>.
     const template = format === undefined || format === 'json' ? undefined : compile(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), 'zero');
@@ -30,7 +34,7 @@ export const command: Command = {
     const out: unknown[] = [];
     const missing: string[] = [];
     for (const ref of args.positionals) {
-      const img = type === undefined || type === 'image' ? await store.resolveImage(ref) : undefined;
+      const img = type === undefined || type === 'image' ? await store.resolveImage(ref, { platform }) : undefined;
       if (!img) {
         const container = type === undefined || type === 'container' ? await inspectContainer(store, ref) : undefined;
         const volume = !container && (type === undefined || type === 'volume') ? await store.volumes.get(ref) : undefined;

@@ -41,7 +41,7 @@ export async function lowerTransfer(
       hash = named.hash;
     } else {
       if (!named) checkNearStage(a.split, ins.from, ins.range);
-      const image = named?.image ?? (await opts.resolveImage(ins.from, ins.range));
+      const image = named?.image ?? (await opts.resolveImage(ins.from, ins.range, a.platform));
       from = { kind: 'image', image };
       content = { image: image.manifestDigest };
     }
