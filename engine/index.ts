@@ -12,6 +12,7 @@ export type { CheckWarning, LintResults, Outline, TargetList } from '../planner/
 export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, type AnnotationType } from './outputs.js';
 export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
+export { compressionMessages, type CompressionOption } from './compression.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
 export { login, type LoginOptions } from '../registry/index.js';
 export type { CacheSpec } from './cache-transfer.js';
