@@ -11,6 +11,7 @@ import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js'
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { coresOf } from './compression.js';
+import { autoGc } from './gc-policy.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 import { resolveRemote } from '../remote/index.js';
@@ -275,6 +276,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       const { pushImage } = await import('../registry/index.js');
       for (const { name, compression } of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message, compression });
     }
+    // The build's own lease has ended: what it made is kept by its image and cache records.
+    await autoGc(store, settings);
     return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
   } finally {
     await named.dispose();

@@ -13,6 +13,7 @@ export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, ty
 export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { compressionMessages, type CompressionOption } from './compression.js';
+export { parseStorageSize, gcCapBytes } from './gc-policy.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
 export { login, type LoginOptions } from '../registry/index.js';
 export type { CacheSpec } from './cache-transfer.js';

@@ -25,6 +25,8 @@ export interface Settings {
   remote: RemoteSettings;
   /** TSBUILD_CORES: layer chunks compressed at once by push and save (default: every core). */
   cores?: number;
+  /** TSBUILD_GC_KEEP_STORAGE: the automatic gc's cap (a size, or `off`; engine/gc-policy.ts). */
+  gcKeepStorage?: string;
 }
 
 /** The store root rule (runtime-helper's replay door follows the same one). */
@@ -113,5 +115,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     ...(env.SSH_AUTH_SOCK ? { sshAuthSock: env.SSH_AUTH_SOCK } : {}),
     remote: remoteSettings(env),
     ...(positiveInteger(env, 'TSBUILD_CORES') ? { cores: positiveInteger(env, 'TSBUILD_CORES') } : {}),
+    ...(env.TSBUILD_GC_KEEP_STORAGE ? { gcKeepStorage: env.TSBUILD_GC_KEEP_STORAGE.trim() } : {}),
   };
 }

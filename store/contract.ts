@@ -8,6 +8,7 @@ import type { VolumeRecord } from './volumes.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
 import type { CompressionSpec } from './chunked-compress.js';
+import type { UsageRow } from './disk-usage.js';
 
 /**
  * The store's public contract. Everything the other folders may do with the store is here;
@@ -128,6 +129,8 @@ export interface Store {
   acquireLease(): Promise<Lease>;
   /** Mark and sweep (`tsbuild prune`): drop what no image, cache record, container or live lease keeps. */
   prune(opts?: Omit<GcOptions, 'rootSources'>): Promise<GcResult>;
+  /** The store's bytes by kind, each inode in one row (`tsbuild system df`; store/disk-usage.ts). */
+  diskUsage(): Promise<UsageRow[]>;
   /** Check blobs, layers, index and modes (`tsbuild fsck`); `repair` fixes what it can. */
   fsck(opts?: FsckOptions): Promise<FsckReport>;
 

@@ -30,6 +30,7 @@ import { collectGarbage } from './gc.js';
 import { fsck } from './fsck.js';
 import { recordFiles } from './record-files.js';
 import { compressedLayer } from './compressed-layers.js';
+import { diskUsage } from './disk-usage.js';
 import type { CompressionSpec } from './chunked-compress.js';
 
 export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore, RecordFiles } from './contract.js';
@@ -73,6 +74,7 @@ export {
   type ExportCompression,
 } from './chunked-compress.js';
 export { compressedMediaType } from './compressed-layers.js';
+export type { UsageRow, UsageKind } from './disk-usage.js';
 /** For files outside the store that must never be seen half-written (registry/ writes Docker's config.json). */
 export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
@@ -187,7 +189,7 @@ class DiskStore implements Store {
   }
 
   private writing(): Promise<Lease> {
-    this.processLease ??= acquireLease(this.root);
+    this.processLease ??= acquireLease(this.root, { isProcessWide: true });
     return this.processLease;
   }
 
@@ -265,6 +267,9 @@ class DiskStore implements Store {
   }
   prune(opts?: Parameters<Store['prune']>[0]) {
     return collectGarbage(this.root, opts);
+  }
+  diskUsage() {
+    return diskUsage(this.root);
   }
   fsck(opts?: Parameters<Store['fsck']>[0]) {
     return fsck(this.root, opts);
