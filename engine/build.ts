@@ -11,6 +11,8 @@ import { checkDockerfile, checkFailure, lintResults, syntaxWarning } from './bui
 import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
+import { coresOf } from './compression.js';
+import { autoGc } from './gc-policy.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 import { resolveRemote } from '../remote/index.js';
@@ -42,6 +44,8 @@ export interface BuildOptions {
   push?: boolean;
   /** Where the result goes (`--output`); default the image in the store, named `tags`. */
   outputs?: BuildOutput[];
+  /** Layer chunks compressed at once by oci outputs and pushes (default: the settings', else every core). */
+  cores?: number;
   /** `--annotation`s of the image's manifest or its descriptor (engine/outputs.ts). */
   annotations?: Annotation[];
   /** `--build-context NAME=…`: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
@@ -221,6 +225,7 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       annotations: o.annotations ?? [],
       cwd,
       platform: formatPlatform(platform),
+      cores: coresOf(o.cores, settings),
     });
     if (platforms.length > 1) {
       const other = (o.outputs ?? []).find((x) => x.type !== 'image');
@@ -293,8 +298,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
     await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: [...new Set(plans.flatMap(cacheMountIds))], registry: settings.registry, progress: message });
     if (outputs.push.length) {
       const { pushImage } = await import('../registry/index.js');
-      for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
+      for (const { name, compression } of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message, compression });
     }
+    // The build's own lease has ended: what it made is kept by its image and cache records.
+    await autoGc(store, settings);
     return { imageId: result.image.index?.digest ?? result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
   } finally {
     await named.dispose();

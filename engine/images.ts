@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
 import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat } from '../store/index.js';
+import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -40,24 +41,31 @@ export async function pull(o: CallOptions & { ref: string; platform?: string; al
 }
 
 /** Upload an image with its layers: `docker push`. */
-export async function push(o: CallOptions & { ref: string; insecureRegistries?: string[] }): Promise<{ manifestDigest: Digest }> {
+export async function push(
+  o: CallOptions & { ref: string; insecureRegistries?: string[]; compression?: CompressionOption; cores?: number },
+): Promise<{ manifestDigest: Digest }> {
+  const compression = exportCompression(o.compression, coresOf(o.cores, settingsOf(o)));
   const store = await storeOf(o);
   const { pushImage } = await import('../registry/index.js');
-  return pushImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), progress: o.onMessage });
+  return pushImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), progress: o.onMessage, compression });
 }
 
 /**
- * Write images to a tar archive (docker-archive by default, or an OCI archive): to a stream,
+ * Write images to a tar archive (docker-archive by default, or an OCI archive, its layers
+ * compressed as `compression` says; docker-archive layers go as stored): to a stream,
  * or to a file that appears only once complete. Aborted, nothing is left.
  */
-export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal; /** One child of a multi-platform image. */ platform?: string }): Promise<void> {
-  const store = await storeOf(o);
+export async function save(
+  o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal; /** One child of a multi-platform image. */ platform?: string; compression?: CompressionOption; cores?: number },
+): Promise<void> {
   const format = o.format ?? 'docker';
   const platform = o.platform === undefined ? undefined : parsePlatformSpec(o.platform);
-  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format, platform });
+  const opts = { format, platform, compression: exportCompression(o.compression, coresOf(o.cores, settingsOf(o))) };
+  const store = await storeOf(o);
+  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, opts);
   const path = resolve(o.cwd ?? process.cwd(), o.to);
   try {
-    await writeOutputFile(path, (out) => saveImages(store, o.images, out, { format, platform }), o.signal);
+    await writeOutputFile(path, (out) => saveImages(store, o.images, out, opts), o.signal);
   } catch (e) {
     if (e instanceof UserError || o.signal?.aborted) throw e;
     throw new UserError('save-failed', ioMessage(`save: write ${o.to}`, e), { where: o.to });

@@ -12,6 +12,8 @@ export type { CheckWarning, LintResults, Outline, TargetList } from '../planner/
 export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, type AnnotationType } from './outputs.js';
 export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
+export { compressionMessages, type CompressionOption } from './compression.js';
+export { parseStorageSize, gcCapBytes } from './gc-policy.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
 export { environmentInfo, type EnvironmentInfo } from './environment-info.js';
 export { login, type LoginOptions } from '../registry/index.js';

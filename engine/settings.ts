@@ -23,6 +23,10 @@ export interface Settings {
   sshAuthSock?: string;
   /** HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS and PATH (for git): how ADD fetches URL and git sources. */
   remote: RemoteSettings;
+  /** TSBUILD_CORES: layer chunks compressed at once by push and save (default: every core). */
+  cores?: number;
+  /** TSBUILD_GC_KEEP_STORAGE: the automatic gc's cap (a size, or `off`; engine/gc-policy.ts). */
+  gcKeepStorage?: string;
 }
 
 /** The store root rule (runtime-helper's replay door follows the same one). Root of the user
@@ -122,5 +126,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     ...(sde !== undefined && /^[0-9]+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
     ...(env.SSH_AUTH_SOCK ? { sshAuthSock: env.SSH_AUTH_SOCK } : {}),
     remote: remoteSettings(env),
+    ...(positiveInteger(env, 'TSBUILD_CORES') ? { cores: positiveInteger(env, 'TSBUILD_CORES') } : {}),
+    ...(env.TSBUILD_GC_KEEP_STORAGE ? { gcKeepStorage: env.TSBUILD_GC_KEEP_STORAGE.trim() } : {}),
   };
 }

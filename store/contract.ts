@@ -7,6 +7,8 @@ import type { LogRecord } from './container-logs.js';
 import type { VolumeRecord } from './volumes.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
+import type { CompressionSpec } from './chunked-compress.js';
+import type { UsageRow } from './disk-usage.js';
 
 /**
  * The store's public contract. Everything the other folders may do with the store is here;
@@ -29,6 +31,7 @@ import type { GcOptions, GcResult } from './gc.js';
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
  *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
+ *   compressed/<diff_id hex>-<algorithm>-<level>.json  the compressed blob made of a layer (not a gc root)
  *   <kind>/<key>.json  durable records of other folders (`records`: registry/compressed, …)
  *
  * Modes: the root and every entry directly under it are 0700 (owner only; store/permissions.ts):
@@ -107,6 +110,11 @@ export interface Store {
   adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
+  /**
+   * Layer `layer` (content `diffId`) as a blob compressed as `spec` (store/compressed-layers.ts):
+   * deterministic bytes for any `cores`, made once and kept until a prune drops it.
+   */
+  compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: { cores: number }): Promise<Descriptor>;
 
   // ---- housekeeping ----
   /** Run `fn` while holding the short store lock named `name` (index updates, gc). */
@@ -133,6 +141,8 @@ export interface Store {
   acquireLease(): Promise<Lease>;
   /** Mark and sweep (`tsbuild prune`): drop what no image, cache record, container or live lease keeps. */
   prune(opts?: Omit<GcOptions, 'rootSources'>): Promise<GcResult>;
+  /** The store's bytes by kind, each inode in one row (`tsbuild system df`; store/disk-usage.ts). */
+  diskUsage(): Promise<UsageRow[]>;
   /** Check blobs, layers, index and modes (`tsbuild fsck`); `repair` fixes what it can. */
   fsck(opts?: FsckOptions): Promise<FsckReport>;
 
