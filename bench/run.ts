@@ -76,6 +76,20 @@ function runScenario(w: Workload, dir: string, tool: Tool, scenario: Scenario, i
   return measure(tool.build(dir, tag), dir, tool.env(kindOf[scenario]));
 }
 
+function lastLines(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).trim().split('\n').slice(-2).join(' ').slice(-400);
+}
+
+/** A peer's build that fails once (dockerd once looked up a just-loaded base image in Docker Hub) is tried again, and said so. */
+function runOnceMore(f: () => Sample, what: string): Sample {
+  try {
+    return f();
+  } catch (e) {
+    console.log(`${what} failed, tried once more: ${lastLines(e)}`);
+    return f();
+  }
+}
+
 const cell = (xs: number[]) => (xs.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '–');
 
 /** One table row: tsbuild, each peer, the floor; the ratio to the best peer's median. */
@@ -149,14 +163,18 @@ async function main(): Promise<void> {
               if (sc !== 'cold' && i === 0) runScenario(w, dir, tool, 'cold', i, made); // warm the cache first
               // A replay needs the record the first rebuild leaves.
               if (sc === 'replayed' && i === 0) runScenario(w, dir, tool, 'replayed', i, made);
-              samples[tool.name].push(runScenario(w, dir, tool, sc, i, made));
+              samples[tool.name].push(runOnceMore(() => runScenario(w, dir, tool, sc, i, made), `${w.name} ${sc} ${tool.name}`));
             } catch (e) {
               // One tool's failure (a peer's network, say) leaves its cell empty, not the run.
               failed.push(tool.name);
-              console.log(`${w.name} ${sc}: ${tool.name} failed: ${String(e instanceof Error ? e.message : e).split('\n').slice(0, 3).join(' ').slice(0, 400)}`);
+              console.log(`${w.name} ${sc}: ${tool.name} failed: ${lastLines(e)}`);
             }
           }
-          if (sc === 'cold' && w.floor) (samples.floor ??= []).push({ wallMs: chrootFloorMs(work, dir, w.floor), rssKb: 0 });
+          try {
+            if (sc === 'cold' && w.floor) (samples.floor ??= []).push({ wallMs: chrootFloorMs(work, dir, w.floor), rssKb: 0 });
+          } catch (e) {
+            console.log(`${w.name}: the chroot floor failed: ${String(e instanceof Error ? e.message : e).slice(-400)}`);
+          }
         }
         if (w.edit) writeFileSync(join(dir, w.edit.file), made);
         const daemon = Object.fromEntries(peers.map((p) => [p.name, p.daemonPeakMb?.() ?? 0]));
