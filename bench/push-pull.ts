@@ -83,7 +83,8 @@ export async function pushPull(work: string, debianArchive: string, runs: number
   const reg = new Registry(join(work, 'pp-registry'), await freePort());
   const ref = `${reg.host}/py:latest`;
   must(['node', cli, '--root', root, 'tag', 'py:latest', ref]);
-  must(['podman', ...podmanArgs(podmanStore), 'tag', 'localhost/py:latest', ref]);
+  // `podman load` of a docker archive names it as the archive does: docker.io/library/py.
+  must(['podman', ...podmanArgs(podmanStore), 'tag', 'docker.io/library/py:latest', ref]);
   const push: Record<string, () => Sample> = {
     tsbuild: () => measure([cli, '--root', root, 'push', '-q', '--insecure-registry', reg.host, ref], work),
     skopeo: () => measure(['skopeo', 'copy', '-q', '--dest-tls-verify=false', '--dest-compress', `oci:${root}/oci:docker.io/library/py:latest`, `docker://${ref}`], work),

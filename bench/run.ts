@@ -32,7 +32,7 @@ import { buildScaling, parsePlanScaling, type ScaleRow } from './parse-plan.js';
 import { buildahTool, buildkitTool, cli, must, tsbuildTool, type BuildKind, type Tool } from './peers.js';
 import { chrootFloorMs } from './floor.js';
 import { pushPull } from './push-pull.js';
-import { fmt, measure, type Sample } from './measure.js';
+import { fmt, measure, unmountUnder, type Sample } from './measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
@@ -232,6 +232,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    spawnSync('umount', ['-R', '-l', work], { stdio: 'ignore' });
+    unmountUnder(work); // a podman store's own bind mount, if a run stopped early
     rmSync(work, { recursive: true, force: true });
   });
