@@ -3,6 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 import { median } from './extras.js';
+import { must as run } from './peers.js';
+import { WORKLOAD2_STEPS } from './workloads.js';
 
 /**
  * Workload 2 (busybox + 5 RUN) built for linux/amd64 and linux/arm64 in one command, the
@@ -13,24 +15,10 @@ import { median } from './extras.js';
  */
 
 const ARM64_BUSYBOX = process.env.BENCH_ARM64_BUSYBOX ?? '/usr/local/lib/tsbuild-ci/arm64/busybox';
-const LINES = [
-  'ARG TARGETARCH',
-  'FROM localhost/busybox:${TARGETARCH}',
-  'ENV APP=/srv/app GREETING=hello',
-  'WORKDIR /srv/app',
-  'RUN echo "$GREETING" > greeting && mkdir -p data && echo 1 > data/one',
-  'RUN echo "app:x:1000:1000:app:/srv/app:/bin/sh" >> /etc/passwd',
-  'RUN chown -R 1000:1000 /srv/app && ln -s /srv/app/greeting /greeting',
-  "RUN sed -i 's/hello/hola/' greeting",
-  'RUN rm -f data/one && touch data/two',
-  'CMD ["cat", "/greeting"]',
-  '',
-];
+const LINES = ['ARG TARGETARCH', 'FROM localhost/busybox:${TARGETARCH}', ...WORKLOAD2_STEPS];
 
 function must(argv: string[], env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`bench: ${argv.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
+  return run(argv, { env });
 }
 
 function timed(argv: string[]): number {

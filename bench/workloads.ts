@@ -3,6 +3,19 @@ import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 
 /** One benchmark project: a Dockerfile and its generated context. */
+/** Workload 2's lines after its FROM (bench/multi-platform.ts builds the same for two platforms). */
+export const WORKLOAD2_STEPS = [
+  'ENV APP=/srv/app GREETING=hello',
+  'WORKDIR /srv/app',
+  'RUN echo "$GREETING" > greeting && mkdir -p data && echo 1 > data/one',
+  'RUN echo "app:x:1000:1000:app:/srv/app:/bin/sh" >> /etc/passwd',
+  'RUN chown -R 1000:1000 /srv/app && ln -s /srv/app/greeting /greeting',
+  "RUN sed -i 's/hello/hola/' greeting",
+  'RUN rm -f data/one && touch data/two',
+  'CMD ["cat", "/greeting"]',
+  '',
+];
+
 export interface Workload {
   name: string;
   /** Base images loaded into every tool before timing. */
@@ -61,18 +74,7 @@ export const workloads: Workload[] = [
     async make(dir) {
       await project(
         dir,
-        [
-          'FROM busybox',
-          'ENV APP=/srv/app GREETING=hello',
-          'WORKDIR /srv/app',
-          'RUN echo "$GREETING" > greeting && mkdir -p data && echo 1 > data/one',
-          'RUN echo "app:x:1000:1000:app:/srv/app:/bin/sh" >> /etc/passwd',
-          'RUN chown -R 1000:1000 /srv/app && ln -s /srv/app/greeting /greeting',
-          "RUN sed -i 's/hello/hola/' greeting",
-          'RUN rm -f data/one && touch data/two',
-          'CMD ["cat", "/greeting"]',
-          '',
-        ].join('\n'),
+        ['FROM busybox', ...WORKLOAD2_STEPS].join('\n'),
       );
     },
   },
