@@ -11,6 +11,7 @@
  * BENCH_RUNS=N runs per cell (5); BENCH_ONLY=3 one workload, BENCH_ONLY=extras only the two
  * numbers, BENCH_ONLY=sandbox only the sandbox's (BENCH_APT=0 leaves out the apt-get builds),
  * BENCH_ONLY=parse-plan only the scaling (needs neither Buildah nor busybox).
+ * BENCH_ONLY=multi-platform: workload 2 for linux/amd64,linux/arm64 (qemu-user-static), beside Buildah's --platform.
  * Never run by `npm test`; tests never assert on time.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { workloads, type Workload } from './workloads.js';
 import { median, snapshot50k, trivialRunOverhead } from './extras.js';
 import { aptThroughNat, sandboxRunCost } from './sandbox.js';
 import { buildScaling, parsePlanScaling, type ScaleRow } from './parse-plan.js';
+import { multiPlatformWorkload2 } from './multi-platform.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
@@ -123,6 +125,16 @@ async function printScaling(): Promise<void> {
   for (const r of rows) console.log(`| ${r.what} | ${fmt(r.smallMs)} | ${fmt(r.largeMs)} | ${r.ratio.toFixed(1)} |`);
 }
 
+function printMultiPlatform(): void {
+  const rows = multiPlatformWorkload2(cli, work, RUNS);
+  console.log('\n| workload 2, linux/amd64,linux/arm64 | tsbuild median (min–max) | buildah median (min–max) | ratio |\n|---|---|---|---|');
+  for (const r of rows) {
+    const t = r.tsbuildMs;
+    const b = r.buildahMs;
+    console.log(`| ${r.scenario} | ${fmt(median(t))} (${fmt(Math.min(...t))}–${fmt(Math.max(...t))}) | ${fmt(median(b))} (${fmt(Math.min(...b))}–${fmt(Math.max(...b))}) | ${(median(t) / median(b)).toFixed(2)} |`);
+  }
+}
+
 function main(): void {
   if (!existsSync(cli)) throw new Error('bench: run `npm install` first (dist/cli/main.js is missing)');
   const only = process.env.BENCH_ONLY;
@@ -133,6 +145,11 @@ function main(): void {
         console.error(String(e));
         process.exitCode = 1;
       });
+    return;
+  }
+  if (only === 'multi-platform') {
+    printMultiPlatform();
+    rmSync(work, { recursive: true, force: true });
     return;
   }
   makeBusyboxArchive();
@@ -188,6 +205,7 @@ function main(): void {
         console.log(`Debian + apt-get install python3, cold (medians of 3): through the NAT ${fmt(apt.nat)}, host network ${fmt(apt.host)}, ratio ${(apt.nat / apt.host).toFixed(2)}`);
       }
     }
+    if (!only) printMultiPlatform();
     if (!only) await printScaling();
     rmSync(work, { recursive: true, force: true });
   })().catch((e) => {
