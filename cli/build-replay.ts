@@ -1,6 +1,6 @@
 import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../common/index.js';
+import { inUserNamespace, projectRoot } from '../common/index.js';
 import { joined, replayRecordPath } from './replay-key.js';
 
 export { replayKey } from './replay-key.js';
@@ -29,7 +29,8 @@ export { replayKey } from './replay-key.js';
  *     R     PATH REAL   realpath of PATH
  *     I     PATH TEXT   write TEXT to PATH (--iidfile)
  *     O     TEXT ""     print TEXT on stdout;  E  TEXT ""  on stderr
- * SIG is `ino:mode:uid:gid:size:mtime_ns:ctime_ns`. The file name is the FNV-1a 64-bit hash
+ * SIG is `ino:mode:uid:gid:size:mtime_ns:ctime_ns`, uid and gid `*` (any) when recorded in a
+ * user namespace (sigOf). The file name is the FNV-1a 64-bit hash
  * of the key's bytes (NULs included).
  */
 
@@ -60,8 +61,15 @@ export function isReplayable(given: Iterable<string>): boolean {
   return true;
 }
 
+/**
+ * In a user namespace (rootless mode) the owners are `*`: the front door stats from outside
+ * it, where they read otherwise, and an owner the namespace does not map reads as the overflow
+ * id, which a mapped id may be too. A chown changes the ctime, which is still compared.
+ */
 function sigOf(st: BigIntStats | undefined): string {
-  return st ? `${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-';
+  if (!st) return '-';
+  const owner = inUserNamespace ? '*:*' : `${st.uid}:${st.gid}`;
+  return `${st.ino}:${st.mode}:${owner}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 function quietly<T>(f: () => T): T | undefined {

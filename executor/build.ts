@@ -18,6 +18,7 @@ import type { Matcher } from '../context/index.js';
 import type { ContextDir } from './mounts.js';
 import { plainRemoteSettings, type RemoteSettings } from '../remote/index.js';
 import { handleFailedCopy, type FailedStepHandler } from './failed-step.js';
+import { withEpochKeys } from './epoch-keys.js';
 import { emulatorFor } from './emulation.js';
 
 export interface ExecuteOptions {
@@ -109,7 +110,8 @@ export class Vertices {
  * Run a plan: stages in dependency order (independent ones in parallel, bounded by cores),
  * each step from its cache record when there is one, else executed; then write the image.
  */
-export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<BuildResult> {
+export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise<BuildResult> {
+  const plan = withEpochKeys(planned, opts.sourceDateEpoch);
   const cache = opts.store.cacheRecords;
   const limit = pLimit(Math.max(1, Math.min(availableParallelism(), 4)));
   const vertices = opts.shared?.vertices ?? new Vertices();

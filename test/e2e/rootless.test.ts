@@ -208,6 +208,27 @@ test('rootless: push to and pull from a registry; the pulled image has the same 
   assert.equal(ok(await user(['run', '--rm', ref, 'cat', '/d/sub/new']), 'run'), 'z');
 });
 
+// The front door stats the record's paths from outside the user namespace the build ran in,
+// where the user's files are the user's, not root's: the record holds the host's ids.
+test('rootless: a second fully cached build is replayed by the front door; a changed context file is not', async () => {
+  const ctx = context('replay', { Dockerfile: 'FROM scratch\nCOPY a.txt /\n', 'a.txt': 'one\n' });
+  await new Promise((r) => setTimeout(r, 1100)); // files younger than a clock tick are not trusted to a replay
+  const env = { TSBUILD_DEBUG: 'replay' };
+  const REPLAYED = 'tsbuild: replayed a fully cached build';
+  const cold = await user(['build', '-q', '-t', 'rp', ctx], env);
+  const cached = await user(['build', '-q', '-t', 'rp', ctx], env);
+  assert.equal(ok(cached, 'cached build'), ok(cold, 'cold build'));
+  assert.ok(!cached.stderr.includes(REPLAYED), 'the first cached build runs and leaves its record');
+  const replay = await user(['build', '-q', '-t', 'rp', ctx], env);
+  assert.ok(replay.stderr.includes(REPLAYED), `replayed: ${replay.stderr}`);
+  assert.equal(ok(replay, 'replay'), ok(cold, 'cold build'));
+  writeFileSync(join(ctx, 'a.txt'), 'two\n');
+  execFileSync('chown', [`${USER}:${USER}`, join(ctx, 'a.txt')]);
+  const changed = await user(['build', '-q', '-t', 'rp', ctx], env);
+  assert.ok(!changed.stderr.includes(REPLAYED), 'a changed file is built');
+  assert.notEqual(ok(changed, 'changed build'), ok(cold, 'cold build'));
+});
+
 test('rootless, single-id map: one warning line, root works, chown to another id fails', async () => {
   const r = await asUser(LONE, ['run', '--rm', 'busybox', 'sh', '-c', 'echo hi > /tmp/f && chown 0 /tmp/f && echo root-ok; chown 1000 /tmp/f']);
   assert.equal(r.stdout, 'root-ok\n');
