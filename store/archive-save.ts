@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DigestHasher, UserError, canonicalJson, digestOf, hexOf, type Digest } from '../common/index.js';
@@ -60,8 +60,8 @@ export async function saveImages(store: Store, refs: string[], out: Writable, op
 export interface ArchiveSink {
   addDir(name: string): Promise<void>;
   addBytes(name: string, data: string | Uint8Array): Promise<void>;
-  /** The file at `path`, which holds exactly `size` bytes. */
-  addFile(name: string, path: string, size: number): Promise<void>;
+  /** What `open` streams (a blob, a split layer's tar made again), exactly `size` bytes. */
+  addFile(name: string, open: () => Readable, size: number): Promise<void>;
   finish(): Promise<void>;
 }
 
@@ -114,10 +114,9 @@ async function writeDocker(store: Store, selected: Selected[], tar: ArchiveSink,
   const addBlob = async (d: Digest) => {
     if (written.has(d)) return;
     written.add(d);
-    const path = store.blobPath(d);
-    const st = await stat(path).catch(() => undefined);
-    if (!st) throw new UserError('store-missing-blob', `store: blob ${d} is missing`, { hint: 'run `tsbuild fsck`' });
-    await tar.addFile(blobName(d), path, st.size);
+    const size = await store.blobSize(d);
+    if (size === undefined) throw new UserError('store-missing-blob', `store: blob ${d} is missing`, { hint: 'run `tsbuild fsck`' });
+    await tar.addFile(blobName(d), () => store.openBlob(d), size);
   };
   await tar.addDir('blobs/');
   await tar.addDir('blobs/sha256/');
@@ -153,7 +152,7 @@ async function gzipLayer(store: Store, layer: Descriptor, temps: string[]): Prom
   const hasher = new DigestHasher();
   try {
     await pipeline(
-      createReadStream(store.blobPath(layer.digest)),
+      store.openBlob(layer.digest),
       createGzip({ level: 6 }),
       new Writable({
         write(chunk: Buffer, _enc, cb) {
@@ -169,7 +168,7 @@ async function gzipLayer(store: Store, layer: Descriptor, temps: string[]): Prom
 }
 
 async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, temps: string[], extra: Record<string, string>): Promise<void> {
-  const files = new Map<Digest, { path: string; size: number } | { bytes: string }>();
+  const files = new Map<Digest, { open: () => Readable; size: number } | { bytes: string }>();
   const index: Descriptor[] = [];
   const gzipped = new Map<Digest, { desc: Descriptor; path: string }>();
   for (const { image, names } of selected) {
@@ -182,14 +181,15 @@ async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, te
           gzipped.set(l.digest, g);
         }
         layers.push(g.desc);
-        files.set(g.desc.digest, { path: g.path, size: g.desc.size });
+        const path = g.path;
+        files.set(g.desc.digest, { open: () => createReadStream(path), size: g.desc.size });
       } else {
         const mediaType = l.mediaType === MediaType.dockerLayerGzip ? MediaType.layerGzip : l.mediaType;
         layers.push({ mediaType, digest: l.digest, size: l.size });
-        files.set(l.digest, { path: store.blobPath(l.digest), size: l.size });
+        files.set(l.digest, { open: () => store.openBlob(l.digest), size: l.size });
       }
     }
-    files.set(image.id, { path: store.blobPath(image.id), size: image.manifest.config.size });
+    files.set(image.id, { open: () => store.openBlob(image.id), size: image.manifest.config.size });
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.manifest,
@@ -210,6 +210,6 @@ async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, te
   for (const d of [...files.keys()].sort()) {
     const f = files.get(d)!;
     if ('bytes' in f) await tar.addBytes(blobName(d), f.bytes);
-    else await tar.addFile(blobName(d), f.path, f.size);
+    else await tar.addFile(blobName(d), f.open, f.size);
   }
 }

@@ -43,11 +43,16 @@ export interface Store {
 
   // ---- blobs (content-addressed, immutable) ----
   hasBlob(digest: Digest): Promise<boolean>;
-  /** Absolute path of a blob (whether or not it exists). */
+  /**
+   * Absolute path of a blob's file (whether or not it exists). An uncompressed layer whose
+   * dir is extracted may have no file (store/tar-split.ts): read layers with `openBlob`.
+   */
   blobPath(digest: Digest): string;
+  /** Bytes of a blob (a layer's tar whether or not it has a file), or undefined when absent. */
+  blobSize(digest: Digest): Promise<number | undefined>;
   /** Whole blob in memory: only for small JSON (manifests, configs). Undefined if absent. */
   readBlob(digest: Digest): Promise<Buffer | undefined>;
-  /** Streaming read; the caller consumes or destroys the stream. Throws if absent. */
+  /** Streaming read (a layer's tar made again from its dir when it has no file); the caller consumes or destroys the stream. Throws if absent. */
   openBlob(digest: Digest): Readable;
   /** Write small bytes as a blob (atomic, idempotent). */
   putBlob(bytes: Uint8Array | string): Promise<{ digest: Digest; size: number }>;

@@ -73,7 +73,7 @@ export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];
 /** The store's other folders, made here owner-only (store/permissions.ts) before anything makes them open. */
-const OTHER_DIRS = ['oci', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts', 'volumes'];
+const OTHER_DIRS = ['oci', 'tar-split', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts', 'volumes'];
 
 export interface OpenOptions {
   /**
@@ -184,6 +184,9 @@ class DiskStore implements Store {
   }
   blobPath(digest: Digest) {
     return blobs.blobPath(this.root, digest);
+  }
+  async blobSize(digest: Digest) {
+    return blobs.blobSize(this.root, digest);
   }
   readBlob(digest: Digest) {
     return blobs.readBlob(this.root, digest);

@@ -22,12 +22,14 @@ import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, unreachable, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
-import { openBlob } from './blobs.js';
+import { dropTarBlob, openBlob } from './blobs.js';
 import { makeNodes, setXattrs } from './fs-attrs.js';
 import { decompressed } from './layer-stream.js';
 import type { Descriptor } from './oci-types.js';
-import { readTar, type TarBody, type TarEntry } from './tar-read.js';
+import { readTar, type TarBody, type TarEntry, type TarSplitSink } from './tar-read.js';
+import { TarSplitRecorder, writeTarSplit } from './tar-split.js';
 import { makeTempDir } from './temp.js';
+import { splitAgainstDir } from './layer-split.js';
 
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
@@ -85,7 +87,9 @@ export async function adoptLayerDir(root: string, diffId: Digest, dir: string): 
   const final = layerPath(root, diffId);
   if (await isDir(final)) return false;
   await mkdir(layersDir(root), { recursive: true });
-  return publishDir(dir, final);
+  if (!(await publishDir(dir, final))) return false;
+  await splitAgainstDir(root, diffId);
+  return true;
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -104,13 +108,19 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
   try {
     const target = join(tmp, 'root');
     await mkdir(target, { mode: 0o755 });
-    const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}` });
+    // An uncompressed tar blob is replaced by its split (store/tar-split.ts) once the dir is
+    // there; a compressed one is kept: its bytes cannot be made again from the tar.
+    const split = blob.digest === diffId ? new TarSplitRecorder() : undefined;
+    const stats: ExtractStats = { entries: 0, devicesSkipped: 0, isLossy: false };
+    const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}`, split, stats });
     if (got !== diffId) {
       throw new UserError('layer-digest-mismatch', `layer ${blob.digest}: uncompressed content is ${got}, its image says ${diffId}`, {
         where: blob.digest,
       });
     }
-    await publishDir(target, final);
+    const isSplit = split !== undefined && !stats.isLossy;
+    if (isSplit) await writeTarSplit(root, diffId, split);
+    if ((await publishDir(target, final)) && isSplit) await dropTarBlob(root, diffId);
     return final;
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -121,6 +131,11 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
 export interface ExtractStats {
   entries: number;
   devicesSkipped: number;
+  /**
+   * An entry replaced or removed what an earlier one made (duplicates, whiteouts of this
+   * layer's own files): the dir no longer holds every body, so a split cannot stand for the tar.
+   */
+  isLossy?: boolean;
 }
 
 /**
@@ -136,6 +151,8 @@ export async function extractTar(src: Readable, target: string, opts: ExtractOpt
 export interface ExtractOptions {
   what: string;
   stats?: ExtractStats;
+  /** Record the tar-split of the archive (each extracted file's body by its path). */
+  split?: TarSplitSink;
 }
 
 /** `extractTar` for a tar whose digest is known already (this build's own layer): nothing is hashed. */
@@ -154,7 +171,7 @@ export async function unpackTar(src: Readable, target: string, opts: ExtractOpti
   }
   const x = new Extraction(target, opts.what, opts.stats ?? { entries: 0, devicesSkipped: 0 });
   try {
-    await readTar(input, (e, body) => x.apply(e, body), { what: opts.what });
+    await readTar(input, (e, body) => x.apply(e, body), { what: opts.what, split: opts.split });
     await x.finish();
   } catch (e) {
     src.destroy();
@@ -273,12 +290,16 @@ class Extraction {
     switch (e.type) {
       case 'dir': {
         const st = lstatOrUndefinedSync(abs);
-        if (st && !st.isDirectory()) unlinkSync(abs);
+        if (st && !st.isDirectory()) {
+          unlinkSync(abs);
+          this.stats.isLossy = true;
+        }
         if (!st || !st.isDirectory()) mkdirSync(abs, { mode: 0o700 });
         this.dirMeta.set(rel, metaOf(e));
         break;
       }
       case 'file':
+        body.keptAt(rel);
         if (e.size <= SMALL_FILE_BYTES) {
           // Most paths are new: what is there already is looked at only when the create fails.
           const data = await body.whole();
@@ -392,6 +413,7 @@ class Extraction {
     for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
     this.realDirs.delete(rel);
     if (!st) return;
+    this.stats.isLossy = true;
     if (st.isDirectory()) for (const k of [...this.realDirs]) if (k.startsWith(rel + '/')) this.realDirs.delete(k);
     if (st.isDirectory()) await rm(abs, { recursive: true, force: true });
     else unlinkSync(abs);
