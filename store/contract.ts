@@ -20,6 +20,8 @@ import type { GcOptions, GcResult } from './gc.js';
  *                   an io.tsbuild.untagged annotation. skopeo reads `oci:<root>/oci:<ref.name>`.
  *   layers/<hex>/   extracted layer (the overlay lower dir) of diff_id sha256:<hex>; never modified
  *                   after its atomic rename into place
+ *   tar-split/<hex> the layer's tar minus its file bodies (store/tar-split.ts): with it, layers/<hex>/
+ *                   stands for the uncompressed blob <hex>, which is then not kept
  *   containers/     container state (issue 3)
  *   cache/          cache records (issue 4); cache/replay/: records of fully cached builds
  *                   that the next identical command replays (cli/build-replay.ts; prune
@@ -98,6 +100,8 @@ export interface Store {
    * rename: a RUN's upper dir is its layer's lower dir. False when already there.
    */
   adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
+  /** Whether layer `diffId` is extracted in the store already. */
+  hasLayerDir(diffId: Digest): boolean;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
 

@@ -5,14 +5,14 @@
  * temp → fsync → rename (store/atomic.ts), and a killed process's leftovers are removed at
  * the next open.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, ioMessage, type Digest } from '../common/index.js';
 import type { Lease, Store } from './contract.js';
 import * as blobs from './blobs.js';
 import * as images from './images.js';
 import { initLayout, ociDir } from './index-json.js';
-import { adoptLayerDir, layerDir } from './layers.js';
+import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
@@ -233,6 +233,9 @@ class DiskStore implements Store {
   async adoptLayerDir(diffId: Digest, dir: string) {
     await this.writing();
     return adoptLayerDir(this.root, diffId, dir);
+  }
+  hasLayerDir(diffId: Digest) {
+    return existsSync(layerPath(this.root, diffId));
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

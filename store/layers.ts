@@ -34,7 +34,8 @@ import { splitAgainstDir } from './layer-split.js';
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
  * once into a private temp dir and renamed into place, so a visible layer dir is complete;
- * it is never modified afterwards.
+ * it is never modified afterwards: once extracted, it is the layer's one copy on disk (its
+ * uncompressed tar blob gives way to a tar-split, store/tar-split.ts).
  *
  * Extraction is safe against hostile layers (issue 7, promise 3):
  * - names are cleaned lexically; a name that climbs out with `..` rejects the layer, a
@@ -81,7 +82,8 @@ export function layerDir(root: string, diffId: Digest, blob: Descriptor): Promis
  * Publish `dir` — already in overlay form (whiteouts as 0/0 char devices, opaque xattrs),
  * on the store's filesystem — as the extracted layer of `diffId`, so a RUN's upper dir
  * becomes the next step's lower dir without being extracted again. False when the layer
- * is already there (the caller removes `dir`).
+ * is already there (the caller removes `dir`). Its tar blob then gives way to a tar-split
+ * when the dir makes the same tar again (store/layer-split.ts).
  */
 export async function adoptLayerDir(root: string, diffId: Digest, dir: string): Promise<boolean> {
   const final = layerPath(root, diffId);
