@@ -80,7 +80,7 @@ export class BuildLayerDirs implements LayerDirSource {
   /** Extract layer `diffId` (its blob was just written) onto the store's disk in the background. */
   private persist(diffId: Digest): void {
     if (this.isClosed) return;
-    this.persisting.push(this.persistOne(async () => (this.store.hasLayerDir(diffId) ? undefined : primeLayerDir(this.store, diffId))));
+    this.persisting.push(this.persistOne(() => primeLayerDir(this.store, diffId)));
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {

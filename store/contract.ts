@@ -100,8 +100,12 @@ export interface Store {
    * rename: a RUN's upper dir is its layer's lower dir. False when already there.
    */
   adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
-  /** Whether layer `diffId` is extracted in the store already. */
-  hasLayerDir(diffId: Digest): boolean;
+  /**
+   * Extract the uncompressed layer blob `diffId` this process has just written (so not
+   * hashed again) into the store's layer dirs, off the main thread when it is big; its tar
+   * then gives way to a tar-split. False when nothing was done (the dir is there already).
+   */
+  extractOwnLayer(diffId: Digest): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
 

@@ -14,6 +14,7 @@ import * as images from './images.js';
 import { initLayout, ociDir } from './index-json.js';
 import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
+import { extractOwnLayerBlob } from './layer-persist.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
@@ -234,8 +235,10 @@ class DiskStore implements Store {
     await this.writing();
     return adoptLayerDir(this.root, diffId, dir);
   }
-  hasLayerDir(diffId: Digest) {
-    return existsSync(layerPath(this.root, diffId));
+  async extractOwnLayer(diffId: Digest) {
+    await this.writing();
+    if (existsSync(layerPath(this.root, diffId))) return false;
+    return extractOwnLayerBlob(this.root, diffId);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -157,6 +157,17 @@ export interface ExtractOptions {
   split?: TarSplitSink;
 }
 
+/**
+ * `unpackTar` recording the tar's split: its encoded bytes (store/tar-split.ts), or undefined
+ * when entries replaced one another and the dir cannot stand for the tar.
+ */
+export async function unpackSplit(src: Readable, target: string, what: string): Promise<Buffer | undefined> {
+  const split = new TarSplitRecorder();
+  const stats: ExtractStats = { entries: 0, devicesSkipped: 0, isLossy: false };
+  await unpackTar(src, target, { what, split, stats });
+  return stats.isLossy ? undefined : split.encode();
+}
+
 /** `extractTar` for a tar whose digest is known already (this build's own layer): nothing is hashed. */
 export async function unpackTar(src: Readable, target: string, opts: ExtractOptions, hasher?: DigestHasher): Promise<void> {
   const { stream } = await decompressed(src, opts.what);

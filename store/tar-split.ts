@@ -93,6 +93,12 @@ export async function writeTarSplit(root: string, diffId: Digest, split: TarSpli
   await writeFileAtomic(tarSplitPath(root, diffId), split.encode(), { tmp: tempFilePath(root, 'split') });
 }
 
+/** `writeTarSplit` for a split encoded already (by an extraction worker). */
+export async function writeTarSplitBytes(root: string, diffId: Digest, encoded: Uint8Array): Promise<void> {
+  await mkdir(tarSplitDir(root), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(tarSplitPath(root, diffId), encoded, { tmp: tempFilePath(root, 'split') });
+}
+
 export async function removeTarSplit(root: string, diffId: Digest): Promise<void> {
   await rm(tarSplitPath(root, diffId), { force: true });
 }
