@@ -23,6 +23,7 @@ const commands: Record<string, Loader> = {
   load: () => import('./commands/load.js'),
   import: () => import('./commands/import.js'),
   fsck: () => import('./commands/fsck.js'),
+  info: () => import('./commands/info.js'),
   prune: () => import('./commands/prune.js'),
   run: () => import('./commands/run.js'),
   ps: () => import('./commands/ps.js'),
@@ -78,6 +79,7 @@ Commands:
   save      Write images to a tar archive (docker or oci format)
   load      Load images from a tar archive
   import    Create an image from a root filesystem tarball
+  info      Show what this machine offers tsbuild and what is missing
   pull      Download an image from a registry
   push      Upload an image to a registry
   login     Store credentials for a registry

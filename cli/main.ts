@@ -1,5 +1,6 @@
 // The `tsbuild` executable: hands argv and the process's streams to cli/app.ts.
 import { main } from './app.js';
+import { needsUserNamespace, runInUserNamespace } from './rootless.js';
 
 let settled = false;
 // A command whose work stopped without settling (a promise nobody resolves) would exit 0
@@ -11,7 +12,8 @@ process.on('beforeExit', () => {
   process.exitCode = 1;
 });
 
-main(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+(needsUserNamespace(argv, process.env) ? runInUserNamespace(argv) : main(argv, {
   cwd: process.cwd(),
   env: process.env,
   // A getter: creating process.stdin costs a few ms that most commands never need.
@@ -20,7 +22,7 @@ main(process.argv.slice(2), {
   },
   stdout: process.stdout,
   stderr: process.stderr,
-}).then(
+})).then(
   (code) => {
     settled = true;
     // Exit now: a normal exit tears the whole V8 heap down first, for nothing. Writes to a

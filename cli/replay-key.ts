@@ -9,8 +9,9 @@ import { join } from 'node:path';
  */
 
 export const REPLAY_MAGIC = 'tsbuild-replay-1';
-/** Variables that never change a build's result, left out of the key. */
-export const VOLATILE_ENV: readonly string[] = ['_', 'OLDPWD', 'TSBUILD_DEBUG'];
+/** Variables that never change a build's result, left out of the key (TSBUILD_USERNS: rootless
+ * mode's namespace, which the front door, outside it, never sees). */
+export const VOLATILE_ENV: readonly string[] = ['_', 'OLDPWD', 'TSBUILD_DEBUG', 'TSBUILD_USERNS'];
 /** Where the records live, under the store root. */
 export const REPLAY_DIR = join('cache', 'replay');
 /** FNV-1a, 64 bits: offset basis and prime. */

@@ -8,6 +8,7 @@ export * from './source-range.js';
 export * from './errors.js';
 export * from './digest.js';
 export * from "./paths.js";
+export * from "./user-namespace.js";
 export * from './locate.js';
 export * from './young-generation.js';
 export * from './suggest.js';

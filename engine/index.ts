@@ -13,6 +13,7 @@ export { ANNOTATION_TYPES, outputMessages, type BuildOutput, type Annotation, ty
 export { buildContextMessages, type BuildContextSource } from './build-contexts.js';
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
+export { environmentInfo, type EnvironmentInfo } from './environment-info.js';
 export { login, type LoginOptions } from '../registry/index.js';
 export type { CacheSpec } from './cache-transfer.js';
 export type { StoreOption } from './store-option.js';

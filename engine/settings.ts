@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
+import { homedir, release } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../common/index.js';
+import { UserError, inUserNamespace } from '../common/index.js';
 import type { RuntimeSettings } from '../executor/index.js';
 import type { ClientOptions } from '../registry/index.js';
 import type { RemoteSettings } from '../remote/index.js';
@@ -25,10 +25,11 @@ export interface Settings {
   remote: RemoteSettings;
 }
 
-/** The store root rule (runtime-helper's replay door follows the same one). */
+/** The store root rule (runtime-helper's replay door follows the same one). Root of the user
+ * namespace rootless mode made (TSBUILD_USERNS, runtime-helper/userns-cmd.c) is the user still. */
 export function defaultRoot(env: NodeJS.ProcessEnv, uid = process.getuid?.()): string {
   if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
-  if (uid === 0) return '/var/lib/tsbuild';
+  if (uid === 0 && !env.TSBUILD_USERNS) return '/var/lib/tsbuild';
   const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(data, 'tsbuild');
 }
@@ -92,6 +93,16 @@ export function remoteSettings(env: NodeJS.ProcessEnv): RemoteSettings {
   };
 }
 
+/**
+ * In a user namespace overlay's marks are user.* xattrs, which tmpfs keeps only from Linux
+ * 6.6 on: before that, RUN uppers and layer dirs default to disk.
+ */
+function tmpfsHoldsOverlayMarks(): boolean {
+  if (!inUserNamespace) return true;
+  const [major = 0, minor = 0] = release().split('.').map((n) => parseInt(n, 10));
+  return major > 6 || (major === 6 && minor >= 6);
+}
+
 /** Settings from an environment (the CLI passes its process's). */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   const sde = env.SOURCE_DATE_EPOCH;
@@ -101,9 +112,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     runtime: {
       searchPath: env.PATH ?? '',
       ...(env.TSBUILD_SLIRP4NETNS ? { slirp4netns: env.TSBUILD_SLIRP4NETNS } : {}),
-      runUpper: oneOf(env, 'TSBUILD_RUN_UPPER', ['auto', 'memory', 'disk'] as const, 'auto'),
+      runUpper: oneOf(env, 'TSBUILD_RUN_UPPER', ['auto', 'memory', 'disk'] as const, tmpfsHoldsOverlayMarks() ? 'auto' : 'disk'),
       runUpperBytes: positiveInteger(env, 'TSBUILD_RUN_UPPER_BYTES') || undefined,
-      layerDirs: oneOf(env, 'TSBUILD_LAYER_DIRS', ['auto', 'disk'] as const, 'auto'),
+      layerDirs: oneOf(env, 'TSBUILD_LAYER_DIRS', ['auto', 'disk'] as const, tmpfsHoldsOverlayMarks() ? 'auto' : 'disk'),
       layerDirsBytes: positiveInteger(env, 'TSBUILD_LAYER_DIRS_BYTES') || undefined,
     },
     // Docker and BuildKit ignore a value that is not a number of seconds.

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { UserError, unreachable } from '../common/index.js';
+import { UserError, inUserNamespace, unreachable } from '../common/index.js';
 import type { ResourceLimits } from './cgroups-limits.js';
 
 export type Controller = 'memory' | 'pids' | 'cpu' | 'devices';
@@ -171,8 +171,9 @@ export async function createCgroup(id: string, limits: ResourceLimits, layout: C
     const base = layout.v1[c];
     // v2 has no devices controller: its filter is an eBPF program on any v2 cgroup dir.
     const v2 = base === undefined && (c === 'devices' ? layout.v2 !== undefined : layout.v2?.controllers.includes(c));
-    // Neither (no cgroup fs at all): the nodev mounts are the device filter.
-    if (c === 'devices' && base === undefined && !v2) continue;
+    // Neither (no cgroup fs at all): the nodev mounts are the device filter. In a user
+    // namespace (rootless) the kernel itself refuses mknod and opening nodes of its mounts.
+    if (c === 'devices' && ((base === undefined && !v2) || inUserNamespace)) continue;
     if (base === undefined && !v2) {
       throw new UserError('no-cgroup', cgroupMessages['no-controller'](FLAGS[c], c, whyMissing(c, layout)), {
         where: FLAGS[c],

@@ -2,6 +2,7 @@
  * The helper's reason tokens (`exec ENOENT python3`, `chdir ENOTDIR /x`, `mount /proc
  * EPERM`) turned into the messages Docker prints for the same failures.
  */
+import { inUserNamespace } from '../common/index.js';
 
 const errnoText: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -43,6 +44,10 @@ export function errnoMessage(errno: string): string {
   return errnoText[errno] ?? errno;
 }
 
+// Rootless mode's usual causes; `tsbuild info` names each missing piece with its fix.
+const ROOTLESS_NET = ' (rootless: /dev/net/tun must be usable by this user; see `tsbuild info`)';
+const ROOTLESS_OVERLAY = ' (rootless: overlayfs in a user namespace needs Linux 5.11 or later, and tsbuild has no copy-based fallback yet; see `tsbuild info`)';
+
 /** Docker's wording: `exec: "python3": executable file not found in $PATH` and friends. */
 export function setupMessage(f: SetupFailure): string {
   const text = errnoMessage(f.errno);
@@ -61,8 +66,10 @@ export function setupMessage(f: SetupFailure): string {
         : `publish ${f.arg}: ${text}`;
     case 'network':
       return f.errno === 'ECHILD'
-        ? `the private network could not be set up: ${f.arg} exited before configuring it`
+        ? `the private network could not be set up: ${f.arg} exited before configuring it${inUserNamespace ? ROOTLESS_NET : ''}`
         : `the private network could not be set up: ${f.arg}: ${text}`;
+    case 'mount overlay on':
+      return `container setup: mount overlay on ${f.arg}: ${text}${inUserNamespace ? ROOTLESS_OVERLAY : ''}`;
     default:
       return `container setup: ${f.op} ${f.arg}: ${text}`;
   }

@@ -14,7 +14,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { splitRdev } from '../common/index.js';
+import { isOverlayXattr, splitRdev } from '../common/index.js';
 import { getXattrs, makeNodes, setXattrs, type DeviceNode } from '../store/index.js';
 
 /**
@@ -38,7 +38,7 @@ export async function copyTree(from: string, dest: string, opts: CopyTreeOptions
 /**
  * A copy that is an export of an image's files rather than a layer (`--output type=local`):
  * files owned by `owner`, times set to `mtime` when given, overlay whiteouts and
- * `trusted.overlay.*` xattrs left out (`asRootfs`), and what `dest` already holds replaced
+ * overlay xattrs (`trusted.overlay.*`, `user.overlay.*`) left out (`asRootfs`), and what `dest` already holds replaced
  * entry by entry (BuildKit merges into the destination).
  */
 export interface CopyTreeOptions {
@@ -108,7 +108,7 @@ class TreeCopy {
     const xs = this.sourceXattrs.get(from);
     if (!xs) return;
     for (const [name, value] of Object.entries(xs)) {
-      if (this.opts.asRootfs && name.startsWith('trusted.overlay.')) continue;
+      if (this.opts.asRootfs && isOverlayXattr(name)) continue;
       this.xattrs.push({ path: to, name, value });
     }
   }

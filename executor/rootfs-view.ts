@@ -1,9 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserError, type Digest } from '../common/index.js';
+import { UserError, inUserNamespace, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { mount, unmount } from './mount.js';
 import { withoutRepeatedLowers } from './overlay-lowers.js';
+
+/** In a user namespace overlay keeps its marks in user.overlay.* xattrs (common/user-namespace.ts). */
+const USERXATTR = inUserNamespace ? ',userxattr' : '';
 
 /** Where a step finds layer dirs: the store's, or a build's own in front of them (build-layers.ts). */
 export interface LayerDirSource {
@@ -37,7 +40,7 @@ export async function withRootfsView<T>(
     .map((d) => (dirname(d) === parent ? basename(d) : d))
     .join(':');
   try {
-    await mount('overlay', 'overlay', mnt, `ro,lowerdir=${lower}`, { cwd: parent });
+    await mount('overlay', 'overlay', mnt, `ro,lowerdir=${lower}${USERXATTR}`, { cwd: parent });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw new UserError('overlay-mount', `mount a read-only view of ${dirs.length} layers: ${(e as Error).message.trim()}`, {
@@ -70,7 +73,7 @@ export async function withContainerView<T>(
   const parent = dirname(c.lowerDirs[0]);
   const lower = c.lowerDirs.map((d) => (dirname(d) === parent ? basename(d) : d)).join(':');
   try {
-    await mount('overlay', 'overlay', mnt, `lowerdir=${lower},upperdir=${c.upperDir},workdir=${c.workDir}`, { cwd: parent });
+    await mount('overlay', 'overlay', mnt, `lowerdir=${lower},upperdir=${c.upperDir},workdir=${c.workDir}${USERXATTR}`, { cwd: parent });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw new UserError('overlay-mount', `mount the container's filesystem: ${(e as Error).message.trim()}`);

@@ -1,14 +1,15 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
-import { noteEntries } from '../common/index.js';
+import { isOverlayXattr, noteEntries, overlayXattrPrefix } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
 import { writeLayer, type LayerEntry, type LayerResult } from './layer-writer.js';
 
 /**
  * A directory turned into a layer. For an overlay upper dir (a RUN step's changes): whiteouts
- * (0/0 character devices) become `.wh.NAME`, opaque directories (`trusted.overlay.opaque=y`)
- * become the directory plus `.wh..wh..opq`, and no `trusted.overlay.*` xattr is written.
+ * (0/0 character devices) become `.wh.NAME`, opaque directories (`trusted.overlay.opaque=y`,
+ * `user.overlay.opaque=y` in a user namespace) become the directory plus `.wh..wh..opq`, and
+ * no overlay xattr of either kind is written.
  * Only the upper dir is walked, so the cost grows with what the step changed, not with the
  * image. An empty directory gives no layer (undefined): a RUN that changed nothing.
  * A RUN step's runtime helper lists the upper dir, stats and xattrs, when its command ends
@@ -32,7 +33,8 @@ export interface SnapshotOptions {
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
-const OVERLAY_XATTR = 'trusted.overlay.';
+/** The marks this process's overlay mounts write (user.overlay.* in a user namespace). */
+const OVERLAY_XATTR = overlayXattrPrefix;
 
 export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptions): Promise<LayerResult | undefined> {
   const root = await realpath(dir);
@@ -130,7 +132,7 @@ function addEntry(st: EntryStat, abs: string, rel: string, name: string, relDir:
 function keptXattrs(all: Record<string, Buffer> | undefined): Record<string, Buffer> | undefined {
   if (!all) return undefined;
   const kept: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(all)) if (!k.startsWith(OVERLAY_XATTR)) kept[k] = v;
+  for (const [k, v] of Object.entries(all)) if (!isOverlayXattr(k)) kept[k] = v;
   return Object.keys(kept).length > 0 ? kept : undefined;
 }
 

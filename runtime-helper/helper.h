@@ -172,6 +172,11 @@ int tree_dump(const char *dir, const char *out); /* 0, or -1 when OUT is not com
 /* mount-cmd.c: `--mount FSTYPE SOURCE TARGET OPTIONS`, `--umount TARGET [lazy]` */
 int mount_main(int argc, char **argv);
 int umount_main(int argc, char **argv);
+/* idmap.c: this process's user namespace */
+int in_user_namespace(void);
+unsigned long highest_mapped_gid(void);
+/* userns-cmd.c: `--userns PROGRAM ARGS...`, rootless mode: PROGRAM as root of a user namespace */
+int userns_main(int argc, char **argv);
 /* link-cmd.c: `--link PATH`, the name of the unnamed file on fd 3 */
 int link_main(int argc, char **argv);
 /* fsattr-cmd.c, records of NUL-terminated fields, values in hex; exit 0, or 1 with one line

@@ -5,7 +5,8 @@
  * `--xattrs-get`, `--xattrs-set` and `--mknod` are the file metadata Node cannot reach: fsattr-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
  * `--netns SLIRP` holds a build's private network namespace: network.c;
- * `--enter` runs a command in a running container, tsbuild exec: enter.c.)
+ * `--enter` runs a command in a running container, tsbuild exec: enter.c;
+ * `--userns PROGRAM` runs tsbuild itself as root of a user namespace (rootless): userns-cmd.c.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--mknod") == 0) return mknod_main();
     if (argc == 4 && strcmp(argv[1], "--tree") == 0) return tree_dump(argv[2], argv[3]) == 0 ? 0 : 1; /* tree.c, for tests */
     if (argc == 2 && strcmp(argv[1], "--enter") == 0) return enter_main();
+    if (argc >= 3 && strcmp(argv[1], "--userns") == 0) return userns_main(argc - 2, argv + 2);
     spec_read(&spec, SPEC_FD);               /* malformed spec: exit 125 */
     if (spec.log_file) log_start(&spec);     /* run -d: fds 1 and 2 become the log relay's pipes */
     /* A RUN step dies with tsbuild: SIGKILL when the parent exits, and pid 1 (PDEATHSIG from

@@ -109,8 +109,11 @@ void net_attach(struct spec *spec)
 void net_sysctls(const struct spec *spec)
 {
     if (!spec->network_private && !spec->network_none) return;
-    static const char *const sysctls[][2] = {{"/proc/sys/net/ipv4/ping_group_range", "0 2147483647"},
-                                             {"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"}};
+    char groups[32];
+    unsigned long top = highest_mapped_gid(); /* the kernel takes only mapped gids */
+    snprintf(groups, sizeof groups, "0 %lu", top > 2147483647UL ? 2147483647UL : top);
+    const char *const sysctls[][2] = {{"/proc/sys/net/ipv4/ping_group_range", groups},
+                                      {"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"}};
     for (size_t i = 0; i < sizeof sysctls / sizeof sysctls[0]; i++) {
         int fd = open(sysctls[i][0], O_WRONLY | O_CLOEXEC);
         if (fd < 0) die("open", sysctls[i][0]);

@@ -139,6 +139,8 @@ static void mount_overlay(struct spec *spec, const char *base, const char *root)
         if (symlink(spec->work, "w") < 0) die("symlink", spec->work);
         n += (size_t)snprintf(data + n, n < sizeof data ? sizeof data - n : 0, ",upperdir=u,workdir=w");
     }
+    /* In a user namespace overlay may keep its marks only in user.overlay.* xattrs. */
+    if (in_user_namespace()) n += (size_t)snprintf(data + n, n < sizeof data ? sizeof data - n : 0, ",userxattr");
     if (n >= sizeof data) {
         errno = E2BIG;
         die("mount overlay: too many lower dirs", root);
@@ -182,12 +184,28 @@ void rootfs_mount(struct spec *spec)
     }
 }
 
-/* pivot_root(".", "."): the old root ends up stacked on the new one and is detached. */
+/* A read-only /sys. In a user namespace sysfs mounts only with a network namespace of its
+ * own (not with --network host): there the host's /sys is bound in, read-only, as rootless
+ * runc does. */
+static void mount_sys(void)
+{
+    if (mkdir("sys", 0755) < 0 && errno != EEXIST) die("mkdir", "/sys");
+    if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return;
+    if (errno != EPERM || mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL) < 0) die("mount", "/sys");
+    if (set_attrs(AT_FDCWD, "sys", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) die("remount ro", "/sys");
+}
+
+/* pivot_root(".", "."): the old root ends up stacked on the new one and is detached.
+ * /proc and /sys are mounted first, while the host's are still in this mount namespace: in a
+ * user namespace the kernel mounts them only where a fully visible one already is. */
 void rootfs_pivot(const struct spec *spec)
 {
     char root[PATH_MAX];
     path_join(root, spec->mount_point, "/root");
     if (chdir(root) < 0) die("chdir", root);
+    if (mkdir("proc", 0755) < 0 && errno != EEXIST) die("mkdir", "/proc");
+    if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die("mount", "/proc");
+    mount_sys();
     if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", NULL);
     if (umount2(".", MNT_DETACH) < 0) die("detach old root", NULL);
     if (chdir("/") < 0) die("chdir", "/");
@@ -229,8 +247,9 @@ static void make_dev(struct spec *spec)
     for (int i = 0; i < N_DEFAULT_DEVICES; i++) attach(spec->default_device_fd[i], DEFAULT_DEVICES[i], 0, 0);
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         if (symlink(links[i][0], links[i][1]) < 0) die("symlink", links[i][1]);
+    /* gid 5 (tty) only where it is mapped: a rootless single-id map has root alone. */
     mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=0620,gid=5");
+             highest_mapped_gid() >= 5 ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620");
     mount_at("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
     mount_at("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
@@ -282,14 +301,12 @@ static void mount_tmpfs(struct spec *spec)
     }
 }
 
-/* After pivot_root: /proc is mounted here, after the pid-namespace fork, or it would show
- * the host's processes. Then /dev, a read-only /sys, the binds, Docker's masks, the cwd. */
+/* After pivot_root (/proc, mounted after the pid-namespace fork, and /sys are there):
+ * /dev, the binds, Docker's masks, the cwd. */
 void rootfs_finish(struct spec *spec)
 {
-    mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     net_sysctls(spec); /* before mask_paths makes /proc/sys read-only */
     make_dev(spec);
-    mount_at("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_binds(spec);
     mount_tmpfs(spec);
     mask_paths();

@@ -20,7 +20,7 @@ import {
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { DigestHasher, UserError, hexOf, ioMessage, noteEntries, unreachable, type Digest } from '../common/index.js';
+import { DigestHasher, UserError, hexOf, inUserNamespace, ioMessage, isOverlayXattr, noteEntries, overlayXattrPrefix, unreachable, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
 import { dropTarBlob, openBlob } from './blobs.js';
 import { makeNodes, setXattrs } from './fs-attrs.js';
@@ -48,10 +48,11 @@ import { splitAgainstDir } from './layer-split.js';
  * - hardlinks must name a non-directory extracted earlier in this layer;
  * - whiteouts `.wh.NAME` become overlay whiteouts (char 0/0), `.wh..wh..opq` the opaque
  *   xattr; a whiteout naming `.` or `..` rejects the layer;
- * - device nodes are created only as root (else skipped, like rootless Docker); setuid
+ * - device nodes are created only as the host's root (else skipped, like rootless Docker); setuid
  *   bits are kept — they stay inside the layer dir, which is only ever a lower dir;
- * - `trusted.overlay.*` xattrs from the archive are dropped: they steer overlayfs
- *   (redirect, metacopy) and only the opaque marker is ours to set.
+ * - `trusted.overlay.*` and `user.overlay.*` xattrs from the archive are dropped: they steer
+ *   overlayfs (redirect, metacopy) and only the opaque marker is ours to set (`user.` in a
+ *   user namespace, where overlay is mounted with `userxattr`).
  * The uncompressed bytes are hashed while extracting; a diff_id mismatch publishes nothing.
  * Node has no mknod/setxattr: devices and xattrs go through the static helper
  * (store/fs-attrs.ts), each batched once per layer.
@@ -213,6 +214,8 @@ const SMALL_FILE_BYTES = 1 << 20;
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 const isRoot = process.getuid?.() === 0;
+/** In a user namespace the kernel refuses mknod of real devices (whiteouts, 0/0, it allows). */
+const canMakeDevices = isRoot && !inUserNamespace;
 
 /** A leading `/` or `./`, an empty, `.` or `..` component, or `//` anywhere but as the last `/`. */
 const NEEDS_CLEANING = /^\/|(^|\/)\.{1,2}(\/|$)|\/\/|^$/;
@@ -338,7 +341,7 @@ class Extraction {
       case 'block':
       case 'fifo':
         await this.removeExisting(rel);
-        if (!isRoot && e.type !== 'fifo') {
+        if (!canMakeDevices && e.type !== 'fifo') {
           this.stats.devicesSkipped++;
           return;
         }
@@ -355,7 +358,7 @@ class Extraction {
     }
     this.extracted.add(rel);
     if (hasKeys(e.xattrs)) {
-      const xs = Object.entries(e.xattrs).filter(([k]) => !k.startsWith('trusted.overlay.'));
+      const xs = Object.entries(e.xattrs).filter(([k]) => !isOverlayXattr(k));
       if (xs.length > 0) this.xattrs.set(rel, Object.fromEntries(xs));
     }
   }
@@ -488,7 +491,7 @@ class Extraction {
 
   private async setXattrs(): Promise<void> {
     const records: { path: string; name: string; value: Buffer }[] = [];
-    for (const dir of this.opaque) records.push({ path: this.abs(dir), name: 'trusted.overlay.opaque', value: Buffer.from('y') });
+    for (const dir of this.opaque) records.push({ path: this.abs(dir), name: `${overlayXattrPrefix}opaque`, value: Buffer.from('y') });
     for (const [rel, xs] of this.xattrs) {
       const st = lstatOrUndefinedSync(this.abs(rel));
       if (!st || st.isSymbolicLink()) continue; // user.* xattrs cannot be set on symlinks

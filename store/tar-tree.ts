@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSy
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
-import { splitRdev, type FsEntry } from '../common/index.js';
+import { isOverlayXattr, splitRdev, type FsEntry } from '../common/index.js';
 import { getXattrs } from './fs-attrs.js';
 import { TarWriter } from './tar-write.js';
 
@@ -12,7 +12,7 @@ import { TarWriter } from './tar-write.js';
  * relative to it and sorted, numeric owners, xattrs, hardlinks as links, devices and fifos;
  * sockets skipped. The tree must not change meanwhile (the caller holds its lock, or a
  * read-only view). `asRootfs`: `dir` is a layer dir or a view of layers, whose overlay
- * whiteouts (0/0 char devices) and `trusted.overlay.*` xattrs are not files of the image.
+ * whiteouts (0/0 char devices) and overlay's `trusted.overlay.*`/`user.overlay.*` xattrs are not files of the image.
  * `mtimeMs` replaces every entry's time (SOURCE_DATE_EPOCH, as BuildKit's tar exporter).
  */
 export async function writeTreeTar(dir: string, out: string | Writable, opts: { asRootfs?: boolean; mtimeMs?: number } = {}): Promise<void> {
@@ -62,6 +62,6 @@ export async function writeTreeTar(dir: string, out: string | Writable, opts: { 
 /** The xattrs that belong to the file (without overlay's own markers, for a rootfs). */
 function imageXattrs(x: Record<string, Buffer> | undefined, asRootfs: boolean | undefined): Record<string, Buffer> | undefined {
   if (!x || !asRootfs) return x;
-  const kept = Object.entries(x).filter(([name]) => !name.startsWith('trusted.overlay.'));
+  const kept = Object.entries(x).filter(([name]) => !isOverlayXattr(name));
   return kept.length ? Object.fromEntries(kept) : undefined;
 }

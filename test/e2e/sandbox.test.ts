@@ -17,6 +17,7 @@ import { helperPath, projectRoot } from '../../common/index.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
 import { makeLoopDevice } from '../helpers/loop-device.js';
+import { ATTACKS, fillAttack, parseProbes, probeScript } from '../helpers/sandbox-attacks.js';
 
 const exec = promisify(execFile);
 const PROBE = join(projectRoot, 'fixtures', 'probe', 'probe');
@@ -68,12 +69,8 @@ async function run(args: string[]): Promise<CliResult> {
 
 /** Each probe once in a RUN step and once in `tsbuild run`: `{ run: {i: out}, build: {i: out} }`. */
 async function probeBoth(rows: { cmd: string }[]): Promise<{ build: string[]; run: string[] }> {
-  const script = rows.map((r, i) => `echo "${i}=$(/probe ${r.cmd})"`).join('; ');
-  const parse = (text: string) => {
-    const out: string[] = [];
-    for (const m of text.matchAll(/^(\d+)=(.*)$/gm)) out[Number(m[1])] = m[2];
-    return out;
-  };
+  const script = probeScript(rows);
+  const parse = parseProbes;
   const b = await build(`probes-${rows.length}`, `FROM probe-img\nRUN sh -c '${script.replace(/'/g, `'\\''`)}' > /result\n`, ['--no-cache']);
   assert.equal(b.code, 0, b.stderr);
   const fromBuild = await run([`probes-${rows.length}`, 'cat', '/result']);
@@ -82,49 +79,8 @@ async function probeBoth(rows: { cmd: string }[]): Promise<{ build: string[]; ru
   return { build: parse(fromBuild.stdout), run: parse(fromRun.stdout) };
 }
 
-/** Each attack's probe command; {minor}, {port}, {abstract} and {pid} are filled in once the hosts' side is up. */
-const ATTACKS: { name: string; cmd: string; want: string | RegExp }[] = [
-  // Devices: only Docker's default set opens; any other node is useless, wherever it is made.
-  { name: 'a host loop device made with mknod in /tmp cannot be opened', cmd: 'mknod-open /tmp/b b 7 {minor}', want: 'EACCES' },
-  { name: 'a host loop device made with mknod in /dev cannot be opened', cmd: 'mknod-open /dev/b b 7 {minor}', want: 'EACCES' },
-  { name: 'the host disk (b 8 0) made with mknod cannot be opened', cmd: 'mknod-open /tmp/sda b 8 0', want: 'EACCES' },
-  { name: '/dev/kvm is not there', cmd: 'open /dev/kvm', want: 'ENOENT' },
-  { name: 'kvm made with mknod cannot be opened', cmd: 'mknod-open /dev/kvm c 10 232', want: 'EACCES' },
-  { name: 'loop-control made with mknod cannot be opened', cmd: 'mknod-open /tmp/lc c 10 237', want: 'EACCES' },
-  { name: 'fuse made with mknod cannot be opened', cmd: 'mknod-open /tmp/fuse c 10 229', want: 'EACCES' },
-  { name: 'the host console made with mknod cannot be opened', cmd: 'mknod-open /tmp/console c 5 1', want: 'EACCES' },
-  { name: 'tty1 made with mknod cannot be opened', cmd: 'mknod-open /tmp/tty1 c 4 1', want: 'EACCES' },
-  { name: 'btrfs-control made with mknod cannot be opened', cmd: 'mknod-open /tmp/btrfs c 10 234', want: 'EACCES' },
-  { name: '/dev/null opens', cmd: 'open /dev/null', want: 'ok' },
-  { name: '/dev/zero opens', cmd: 'open /dev/zero', want: 'ok' },
-  { name: '/dev/full opens', cmd: 'open /dev/full', want: 'ok' },
-  { name: '/dev/urandom opens', cmd: 'open /dev/urandom', want: 'ok' },
-  { name: '/dev/random opens', cmd: 'open /dev/random', want: 'ok' },
-  // Network: a namespace of its own; the host's loopback and abstract sockets are out of reach.
-  { name: "the host's 127.0.0.1 service is unreachable on 127.0.0.1", cmd: 'connect 127.0.0.1 {port}', want: 'ECONNREFUSED' },
-  { name: "the host's 127.0.0.1 service is unreachable through the NAT's gateway", cmd: 'connect 10.0.2.2 {port}', want: /^(ECONNREFUSED|ENETUNREACH)$/ },
-  { name: "the host's abstract unix socket is unreachable", cmd: 'abstract {abstract}', want: 'ECONNREFUSED' },
-  // Seccomp: Docker's default profile.
-  { name: 'keyctl is refused', cmd: 'syscall keyctl', want: 'EPERM' },
-  { name: 'add_key is refused', cmd: 'syscall add_key', want: 'EPERM' },
-  { name: 'unshare(CLONE_NEWUSER) is refused', cmd: 'syscall unshare-user', want: 'EPERM' },
-  { name: 'clone(CLONE_NEWUSER) is refused', cmd: 'syscall clone-newuser', want: 'EPERM' },
-  { name: 'clone3 is ENOSYS, so libc falls back to clone', cmd: 'syscall clone3', want: 'ENOSYS' },
-  { name: 'clone with the flags threads use works', cmd: 'syscall clone-thread', want: 'ok' },
-  { name: 'mount is refused', cmd: 'syscall mount', want: 'EPERM' },
-  { name: 'io_uring_setup is refused', cmd: 'syscall io_uring', want: 'EPERM' },
-  { name: 'perf_event_open is refused', cmd: 'syscall perf', want: 'EPERM' },
-  { name: 'bpf is refused', cmd: 'syscall bpf', want: 'EPERM' },
-  { name: 'personality(ADDR_NO_RANDOMIZE) is refused', cmd: 'syscall personality-bad', want: 'EPERM' },
-  { name: 'personality(0xffffffff), the query, is allowed', cmd: 'syscall personality-query', want: 'ok' },
-  { name: 'an AF_VSOCK socket is refused', cmd: 'syscall vsock', want: 'EPERM' },
-  { name: 'an AF_ALG socket is refused', cmd: 'syscall alg', want: 'EPERM' },
-  { name: 'ptrace(PTRACE_ATTACH) of a host process finds none', cmd: 'syscall ptrace-host {pid}', want: 'ESRCH' },
-];
 
-const filled = (cmd: string) =>
-  cmd.replace(/\{(minor|port|abstract|pid)\}/g, (_, k: string) =>
-    String({ minor: loop.minor, port, abstract: abstractName, pid: process.pid }[k as 'minor']));
+const filled = (cmd: string) => fillAttack(cmd, { minor: loop.minor, port, abstract: abstractName, pid: process.pid });
 
 let results: Promise<{ build: string[]; run: string[] }> | undefined;
 const probed = () => (results ??= probeBoth(ATTACKS.map((a) => ({ cmd: filled(a.cmd) }))));
