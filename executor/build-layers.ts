@@ -19,8 +19,9 @@ const MIN_BYTES = 512 * 1024 ** 2;
  * (a COPY or a RUN followed by a RUN) live in a private tmpfs for as long as the build runs, in front
  * of the store's layer dirs: extracting many small files is an order of magnitude faster on
  * tmpfs than on ext4 (bench/RESULTS.md). Each such layer is also extracted onto the store's
- * disk in the background, one at a time, while the build goes on (`close()` waits for them):
- * the first rebuild after an edit further down (issue 22) finds its parents' dirs there,
+ * disk in the background, one at a time, while the build goes on (`close()` abandons those
+ * not finished, so a cold build never waits for them): the first rebuild after an edit
+ * further down (issue 22) finds its parents' dirs there,
  * and the store then keeps each as its dir instead of its tar (store/tar-split.ts). The store's extractor unpacks such a layer while the step writes it
  * (`receive`); the dir is used once the blob is committed. The tmpfs gets half of what the
  * memory budget allows (memory-budget.ts), leaving the rest to RUN upper dirs. When memory is short, tmpfs
@@ -38,6 +39,8 @@ export class BuildLayerDirs implements LayerDirSource {
   /** The store's copies of this build's layer dirs, made one at a time beside the build. */
   private readonly persisting: Promise<void>[] = [];
   private readonly persistOne = pLimit(1);
+  /** Stops the persisting at close: a cold build does not wait for it. */
+  private readonly stopPersisting = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -80,7 +83,7 @@ export class BuildLayerDirs implements LayerDirSource {
   /** Extract layer `diffId` (its blob was just written) onto the store's disk in the background. */
   private persist(diffId: Digest): void {
     if (this.isClosed) return;
-    this.persisting.push(this.persistOne(() => primeLayerDir(this.store, diffId)));
+    this.persisting.push(this.persistOne(() => primeLayerDir(this.store, diffId, this.stopPersisting.signal)));
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
@@ -149,6 +152,8 @@ export class BuildLayerDirs implements LayerDirSource {
     this.isClosed = true;
     const memory = await this.memory?.catch(() => undefined);
     await Promise.allSettled(this.own.values());
+    // What is not on disk yet is abandoned (its temp dir removed): the next build extracts it if it needs it.
+    this.stopPersisting.abort();
     await Promise.allSettled(this.persisting);
     await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });

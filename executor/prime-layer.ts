@@ -79,11 +79,12 @@ function forgiving(target: Writable): Writable {
 
 /**
  * Extract this build's layer `diffId` onto the store's disk, as the layer's dir. Failures are
- * not errors: the store then extracts the layer itself when it is needed.
+ * not errors: the store then extracts the layer itself when it is needed (so is an abandoned one).
  */
-export async function primeLayerDir(store: Store, diffId: Digest): Promise<void> {
+export async function primeLayerDir(store: Store, diffId: Digest, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
   try {
-    await store.extractOwnLayer(diffId);
+    await store.extractOwnLayer(diffId, signal);
   } catch {
     // The store's own extraction still works; this was only a head start.
   }

@@ -104,8 +104,9 @@ export interface Store {
    * Extract the uncompressed layer blob `diffId` this process has just written (so not
    * hashed again) into the store's layer dirs, off the main thread when it is big; its tar
    * then gives way to a tar-split. False when nothing was done (the dir is there already).
+   * `signal` abandons it: nothing is published, its temp dir is gone when the promise settles.
    */
-  extractOwnLayer(diffId: Digest): Promise<boolean>;
+  extractOwnLayer(diffId: Digest, signal?: AbortSignal): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
 

@@ -56,9 +56,21 @@ export async function unpackTarFile(file: string, target: string, what: string):
  * `unpackTarFile`, recording the tar's split: its encoded bytes (store/tar-split.ts), or
  * undefined when entries replaced one another and the dir cannot stand for the tar.
  */
-export async function unpackTarFileSplit(file: string, target: string, what: string): Promise<Buffer | undefined> {
-  if ((await stat(file)).size < WORKER_FROM_BYTES) return unpackSplit(createReadStream(file), target, what);
-  const split = await inWorker({ target, what, file, isSplitting: true }).done;
+export async function unpackTarFileSplit(file: string, target: string, what: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  signal?.throwIfAborted();
+  const stop = (abort: () => void) => {
+    signal?.addEventListener('abort', abort, { once: true });
+    return () => signal?.removeEventListener('abort', abort);
+  };
+  if ((await stat(file)).size < WORKER_FROM_BYTES) {
+    const src = createReadStream(file);
+    const unhook = stop(() => src.destroy(new Error('abandoned')));
+    return unpackSplit(src, target, what).finally(unhook);
+  }
+  const w = inWorker({ target, what, file, isSplitting: true });
+  const unhook = stop(() => w.abort());
+  // `done` rejects on abort once the thread is gone: nothing writes into `target` after that.
+  const split = await w.done.finally(unhook);
   return split ? Buffer.from(split.buffer, split.byteOffset, split.byteLength) : undefined;
 }
 

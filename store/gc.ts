@@ -12,6 +12,7 @@ import { removeCacheMounts } from './cache-mounts.js';
 import type { ImageConfig, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 import { tarSplitDir } from './tar-split.js';
+import { settleSplitLayers } from './layer-settle.js';
 
 
 /**
@@ -195,6 +196,8 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
       if (await isYoung(path)) continue;
       await rm(path, { force: true });
     }
+    // the tars of kept layer dirs go now, after one flush of the filesystem
+    await settleSplitLayers(root);
     return result;
   });
 }

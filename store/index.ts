@@ -15,6 +15,7 @@ import { initLayout, ociDir } from './index-json.js';
 import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { extractOwnLayerBlob } from './layer-persist.js';
+import { settleSplitLayers, writebackExpiryMs } from './layer-settle.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
@@ -54,6 +55,7 @@ export * from './reference.js';
 // and .layerContentSize instead
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
+export { settleSplitLayers, type SettleOptions } from './layer-settle.js';
 export { saveImages, writeImageArchive, type SaveFormat, type ArchiveSink } from './archive-save.js';
 export { DirPack } from './dir-pack.js';
 export { importLayoutImage } from './layout-import.js';
@@ -114,6 +116,8 @@ export async function openStore(rootDir: string, opts: OpenOptions = {}): Promis
   }
   await cleanLeftovers(root, [ociDir(root), join(root, 'cache', 'records'), join(root, 'cache', 'builds'), join(root, 'leases'), join(root, 'sizes')]);
   await readLeases(root); // drops lease files of dead processes
+  // Tars of layer dirs the kernel has written back already; failing that they stay (nothing is lost).
+  await settleSplitLayers(root, { minAgeMs: writebackExpiryMs() }).catch(() => 0);
   return new DiskStore(root);
 }
 
@@ -235,10 +239,10 @@ class DiskStore implements Store {
     await this.writing();
     return adoptLayerDir(this.root, diffId, dir);
   }
-  async extractOwnLayer(diffId: Digest) {
+  async extractOwnLayer(diffId: Digest, signal?: AbortSignal) {
     await this.writing();
     if (existsSync(layerPath(this.root, diffId))) return false;
-    return extractOwnLayerBlob(this.root, diffId);
+    return extractOwnLayerBlob(this.root, diffId, signal);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { DigestHasher, type Digest } from '../common/index.js';
-import { blobPath, dropTarBlob } from './blobs.js';
+import { blobPath } from './blobs.js';
 import { cleanEntryName, layerPath } from './layers.js';
 import { readTar } from './tar-read.js';
 import { TarSplitRecorder, reproduceFrom, tarSplitPath, writeTarSplit } from './tar-split.js';
@@ -33,8 +33,7 @@ export async function splitAgainstDir(root: string, diffId: Digest): Promise<boo
     const h = new DigestHasher();
     for await (const chunk of reproduceFrom(split, dir, what)) h.update(chunk as Buffer);
     if (h.digest() !== diffId) return false;
-    await writeTarSplit(root, diffId, split);
-    await dropTarBlob(root, diffId);
+    await writeTarSplit(root, diffId, split); // the tar goes once the dir is durable (store/layer-settle.ts)
     return true;
   } catch {
     return false;

@@ -22,7 +22,7 @@ import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { DigestHasher, UserError, hexOf, inUserNamespace, ioMessage, isOverlayXattr, noteEntries, overlayXattrPrefix, unreachable, type Digest } from '../common/index.js';
 import { publishDir } from './atomic.js';
-import { dropTarBlob, openBlob } from './blobs.js';
+import { openBlob } from './blobs.js';
 import { makeNodes, setXattrs } from './fs-attrs.js';
 import { decompressed } from './layer-stream.js';
 import type { Descriptor } from './oci-types.js';
@@ -111,8 +111,8 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
   try {
     const target = join(tmp, 'root');
     await mkdir(target, { mode: 0o755 });
-    // An uncompressed tar blob is replaced by its split (store/tar-split.ts) once the dir is
-    // there; a compressed one is kept: its bytes cannot be made again from the tar.
+    // An uncompressed tar blob gives way to its split (store/tar-split.ts) once the dir is
+    // durable; a compressed one is kept: its bytes cannot be made again from the tar.
     const split = blob.digest === diffId ? new TarSplitRecorder() : undefined;
     const stats: ExtractStats = { entries: 0, devicesSkipped: 0, isLossy: false };
     const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}`, split, stats });
@@ -123,7 +123,8 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
     }
     const isSplit = split !== undefined && !stats.isLossy;
     if (isSplit) await writeTarSplit(root, diffId, split);
-    if ((await publishDir(target, final)) && isSplit) await dropTarBlob(root, diffId);
+    // The tar goes once the dir is durable (store/layer-settle.ts).
+    await publishDir(target, final);
     return final;
   } finally {
     await rm(tmp, { recursive: true, force: true });

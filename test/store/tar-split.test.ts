@@ -6,13 +6,17 @@ import { mkdir, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Digest } from '../../common/index.js';
-import { extractTar, importRootfs, openStore, MediaType, type Store } from '../../store/index.js';
+import { extractTar, importRootfs, openStore, settleSplitLayers, MediaType, type Store } from '../../store/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTar, sha256, type FixtureEntry } from './tar-fixture.js';
 
 // Issue 22 item 4: a layer is kept once on disk. Once its dir is extracted, its tar blob is
 // replaced by a tar-split (headers, PAX records and padding as they were, bodies by path),
-// from which the same tar is made again: the digest stays the diff_id.
+// from which the same tar is made again: the digest stays the diff_id. The tar goes only
+// after a flush of the filesystem made the dir durable (store/layer-settle.ts).
+
+/** Flush and drop the tars of extracted layers, as prune does. */
+const settle = (store: Store) => settleSplitLayers(store.root);
 
 const isRoot = process.getuid?.() === 0;
 
@@ -64,7 +68,8 @@ test('an extracted layer keeps no tar: the tar made again from its dir and split
   const tar = await makeTar(everyKind());
   const { store, diffId, desc } = await storeLayer(tar);
   const dir = await store.layerDir(diffId, desc);
-  assert.ok(!existsSync(store.blobPath(diffId)), 'the tar blob is gone once the dir is there');
+  assert.equal(await settle(store), 1);
+  assert.ok(!existsSync(store.blobPath(diffId)), 'the tar blob is gone once the dir is there and durable');
   assert.ok(existsSync(join(store.root, 'tar-split', diffId.slice(7))));
   assert.equal(await store.hasBlob(diffId), true);
   assert.equal(await store.blobSize(diffId), tar.length);
@@ -88,6 +93,7 @@ test('a security.capability xattr, as GNU tar writes it, survives the round trip
   const { store, diffId, desc } = await storeLayer(tar);
   const dir = await store.layerDir(diffId, desc);
   assert.match(execFileSync('getcap', [join(dir, 'ping')], { encoding: 'utf8' }), /cap_net_raw/);
+  await settle(store);
   assert.ok(!existsSync(store.blobPath(diffId)));
   assert.ok((await bytesOf(store.openBlob(diffId))).equals(tar));
 });
@@ -100,6 +106,7 @@ test('a tar that writes one path twice keeps its blob: its dir no longer holds t
   const { store, diffId, desc } = await storeLayer(tar);
   const dir = await store.layerDir(diffId, desc);
   assert.equal(await readFile(join(dir, 'f'), 'utf8'), 'second');
+  await settle(store);
   assert.ok(existsSync(store.blobPath(diffId)), 'the blob stays');
   assert.ok((await bytesOf(store.openBlob(diffId))).equals(tar));
 });
@@ -117,6 +124,7 @@ test('a store that kept both copies (the old layout) keeps working, and a remove
   await rm(dir, { recursive: true });
   const again = await store.layerDir(diffId, desc);
   assert.equal(await readFile(join(again, 'etc', 'conf'), 'utf8'), 'abc');
+  await settle(store);
   assert.ok(!existsSync(store.blobPath(diffId)));
   assert.ok((await bytesOf(store.openBlob(diffId))).equals(tar));
 });
@@ -128,6 +136,7 @@ test('a dir given to the store (a RUN upper) replaces its tar only when it makes
   await mkdir(join(work, 'root'));
   await extractTar(Readable.from([tar]), join(work, 'root'), { what: 'test' });
   assert.equal(await store.adoptLayerDir(diffId, join(work, 'root')), true);
+  await settle(store);
   assert.ok(!existsSync(store.blobPath(diffId)));
   assert.ok((await bytesOf(store.openBlob(diffId))).equals(tar));
 
@@ -137,6 +146,7 @@ test('a dir given to the store (a RUN upper) replaces its tar only when it makes
   await mkdir(join(work, 'other'));
   await writeFile(join(work, 'other', 'a'), 'dir');
   assert.equal(await store.adoptLayerDir(o.digest, join(work, 'other')), true);
+  await settle(store);
   assert.ok(existsSync(store.blobPath(o.digest)));
   assert.ok((await bytesOf(store.openBlob(o.digest))).equals(other));
 });
@@ -147,6 +157,7 @@ test('fsck makes each split layer tar again: a changed or truncated file in its 
   const img = await importRootfs(store, Readable.from([tar]), { names: ['x:1'] });
   const l = img.manifest.layers[0];
   const dir = await store.layerDir(img.config.rootfs.diff_ids[0], l);
+  await settle(store);
   assert.ok(!existsSync(store.blobPath(l.digest)));
   assert.deepEqual((await store.fsck()).problems, []);
   await writeFile(join(dir, 'f'), 'CONTENT');
@@ -168,4 +179,31 @@ test('prune removes a split layer with its dir, and a stray split', async () => 
   assert.deepEqual(await readdir(join(store.root, 'tar-split')), []);
   assert.deepEqual(await readdir(join(store.root, 'layers')), []);
   assert.equal(await store.hasBlob(blob.digest), false);
+});
+
+test('the tar stays until a flush of the filesystem made the extracted dir durable', async () => {
+  const tar = await makeTar(everyKind());
+  const { store, diffId, desc } = await storeLayer(tar);
+  await store.layerDir(diffId, desc);
+  assert.ok(existsSync(store.blobPath(diffId)), 'extracted, not yet flushed: the tar is the durable copy');
+  // a layer younger than the kernel's writeback expiry is left for a later pass (the open's)
+  let flushes = 0;
+  assert.equal(await settleSplitLayers(store.root, { minAgeMs: 3_600_000, sync: async () => void flushes++ }), 0);
+  assert.equal(flushes, 0);
+  // a failed flush drops nothing
+  await assert.rejects(settleSplitLayers(store.root, { sync: () => Promise.reject(new Error('EIO')) }), /EIO/);
+  assert.ok(existsSync(store.blobPath(diffId)));
+  // one flush, and the tar is still there while it runs
+  const seen: boolean[] = [];
+  const sync = async (root: string) => {
+    assert.equal(root, store.root);
+    seen.push(existsSync(store.blobPath(diffId)));
+  };
+  assert.equal(await settleSplitLayers(store.root, { sync }), 1);
+  assert.deepEqual(seen, [true]);
+  assert.ok(!existsSync(store.blobPath(diffId)));
+  assert.ok((await bytesOf(store.openBlob(diffId))).equals(tar));
+  // nothing pending: no flush at all
+  assert.equal(await settleSplitLayers(store.root, { sync }), 0);
+  assert.equal(seen.length, 1);
 });
