@@ -207,3 +207,28 @@ test('the tar stays until a flush of the filesystem made the extracted dir durab
   assert.equal(await settleSplitLayers(store.root, { sync }), 0);
   assert.equal(seen.length, 1);
 });
+
+test('an abandoned extraction of an own layer publishes nothing and leaves no temp dir; the tar stays', async () => {
+  // 8 MiB: unpacked in a worker thread (store/extract-thread.ts), which the abort terminates
+  const entries: FixtureEntry[] = Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, content: Buffer.alloc(128 << 10, i) }));
+  const tar = await makeTar(entries);
+  const { store, diffId, desc } = await storeLayer(tar);
+  const stop = new AbortController();
+  const p = store.extractOwnLayer(diffId, stop.signal);
+  // abort once the worker has written its first file
+  const started = async () => {
+    for (const n of await readdir(join(store.root, 'tmp'))) if (existsSync(join(store.root, 'tmp', n, 'root', 'f0'))) return true;
+    return false;
+  };
+  while (!(await started())) await new Promise((r) => setTimeout(r, 1));
+  stop.abort();
+  await assert.rejects(p);
+  assert.ok(!existsSync(join(store.root, 'layers', diffId.slice(7))), 'no dir published');
+  assert.deepEqual(await readdir(join(store.root, 'tmp')), []);
+  assert.ok(existsSync(store.blobPath(diffId)));
+  // an abort before the start does nothing at all
+  await assert.rejects(store.extractOwnLayer(diffId, AbortSignal.abort()));
+  // the layer is extracted when it is needed
+  const dir = await store.layerDir(diffId, desc);
+  assert.equal((await readFile(join(dir, 'f63'))).length, 128 << 10);
+});
