@@ -45,3 +45,10 @@ for app in node go; do
   done
 done
 echo "store: $(du -sh "$work/store" | cut -f1)  oci: $(du -sh "$work/store/oci" | cut -f1)  layers: $(du -sh "$work/store/layers" | cut -f1)"
+# The tars of extracted layers go after a flush of the filesystem (store/layer-settle.ts): at
+# an open once the kernel has written the dirs back, or at prune; settled here to show the size.
+settle=$(dirname "$cli")/store/index.js
+if [ -f "$settle" ] && grep -q settleSplitLayers "$settle"; then
+  node -e 'import(process.argv[1]).then((m) => m.settleSplitLayers(process.argv[2]))' "$settle" "$work/store"
+  echo "settled store: $(du -sh "$work/store" | cut -f1)  oci: $(du -sh "$work/store/oci" | cut -f1)  layers: $(du -sh "$work/store/layers" | cut -f1)"
+fi
