@@ -25,6 +25,7 @@ const commands: Record<string, Loader> = {
   fsck: () => import('./commands/fsck.js'),
   info: () => import('./commands/info.js'),
   prune: () => import('./commands/prune.js'),
+  system: () => import('./commands/system.js'),
   run: () => import('./commands/run.js'),
   ps: () => import('./commands/ps.js'),
   rm: () => import('./commands/rm.js'),
@@ -84,6 +85,7 @@ Commands:
   push      Upload an image to a registry
   login     Store credentials for a registry
   prune     Remove unused layers, blobs and cache
+  system    Show the store's disk usage (system df)
   fsck      Check the store's consistency
   parse     Print a Dockerfile's parse tree
 

@@ -53,6 +53,7 @@ export async function inspectContainer(store: Store, ref: string): Promise<unkno
       Cmd: c.command,
       Image: c.image.name,
       WorkingDir: c.process?.cwd ?? '',
+      ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
     },
     HostConfig: { AutoRemove: c.autoRemove, PortBindings: portMap(c.ports ?? []) },
     Mounts: (c.mounts ?? []).map((m) => ({

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Annotation, AnnotationType, BuildOutput } from '../engine/index.js';
+import type { Annotation, AnnotationType, BuildOutput, CompressionOption } from '../engine/index.js';
 import { usageError } from './args.js';
 
 /**
@@ -9,13 +9,15 @@ import { usageError } from './args.js';
  * tsbuild acts on, one of BuildKit's it does not do yet (said so), or a mistake.
  */
 
+const COMPRESSION = ['compression', 'compression-level', 'force-compression'] as const;
+
 /** What each type takes besides `type` and `dest` (`registry` is `image,push=true`). */
 const ATTRIBUTES: Record<string, readonly string[]> = {
-  image: ['name', 'push', 'unpack'],
-  registry: ['name', 'push', 'unpack'],
+  image: ['name', 'push', 'unpack', ...COMPRESSION],
+  registry: ['name', 'push', 'unpack', ...COMPRESSION],
   local: [],
   tar: [],
-  oci: ['name', 'tar'],
+  oci: ['name', 'tar', ...COMPRESSION],
   docker: ['name', 'tar'],
 };
 
@@ -102,11 +104,13 @@ export function parseOutputSpec(spec: string, target: OutputTarget): { output: B
   const names = attrs.has('name') ? attrs.get('name')!.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
   const bool = (key: string) => (attrs.has(key) ? parseBool(attrs.get(key)!, spec, key) : undefined);
   bool('unpack'); // checked only: the store extracts a layer when something first uses it
+  const compression = compressionAttrs(attrs, spec);
+  const withCompression = compression ? { compression } : {};
   switch (type) {
     case 'image':
     case 'registry':
       if (dest !== undefined) throw usageError(`invalid --output "${spec}": type=${type} takes no dest`);
-      return { output: { type: 'image', ...(names ? { names } : {}), push: type === 'registry' || bool('push') === true }, isStdout: false };
+      return { output: { type: 'image', ...(names ? { names } : {}), push: type === 'registry' || bool('push') === true, ...withCompression }, isStdout: false };
     case 'local':
       if (dest === undefined || dest === '') throw usageError(`dest is required for local exporter`);
       if (dest === '-') throw usageError(`dest cannot be stdout for local exporter`);
@@ -117,7 +121,7 @@ export function parseOutputSpec(spec: string, target: OutputTarget): { output: B
     case 'oci':
     case 'docker': {
       const isTar = bool('tar') !== false;
-      const extra = { ...(names ? { names } : {}), ...(isTar ? {} : { tar: false }) };
+      const extra = { ...(names ? { names } : {}), ...(isTar ? {} : { tar: false }), ...withCompression };
       if (!isTar) {
         if (dest === undefined || dest === '') throw usageError(`dest is required for ${type} exporter`);
         if (dest === '-') throw usageError(`dest cannot be stdout for ${type} exporter`);
@@ -131,6 +135,32 @@ export function parseOutputSpec(spec: string, target: OutputTarget): { output: B
     default:
       throw usageError(`[internal] output type ${type}`);
   }
+}
+
+/** BuildKit's compression attributes (util/compression/attrs.go); force-compression with no value is true. */
+function compressionAttrs(attrs: Map<string, string>, spec: string): CompressionOption | undefined {
+  if (!COMPRESSION.some((k) => attrs.has(k))) return undefined;
+  const out: CompressionOption = {};
+  const type = attrs.get('compression');
+  if (type !== undefined) out.type = parseCompressionType(type, `--output "${spec}"`);
+  const level = attrs.get('compression-level');
+  if (level !== undefined) out.level = parseCompressionLevel(level, `--output "${spec}"`);
+  const force = attrs.get('force-compression');
+  if (force !== undefined) out.force = force === '' ? true : parseBool(force, spec, 'force-compression');
+  return out;
+}
+
+/** `gzip`, `zstd` or `uncompressed` (BuildKit's estargz is refused by name). */
+export function parseCompressionType(value: string, what: string): 'gzip' | 'zstd' | 'uncompressed' {
+  if (value === 'gzip' || value === 'zstd' || value === 'uncompressed') return value;
+  if (value === 'estargz') throw usageError(`${what}: compression=estargz is not supported (want gzip, zstd or uncompressed)`);
+  throw usageError(`invalid ${what}: unsupported compression type ${value} (want gzip, zstd or uncompressed)`);
+}
+
+/** A whole number, as strconv.ParseInt reads it; the engine checks its range for the type. */
+export function parseCompressionLevel(value: string, what: string): number {
+  if (!/^[-+]?[0-9]+$/.test(value)) throw usageError(`invalid ${what}: non-integer value ${value} specified for compression-level`);
+  return Number(value);
 }
 
 function stdoutOutput(output: BuildOutput, target: OutputTarget): { output: BuildOutput; isStdout: boolean } {

@@ -13,3 +13,4 @@ export * from './locate.js';
 export * from './young-generation.js';
 export * from './suggest.js';
 export * from './fs-entry.js';
+export * from './platform.js';

@@ -5,7 +5,7 @@ import { noteEntries, UserError, type FsEntryType, type SourceRange } from '../c
 import { cleanPath, compilePatterns, type Matcher } from './dockerignore.js';
 import { hasWildcards, goMatch } from './glob.js';
 import { contextMessages } from './messages.js';
-import { lstatOrUndefined, resolveInRoot, type StatObserver } from './resolve.js';
+import { lstatSyncOrUndefined, resolveInRoot, type StatObserver } from './resolve.js';
 
 /*
  * Which files a COPY/ADD selects, by Docker's source rules: paths confined to the root,
@@ -125,8 +125,8 @@ class Walker {
     private readonly excludes: Matcher | undefined,
   ) {}
 
-  private async lstat(p: string): Promise<Stats | undefined> {
-    const st = await lstatOrUndefined(p);
+  private lstat(p: string): Stats | undefined {
+    const st = lstatSyncOrUndefined(p);
     this.opts.observe?.(p, st);
     return st;
   }
@@ -186,7 +186,7 @@ class Walker {
       const names = (await readdir(abs)).filter((n) => safeMatch(comps[depth], n)).sort(compareNames);
       for (const name of names) {
         const childReal = realRel === '' ? name : realRel + '/' + name;
-        const st = await this.lstat(this.root + '/' + childReal);
+        const st = this.lstat(this.root + '/' + childReal);
         if (!st || this.hidden(childReal, st)) continue;
         const childRel = [...relToBase, name];
         if (depth === comps.length - 1) {
@@ -232,7 +232,7 @@ class Walker {
     }
     for (let i = 0; i < names.length; i += BATCH) {
       const batch = names.slice(i, i + BATCH);
-      const stats = await Promise.all(batch.map((n) => this.lstat(absDir + '/' + n)));
+      const stats = batch.map((n) => this.lstat(absDir + '/' + n));
       noteEntries(out.length + batch.length);
       for (let j = 0; j < batch.length; j++) {
         const st = stats[j];

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UserError, type Digest, type SourceRange } from '../common/index.js';
+import { UserError, formatPlatform, hostPlatform, parsePlatformList, type Digest, type Platform, type SourceRange } from '../common/index.js';
 import type { CheckWarning, Entitlement, LintResults, Outline, Plan, TargetList } from '../planner/index.js';
+import type { ExecuteOptions } from '../executor/index.js';
 import { normaliseName, type ImageRecord, type Store } from '../store/index.js';
 import { Job, linesOf, sinkOf, type ProgressEvent } from './events.js';
 import { parseDockerfile, readDockerfile } from './dockerfile.js';
@@ -10,6 +11,8 @@ import { checkDockerfile, checkFailure, lintResults, syntaxWarning } from './bui
 import { exportCaches, importCaches, type CacheSpec } from './cache-transfer.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
+import { coresOf } from './compression.js';
+import { autoGc } from './gc-policy.js';
 import { planOutputs, type Annotation, type BuildOutput } from './outputs.js';
 import { prepareBuildContexts, type BuildContextSource } from './build-contexts.js';
 import { resolveRemote } from '../remote/index.js';
@@ -32,12 +35,17 @@ export interface BuildOptions {
   pull?: boolean;
   network?: 'default' | 'host' | 'none';
   labels?: Record<string, string>;
-  /** `linux/amd64` (the one platform built today). */
+  /**
+   * `--platform`: one or a comma list (`linux/amd64,linux/arm64,linux/arm/v7`, `local`);
+   * default the host's. Several make an image index, one manifest per platform, in this order.
+   */
   platform?: string;
   /** Push every tag when the build is done (`--push`: the image outputs push, or one is added). */
   push?: boolean;
   /** Where the result goes (`--output`); default the image in the store, named `tags`. */
   outputs?: BuildOutput[];
+  /** Layer chunks compressed at once by oci outputs and pushes (default: the settings', else every core). */
+  cores?: number;
   /** `--annotation`s of the image's manifest or its descriptor (engine/outputs.ts). */
   annotations?: Annotation[];
   /** `--build-context NAME=…`: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
@@ -108,16 +116,16 @@ export type CallResult =
 
 export const buildMessages = {
   'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
-  'unsupported-platform': (p: string) => `platform "${p}" is not supported: tsbuild builds linux/amd64 images`,
+  'unsupported-os': (p: string) => `platform "${p}" is not supported: tsbuild builds linux images`,
+  'multi-platform-output': (type: string) =>
+    `a multi-platform build cannot be exported with type=${type} yet: use the store (type=image, --push) or build one --platform`,
 } satisfies Record<string, (...args: never[]) => string>;
 
-function platformOf(value: string | undefined): { os: string; architecture: string; variant?: string } {
-  const p = value ?? 'linux/amd64';
-  const [os, architecture, variant] = p.split('/');
-  if (os !== 'linux' || architecture !== 'amd64') {
-    throw new UserError('unsupported-platform', buildMessages['unsupported-platform'](p), { exitCode: 1 });
-  }
-  return { os, architecture, ...(variant ? { variant } : {}) };
+/** `--platform` as a list of platforms to build, the host's by default. */
+function platformsOf(value: string | undefined): Platform[] {
+  const list = value === undefined || value === '' ? [hostPlatform()] : parsePlatformList(value);
+  for (const p of list) if (p.os !== 'linux') throw new UserError('unsupported-os', buildMessages['unsupported-os'](formatPlatform(p)), { where: '--platform', exitCode: 1 });
+  return list;
 }
 
 /** The cache mount ids a plan's RUN steps use (what `--cache-to` exports). */
@@ -161,7 +169,8 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const cwd = o.cwd ?? process.cwd();
   const src = await sources(o, cwd);
   const tags = (o.tags ?? []).map((t) => normaliseName(t));
-  const platform = platformOf(o.platform);
+  const platforms = platformsOf(o.platform);
+  const platform = platforms[0];
   const store: Store = await openStoreOf(o.store, settings);
   const parsed = await parseDockerfile(store, src.text, src.path);
   const { instructions, escape } = parsed;
@@ -175,9 +184,10 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
   const hasher = await makeContentHasher(store, src.contextDir, src.path, o.inputs?.lstat);
   for (const f of hasher.ignoreCandidates) o.inputs?.stat?.(f);
   const message = linesOf(emit);
-  const resolveImage = (ref: string, where: SourceRange) =>
+  const resolveImage = (ref: string, where: SourceRange, forPlatform: Platform = platform) =>
     resolveBaseImage(store, ref, {
       where,
+      platform: forPlatform,
       pull: o.pull,
       registry: settings.registry,
       progress: (line) => {
@@ -214,33 +224,50 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       push: o.push === true,
       annotations: o.annotations ?? [],
       cwd,
-      platform: `${platform.os}/${platform.architecture}`,
+      platform: formatPlatform(platform),
+      cores: coresOf(o.cores, settings),
     });
+    if (platforms.length > 1) {
+      const other = (o.outputs ?? []).find((x) => x.type !== 'image');
+      if (other) throw new UserError('usage', buildMessages['multi-platform-output'](other.type), { exitCode: 2 });
+    }
     await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
-    const plan = await planBuild(instructions, {
-      buildArgs,
-      target: o.target,
-      platform,
-      escape,
-      file: src.path,
-      network: o.network ?? 'default',
-      entitlements: new Set(o.allow ?? []),
-      resolveImage,
-      hashContext: hasher.hash,
-      namedContext: named.resolve,
-      resolveRemote: (source, flags) => {
-        o.inputs?.fetched?.();
-        return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
-      },
-    });
+    // One plan per platform; a stage that is the same in several (FROM --platform=$BUILDPLATFORM)
+    // gets the same keys in each and runs once (executor: shared).
+    const plans: Plan[] = [];
+    for (const p of platforms) {
+      plans.push(
+        await planBuild(instructions, {
+          buildArgs,
+          target: o.target,
+          platform: p,
+          buildPlatform: hostPlatform(),
+          showsPlatform: platforms.length > 1,
+          escape,
+          file: src.path,
+          network: o.network ?? 'default',
+          entitlements: new Set(o.allow ?? []),
+          resolveImage,
+          hashContext: hasher.hash,
+          deferMissingSources: (o.onError ?? 'fail') !== 'fail',
+          namedContext: named.resolve,
+          resolveRemote: (source, flags) => {
+            o.inputs?.fetched?.();
+            return resolveRemote(store, source, flags, settings.remote, { sshAgent: o.ssh?.default });
+          },
+        }),
+      );
+    }
+    const plan = plans[0];
     const checks = await checkDockerfile(parsed, { buildArgs, target: o.target, platform, ignore: hasher.ignore, plan });
     emit({ type: 'checks', warnings: checks.warnings });
     const failed = checkFailure(checks, src.path);
     if (failed) throw failed;
     const { executeBuild } = await import('../executor/index.js');
+    const { executePlatforms } = await import('./multi-platform.js');
     const onError = o.onError ?? 'fail';
     const onFailed = onError === 'fail' ? undefined : failedStepHandler(onError, store, message);
-    const result = await executeBuild(plan, {
+    const execOptions: ExecuteOptions = {
       store,
       contextDir: src.contextDir,
       ignore: hasher.ignore,
@@ -261,17 +288,21 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       runtime: settings.runtime,
       remote: settings.remote,
       onFailedStep: onFailed?.handle,
-    }).catch((e: unknown) => {
+    };
+    const run = platforms.length > 1 ? executePlatforms(plans, platforms, execOptions, outputs) : executeBuild(plan, execOptions);
+    const result = await run.catch((e: unknown) => {
       throw withFailedStepHint(e, onError, onFailed?.kept());
     });
     await hasher.save();
     await named.save();
-    await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: cacheMountIds(plan), registry: settings.registry, progress: message });
+    await exportCaches(store, o.cacheTo ?? [], { keys: result.keys, mountIds: [...new Set(plans.flatMap(cacheMountIds))], registry: settings.registry, progress: message });
     if (outputs.push.length) {
       const { pushImage } = await import('../registry/index.js');
-      for (const name of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message });
+      for (const { name, compression } of outputs.push) await pushImage(store, name, { ...settings.registry, progress: message, compression });
     }
-    return { imageId: result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
+    // The build's own lease has ended: what it made is kept by its image and cache records.
+    await autoGc(store, settings);
+    return { imageId: result.image.index?.digest ?? result.image.id, image: result.image, names: result.image.names, cached: result.cached, executed: result.executed, warnings: checks.warnings };
   } finally {
     await named.dispose();
   }

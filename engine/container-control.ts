@@ -14,11 +14,11 @@ import type { CallOptions } from './images.js';
 import { slirpSocket, type SavedSpec } from './run.js';
 import { openStoreOf } from './store-option.js';
 import { settingsFromEnv } from './settings.js';
+import { parseSignal } from './signals.js';
 
 export const controlMessages = {
   'not-running': (ref: string) => `container ${ref} is not running`,
   'cannot-kill': (ref: string, id: string) => `cannot kill container: ${ref}: container ${id} is not running`,
-  'bad-signal': (sig: string) => `Invalid signal: ${sig}`,
   'bad-timeout': (t: string) => `invalid argument "${t}" for "-t, --time" flag: a whole number of seconds`,
   'same-name': () => 'Renaming a container with the same name as its current name',
   'name-in-use': (name: string, id: string) =>
@@ -31,19 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function storeOf(o: CallOptions) {
   return openStoreOf(o.store, o.settings ?? settingsFromEnv(process.env));
-}
-
-/** `KILL`, `SIGKILL`, `9` → 9, as Docker's signal.ParseSignal takes them. */
-export function parseSignal(text: string): number {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    if (n >= 1 && n <= 64) return n;
-  } else {
-    const name = text.toUpperCase().replace(/^SIG/, '');
-    const n = (constants.signals as Record<string, number>)[`SIG${name}`];
-    if (n !== undefined) return n;
-  }
-  throw new UserError('bad-signal', controlMessages['bad-signal'](text), { where: text });
 }
 
 /** The helper's pid 1 child, or undefined once it is gone. */
@@ -71,13 +58,26 @@ function signalInit(pid: number | undefined, sig: number): void {
   }
 }
 
-/** `docker stop`: SIGTERM, then SIGKILL after `timeoutSeconds` (default 10). A stopped one is left as it is. */
-export async function stopContainer(o: CallOptions & { container: string; timeoutSeconds?: number }): Promise<ContainerRecord> {
+export interface StopOptions extends CallOptions {
+  container: string;
+  /** Default 10. */
+  timeoutSeconds?: number;
+  /** `stop -s`: sent first instead of the container's stop signal. */
+  signal?: string;
+}
+
+/**
+ * `docker stop`: the stop signal (`-s`, else the container's: `run --stop-signal` or the
+ * image's StopSignal, else SIGTERM: moby daemon/stop.go), then SIGKILL after `timeoutSeconds`.
+ * A stopped one is left as it is.
+ */
+export async function stopContainer(o: StopOptions): Promise<ContainerRecord> {
+  const first = parseSignal(o.signal ?? 'TERM');
   const store = await storeOf(o);
   const c = await findContainer(store, o.container);
   if (c.status.state !== 'running') return c;
   const init = await initOf(c);
-  signalInit(init, constants.signals.SIGTERM);
+  signalInit(init, o.signal === undefined && c.stopSignal !== undefined ? parseSignal(c.stopSignal) : first);
   if (!(await helperGone(c, (o.timeoutSeconds ?? 10) * 1000))) {
     signalInit(init, constants.signals.SIGKILL);
     if (!(await helperGone(c, 10_000))) signalInit(c.pid, constants.signals.SIGKILL); // pid 1 dies with it
@@ -132,7 +132,7 @@ export async function startContainer(o: CallOptions & { container: string }): Pr
 }
 
 /** `docker restart`: stop (SIGTERM, SIGKILL after the timeout), then start. */
-export async function restartContainer(o: CallOptions & { container: string; timeoutSeconds?: number }): Promise<ContainerRecord> {
+export async function restartContainer(o: StopOptions): Promise<ContainerRecord> {
   const stopped = await stopContainer(o);
   return startContainer({ ...o, container: stopped.id });
 }

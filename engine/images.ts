@@ -2,8 +2,9 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { UserError, ioMessage, shortId, type Digest } from '../common/index.js';
+import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
 import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat } from '../store/index.js';
+import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
@@ -32,31 +33,39 @@ function withInsecure(settings: Settings, hosts: string[] | undefined) {
 }
 
 /** Download an image (a manifest list gives the platform's image): `docker pull`. */
-export async function pull(o: CallOptions & { ref: string; platform?: string; insecureRegistries?: string[] }): Promise<ImageRecord> {
+export async function pull(o: CallOptions & { ref: string; platform?: string; allPlatforms?: boolean; insecureRegistries?: string[] }): Promise<ImageRecord> {
   parseReference(o.ref); // a malformed name fails before the store is opened
   const store = await storeOf(o);
   const { pullImage } = await import('../registry/index.js');
-  return pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, progress: o.onMessage });
+  return pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, allPlatforms: o.allPlatforms, progress: o.onMessage });
 }
 
 /** Upload an image with its layers: `docker push`. */
-export async function push(o: CallOptions & { ref: string; insecureRegistries?: string[] }): Promise<{ manifestDigest: Digest }> {
+export async function push(
+  o: CallOptions & { ref: string; insecureRegistries?: string[]; compression?: CompressionOption; cores?: number },
+): Promise<{ manifestDigest: Digest }> {
+  const compression = exportCompression(o.compression, coresOf(o.cores, settingsOf(o)));
   const store = await storeOf(o);
   const { pushImage } = await import('../registry/index.js');
-  return pushImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), progress: o.onMessage });
+  return pushImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), progress: o.onMessage, compression });
 }
 
 /**
- * Write images to a tar archive (docker-archive by default, or an OCI archive): to a stream,
+ * Write images to a tar archive (docker-archive by default, or an OCI archive, its layers
+ * compressed as `compression` says; docker-archive layers go as stored): to a stream,
  * or to a file that appears only once complete. Aborted, nothing is left.
  */
-export async function save(o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal }): Promise<void> {
-  const store = await storeOf(o);
+export async function save(
+  o: CallOptions & { images: string[]; format?: SaveFormat; to: Writable | string; signal?: AbortSignal; /** One child of a multi-platform image. */ platform?: string; compression?: CompressionOption; cores?: number },
+): Promise<void> {
   const format = o.format ?? 'docker';
-  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, { format });
+  const platform = o.platform === undefined ? undefined : parsePlatformSpec(o.platform);
+  const opts = { format, platform, compression: exportCompression(o.compression, coresOf(o.cores, settingsOf(o))) };
+  const store = await storeOf(o);
+  if (typeof o.to !== 'string') return saveImages(store, o.images, o.to, opts);
   const path = resolve(o.cwd ?? process.cwd(), o.to);
   try {
-    await writeOutputFile(path, (out) => saveImages(store, o.images, out, { format }), o.signal);
+    await writeOutputFile(path, (out) => saveImages(store, o.images, out, opts), o.signal);
   } catch (e) {
     if (e instanceof UserError || o.signal?.aborted) throw e;
     throw new UserError('save-failed', ioMessage(`save: write ${o.to}`, e), { where: o.to });
@@ -86,13 +95,13 @@ export async function load(o: CallOptions & { from: Readable | string }): Promis
  * An image from a root filesystem tarball: `docker import`, with `changes` as its -c
  * (Dockerfile instructions: CMD, ENV …) and `message` as its comment.
  */
-export async function importImage(o: CallOptions & { from: Readable | string; ref?: string; message?: string; changes?: string[] }): Promise<ImageRecord> {
+export async function importImage(o: CallOptions & { from: Readable | string; ref?: string; message?: string; changes?: string[]; platform?: string }): Promise<ImageRecord> {
   const { configEditsOf, applyConfigEdit } = await import('../planner/index.js');
   const edits = await configEditsOf(o.changes ?? []);
   const names = o.ref !== undefined ? [normaliseName(o.ref)] : [];
   const src = await input(o.from, o.cwd);
   const store = await storeOf(o);
-  let img = await importRootfs(store, src, { names: edits.length ? [] : names, comment: o.message ?? 'Imported from -' });
+  let img = await importRootfs(store, src, { names: edits.length ? [] : names, comment: o.message ?? 'Imported from -', ...(o.platform ? { platform: parsePlatformSpec(o.platform) } : {}) });
   if (edits.length) {
     // The same layer under a config with the changes applied (as docker import -c).
     let config = img.config.config ?? {};
@@ -143,6 +152,8 @@ export async function removeImage(o: CallOptions & { image: string; force?: bool
       o.onRemoved?.({ untagged: n });
     }
   }
-  await store.removeImage(img.id);
-  o.onRemoved?.({ deleted: img.id });
+  // A multi-platform image goes as a whole: its index entry (the children are freed by prune).
+  const id = img.index?.digest ?? img.id;
+  await store.removeImage(id);
+  o.onRemoved?.({ deleted: id });
 }

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { UserError, ioMessage } from '../common/index.js';
 import { copyTree, type ExportWriter } from '../executor/index.js';
-import { DirPack, TarPack, normaliseName, writeImageArchive, writeTreeTar, type Store } from '../store/index.js';
+import { DirPack, TarPack, normaliseName, writeImageArchive, writeTreeTar, type ExportCompression, type Store } from '../store/index.js';
+import { exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 
 /**
@@ -13,10 +14,11 @@ import { writeOutputFile } from './output-file.js';
  * ended when written (`-o -`: stdout).
  */
 export type BuildOutput =
-  | { type: 'image'; names?: string[]; push?: boolean }
+  | { type: 'image'; names?: string[]; push?: boolean; compression?: CompressionOption }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string | Writable }
-  | { type: 'oci' | 'docker'; dest: string | Writable; tar?: boolean; names?: string[] };
+  | { type: 'oci'; dest: string | Writable; tar?: boolean; names?: string[]; compression?: CompressionOption }
+  | { type: 'docker'; dest: string | Writable; tar?: boolean; names?: string[] };
 
 /** `--annotation [type:]key=value` (buildx): where in the image it goes; `manifest` when no type is given. */
 export interface Annotation {
@@ -44,8 +46,8 @@ export interface OutputPlan {
   /** Names the image gets in the store; `isIndexed` false when no output is the store. */
   names: string[];
   isIndexed: boolean;
-  /** Names to push once written. */
-  push: string[];
+  /** Names to push once written, and how each push compresses layers. */
+  push: { name: string; compression: ExportCompression }[];
   manifestAnnotations: Record<string, string>;
   exports: ExportWriter[];
 }
@@ -56,7 +58,7 @@ export interface OutputPlan {
  */
 export async function planOutputs(
   given: BuildOutput[] | undefined,
-  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; platform: string },
+  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; platform: string; cores: number },
 ): Promise<OutputPlan> {
   const outputs: BuildOutput[] = given && given.length ? given.map((x) => ({ ...x })) : [{ type: 'image' }];
   // `--push` pushes the image outputs, or adds one (buildx commands/build.go).
@@ -70,7 +72,7 @@ export async function planOutputs(
     throw new UserError('usage', outputMessages['annotation-unused'](), { exitCode: 2 });
   }
   const plan: OutputPlan = { names: [], isIndexed: false, push: [], manifestAnnotations: annotations.manifest, exports: [] };
-  const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor };
+  const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor, cores: o.cores };
   for (const x of outputs) {
     // buildx gives the tags to every image-like output as its name (build/opt.go).
     const names = (o.tags.length ? o.tags : ('names' in x ? x.names : undefined) ?? []).map((n) => normaliseName(n));
@@ -82,7 +84,8 @@ export async function planOutputs(
     for (const n of names) if (!plan.names.includes(n)) plan.names.push(n);
     if (x.push) {
       if (names.length === 0) throw new UserError('usage', outputMessages['push-needs-name'](o.push && !given?.length ? '--push' : 'an output with push=true'), { exitCode: 2 });
-      plan.push.push(...names.filter((n) => !plan.push.includes(n)));
+      const compression = exportCompression(x.compression, o.cores);
+      for (const name of names) if (!plan.push.some((p) => p.name === name)) plan.push.push({ name, compression });
     }
   }
   return plan;
@@ -92,6 +95,7 @@ interface WriterContext {
   store: Store;
   cwd: string;
   descriptorAnnotations: Record<string, string>;
+  cores: number;
 }
 
 /** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
@@ -113,7 +117,8 @@ async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: strin
     case 'oci':
     case 'docker': {
       const display = `exporting to ${x.type} image format`;
-      const opts = { format: x.type, descriptorAnnotations: c.descriptorAnnotations };
+      const compression = x.type === 'oci' ? exportCompression(x.compression, c.cores) : undefined;
+      const opts = { format: x.type, descriptorAnnotations: c.descriptorAnnotations, ...(compression ? { compression } : {}) };
       if (x.tar === false) {
         const dest = await directoryDest(x.dest, x.type, c.cwd);
         return { kind: 'image', display, write: (image) => withIo(dest, () => writeImageArchive(c.store, [{ image, names }], new DirPack(dest), opts)) };

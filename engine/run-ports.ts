@@ -3,7 +3,7 @@
  * docker/cli's nat.ParsePortSpec reads them; a host port left out is a free one the
  * kernel picks. The forwards themselves are slirp4netns's (runtime-helper/network.c).
  */
-import { createServer } from 'node:net';
+import { createServer, isIPv4, isIPv6 } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { UserError } from '../common/index.js';
 import type { PublishedPort } from '../executor/index.js';
@@ -21,37 +21,52 @@ function portNumber(spec: string, text: string): number {
 
 export interface PortRequest {
   proto: 'tcp' | 'udp';
-  hostIp: string;
+  /** undefined: none given, so 0.0.0.0 and [::] both (Docker's default), [::] only where the host has IPv6. */
+  hostIp?: string;
   /** undefined: any free port. */
   hostPort?: number;
   containerPort: number;
 }
 
+/** `[IPV6]:HOST:CTR`, `IPV4:HOST:CTR`, `HOST:CTR`, `CTR` (docker/cli's nat.ParsePortSpec; an IPv6 address needs its brackets). */
+function splitAddress(spec: string, addr: string): { hostIp?: string; parts: string[] } {
+  if (!addr.startsWith('[')) {
+    const parts = addr.split(':');
+    if (parts.length > 3) throw invalid(spec, 'too many colons (an IPv6 address goes in brackets: [::1]:8080:80)');
+    if (parts.length < 3) return { parts };
+    if (!isIPv4(parts[0])) throw invalid(spec, `invalid IP address: ${parts[0]}`);
+    return { hostIp: parts[0], parts: parts.slice(1) };
+  }
+  const end = addr.indexOf(']');
+  const hostIp = end < 0 ? addr.slice(1) : addr.slice(1, end);
+  if (end < 0 || !isIPv6(hostIp) || addr[end + 1] !== ':') throw invalid(spec, `invalid IP address: ${hostIp}`);
+  const parts = addr.slice(end + 2).split(':');
+  if (parts.length !== 2) throw invalid(spec, 'want [IP]:HOST_PORT:CONTAINER_PORT');
+  return { hostIp, parts };
+}
+
 export function parsePublish(spec: string): PortRequest {
-  if (spec.startsWith('[')) throw invalid(spec, 'IPv6 host addresses are not supported yet');
   const [addr, protoText = 'tcp'] = spec.split('/');
   if (protoText !== 'tcp' && protoText !== 'udp') throw invalid(spec, `invalid proto: ${protoText}`);
-  const parts = addr.split(':');
-  if (parts.length > 3) throw invalid(spec, 'too many colons');
+  const { hostIp, parts } = splitAddress(spec, addr);
   const containerPort = portNumber(spec, parts[parts.length - 1]);
   const hostPortText = parts.length >= 2 ? parts[parts.length - 2] : '';
-  const hostIp = parts.length === 3 ? parts[0] : '0.0.0.0';
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostIp)) throw invalid(spec, `invalid IP address: ${hostIp}`);
-  return { proto: protoText, hostIp, hostPort: hostPortText === '' ? undefined : portNumber(spec, hostPortText), containerPort };
+  if (hostIp !== undefined && isIPv6(hostIp) && protoText === 'udp') throw invalid(spec, 'UDP on an IPv6 host address is not supported yet (TCP is)');
+  return { proto: protoText, ...(hostIp !== undefined ? { hostIp } : {}), hostPort: hostPortText === '' ? undefined : portNumber(spec, hostPortText), containerPort };
 }
 
 /** `-P`: the image's ExposedPorts (`80/tcp`), each to any free port. */
 export function exposedPorts(exposed: Record<string, unknown> | undefined): PortRequest[] {
   return Object.keys(exposed ?? {}).map((k) => {
     const [port, proto = 'tcp'] = k.split('/');
-    return { proto: proto === 'udp' ? 'udp' : 'tcp', hostIp: '0.0.0.0', containerPort: Number(port) };
+    return { proto: proto === 'udp' ? 'udp' : 'tcp', containerPort: Number(port) };
   });
 }
 
 function freePort(proto: 'tcp' | 'udp', ip: string): Promise<number> {
   return new Promise((resolve, reject) => {
     if (proto === 'udp') {
-      const s = createSocket('udp4');
+      const s = createSocket(isIPv6(ip) ? 'udp6' : 'udp4');
       s.once('error', reject);
       s.bind(0, ip, () => {
         const { port } = s.address();
@@ -68,13 +83,24 @@ function freePort(proto: 'tcp' | 'udp', ip: string): Promise<number> {
   });
 }
 
+/** Each request's host port (a free one when not given); no address given: 0.0.0.0, then [::] for TCP. */
 export async function resolvePorts(requests: PortRequest[]): Promise<PublishedPort[]> {
   const out: PublishedPort[] = [];
-  for (const r of requests) out.push({ ...r, hostPort: r.hostPort ?? (await freePort(r.proto, r.hostIp)) });
+  for (const r of requests) {
+    const hostIp = r.hostIp ?? '0.0.0.0';
+    const hostPort = r.hostPort ?? (await freePort(r.proto, hostIp));
+    out.push({ proto: r.proto, hostIp, hostPort, containerPort: r.containerPort });
+    if (r.hostIp === undefined && r.proto === 'tcp') out.push({ proto: r.proto, hostIp: '::', hostPort, containerPort: r.containerPort, optional: true });
+  }
   return out;
+}
+
+/** `0.0.0.0:8080`, `[::]:8080` (Go's net.JoinHostPort, as docker ps and docker port print them). */
+export function hostPortText(p: { hostIp: string; hostPort: number }): string {
+  return isIPv6(p.hostIp) ? `[${p.hostIp}]:${p.hostPort}` : `${p.hostIp}:${p.hostPort}`;
 }
 
 /** Docker's `0.0.0.0:8080->80/tcp`. */
 export function portText(p: PublishedPort): string {
-  return `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`;
+  return `${hostPortText(p)}->${p.containerPort}/${p.proto}`;
 }

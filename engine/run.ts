@@ -2,12 +2,13 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UserError, initPath } from '../common/index.js';
+import { UserError, formatPlatform, initPath, parsePlatformSpec, samePlatform } from '../common/index.js';
 import { NameInUseError, familiarName, isValidName, parseReference, processStartTicks, type ContainerRecord, type ImageRecord, type Store } from '../store/index.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, prepareBindSource } from './run-mounts.js';
 import { exposedPorts, parsePublish, resolvePorts } from './run-ports.js';
+import { parseSignal } from './signals.js';
 
 /** slirp4netns's API socket for -p: short (a unix socket path has 108 bytes), one per container. */
 export function slirpSocket(id: string): string {
@@ -18,6 +19,8 @@ export function slirpSocket(id: string): string {
 export interface RunOptions {
   /** A name (pulled when the store lacks it, as `docker run` does), an id or a unique id prefix. */
   image: string;
+  /** `--platform`: which child of a multi-platform image (default the host's); a plain image must be for it. */
+  platform?: string;
   /** Replaces the image's CMD. */
   command?: string[];
   /** Replaces the image's ENTRYPOINT ('' clears it). */
@@ -60,6 +63,8 @@ export interface RunOptions {
   logMaxBytes?: number;
   /** `--init`: tsbuild-init runs as pid 1 (forwards signals, reaps zombies), as docker-init does. */
   init?: boolean;
+  /** What `stop` sends first (`--stop-signal`); default the image's StopSignal, else SIGTERM. */
+  stopSignal?: string;
   /** Only `no` (Docker's default): tsbuild has no daemon to restart containers. */
   restart?: string;
   /** Relative bind sources are relative to this; default process.cwd(). */
@@ -94,6 +99,7 @@ export type RunResult =
 
 export const runMessages = {
   'image-not-found': (name: string) => `Unable to find image '${name}' locally`,
+  'image-platform': (name: string, has: string, want: string) => `image ${name} is ${has || 'for no platform'}: it has no ${want} variant`,
   'no-command': () => 'No command specified',
   'relative-workdir': (dir: string) => `the working directory '${dir}' is invalid, it needs to be an absolute path`,
   'name-in-use': (name: string) =>
@@ -122,8 +128,19 @@ function fail(code: keyof typeof runMessages, message: string, where?: string): 
 
 /** The image to run: the store's, else pulled as `docker run` does. */
 async function imageFor(store: Store, ref: string, o: RunOptions, settings: Settings): Promise<ImageRecord> {
-  const local = await store.resolveImage(ref);
-  if (local) return local;
+  const platform = o.platform === undefined ? undefined : parsePlatformSpec(o.platform);
+  const local = await store.resolveImage(ref, { platform });
+  if (local && platform && !local.index && !samePlatform(local.config, platform)) {
+    throw fail('image-platform', runMessages['image-platform'](ref, formatPlatform(local.config), formatPlatform(platform)), ref);
+  }
+  if (local) {
+    // Its CPU's binaries run natively or under qemu's binfmt_misc handler, never unchecked.
+    const { emulatorFor } = await import('../executor/index.js');
+    await emulatorFor(local.config, settings.runtime.binfmtDir, 'a container');
+    return local;
+  }
+  const other = platform ? await store.resolveImage(ref) : undefined;
+  if (other) throw fail('image-platform', runMessages['image-platform'](ref, (other.index?.platforms ?? []).map(formatPlatform).join(', '), formatPlatform(platform!)), ref);
   let shown: string;
   try {
     shown = familiarName(parseReference(ref));
@@ -133,7 +150,7 @@ async function imageFor(store: Store, ref: string, o: RunOptions, settings: Sett
   }
   o.onMessage?.(runMessages['image-not-found'](shown));
   const { pullImage } = await import('../registry/index.js');
-  return pullImage(store, ref, { ...settings.registry, progress: o.onMessage });
+  return pullImage(store, ref, { ...settings.registry, progress: o.onMessage, platform: o.platform });
 }
 
 /** Run a command in a new container from an image: `docker run`. */
@@ -178,11 +195,13 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const portRequests = (o.publish ?? []).map(parsePublish);
   if ((portRequests.length > 0 || o.publishAll) && network !== 'default') throw fail('publish-network', runMessages['publish-network'](network));
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw fail('relative-workdir', runMessages['relative-workdir'](o.workdir));
+  if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
 
   const store = await openStoreOf(o.store, settings);
   const image = await imageFor(store, o.image, o, settings);
   const config = image.config.config ?? {};
   const processArgv = ex.containerArgv(config, { entrypoint: o.entrypoint, args: o.command ?? [] });
+  const stopSignal = o.stopSignal ?? config.StopSignal;
   if (processArgv.length === 0) throw fail('no-command', runMessages['no-command']());
 
   const ports = await resolvePorts([...portRequests, ...(o.publishAll ? exposedPorts(config.ExposedPorts) : [])]);
@@ -235,7 +254,8 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const record: ContainerRecord = {
     ...created.record,
     ...(mountRequests.length > 0 ? { mounts: mountRequests.map(({ type, source, destination, readonly }) => ({ type, ...(source !== undefined ? { source } : {}), destination, readonly })) } : {}),
-    ...(ports.length > 0 ? { ports } : {}),
+    ...(ports.length > 0 ? { ports: ports.map(({ optional: _, ...p }) => p) } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
     process: { env, cwd, userSpec: o.user ?? config.User ?? '', user, tty, interactive: o.interactive === true, hostname },
   };
   // Docker binds docker-init at /sbin/docker-init and runs `/sbin/docker-init -- CMD...`.
@@ -298,7 +318,9 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   let saving: Promise<void> = Promise.resolve();
   let running = record;
   const input = o.stdin ?? 'inherit';
-  const result = await ex.runContainer(spec, {
+  // Kept in the log as a detached one's is (Docker logs every container), and ended with us.
+  const foreground = { ...spec, endWithParent: true, log: { file: paths.logFile, maxBytes: o.logMaxBytes, tee: true } };
+  const result = await ex.runContainer(foreground, {
     stdin: !spec.interactive ? 'ignore' : input === 'inherit' ? 'inherit' : 'pipe',
     ...(spec.interactive && input !== 'inherit' ? { input } : {}),
     ...output('stdout', o.stdout),

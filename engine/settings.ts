@@ -15,7 +15,7 @@ export interface Settings {
   root: string;
   /** TSBUILD_INSECURE_REGISTRIES, DOCKER_CONFIG, TSBUILD_REGISTRY_TIMEOUT. */
   registry: ClientOptions;
-  /** PATH (where slirp4netns is looked for), TSBUILD_SLIRP4NETNS, TSBUILD_RUN_UPPER(_BYTES), TSBUILD_LAYER_DIRS(_BYTES). */
+  /** PATH (where slirp4netns is looked for), TSBUILD_SLIRP4NETNS, TSBUILD_RUN_UPPER(_BYTES), TSBUILD_LAYER_DIRS(_BYTES), TSBUILD_BINFMT_DIR. */
   runtime: RuntimeSettings;
   /** SOURCE_DATE_EPOCH (whole seconds): fixes `created` and clamps layer mtimes. */
   sourceDateEpoch?: number;
@@ -23,6 +23,10 @@ export interface Settings {
   sshAuthSock?: string;
   /** HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS and PATH (for git): how ADD fetches URL and git sources. */
   remote: RemoteSettings;
+  /** TSBUILD_CORES: layer chunks compressed at once by push and save (default: every core). */
+  cores?: number;
+  /** TSBUILD_GC_KEEP_STORAGE: the automatic gc's cap (a size, or `off`; engine/gc-policy.ts). */
+  gcKeepStorage?: string;
 }
 
 /** The store root rule (runtime-helper's replay door follows the same one). Root of the user
@@ -116,10 +120,13 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
       runUpperBytes: positiveInteger(env, 'TSBUILD_RUN_UPPER_BYTES') || undefined,
       layerDirs: oneOf(env, 'TSBUILD_LAYER_DIRS', ['auto', 'disk'] as const, tmpfsHoldsOverlayMarks() ? 'auto' : 'disk'),
       layerDirsBytes: positiveInteger(env, 'TSBUILD_LAYER_DIRS_BYTES') || undefined,
+      ...(env.TSBUILD_BINFMT_DIR ? { binfmtDir: env.TSBUILD_BINFMT_DIR } : {}),
     },
     // Docker and BuildKit ignore a value that is not a number of seconds.
     ...(sde !== undefined && /^[0-9]+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
     ...(env.SSH_AUTH_SOCK ? { sshAuthSock: env.SSH_AUTH_SOCK } : {}),
     remote: remoteSettings(env),
+    ...(positiveInteger(env, 'TSBUILD_CORES') ? { cores: positiveInteger(env, 'TSBUILD_CORES') } : {}),
+    ...(env.TSBUILD_GC_KEEP_STORAGE ? { gcKeepStorage: env.TSBUILD_GC_KEEP_STORAGE.trim() } : {}),
   };
 }

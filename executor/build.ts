@@ -18,6 +18,7 @@ import type { Matcher } from '../context/index.js';
 import type { ContextDir } from './mounts.js';
 import { plainRemoteSettings, type RemoteSettings } from '../remote/index.js';
 import { handleFailedCopy, type FailedStepHandler } from './failed-step.js';
+import { emulatorFor } from './emulation.js';
 
 export interface ExecuteOptions {
   store: Store;
@@ -62,6 +63,23 @@ export interface ExecuteOptions {
   /** `build --on-error`: told of a failed RUN (its own state) or COPY/ADD (the state before it)
    * before the build fails; the state is removed once it returns. */
   onFailedStep?: FailedStepHandler;
+  /**
+   * Shared by the per-platform executions of one multi-platform build: the vertex counter
+   * (so progress ids never collide), and the steps running now by cache key, so a step
+   * both platforms have (a `FROM --platform=$BUILDPLATFORM` stage) runs once, the other
+   * waiting for it and taking its record.
+   */
+  shared?: SharedExecution;
+}
+
+export interface SharedExecution {
+  vertices: Vertices;
+  running: Map<Digest, Promise<unknown>>;
+}
+
+/** What the executions of one multi-platform build share. */
+export function sharedExecution(): SharedExecution {
+  return { vertices: new Vertices(), running: new Map() };
 }
 
 /** One output of `exports`; `display` names its vertex (`exporting to client directory`). */
@@ -80,7 +98,7 @@ export interface BuildResult {
 }
 
 /** Step results are observed by the CLI's progress only; vertex numbers are shared build-wide. */
-class Vertices {
+export class Vertices {
   private next = 1;
   take(): number {
     return this.next++;
@@ -94,7 +112,7 @@ class Vertices {
 export async function executeBuild(plan: Plan, opts: ExecuteOptions): Promise<BuildResult> {
   const cache = opts.store.cacheRecords;
   const limit = pLimit(Math.max(1, Math.min(availableParallelism(), 4)));
-  const vertices = new Vertices();
+  const vertices = opts.shared?.vertices ?? new Vertices();
   const results = new Map<number, Promise<StageState>>();
   const dependents = new Set(plan.order.flatMap((i) => plan.stages[i].dependsOn));
   const counts = { cached: 0, executed: 0 };
@@ -250,6 +268,23 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       if (visible && why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
       if (visible) firstMiss = undefined;
     }
+    const running = opts.shared?.running.get(step.cacheKey);
+    if (running && !skipCache) {
+      // Another platform's execution runs this very step: its record serves both.
+      await running.catch(() => undefined);
+      const shared = await usableRecord(sc, step);
+      if (shared) {
+        state = applyRecord(state, step, shared, editor);
+        if (visible) {
+          sc.counts.cached++;
+          opts.progress.end(vertex, { cached: true });
+        }
+        continue;
+      }
+    }
+    let done: () => void = () => {};
+    const mine = opts.shared ? new Promise<void>((resolve) => (done = resolve)) : undefined;
+    if (mine) opts.shared!.running.set(step.cacheKey, mine);
     try {
       const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
       const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
@@ -267,6 +302,9 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
       if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
       throw atRange(e, step.origin);
+    } finally {
+      if (mine && opts.shared!.running.get(step.cacheKey) === mine) opts.shared!.running.delete(step.cacheKey);
+      done();
     }
   }
   return state;
@@ -321,6 +359,7 @@ async function executeStep(
     case 'config':
       return undefined;
     case 'copy':
+      if (step.missingSource) throw step.missingSource;
       return runCopyStep(step, state, {
         store: sc.opts.store,
         ...contextOf(step.from.kind === 'context' ? step.from.name : undefined, sc.opts),
@@ -332,6 +371,7 @@ async function executeStep(
         remoteAccess: { sshAgent: sc.opts.ssh?.get('default') },
       });
     case 'exec':
+      await emulatorFor(stage.platform, sc.opts.runtime?.binfmtDir);
       return runExecStep(await withHome(step, state, { store: sc.opts.store, layers: sc.layers }), state, {
         store: sc.opts.store,
         sourceDateEpoch: sc.opts.sourceDateEpoch,

@@ -72,10 +72,13 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   if (spec.publish && spec.publish.ports.length > 0) {
     if (spec.network !== 'private' || spec.netns) throw new Error('[internal] publish needs a private network of its own');
     pairs.push(['slirp_api', checkPath('slirp_api', spec.publish.api)]);
-    for (const p of spec.publish.ports) pairs.push(['publish', `${p.proto}\t${checkPath('publish', p.hostIp)}\t${p.hostPort}\t${p.containerPort}`]);
+    for (const p of spec.publish.ports)
+      pairs.push(['publish', `${p.proto}\t${checkPath('publish', p.hostIp)}\t${p.hostPort}\t${p.containerPort}${p.optional ? '\toptional' : ''}`]);
   }
   if (spec.log) pairs.push(['log', spec.log.file], ['log_max', String(spec.log.maxBytes ?? 0)]);
+  if (spec.log?.tee) pairs.push(['log_tee', '1']);
   if (spec.dieWithParent) pairs.push(['parent', String(process.pid)]);
+  if (spec.endWithParent) pairs.push(['owner', String(process.pid)]);
   if (spec.tree) pairs.push(['tree', `${checkPath('tree', spec.tree.dir)}\t${checkPath('tree', spec.tree.out)}`]);
   return Buffer.from(pairs.map(([k, v]) => `${k}=${checkValue(k, v)}\0`).join(''), 'utf8');
 }

@@ -52,6 +52,9 @@ export interface ContainerSpec {
   /** The helper, and with it the container, is killed when this process dies (a RUN step);
    * never for `run -d`, which outlives tsbuild. */
   dieWithParent?: boolean;
+  /** A foreground `run`: when this process dies the helper kills the container, then records
+   * its end and cleans up (removeOnExit, cgroups) as after any end. */
+  endWithParent?: boolean;
   /** Deleted by the helper itself once the command ended, even if tsbuild was killed (run --rm). */
   removeOnExit?: string[];
   /** The helper also writes its status line here (temp + rename), for `ps` after tsbuild is gone. */
@@ -68,8 +71,8 @@ export interface ContainerSpec {
   /** run -p (private network only): forwards from the host through slirp4netns, whose API socket is `api`. */
   publish?: { api: string; ports: PublishedPort[] };
   /** run -d: the output as timestamped records in `file` (runtime-helper/log.c), moved to
-   * `file.1` past `maxBytes`. */
-  log?: { file: string; maxBytes?: number };
+   * `file.1` past `maxBytes`; `tee` (a foreground run): passed on to the helper's stdout/stderr too. */
+  log?: { file: string; maxBytes?: number; tee?: boolean };
   /** Once the command ended, the helper writes every entry below `dir` with its lstat and
    * xattrs into `out` (runtime-helper/tree.c), for executor/snapshot.ts. */
   tree?: { dir: string; out: string };
@@ -80,6 +83,8 @@ export interface PublishedPort {
   hostIp: string;
   hostPort: number;
   containerPort: number;
+  /** Skipped where the host cannot bind it (`[::]` beside `0.0.0.0` on a host without IPv6). */
+  optional?: boolean;
 }
 
 export type ContainerResult =

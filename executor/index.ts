@@ -3,7 +3,7 @@
  * straight into layer tars, config edits — and writes the image to the store. It reads no
  * Dockerfile syntax: the planner has lowered everything to exec/copy/config steps.
  */
-export { executeBuild, type ExecuteOptions, type BuildResult, type ExportWriter } from './build.js';
+export { executeBuild, sharedExecution, type ExecuteOptions, type BuildResult, type ExportWriter, type SharedExecution } from './build.js';
 export type { ContextDir } from './mounts.js';
 export { copyTree, type CopyTreeOptions } from './copy-tree.js';
 
@@ -24,4 +24,5 @@ export { createCgroup, discoverCgroups, type CgroupLayout, type ContainerCgroup 
 export { withRootfsView, withContainerView } from './rootfs-view.js';
 export { tarLayerDescriptor } from './layer-descriptor.js';
 export { failedStepSpec, type FailedStep, type FailedStepHandler } from './failed-step.js';
+export { emulatorFor } from './emulation.js';
 export { probeRootless, type RootlessProbe } from './rootless-probe.js';

@@ -17,6 +17,8 @@ export interface RuntimeSettings {
   layerDirs: 'auto' | 'disk';
   /** The size of that tmpfs, instead of half the memory budget's room. */
   layerDirsBytes?: number;
+  /** Where binfmt_misc's handlers are read (a foreign-platform RUN needs qemu's); default /proc/sys/fs/binfmt_misc. */
+  binfmtDir?: string;
 }
 
 /** No switch set: what an empty environment gives. */

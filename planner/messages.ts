@@ -17,8 +17,7 @@ export const messages = {
   'onbuild-trigger': (trigger: string, why: string) => `ONBUILD trigger "${trigger}" of the base image: ${why}`,
   'entitlement-needed': (what: string, entitlement: string) =>
     `${what} needs the ${entitlement} entitlement: add --allow ${entitlement}`,
-  'platform-not-supported': (given: string, build: string) =>
-    `FROM --platform=${given} is not supported yet: tsbuild builds for its own platform only (${build})`,
+  'invalid-from-platform': (given: string) => `FROM --platform=${given}: not a platform (want os/arch[/variant], e.g. linux/arm64)`,
   // BuildKit's own texts (dockerfile2llb/convert_copy.go): a local source has nothing to verify.
   'checksum-needs-remote': () => 'checksum requires HTTP(S) or Git sources',
   'checksum-multiple-sources': () => "checksum can't be specified for multiple sources",

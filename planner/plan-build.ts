@@ -1,4 +1,4 @@
-import { UserError, atRange, digestOf, type Digest, type SourceRange } from '../common/index.js';
+import { UserError, atRange, digestOf, formatPlatform, hostPlatform, parsePlatformSpec, type Digest, type Platform, type SourceRange } from '../common/index.js';
 import { expandInstruction, expandWord, parseRaw, typeInstructions, type Instruction } from '../parser/index.js';
 import type { ContainerConfig } from '../store/index.js';
 import { ConfigEditor } from './config-edit.js';
@@ -18,7 +18,12 @@ export interface PlanOptions {
   /** `--build-arg` values (a bare `--build-arg K` is resolved from the environment by the CLI). */
   buildArgs: ReadonlyMap<string, string>;
   target?: string;
-  platform: { os: string; architecture: string; variant?: string };
+  /** The platform built for (TARGETPLATFORM): every stage's unless its FROM --platform says otherwise. */
+  platform: Platform;
+  /** The platform the build runs on (BUILDPLATFORM); default the host's. */
+  buildPlatform?: Platform;
+  /** A multi-platform build: each vertex names its stage's platform (`[linux/arm64 build 2/3]`, as BuildKit's prefixCommand). */
+  showsPlatform?: boolean;
   /** The Dockerfile's escape character (directive), `\` by default. */
   escape: string;
   /** The Dockerfile's path, for messages. */
@@ -28,9 +33,12 @@ export interface PlanOptions {
   /** `--allow`: what a RUN may ask beyond the sandbox (host network, insecure mode). */
   entitlements: ReadonlySet<Entitlement>;
   /** Finds (and pulls if needed) a base image; throws a UserError when it can't. */
-  resolveImage(ref: string, where: SourceRange): Promise<BaseImage>;
+  resolveImage(ref: string, where: SourceRange, platform: Platform): Promise<BaseImage>;
   /** Digests what a COPY/ADD from the context selects (context/content-hasher.ts). */
   hashContext: ContentHasher;
+  /** A COPY/ADD whose context source is missing fails when it runs, not here (build
+   * --on-error: the steps before it are built, so there is a state to look into). */
+  deferMissingSources?: boolean;
   /** `--build-context`s: what a stage, `FROM`, `--from` or `from=` of that name stands for. */
   namedContext?: NamedContextResolver;
   /** What an ADD's URL or git source holds now (remote/resolveRemote); throws a UserError when it can't say. */
@@ -94,7 +102,7 @@ function sourceDateEpochOf(value: string | undefined, split: SplitDockerfile, co
 
 /** Global ARGs: defaults, overridden by build args; platform args and TARGETSTAGE are predefined here. */
 function resolveGlobalArgs(split: SplitDockerfile, opts: PlanOptions, consumed: Set<string>, targetName: string): Map<string, string | undefined> {
-  const predefined = platformArgs(opts.platform);
+  const predefined = platformArgs(opts.platform, opts.buildPlatform ?? hostPlatform());
   // BuildKit's defaultArgs: the stage being built, for `ARG TARGETSTAGE` in any stage.
   predefined.set('TARGETSTAGE', targetName);
   const env = new Map<string, string | undefined>(predefined);
@@ -119,7 +127,8 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   const fromEnv = new Map([...lc.globalArgs].filter((e): e is [string, string] => e[1] !== undefined));
   const baseName = expandWord(raw.from.image, fromEnv, { escape: opts.escape }).value;
   if (baseName === '') throw new UserError('base-name-empty', messages['base-name-empty'](), { where: raw.from.range });
-  checkFromPlatform(raw.from, fromEnv, opts);
+  const explicitPlatform = fromPlatform(raw.from, fromEnv, opts);
+  let platform = explicitPlatform ?? opts.platform;
 
   let base: StageBase;
   let baseKey: Digest;
@@ -138,7 +147,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     // A directory is the stage's filesystem on an empty image (BuildKit's emptyImage config).
     contextBase = named;
     base = { kind: 'scratch' };
-    baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
+    baseKey = scratchKey(platform);
     config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
   } else if (named?.kind === 'image') {
     base = { kind: 'image', image: named.image };
@@ -148,6 +157,8 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     delete config.OnBuild;
   } else if (stageRef !== undefined) {
     const parent = await lc.planStage(stageRef);
+    // A stage built FROM another is for that stage's platform, unless it names its own.
+    platform = explicitPlatform ?? parent.platform;
     base = { kind: 'stage', stage: stageRef };
     baseKey = lastKey(parent);
     config = { ...parent.finalConfig };
@@ -159,12 +170,12 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     dependsOn.push(stageRef);
   } else if (baseName.toLowerCase() === 'scratch') {
     base = { kind: 'scratch' };
-    baseKey = digestOf(`scratch ${opts.platform.os}/${opts.platform.architecture}`);
+    baseKey = scratchKey(platform);
     // BuildKit's emptyImage (dockerfile2llb/image.go): the default PATH and WorkingDir "/".
     config = { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
   } else {
     checkNearStage(split, baseName, raw.from.range);
-    const image = await opts.resolveImage(baseName, raw.from.range);
+    const image = await opts.resolveImage(baseName, raw.from.range, platform);
     base = { kind: 'image', image };
     baseKey = image.manifestDigest;
     config = withDefaultPath({ ...(image.config.config ?? {}) });
@@ -178,11 +189,11 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
   const scope = new StageScope(opts.buildArgs, lc.globalArgs, lc.consumed, cursor.config.Env, inheritedArgs);
   const steps: Step[] = [];
   const layerOps = instructions.filter((i) => isNumberedVertex(i.kind)).length + (contextBase ? 1 : 0);
-  const stageLabel = split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '';
+  const stageLabel = (opts.showsPlatform ? `${formatPlatform(platform)} ` : '') + (split.stages.length > 1 ? `${raw.name ?? `stage-${raw.index}`} ` : '');
   let vertex = 1;
   const label = () => `[${stageLabel}${++vertex}/${layerOps + 1}]`;
   if (contextBase) {
-    const step = await contextBaseStep(contextBase, raw, { split, raw, cursor, scope, lc, label, dependsOn });
+    const step = await contextBaseStep(contextBase, raw, { split, raw, cursor, scope, lc, label, dependsOn, platform });
     cursor.key = step.cacheKey;
     steps.push(step);
   }
@@ -206,7 +217,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     let step: Step | undefined;
     try {
       const { instruction: ins } = expandInstruction(original, env, opts.escape);
-      step = await lowerInstruction(ins, { split, raw, cursor, scope, lc, label, dependsOn });
+      step = await lowerInstruction(ins, { split, raw, cursor, scope, lc, label, dependsOn, platform });
     } catch (e) {
       throw atRange(e, original.range);
     }
@@ -228,7 +239,7 @@ async function lowerStage(split: SplitDockerfile, raw: RawStage, lc: LowerContex
     origin: raw.from.range,
     steps,
     dependsOn: [...new Set(dependsOn)],
-    platform: opts.platform,
+    platform,
     baseConfig,
     finalConfig: cursor.config,
     args: scope.declared(),
@@ -248,21 +259,23 @@ function contextBaseStep(named: Extract<NamedContext, { kind: 'dir' }>, raw: Raw
 }
 
 /**
- * `FROM --platform=p`: only the build's own platform (literally, or as `$BUILDPLATFORM` /
- * `$TARGETPLATFORM`), which then changes nothing; building for another is a later issue.
+ * `FROM --platform=p` (expanded with the global args, `$BUILDPLATFORM` the cross-compilation
+ * pattern): the stage's platform; undefined when not given (BuildKit: the target's, or a
+ * base stage's).
  */
-function checkFromPlatform(from: Extract<Instruction, { kind: 'from' }>, env: ReadonlyMap<string, string>, opts: PlanOptions): void {
-  if (from.platform === undefined) return;
+function fromPlatform(from: Extract<Instruction, { kind: 'from' }>, env: ReadonlyMap<string, string>, opts: PlanOptions): Platform | undefined {
+  if (from.platform === undefined) return undefined;
   const given = expandWord(from.platform, env, { escape: opts.escape }).value;
-  const p = opts.platform;
-  const build = `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
-  const [os, arch, variant] = given.toLowerCase().split('/');
-  const sameArch = arch === p.architecture || (arch === 'x86_64' && p.architecture === 'amd64');
-  if (os === p.os && sameArch && (variant ?? p.variant) === p.variant) return;
-  throw new UserError('platform-not-supported', messages['platform-not-supported'](given, build), {
-    where: from.range,
-    hint: 'drop --platform, or use --platform=$BUILDPLATFORM',
-  });
+  try {
+    return parsePlatformSpec(given);
+  } catch {
+    throw new UserError('invalid-platform', messages['invalid-from-platform'](given), { where: from.range });
+  }
+}
+
+/** The empty base of a platform; amd64's key is what it was before variants counted, so caches stay valid. */
+function scratchKey(p: Platform): Digest {
+  return digestOf(`scratch ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { formatPlatform, type Platform } from '../common/index.js';
 import { envValue } from './config-edit.js';
 
 /** BuildKit's predefined proxy args: usable without ARG, never recorded in history. */
@@ -104,15 +105,17 @@ export class StageScope {
   }
 }
 
-/** Platform args BuildKit defines in the global scope (visible in a stage only when re-declared). */
-export function platformArgs(platform: { os: string; architecture: string; variant?: string }): Map<string, string> {
-  const p = `${platform.os}/${platform.architecture}${platform.variant ? '/' + platform.variant : ''}`;
+/**
+ * Platform args BuildKit defines in the global scope (visible in a stage only when re-declared):
+ * TARGET* the platform built for, BUILD* the one building (dockerfile2llb/convert.go platformArgs).
+ */
+export function platformArgs(target: Platform, build: Platform = target): Map<string, string> {
   const m = new Map<string, string>();
-  for (const prefix of ['TARGET', 'BUILD']) {
-    m.set(`${prefix}PLATFORM`, p);
-    m.set(`${prefix}OS`, platform.os);
-    m.set(`${prefix}ARCH`, platform.architecture);
-    m.set(`${prefix}VARIANT`, platform.variant ?? '');
+  for (const [prefix, p] of [['TARGET', target], ['BUILD', build]] as const) {
+    m.set(`${prefix}PLATFORM`, formatPlatform(p));
+    m.set(`${prefix}OS`, p.os);
+    m.set(`${prefix}ARCH`, p.architecture);
+    m.set(`${prefix}VARIANT`, p.variant ?? '');
   }
   return m;
 }

@@ -1,5 +1,5 @@
 import type { SourceSelection } from '../context/index.js';
-import type { Digest, SourceRange } from '../common/index.js';
+import type { Digest, SourceRange, UserError } from '../common/index.js';
 import type { ConfigEdit } from './config-edit.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig, Descriptor } from '../store/index.js';
 import type { KeyParts } from './cache-key.js';
@@ -81,6 +81,9 @@ export interface CopyStep extends StepBase {
   mkdirOnly: boolean;
   /** The context files the key was computed from (in memory only): the executor copies these. */
   contextSelection?: SourceSelection;
+  /** A context source that was missing while planning (PlanOptions.deferMissingSources): the
+   * step fails with this when it runs, after the steps before it. */
+  missingSource?: UserError;
 }
 
 export interface ConfigStep extends StepBase {

@@ -1,4 +1,4 @@
-import { digestOf, isDigest, type Digest } from '../common/index.js';
+import { bestPlatformMatch, digestOf, formatPlatform, hostPlatform, isDigest, parsePlatformSpec, type Digest } from '../common/index.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest, type Platform } from '../store/index.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, type RegistryClient } from './client.js';
@@ -92,30 +92,21 @@ export function parseManifest(bytes: Buffer, digest: Digest, contentType: string
   return { kind: 'manifest', digest, bytes, mediaType, manifest: m };
 }
 
-/** `linux/amd64`, `linux/arm64/v8` → a Platform; default is the host's linux/amd64. */
+/** `linux/amd64`, `linux/arm64/v8` → a normalised Platform; default is the host's. */
 export function parsePlatform(p: string | undefined): Platform {
-  if (p === undefined || p === '') return { os: 'linux', architecture: 'amd64' };
-  const parts = p.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((x) => x === '')) throw registryError('invalid-platform', [p]);
-  const [os, architecture, variant] = parts;
-  return variant ? { os, architecture, variant } : { os, architecture };
+  if (p === undefined || p === '') return hostPlatform();
+  try {
+    return parsePlatformSpec(p);
+  } catch {
+    throw registryError('invalid-platform', [p]);
+  }
 }
 
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
+export { formatPlatform };
 
-/** The index entry for `want` (variant matched when asked; arm64's v8 is its default). */
+/** The index entry for `want`, chosen as containerd's platform matcher does (arm64 == arm64/v8; arm/v7 falls back to v6, v5). */
 export function selectPlatform(index: ImageIndex, want: Platform, name: string): Descriptor {
-  const candidates = index.manifests.filter(
-    (d) => d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture,
-  );
-  const exact = candidates.find((d) => (d.platform!.variant ?? '') === (want.variant ?? ''));
-  const chosen =
-    exact ??
-    (want.variant === undefined
-      ? candidates.find((d) => d.platform!.architecture !== 'arm64' || d.platform!.variant === 'v8') ?? candidates[0]
-      : undefined);
+  const chosen = bestPlatformMatch(index.manifests, want, (d) => d.platform);
   if (!chosen) {
     const available = index.manifests.filter((d) => d.platform).map((d) => formatPlatform(d.platform!));
     throw registryError('no-matching-platform', [name, formatPlatform(want), available.join(', ') || 'none'], { where: name });

@@ -21,6 +21,8 @@ export const messages = {
     `no matching manifest for ${platform} in the manifest list entries of ${name} (available: ${available})`,
   'platform-mismatch': (name: string, want: string, got: string) =>
     `image with reference ${name} was found but does not match the specified platform: wanted ${want}, actual: ${got}`,
+  'index-child-missing': (name: string, platform: string) =>
+    `cannot push ${name}: its ${platform} image is not in the store (pull it with --platform ${platform}, or build it)`,
   'invalid-platform': (p: string) => `invalid platform "${p}": want os/arch[/variant]`,
   'registry-error': (host: string, what: string, status: number, detail: string) =>
     `${host}: ${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`,

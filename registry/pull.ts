@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import { isDigest, shortId, type Digest } from '../common/index.js';
+import { isDigest, samePlatform, shortId, type Digest, type Platform } from '../common/index.js';
 import {
   MediaType,
   familiarName,
@@ -10,6 +10,7 @@ import {
   repositoryOf,
   type Descriptor,
   type ImageConfig,
+  type ImageIndex,
   type ImageRecord,
   type Manifest,
   type Store,
@@ -18,7 +19,7 @@ import { downloadBlob, downloadSmallBlob } from './blob-download.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { compressionOf, uncompressedLayerSink } from './layer-sink.js';
 import { MAX_DOCUMENT_BYTES } from './limits.js';
-import { fetchManifest, formatPlatform, parsePlatform, selectPlatform, tooLarge } from './manifest.js';
+import { fetchManifest, formatPlatform, parsePlatform, selectPlatform, tooLarge, type FetchedManifest } from './manifest.js';
 import { registryError } from './messages.js';
 import { addRepoDigest, rememberCompressed } from './records.js';
 
@@ -32,8 +33,10 @@ import { addRepoDigest, rememberCompressed } from './records.js';
  */
 
 export interface PullOptions extends ClientOptions {
-  /** `os/arch[/variant]`; default linux/amd64. */
+  /** `os/arch[/variant]`, or a comma list (an index gives each); default the host's. */
   platform?: string;
+  /** Every platform an index lists (attestation manifests, `unknown/unknown`, left out). */
+  allPlatforms?: boolean;
   /** Docker-like progress lines (`abc123: Pull complete`). */
   progress?: (line: string) => void;
   /** Parallel layer downloads (default 3, as Docker). */
@@ -47,49 +50,99 @@ export async function pullImage(store: Store, refString: string, opts: PullOptio
   const say = opts.progress ?? (() => {});
   const client = new RegistryClient(ref.domain, registryHost(ref), opts);
 
-  const platform = parsePlatform(opts.platform);
-  let top = await fetchManifest(client, repo, ref.digest ?? ref.tag!, name);
+  const platforms = (opts.platform ?? '').split(',').filter(Boolean).map((p) => parsePlatform(p));
+  if (platforms.length === 0) platforms.push(parsePlatform(undefined));
+  const platform = platforms[0];
+  const top = await fetchManifest(client, repo, ref.digest ?? ref.tag!, name);
   say(`${ref.digest ?? ref.tag}: Pulling from ${repo}`);
   const manifestDigest = top.digest;
-  const isFromIndex = top.kind === 'index';
-  if (top.kind === 'index') {
-    const entry = selectPlatform(top.index, platform, name);
-    if (entry.size > MAX_DOCUMENT_BYTES) throw tooLarge(`manifest for ${name} (${formatPlatform(platform)})`, name);
-    top = await fetchManifest(client, repo, entry.digest, name);
-    if (top.kind !== 'manifest') throw registryError('invalid-manifest', [name, 'an index inside an index'], { where: name });
-  }
-  const manifest = top.manifest;
-  const { config, configBytes } = await fetchConfig(store, client, repo, manifest, name);
-  const configDigest = manifest.config.digest;
-  if (opts.platform !== undefined && !isFromIndex && (config.os !== platform.os || config.architecture !== platform.architecture)) {
+  const names = ref.tag !== undefined ? [formatReference({ ...ref, digest: undefined })] : [];
+  const existing = names.length > 0 ? await store.resolveImage(names[0]) : undefined;
+  if (top.kind === 'index') return pullIndex(store, top, { client, repo, name, names, say, platforms, all: opts.allPlatforms === true, existing, concurrency: opts.concurrency, ref });
+  const fetched = await fetchConfig(store, client, repo, top.manifest, name);
+  const { config } = fetched;
+  if (opts.platform !== undefined && (config.os !== platform.os || config.architecture !== platform.architecture)) {
     const got = formatPlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
     throw registryError('platform-mismatch', [name, formatPlatform(platform), got], { where: name });
   }
-
-  const names = ref.tag !== undefined ? [formatReference({ ...ref, digest: undefined })] : [];
-  const existing = names.length > 0 ? await store.resolveImage(names[0]) : undefined;
-  const wasUpToDate = existing?.id === configDigest;
-
-  const limit = pLimit(opts.concurrency ?? 3);
-  const layers = await Promise.all(
-    manifest.layers.map((layer, i) => limit(() => pullLayer(store, client, repo, layer, config.rootfs.diff_ids[i], say))),
-  );
+  const wasUpToDate = existing?.id === top.manifest.config.digest;
+  const record = await pullManifest(store, top.manifest, { client, repo, name, say, names, concurrency: opts.concurrency }, fetched);
   say(`Digest: ${manifestDigest}`);
+  await addRepoDigest(store, record.id, repositoryOf(ref), manifestDigest);
+  say(wasUpToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}`);
+  return record;
+}
 
+interface PullContext {
+  client: RegistryClient;
+  repo: string;
+  name: string;
+  say: (line: string) => void;
+  concurrency?: number;
+}
+
+/**
+ * An image index: the children for `platforms` (every platform with `all`) pulled into the
+ * store, then a local index over them (the store's own manifests, layers uncompressed) with
+ * the children an index of this name already held for other platforms, in the registry's
+ * order. The registry's index digest is its RepoDigest; a push gives it again.
+ */
+async function pullIndex(
+  store: Store,
+  top: Extract<FetchedManifest, { kind: 'index' }>,
+  c: PullContext & { names: string[]; platforms: Platform[]; all: boolean; existing: ImageRecord | undefined; ref: ReturnType<typeof parseReference> },
+): Promise<ImageRecord> {
+  const { name } = c;
+  const entries = c.all
+    ? top.index.manifests.filter((d) => d.platform && d.platform.os !== 'unknown')
+    : c.platforms.map((p) => selectPlatform(top.index, p, name));
+  const children: Descriptor[] = [];
+  for (const entry of entries) {
+    if (children.some((d) => d.platform && entry.platform && samePlatform(d.platform, entry.platform))) continue;
+    const label = entry.platform ? formatPlatform(entry.platform) : entry.digest;
+    if (entry.size > MAX_DOCUMENT_BYTES) throw tooLarge(`manifest for ${name} (${label})`, name);
+    const child = await fetchManifest(c.client, c.repo, entry.digest, name);
+    if (child.kind !== 'manifest') throw registryError('invalid-manifest', [name, 'an index inside an index'], { where: name });
+    const rec = await pullManifest(store, child.manifest, { ...c, names: [], isIndexed: false });
+    const bytes = await store.readBlob(rec.manifestDigest);
+    children.push({ mediaType: MediaType.manifest, digest: rec.manifestDigest, size: bytes!.length, platform: entry.platform });
+  }
+  for (const d of c.existing?.index?.index.manifests ?? []) {
+    if (!d.platform || children.some((x) => samePlatform(x.platform!, d.platform!))) continue;
+    if (await store.imageOfManifest(d.digest)) children.push(d);
+  }
+  const order = (d: Descriptor) => {
+    const i = top.index.manifests.findIndex((x) => x.platform && d.platform && samePlatform(x.platform, d.platform));
+    return i < 0 ? top.index.manifests.length : i;
+  };
+  children.sort((a, b) => order(a) - order(b));
+  c.say(`Digest: ${top.digest}`);
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.index, manifests: children };
+  const written = await store.writeIndex({ index, names: c.names });
+  await addRepoDigest(store, written.digest, repositoryOf(c.ref), top.digest);
+  c.say(c.existing?.index?.digest === written.digest ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}`);
+  const record = await store.resolveImage(written.digest, { platform: c.platforms[0] });
+  if (!record) throw new Error(`[internal] pulled index ${written.digest} has no ${formatPlatform(c.platforms[0])} child`);
+  return record;
+}
+
+/** One image: config, then its layers, into the store; named `names` (or kept out of the index). */
+async function pullManifest(
+  store: Store,
+  manifest: Manifest,
+  c: PullContext & { names: string[]; isIndexed?: boolean },
+  fetched?: { config: ImageConfig; configBytes: Buffer },
+): Promise<ImageRecord> {
+  const { config, configBytes } = fetched ?? (await fetchConfig(store, c.client, c.repo, manifest, c.name));
+  const limit = pLimit(c.concurrency ?? 3);
+  const layers = await Promise.all(
+    manifest.layers.map((layer, i) => limit(() => pullLayer(store, c.client, c.repo, layer, config.rootfs.diff_ids[i], c.say))),
+  );
   await store.putBlob(configBytes);
   // commitImage keeps the config blob's bytes (and so the image id) as the registry sent
   // them: writeImage would re-serialise the config, changing the id of any image not
   // serialised as we do.
-  const record = await store.commitImage({
-    configDigest,
-    configSize: configBytes.length,
-    config,
-    layers,
-    names,
-  });
-  await addRepoDigest(store, record.id, repositoryOf(ref), manifestDigest);
-  say(wasUpToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}`);
-  return record;
+  return store.commitImage({ configDigest: manifest.config.digest, configSize: configBytes.length, config, layers, names: c.names, isIndexed: c.isIndexed });
 }
 
 async function fetchConfig(

@@ -1,10 +1,11 @@
 import { hexOf, isDigest, type Digest } from '../common/index.js';
-import type { Store } from '../store/index.js';
+import { MediaType, type Store } from '../store/index.js';
 
 /**
  * What the registry client remembers in the store, as the store's durable records
  * (`Store.records`) of kinds under `registry/`; the store knows nothing of their shapes:
- *   compressed/<diff_id hex>.json   the compressed blob of a layer (pulled, or pushed as), so
+ *   compressed/<diff_id hex>.json   the gzip blob of a layer (pulled, or pushed as; `-zstd.json`
+ *                                   for its zstd blob), so
  *                                   the next push can ask the registry for it (HEAD / mount)
  *                                   instead of compressing again; plus where it went. Only a
  *                                   blob whose bytes were verified to be that layer is
@@ -31,16 +32,27 @@ export interface CompressedLayer {
 const COMPRESSED = 'registry/compressed';
 const REPO_DIGESTS = 'registry/repo-digests';
 
-export async function findCompressed(store: Store, diffId: Digest): Promise<CompressedLayer | undefined> {
-  const rec = (await store.records.read(COMPRESSED, hexOf(diffId))) as CompressedLayer | undefined;
+/** The record's key: gzip keeps the name it had before zstd was written. */
+function compressedKey(diffId: Digest, algorithm: 'gzip' | 'zstd'): string {
+  return algorithm === 'gzip' ? hexOf(diffId) : `${hexOf(diffId)}-zstd`;
+}
+
+function algorithmOf(mediaType: string): 'gzip' | 'zstd' {
+  return mediaType === MediaType.layerZstd ? 'zstd' : 'gzip';
+}
+
+export async function findCompressed(store: Store, diffId: Digest, algorithm: 'gzip' | 'zstd' = 'gzip'): Promise<CompressedLayer | undefined> {
+  const rec = (await store.records.read(COMPRESSED, compressedKey(diffId, algorithm))) as CompressedLayer | undefined;
+  if (rec && algorithmOf(rec.mediaType) !== algorithm) return undefined;
   const isVerified = rec?.verified === 'downloaded' || rec?.verified === 'compressed' || rec?.verified === 'stored';
   return rec && isVerified && isDigest(rec.digest) && typeof rec.size === 'number' ? { ...rec, knownIn: rec.knownIn ?? [] } : undefined;
 }
 
 export async function rememberCompressed(store: Store, diffId: Digest, rec: CompressedLayer): Promise<void> {
-  const old = await findCompressed(store, diffId);
+  const algorithm = algorithmOf(rec.mediaType);
+  const old = await findCompressed(store, diffId, algorithm);
   const knownIn = [...new Set([...(old?.digest === rec.digest ? old.knownIn : []), ...rec.knownIn])].slice(-20);
-  await store.records.write(COMPRESSED, hexOf(diffId), { ...rec, knownIn });
+  await store.records.write(COMPRESSED, compressedKey(diffId, algorithm), { ...rec, knownIn });
 }
 
 /** `repo@sha256:…` names recorded for image `id` (pull and push add them). */

@@ -93,6 +93,7 @@ struct spec {
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
     pid_t parent;                 /* a RUN step: die with this process (0: outlive it, run -d) */
+    pid_t owner;                  /* run in the foreground: end the container when this process dies */
     int readonly_rootfs;          /* run --read-only: / is remounted read-only last */
     int caps_set;                 /* run --cap-add/--cap-drop: caps replaces Docker's set */
     uint64_t caps;
@@ -102,6 +103,7 @@ struct spec {
     pid_t enter;                  /* --enter: the running container's pid 1 (enter.c) */
     const char *log_file;         /* run -d: stdout/stderr as timestamped records here (log.c) */
     unsigned long log_max;        /* ... rotated to LOG.1 past this many bytes */
+    int log_tee;                  /* ... and passed on to our own stdout/stderr (a foreground run) */
 };
 
 /* enter.c: `--enter`, a command in a running container (tsbuild exec) */
@@ -109,6 +111,7 @@ int enter_main(void);
 
 /* log.c: run -d's output relay */
 void log_start(const struct spec *spec);
+int log_terminal(void);
 
 /* spec.c */
 void spec_read(struct spec *spec, int fd);
@@ -126,6 +129,10 @@ void net_wait_ready(const struct spec *spec);
 void net_publish(const struct spec *spec);
 void net_stop(struct spec *spec);
 int net_hold_main(const char *slirp);
+
+/* port-proxy.c: run -p on IPv6 host addresses */
+void proxy_start(const struct spec *spec);
+void proxy_attach(void);
 
 /* rootfs.c */
 void rootfs_mount(struct spec *spec);
@@ -161,6 +168,8 @@ _Noreturn void die(const char *what, const char *path);
 _Noreturn void fail(int code, const char *op, int err, const char *arg);
 const char *errno_name(int err);
 void report_status(int fd, const char *line);
+void report_set_owner(pid_t owner);
+void report_forward(pid_t child, int signo);
 int report_signals(void); /* blocks the signals report_wait forwards; their signalfd */
 int report_wait(pid_t child, int sigfd, int master, const struct spec *spec);
 void remove_all(const struct spec *spec);

@@ -6,10 +6,14 @@
  * (store/container-logs.ts reads them). Past log_max bytes the file moves to LOG.1 and a
  * new one starts, so a chatty container holds at most twice that. It ends when every
  * writer is gone: the container and the helper.
+ * A foreground container (log_tee=1) is logged too, as Docker does: the relay also passes
+ * every byte on, as it comes, to the helper's own stdout and stderr; once a reader of those
+ * is gone (the CLI was killed) it goes on logging alone.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +26,7 @@
 
 static int log_fd = -1;
 static unsigned long log_size;
+static int tee_fd[2] = {-1, -1};
 
 static int open_log(const char *path)
 {
@@ -31,15 +36,16 @@ static int open_log(const char *path)
     return fd;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t w = write(fd, buf, len);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
+        if (w <= 0) return -1;
         buf += w;
         len -= (size_t)w;
     }
+    return 0;
 }
 
 static void record(const struct spec *spec, const char *stream, const char *data, size_t len)
@@ -91,6 +97,7 @@ static void relay(const struct spec *spec)
                 open_n--;
                 continue;
             }
+            if (tee_fd[i] >= 0 && write_all(tee_fd[i], pending[i] + have[i], (size_t)r) < 0) tee_fd[i] = -1;
             have[i] += (size_t)r;
             char *start = pending[i], *nl;
             while ((nl = memchr(start, '\n', have[i] - (size_t)(start - pending[i])))) {
@@ -108,6 +115,11 @@ static void relay(const struct spec *spec)
     }
 }
 
+static int terminal_fd = 1;
+
+/* Where stdout went before log_start took fd 1: run -t reads the window size from it. */
+int log_terminal(void) { return terminal_fd; }
+
 void log_start(const struct spec *spec)
 {
     int out[2], err[2];
@@ -120,12 +132,18 @@ void log_start(const struct spec *spec)
         close(out[1]);
         close(err[1]);
         if (dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0) _exit(1);
+        if (spec->log_tee) {
+            signal(SIGPIPE, SIG_IGN); /* a gone reader is a failed write, not our end */
+            tee_fd[0] = fcntl(1, F_DUPFD_CLOEXEC, 5);
+            tee_fd[1] = fcntl(2, F_DUPFD_CLOEXEC, 5);
+        }
         for (int fd = 5; fd < 1024; fd++)
-            if (fd != log_fd) close(fd);
+            if (fd != log_fd && fd != tee_fd[0] && fd != tee_fd[1]) close(fd);
         relay(spec);
         _exit(0);
     }
     close(log_fd);
+    if (spec->log_tee) terminal_fd = fcntl(1, F_DUPFD_CLOEXEC, 5);
     close(out[0]);
     close(err[0]);
     if (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) die("dup2", "log");

@@ -40,14 +40,21 @@ int main(int argc, char **argv)
      * before it left us orphaned already, with nobody to send the signal. */
     if (spec.parent > 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl PDEATHSIG", NULL);
     if (spec.parent > 0 && getppid() != spec.parent) fail(EXIT_SETUP, "parent", ESRCH, NULL);
+    /* A foreground `run` ends with its CLI too, but through us (SIGHUP, see report_forward),
+     * so the end is recorded and --rm, cgroups and the network are cleaned up as always. */
+    if (spec.owner > 0 && prctl(PR_SET_PDEATHSIG, SIGHUP) < 0) die("prctl PDEATHSIG", NULL);
+    if (spec.owner > 0 && getppid() != spec.owner) fail(EXIT_SETUP, "parent", ESRCH, NULL);
+    report_set_owner(spec.owner);
     int sigfd = report_signals();
     int chan[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) die("socketpair", NULL);
 
     device_filter_attach(&spec);             /* cgroup v2: before pid 1 joins the cgroup */
     net_start(&spec);                        /* slirp4netns, forked while in the host's namespaces */
+    proxy_start(&spec);                      /* run -p on IPv6: listeners bound on the host */
     ns_unshare(&spec);                       /* pid, ipc, uts (+ net unless network=host) */
     net_attach(&spec);
+    proxy_attach();
     pid_t child = ns_fork_pid1();            /* the child is pid 1, in a new mount ns */
     if (child == 0) {
         close(chan[0]);

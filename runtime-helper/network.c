@@ -177,6 +177,7 @@ void net_publish(const struct spec *spec)
         unsigned host_port, ctr_port;
         if (sscanf(spec->publish[i], "%7[a-z]\t%63[^\t]\t%u\t%u", proto, host_ip, &host_port, &ctr_port) != 4)
             fail(EXIT_SETUP, "spec", EINVAL, "publish");
+        if (strchr(host_ip, ':')) continue; /* IPv6: port-proxy.c's */
         char req[512], reply[1024], where[96];
         snprintf(req, sizeof req,
                  "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"%s\", \"host_addr\": \"%s\", "

@@ -40,6 +40,16 @@ int report_signals(void)
 }
 void report_set_status_file(const char *path) { status_file = path; }
 
+static pid_t owner;
+void report_set_owner(pid_t pid) { owner = pid; }
+
+/* Pass a signal on to pid 1; once the owner is gone (its death signal, or any signal after
+ * it) the container is killed: nobody is left to read its output or stop it. */
+void report_forward(pid_t child, int signo)
+{
+    kill(child, owner > 0 && getppid() != owner ? SIGKILL : signo);
+}
+
 const char *errno_name(int err)
 {
     switch (err) {
@@ -168,7 +178,7 @@ static int wait_plain(int sigfd, pid_t child, int *status)
         if (r < 0 && errno == EINTR) continue;
         if (r != (ssize_t)sizeof si) die("read signalfd", NULL);
         if (si.ssi_signo != SIGCHLD) {
-            kill(child, (int)si.ssi_signo);
+            report_forward(child, (int)si.ssi_signo);
             continue;
         }
         pid_t p = waitpid(child, status, WNOHANG);

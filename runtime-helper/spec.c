@@ -14,10 +14,13 @@
  *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
  *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
  *   parent=PID   (a RUN step: the helper, and so the container, dies with PID, its parent)
+ *   owner=PID    (run in the foreground: when PID dies, the helper kills the container and cleans up)
  *   read_only=1   (run --read-only)   caps=HEX   (the capability set instead of Docker's)
- *   slirp_api=PATH  publish=PROTO<TAB>HOST_IP<TAB>HOST_PORT<TAB>CONTAINER_PORT*   (run -p)
+ *   slirp_api=PATH  publish=PROTO<TAB>HOST_IP<TAB>HOST_PORT<TAB>CONTAINER_PORT[<TAB>optional]*   (run -p;
+ *                an IPv6 HOST_IP goes through port-proxy.c; optional: skipped on a host without IPv6)
  *   enter=PID    (--enter: join the running container whose pid 1 is PID; no rootfs keys)
  *   log=PATH  log_max=BYTES   (run -d: the output as timestamped records, log.c)
+ *   log_tee=1   (a foreground run: logged, and passed on to the helper's stdout/stderr too)
  * A malformed spec is the caller's bug: one line on stderr, exit 125.
  */
 #include <errno.h>
@@ -153,6 +156,7 @@ static void set(struct spec *spec, const char *key, char *v)
         spec->device_filter_dir = v;
     } else if (!strcmp(key, "device_rule")) add(spec->device_rules, &spec->n_device_rules, v, key);
     else if (!strcmp(key, "parent")) spec->parent = (pid_t)number(key, v);
+    else if (!strcmp(key, "owner")) spec->owner = (pid_t)number(key, v);
     else if (!strcmp(key, "read_only")) spec->readonly_rootfs = !strcmp(v, "1");
     else if (!strcmp(key, "caps")) {
         char *end;
@@ -172,6 +176,7 @@ static void set(struct spec *spec, const char *key, char *v)
         if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->log_file = v;
     } else if (!strcmp(key, "log_max")) spec->log_max = number(key, v);
+    else if (!strcmp(key, "log_tee")) spec->log_tee = !strcmp(v, "1");
     else if (!strcmp(key, "cgroup")) {
         if (spec->n_cgroups >= MAX_CGROUPS || v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);
         spec->cgroups[spec->n_cgroups++] = v;

@@ -132,7 +132,7 @@ int tty_relay(int master, int sigfd, pid_t child, int *status)
         cfmakeraw(&raw);
         tcsetattr(0, TCSANOW, &raw);
     }
-    copy_winsize(isatty(0) ? 0 : 1, master);
+    copy_winsize(isatty(0) ? 0 : log_terminal(), master);
     int stdin_open = 1, master_open = 1, exited = 0;
     char buf[8192];
     while (master_open || !exited) {
@@ -145,8 +145,8 @@ int tty_relay(int master, int sigfd, pid_t child, int *status)
         if (p[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-                if (si.ssi_signo == SIGWINCH) copy_winsize(isatty(0) ? 0 : 1, master);
-                else if (si.ssi_signo != SIGCHLD) kill(child, (int)si.ssi_signo);
+                if (si.ssi_signo == SIGWINCH) copy_winsize(isatty(0) ? 0 : log_terminal(), master);
+                else if (si.ssi_signo != SIGCHLD) report_forward(child, (int)si.ssi_signo);
                 else if (!exited && waitpid(child, status, WNOHANG) == child) exited = 1;
             }
         }
@@ -161,7 +161,12 @@ int tty_relay(int master, int sigfd, pid_t child, int *status)
         if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(0, buf, sizeof buf);
             if (n > 0) write_all(master, buf, n);
-            else if (!(n < 0 && errno == EINTR)) stdin_open = 0;
+            else if (!(n < 0 && errno == EINTR)) {
+                stdin_open = 0;
+                /* A raw terminal has no EOF (^D is a byte): it hung up (its script(1) or window
+                 * is gone), and nobody is left to type into the container or stop it. */
+                if (is_raw) kill(child, SIGKILL);
+            }
         }
     }
     if (is_raw) tcsetattr(0, TCSANOW, &saved);

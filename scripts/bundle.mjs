@@ -28,6 +28,8 @@ const common = {
   // Dependencies' license comments go to <bundle>.LEGAL.txt beside the bundle (one of them
   // is not ASCII, see below).
   legalComments: 'external',
+  // A native addon (zstd compression), loaded with require() from node_modules on first use.
+  external: ['@mongodb-js/zstd'],
 };
 const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).href;";
 

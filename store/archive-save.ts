@@ -1,22 +1,21 @@
-import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
-import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { DigestHasher, UserError, canonicalJson, digestOf, hexOf, type Digest } from '../common/index.js';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { UserError, canonicalJson, digestOf, formatPlatform, hexOf, type Digest, type Platform } from '../common/index.js';
 import type { ImageRecord, Store } from './contract.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest } from './oci-types.js';
 import { familiarName, familiarRepository, nameAmong, parseReference } from './reference.js';
 import { TarPack } from './tar-pack.js';
-import { tempFilePath } from './temp.js';
+import { defaultExportCompression, type ExportCompression } from './chunked-compress.js';
 
 /**
  * `tsbuild save`: images as one tar archive.
  * - `docker`: what Docker 25+ writes — an OCI layout (oci-layout, index.json, blobs/sha256/…)
  *   plus Docker's manifest.json and repositories, the blobs as stored (local layers are
  *   uncompressed tar). `docker load` reads manifest.json.
- * - `oci`: an OCI image layout with gzip layers, compressed deterministically (Node's zlib
- *   at level 6, header mtime 0: the same layer always gives the same blob), index entries
+ * - `oci`: an OCI image layout with gzip (or zstd, or uncompressed) layers, compressed
+ *   deterministically by store/chunked-compress.ts and kept in the store (the same layer
+ *   always gives the same blob, and a second save does not compress again), index entries
  *   annotated as Docker writes them: `org.opencontainers.image.ref.name` = the tag,
  *   `io.containerd.image.name` = the full name. skopeo and umoci read it.
  */
@@ -33,11 +32,18 @@ interface Selected {
 }
 
 /** Resolve the user's arguments: a name saves that name, an id saves the image unnamed (as Docker does). */
-async function select(store: Store, refs: string[]): Promise<Selected[]> {
+async function select(store: Store, refs: string[], platform: Platform | undefined): Promise<Selected[]> {
   const out: Selected[] = [];
   for (const ref of refs) {
-    const image = await store.resolveImage(ref);
+    const image = await store.resolveImage(ref, { platform });
+    if (!image && platform && (await store.resolveImage(ref))) {
+      throw new UserError('image-not-found', `No such image: ${ref} for ${formatPlatform(platform)}`, { where: ref });
+    }
     if (!image) throw new UserError('image-not-found', `No such image: ${ref}`, { where: ref });
+    // A docker archive holds one platform (docker save --platform); a whole index is not written yet.
+    if (image.index && !platform) {
+      throw new UserError('save-multi-platform', `${ref} is a multi-platform image (${image.index.platforms.map(formatPlatform).join(', ')}): save one platform with --platform`, { where: ref, exitCode: 1 });
+    }
     const name = nameAmong(ref, image.names);
     const prev = out.find((s) => s.image.id === image.id);
     if (prev) {
@@ -52,8 +58,16 @@ function blobName(d: Digest): string {
 }
 
 /** Write `refs` as an archive of `format` to `out` (which is ended). */
-export async function saveImages(store: Store, refs: string[], out: Writable, opts: { format: SaveFormat }): Promise<void> {
-  return writeImageArchive(store, await select(store, refs), new TarPack(out), opts);
+export interface SaveOptions {
+  format: SaveFormat;
+  /** One child of each multi-platform image (docker-archive holds one platform). */
+  platform?: Platform;
+  /** How `oci` compresses layers (default gzip, level 6, every core); `docker` writes them as stored. */
+  compression?: ExportCompression;
+}
+
+export async function saveImages(store: Store, refs: string[], out: Writable, opts: SaveOptions): Promise<void> {
+  return writeImageArchive(store, await select(store, refs, opts.platform), new TarPack(out), opts);
 }
 
 /** What `writeImageArchive` writes an image archive's entries to: a tar (TarPack) or a directory (DirPack). */
@@ -74,23 +88,18 @@ export async function writeImageArchive(
   store: Store,
   selected: { image: ImageRecord; names: string[] }[],
   sink: ArchiveSink,
-  opts: { format: SaveFormat; descriptorAnnotations?: Record<string, string> },
+  opts: SaveOptions & { descriptorAnnotations?: Record<string, string> },
 ): Promise<void> {
-  const temps: string[] = [];
   const extra = opts.descriptorAnnotations ?? {};
-  try {
-    switch (opts.format) {
-      case 'docker':
-        await writeDocker(store, selected, sink, extra);
-        break;
-      case 'oci':
-        await writeOci(store, selected, sink, temps, extra);
-        break;
-    }
-    await sink.finish();
-  } finally {
-    for (const t of temps) await rm(t, { force: true });
+  switch (opts.format) {
+    case 'docker':
+      await writeDocker(store, selected, sink, extra);
+      break;
+    case 'oci':
+      await writeOci(store, selected, sink, opts.compression ?? defaultExportCompression(availableParallelism()), extra);
+      break;
   }
+  await sink.finish();
 }
 
 function indexEntry(manifestDigest: Digest, size: number, name: string | undefined, extra: Record<string, string>): Descriptor {
@@ -144,50 +153,37 @@ async function writeDocker(store: Store, selected: Selected[], tar: ArchiveSink,
   if (Object.keys(repositories).length > 0) await tar.addBytes('repositories', JSON.stringify(repositories));
 }
 
-/** gzip a stored tar layer into a temp file: deterministic bytes, digest hashed while written. */
-async function gzipLayer(store: Store, layer: Descriptor, temps: string[]): Promise<{ desc: Descriptor; path: string }> {
-  const path = tempFilePath(store.root, 'save-layer.gz');
-  temps.push(path);
-  const fh = await open(path, 'wx', 0o600);
-  const hasher = new DigestHasher();
-  try {
-    await pipeline(
-      store.openBlob(layer.digest),
-      createGzip({ level: 6 }),
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          hasher.update(chunk);
-          fh.write(chunk).then(() => cb(), cb);
-        },
-      }),
-    );
-  } finally {
-    await fh.close();
-  }
-  return { desc: { mediaType: MediaType.layerGzip, digest: hasher.digest(), size: hasher.sizeBytes }, path };
+/** The stored form of a layer when it already is what `c` asks for, else its compressed blob. */
+async function exportedLayer(store: Store, layer: Descriptor, diffId: Digest, c: ExportCompression): Promise<Descriptor> {
+  const stored = storedCompression(layer.mediaType);
+  if (c.algorithm === 'uncompressed' || (stored === c.algorithm && !c.isForced)) return ociLayer(layer);
+  return store.compressedLayer(layer, diffId, { algorithm: c.algorithm, level: c.level }, { cores: c.cores });
 }
 
-async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, temps: string[], extra: Record<string, string>): Promise<void> {
+function storedCompression(mediaType: string): 'uncompressed' | 'gzip' | 'zstd' | undefined {
+  if (mediaType === MediaType.layerTar || mediaType === MediaType.dockerLayerTar) return 'uncompressed';
+  if (mediaType === MediaType.layerGzip || mediaType === MediaType.dockerLayerGzip) return 'gzip';
+  if (mediaType === MediaType.layerZstd) return 'zstd';
+  return undefined;
+}
+
+/** The OCI media type of a stored layer (an OCI layout names no Docker types). */
+function ociLayer(l: Descriptor): Descriptor {
+  const mediaType =
+    l.mediaType === MediaType.dockerLayerGzip ? MediaType.layerGzip : l.mediaType === MediaType.dockerLayerTar ? MediaType.layerTar : l.mediaType;
+  return { mediaType, digest: l.digest, size: l.size };
+}
+
+async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, c: ExportCompression, extra: Record<string, string>): Promise<void> {
   const files = new Map<Digest, { open: () => Readable; size: number } | { bytes: string }>();
   const index: Descriptor[] = [];
-  const gzipped = new Map<Digest, { desc: Descriptor; path: string }>();
   for (const { image, names } of selected) {
     const layers: Descriptor[] = [];
-    for (const l of image.manifest.layers) {
-      if (l.mediaType === MediaType.layerTar || l.mediaType === MediaType.dockerLayerTar) {
-        let g = gzipped.get(l.digest);
-        if (!g) {
-          g = await gzipLayer(store, l, temps);
-          gzipped.set(l.digest, g);
-        }
-        layers.push(g.desc);
-        const path = g.path;
-        files.set(g.desc.digest, { open: () => createReadStream(path), size: g.desc.size });
-      } else {
-        const mediaType = l.mediaType === MediaType.dockerLayerGzip ? MediaType.layerGzip : l.mediaType;
-        layers.push({ mediaType, digest: l.digest, size: l.size });
-        files.set(l.digest, { open: () => store.openBlob(l.digest), size: l.size });
-      }
+    const diffIds = image.config.rootfs.diff_ids;
+    for (const [i, l] of image.manifest.layers.entries()) {
+      const d = await exportedLayer(store, l, diffIds[i], c);
+      layers.push(d);
+      files.set(d.digest, { open: () => store.openBlob(d.digest), size: d.size });
     }
     files.set(image.id, { open: () => store.openBlob(image.id), size: image.manifest.config.size });
     const manifest: Manifest = {

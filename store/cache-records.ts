@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexOf, digestOf, type Digest } from '../common/index.js';
@@ -43,11 +43,21 @@ export class CacheRecords {
   }
 
   async get(key: Digest): Promise<CacheRecord | undefined> {
+    const path = join(this.dir, `${hexOf(key)}.json`);
+    let record: CacheRecord;
     try {
-      return JSON.parse(readFileSync(join(this.dir, `${hexOf(key)}.json`), 'utf8')) as CacheRecord;
+      record = JSON.parse(readFileSync(path, 'utf8')) as CacheRecord;
     } catch {
       return undefined;
     }
+    // A hit is a use: the record's mtime is its last use, the order gc trims in (store/gc.ts).
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      // a read-only store, or pruned meanwhile: the order is only a preference
+    }
+    return record;
   }
 
   async put(record: CacheRecord): Promise<void> {

@@ -48,6 +48,8 @@ export interface ContainerRecord {
   cgroups?: string[];
   /** The process as run (for `exec`'s defaults and `inspect`): environment, working dir, user. */
   process?: ContainerProcessConfig;
+  /** What `stop` sends first when not told (`run --stop-signal`, else the image's StopSignal); absent: SIGTERM. */
+  stopSignal?: string;
 }
 
 export interface ContainerMount {

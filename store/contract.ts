@@ -1,12 +1,14 @@
 import type { Writable, Readable } from 'node:stream';
 import type { Digest } from '../common/index.js';
-import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from './oci-types.js';
 import type { BuildInputs, CacheRecord } from './cache-records.js';
 import type { ContainerImageRef, ContainerPaths, ContainerRecord } from './containers.js';
 import type { LogRecord } from './container-logs.js';
 import type { VolumeRecord } from './volumes.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
+import type { CompressionSpec } from './chunked-compress.js';
+import type { UsageRow } from './disk-usage.js';
 
 /**
  * The store's public contract. Everything the other folders may do with the store is here;
@@ -31,6 +33,7 @@ import type { GcOptions, GcResult } from './gc.js';
  *   locks/          short mkdir-locks with the owner's pid (stolen when that pid is dead)
  *   leases/         <pid>-<random>.json: what running builds use (gc roots; void when the pid is dead)
  *   sizes/<hex>     remembered content size (regular-file bytes) of layer blob <hex>
+ *   compressed/<diff_id hex>-<algorithm>-<level>.json  the compressed blob made of a layer (not a gc root)
  *   <kind>/<key>.json  durable records of other folders (`records`: registry/compressed, …)
  *
  * Modes: the root and every entry directly under it are 0700 (owner only; store/permissions.ts):
@@ -78,9 +81,21 @@ export interface Store {
    * As writeImage, for a config blob already stored with its bytes as they came (a pull, a
    * load): the image id stays that blob's digest, however its JSON was serialised.
    */
-  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[] }): Promise<ImageRecord>;
-  /** Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex). */
-  resolveImage(ref: string): Promise<ImageRecord | undefined>;
+  commitImage(img: { configDigest: Digest; configSize: number; config: ImageConfig; layers: Descriptor[]; names: string[]; isIndexed?: boolean }): Promise<ImageRecord>;
+  /**
+   * Find an image by name (normalised here), full id, `sha256:` id, or unique id prefix (≥4 hex).
+   * A name of an image index gives the child for `platform` (default the host's) as containerd's
+   * matcher picks it among the children the store holds; undefined when none matches.
+   */
+  resolveImage(ref: string, opts?: { platform?: Platform }): Promise<ImageRecord | undefined>;
+  /** The image a stored manifest blob describes (an index's child); undefined when its manifest or config is not stored. */
+  imageOfManifest(manifestDigest: Digest): Promise<ImageRecord | undefined>;
+  /**
+   * Write an image index (a multi-platform image) over manifests already stored — `index`
+   * serialised canonically, or `bytes` kept as they came (a pull) — and point `names` at it.
+   * `isIndexed: false` writes the blob only. Returns the index's digest and size.
+   */
+  writeIndex(img: { index?: ImageIndex; bytes?: Buffer; names: string[]; isIndexed?: boolean }): Promise<{ digest: Digest; size: number }>;
   listImages(): Promise<ImageRecord[]>;
   /** Point `name` (normalised) at image `id` (moves it off any other image). */
   tag(id: Digest, name: string): Promise<void>;
@@ -109,6 +124,11 @@ export interface Store {
   extractOwnLayer(diffId: Digest, signal?: AbortSignal): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
+  /**
+   * Layer `layer` (content `diffId`) as a blob compressed as `spec` (store/compressed-layers.ts):
+   * deterministic bytes for any `cores`, made once and kept until a prune drops it.
+   */
+  compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: { cores: number }): Promise<Descriptor>;
 
   // ---- housekeeping ----
   /** Run `fn` while holding the short store lock named `name` (index updates, gc). */
@@ -135,6 +155,8 @@ export interface Store {
   acquireLease(): Promise<Lease>;
   /** Mark and sweep (`tsbuild prune`): drop what no image, cache record, container or live lease keeps. */
   prune(opts?: Omit<GcOptions, 'rootSources'>): Promise<GcResult>;
+  /** The store's bytes by kind, each inode in one row (`tsbuild system df`; store/disk-usage.ts). */
+  diskUsage(): Promise<UsageRow[]>;
   /** Check blobs, layers, index and modes (`tsbuild fsck`); `repair` fixes what it can. */
   fsck(opts?: FsckOptions): Promise<FsckReport>;
 
@@ -246,4 +268,10 @@ export interface ImageRecord {
   names: string[];
   /** Sum of regular-file bytes of all layers (Docker's SIZE), computed once at write. */
   sizeBytes: number;
+  /**
+   * Set when the name or id resolved is an image index: this record is one child (the
+   * platform asked for, or the host's), `names` are the index's, `platforms` the children
+   * the store holds, in the index's order.
+   */
+  index?: { digest: Digest; size: number; index: ImageIndex; platforms: Platform[] };
 }

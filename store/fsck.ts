@@ -1,12 +1,12 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DigestHasher, UserError, hexOf, type Digest } from '../common/index.js';
+import { DigestHasher, UserError, hexOf, isDigest, type Digest } from '../common/index.js';
 import { blobPath, blobsDir, openBlob } from './blobs.js';
 import { readEntries, ociDir } from './index-json.js';
 import { layersDir } from './layers.js';
 import { tarSplitDir } from './tar-split.js';
-import { MediaType, type ImageConfig, type Manifest } from './oci-types.js';
+import { MediaType, type ImageConfig, type ImageIndex, type Manifest } from './oci-types.js';
 import { octalMode, repairModes, wrongModes, type WrongMode } from './permissions.js';
 
 /**
@@ -93,15 +93,30 @@ export async function fsck(root: string, opts: FsckOptions = {}): Promise<FsckRe
     }
   };
   const images = new Set<string>();
+  const manifests: { what: string; digest: Digest; size: number; imageId?: Digest }[] = [];
   for (const e of entries) {
     const what = e.name ?? `untagged image ${e.imageId}`;
     images.add(e.imageId);
+    if (!e.isIndex) {
+      manifests.push({ what, digest: e.manifestDigest, size: e.manifestSize, imageId: e.imageId });
+      continue;
+    }
     if (!(await checkBlob(e.manifestDigest, e.manifestSize, what))) continue;
-    const manifest = await jsonBlob<Manifest>(e.manifestDigest, `${what}: manifest`);
+    const index = await jsonBlob<ImageIndex>(e.manifestDigest, `${what}: index`);
+    // A child the store does not hold is no problem (a pull keeps the platforms it fetched).
+    for (const d of index?.manifests ?? []) {
+      if (isDigest(d.digest) && existsSync(blobPath(root, d.digest))) manifests.push({ what: `${what} (${[d.platform?.os, d.platform?.architecture, d.platform?.variant].filter(Boolean).join('/')})`, digest: d.digest, size: d.size });
+    }
+  }
+  for (const e of manifests) {
+    const what = e.what;
+    if (!(await checkBlob(e.digest, e.size, what))) continue;
+    const manifest = await jsonBlob<Manifest>(e.digest, `${what}: manifest`);
     if (!manifest) continue;
-    if (manifest.config?.digest !== e.imageId) problems.push(`${what}: manifest config ${manifest.config?.digest} is not the image id ${e.imageId}`);
-    if (!(await checkBlob(e.imageId, manifest.config?.size, what))) continue;
-    const config = await jsonBlob<ImageConfig>(e.imageId, `${what}: config`);
+    const imageId = e.imageId ?? manifest.config?.digest;
+    if (manifest.config?.digest !== imageId) problems.push(`${what}: manifest config ${manifest.config?.digest} is not the image id ${imageId}`);
+    if (!isDigest(imageId) || !(await checkBlob(imageId, manifest.config?.size, what))) continue;
+    const config = await jsonBlob<ImageConfig>(imageId, `${what}: config`);
     if (!config) continue;
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) problems.push(`${what}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);

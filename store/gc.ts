@@ -9,10 +9,11 @@ import { layersDir } from './layers.js';
 import { readLeases } from './lease.js';
 import { withLock } from './lock.js';
 import { removeCacheMounts } from './cache-mounts.js';
-import type { ImageConfig, Manifest } from './oci-types.js';
+import type { ImageConfig, ImageIndex, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 import { tarSplitDir } from './tar-split.js';
 import { settleSplitLayers } from './layer-settle.js';
+import { writeCacheFile } from './memo.js';
 
 
 /**
@@ -52,13 +53,30 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 export const imageRoots: GcRootSource = async (root, marks) => {
   for (const e of await readEntries(root)) {
     marks.blobs.add(e.manifestDigest);
-    marks.blobs.add(e.imageId);
-    const manifest = await readJson<Manifest>(blobPath(root, e.manifestDigest));
-    for (const l of manifest?.layers ?? []) markDigest(marks, l.digest);
-    const config = await readJson<ImageConfig>(blobPath(root, e.imageId));
-    for (const d of config?.rootfs?.diff_ids ?? []) marks.layers.add(hexOf(d));
+    if (!e.isIndex) {
+      marks.blobs.add(e.imageId);
+      await markManifest(root, marks, e.manifestDigest);
+      continue;
+    }
+    // An index keeps each child it lists that the store holds (a pulled one may hold some only).
+    const index = await readJson<ImageIndex>(blobPath(root, e.manifestDigest));
+    for (const d of index?.manifests ?? []) {
+      if (!isDigest(d.digest)) continue;
+      marks.blobs.add(d.digest);
+      await markManifest(root, marks, d.digest);
+    }
   }
 };
+
+/** One manifest's config, layer blobs and layer dirs. */
+async function markManifest(root: string, marks: Marks, digest: Digest): Promise<void> {
+  const manifest = await readJson<Manifest>(blobPath(root, digest));
+  for (const l of manifest?.layers ?? []) markDigest(marks, l.digest);
+  if (!manifest?.config || !isDigest(manifest.config.digest)) return;
+  marks.blobs.add(manifest.config.digest);
+  const config = await readJson<ImageConfig>(blobPath(root, manifest.config.digest));
+  for (const d of config?.rootfs?.diff_ids ?? []) marks.layers.add(hexOf(d));
+}
 
 /** Build cache records keep their layer blobs. */
 export const cacheRoots: GcRootSource = async (root, marks) => {
@@ -90,8 +108,15 @@ export const defaultRootSources: GcRootSource[] = [imageRoots, cacheRoots, conta
 export interface GcOptions {
   /** Drop every build cache record first (`prune --all`). */
   all?: boolean;
-  /** Drop the oldest cache records until what stays takes at most this many bytes. */
+  /** Drop the least recently used cache records until what stays takes at most this many bytes. */
   keepStorageBytes?: number;
+  /** Drop cache records not used in this many milliseconds (`--filter until=24h`). */
+  untilMs?: number;
+  /**
+   * The gc after a build, in the building process: this process's other builds keep their
+   * leases (a manual prune leaves out every lease of its own process).
+   */
+  isAutomatic?: boolean;
   rootSources?: GcRootSource[];
 }
 
@@ -113,7 +138,7 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 /** Apparent bytes of a tree, each inode once (what `du -sb` reports); 0 when it cannot be read. */
-async function dirBytes(path: string): Promise<number> {
+export async function dirBytes(path: string): Promise<number> {
   const seen = new Set<string>();
   const walk = async (p: string): Promise<number> => {
     const st = await lstat(p, { bigint: true }).catch(() => undefined);
@@ -141,6 +166,8 @@ async function mark(root: string, sources: GcRootSource[], leased: Set<Digest>):
 export async function collectGarbage(root: string, opts: GcOptions = {}): Promise<GcResult> {
   const sources = opts.rootSources ?? defaultRootSources;
   const result: GcResult = { blobsRemoved: 0, layersRemoved: 0, cacheRecordsRemoved: 0, cacheMountsRemoved: 0, reclaimedBytes: 0 };
+  // After a build: nothing to do while the store is under its cap (no lock, no mark).
+  if (opts.isAutomatic && opts.keepStorageBytes !== undefined && (await storageBytes(root)) <= opts.keepStorageBytes) return result;
   return withLock(root, 'index', async () => {
     const records = new CacheRecords(root);
     // Replays of cached builds (cli/build-replay.ts) stand for cache records a prune may
@@ -151,7 +178,7 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
       await records.removeAll();
       result.cacheMountsRemoved = await removeCacheMounts(root);
     }
-    const leases = await readLeases(root, { excludePid: process.pid });
+    const leases = await readLeases(root, opts.isAutomatic ? { excludeProcessWideOf: process.pid } : { excludePid: process.pid });
     // Anything written since the oldest live lease may belong to a build in progress.
     const youngSinceMs = leases.oldestMs === undefined ? Infinity : leases.oldestMs - 2000;
     const isYoung = async (path: string) => {
@@ -161,11 +188,12 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
         return true;
       }
     };
+    if (opts.untilMs !== undefined && !opts.all) result.cacheRecordsRemoved += await dropUnusedSince(root, Date.now() - opts.untilMs);
     let marks = await mark(root, sources, leases.digests);
     if (opts.keepStorageBytes !== undefined && !opts.all) {
       const r = await trimCache(root, sources, leases.digests, opts.keepStorageBytes, marks);
       marks = r.marks;
-      result.cacheRecordsRemoved = r.removed;
+      result.cacheRecordsRemoved += r.removed;
     }
     for (const hex of await listDir(blobsDir(root))) {
       if (!/^[a-f0-9]{64}$/.test(hex) || marks.blobs.has(`sha256:${hex}` as Digest)) continue;
@@ -181,7 +209,8 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
       if (!/^[a-f0-9]{64}$/.test(hex) || marks.layers.has(hex)) continue;
       const path = join(layersDir(root), hex);
       if (await isYoung(path)) continue;
-      result.reclaimedBytes += await dirBytes(path);
+      result.reclaimedBytes += await layerDirBytes(root, hex);
+      await rm(join(sizesDir(root), `dir-${hex}`), { force: true });
       const trash = await makeTempDir(root, 'gc');
       // the split first: a split without its dir is a stray, a dir without its split is not
       await rm(join(tarSplitDir(root), hex), { force: true });
@@ -202,7 +231,45 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
   });
 }
 
-/** Drop cache records oldest first until the kept blobs and layers fit in `limit` bytes. */
+/** What the cap counts: every blob and every extracted layer dir. */
+export async function storageBytes(root: string): Promise<number> {
+  let total = 0;
+  for (const hex of await listDir(blobsDir(root))) total += (await stat(join(blobsDir(root), hex)).catch(() => undefined))?.size ?? 0;
+  for (const hex of await listDir(layersDir(root))) if (/^[a-f0-9]{64}$/.test(hex)) total += await layerDirBytes(root, hex);
+  return total;
+}
+
+/** Cache records whose last use (mtime: store/cache-records.ts touches a hit) is before `sinceMs`. */
+async function dropUnusedSince(root: string, sinceMs: number): Promise<number> {
+  const records = new CacheRecords(root);
+  let removed = 0;
+  for (const r of await records.list()) {
+    const st = await stat(recordPath(root, r.key)).catch(() => undefined);
+    if (!st || st.mtimeMs >= sinceMs) continue;
+    await records.remove(r.key);
+    removed++;
+  }
+  return removed;
+}
+
+function recordPath(root: string, key: Digest): string {
+  return join(root, 'cache', 'records', `${hexOf(key)}.json`);
+}
+
+/**
+ * Bytes of an extracted layer dir, remembered in sizes/dir-<hex>: a layer dir never changes
+ * after its rename into place (store/layers.ts), so it is walked once, not at every gc.
+ */
+export async function layerDirBytes(root: string, hex: string): Promise<number> {
+  const memo = join(sizesDir(root), `dir-${hex}`);
+  const known = Number(await readFile(memo, 'utf8').catch(() => ''));
+  if (Number.isFinite(known) && known > 0) return known;
+  const n = await dirBytes(join(layersDir(root), hex));
+  if (n > 0) await writeCacheFile(memo, String(n)).catch(() => {});
+  return n;
+}
+
+/** Drop cache records least recently used first until the kept blobs and layers fit in `limit` bytes. */
 async function trimCache(
   root: string,
   sources: GcRootSource[],
@@ -213,7 +280,7 @@ async function trimCache(
   const records = new CacheRecords(root);
   const all = await records.list();
   const aged = await Promise.all(
-    all.map(async (r) => ({ r, mtimeMs: (await stat(join(root, 'cache', 'records', `${hexOf(r.key)}.json`)).catch(() => undefined))?.mtimeMs ?? 0 })),
+    all.map(async (r) => ({ r, mtimeMs: (await stat(recordPath(root, r.key)).catch(() => undefined))?.mtimeMs ?? 0 })),
   );
   aged.sort((a, b) => a.mtimeMs - b.mtimeMs);
   const sizeCache = new Map<string, number>();
@@ -225,7 +292,7 @@ async function trimCache(
     }
     for (const hex of marks.layers) {
       const key = `layer:${hex}`;
-      if (!sizeCache.has(key)) sizeCache.set(key, await dirBytes(join(layersDir(root), hex)));
+      if (!sizeCache.has(key)) sizeCache.set(key, await layerDirBytes(root, hex));
       total += sizeCache.get(key)!;
     }
     return total;

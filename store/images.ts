@@ -1,9 +1,9 @@
-import { UserError, canonicalJson, isDigest, type Digest } from '../common/index.js';
+import { UserError, bestPlatformMatch, canonicalJson, hostPlatform, isDigest, type Digest, type Platform } from '../common/index.js';
 import type { ImageRecord } from './contract.js';
 import { hasBlob, putBlob, readBlob } from './blobs.js';
 import { CONTENT_SIZE, annotatedSize, layerContentSize } from './content-size.js';
 import { readEntries, updateEntries, type IndexEntry } from './index-json.js';
-import { MediaType, type Descriptor, type ImageConfig, type Manifest } from './oci-types.js';
+import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type Manifest } from './oci-types.js';
 import { normaliseName, parseReference, formatReference } from './reference.js';
 
 /**
@@ -93,14 +93,14 @@ async function namesOf(root: string, id: Digest): Promise<string[]> {
   return (await readEntries(root)).filter((e) => e.imageId === id && e.name !== undefined).map((e) => e.name!);
 }
 
-/** Every image, newest first. */
+/** Every image, newest first; an image index is one record (its host child, or its first stored one). */
 export async function listImages(root: string): Promise<ImageRecord[]> {
   const entries = await readEntries(root);
   const byId = new Map<Digest, IndexEntry[]>();
   for (const e of entries) byId.set(e.imageId, [...(byId.get(e.imageId) ?? []), e]);
   const out: ImageRecord[] = [];
   for (const [id, es] of byId) {
-    const rec = await loadRecord(root, id, es);
+    const rec = es[0].isIndex ? await loadIndexRecord(root, es, hostPlatform(), true) : await loadRecord(root, id, es);
     if (rec) out.push(rec);
   }
   return out.sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
@@ -123,15 +123,79 @@ async function loadRecord(root: string, id: Digest, entries: IndexEntry[]): Prom
   };
 }
 
+/** The image a stored manifest describes (no names); undefined when a blob is missing. */
+export async function imageOfManifest(root: string, manifestDigest: Digest): Promise<ImageRecord | undefined> {
+  const mBytes = await readBlob(root, manifestDigest);
+  if (!mBytes) return undefined;
+  const manifest = JSON.parse(mBytes.toString('utf8')) as Manifest;
+  if (!manifest.config || !isDigest(manifest.config.digest)) return undefined;
+  const cBytes = await readBlob(root, manifest.config.digest);
+  if (!cBytes) return undefined;
+  const config = JSON.parse(cBytes.toString('utf8')) as ImageConfig;
+  return { id: manifest.config.digest, manifestDigest, manifest, config, names: [], sizeBytes: manifest.layers.reduce((s, l) => s + annotatedSize(l), 0) };
+}
+
+/**
+ * An index entry as the record of its child for `platform` (containerd's matcher over the
+ * children whose blobs are stored); with `orFirst`, the first stored child when none matches.
+ */
+async function loadIndexRecord(root: string, entries: IndexEntry[], platform: Platform, orFirst: boolean): Promise<ImageRecord | undefined> {
+  const e = entries[0];
+  const bytes = await readBlob(root, e.manifestDigest);
+  if (!bytes) return undefined;
+  const index = JSON.parse(bytes.toString('utf8')) as ImageIndex;
+  const children: { d: Descriptor; rec: ImageRecord }[] = [];
+  for (const d of index.manifests ?? []) {
+    if (!d.platform || !isDigest(d.digest)) continue;
+    const rec = await imageOfManifest(root, d.digest);
+    if (rec) children.push({ d, rec });
+  }
+  const chosen = bestPlatformMatch(children, platform, (c) => c.d.platform) ?? (orFirst ? children[0] : undefined);
+  if (!chosen) return undefined;
+  return {
+    ...chosen.rec,
+    names: entries.filter((x) => x.name !== undefined).map((x) => x.name!),
+    index: { digest: e.manifestDigest, size: e.manifestSize, index, platforms: children.map((c) => c.d.platform!) },
+  };
+}
+
+/** Write an index blob (canonical JSON of `index`, or `bytes` as given) and name it. */
+export async function writeIndex(
+  root: string,
+  img: { index?: ImageIndex; bytes?: Buffer; names: string[]; isIndexed?: boolean },
+): Promise<{ digest: Digest; size: number }> {
+  const bytes = img.bytes ?? (img.index ? canonicalJson(img.index) : undefined);
+  if (bytes === undefined) throw new Error('[internal] writeIndex needs an index or its bytes');
+  const { digest, size } = await putBlob(root, bytes);
+  if (img.isIndexed === false) return { digest, size };
+  const names = img.names.map((n) => normaliseName(n));
+  await updateEntries(root, (entries) => {
+    const moved = movedOff(entries, names, digest);
+    const next = entries.filter((x) => !(x.name !== undefined && names.includes(x.name)) && !(x.imageId === digest && x.name === undefined));
+    for (const n of names) next.push({ manifestDigest: digest, manifestSize: size, imageId: digest, name: n, isIndex: true });
+    if (names.length === 0 && !next.some((x) => x.imageId === digest)) next.push({ manifestDigest: digest, manifestSize: size, imageId: digest, name: undefined, isIndex: true });
+    next.push(...moved);
+    return { entries: next, result: undefined };
+  });
+  return { digest, size };
+}
+
 /**
  * Find an image as Docker does: a name (normalised; `name@digest` by manifest digest), a
  * full id with or without `sha256:`, or a unique id prefix of at least 4 hex digits.
  */
-export async function resolveImage(root: string, ref: string): Promise<ImageRecord | undefined> {
+export async function resolveImage(root: string, ref: string, opts: { platform?: Platform } = {}): Promise<ImageRecord | undefined> {
+  const hit = await findImage(root, ref);
+  if (!hit?.index || opts.platform === undefined) return hit;
+  const entries = (await readEntries(root)).filter((e) => e.imageId === hit.index!.digest);
+  return entries.length ? loadIndexRecord(root, entries, opts.platform, false) : undefined;
+}
+
+async function findImage(root: string, ref: string): Promise<ImageRecord | undefined> {
   const images = await listImages(root);
   if (ref.startsWith('sha256:')) {
     const hex = ref.slice(7);
-    if (isDigest(ref)) return images.find((i) => i.id === ref);
+    if (isDigest(ref)) return images.find((i) => i.id === ref || i.index?.digest === ref);
     return /^[a-f0-9]{4,}$/.test(hex) ? byPrefix(images, hex, ref) : undefined;
   }
   let parsed: ReturnType<typeof parseReference> | undefined;
@@ -143,7 +207,7 @@ export async function resolveImage(root: string, ref: string): Promise<ImageReco
   if (parsed) {
     if (parsed.digest) {
       // name@digest: the digest names the content; the repository only says where it came from
-      const hit = images.find((i) => i.manifestDigest === parsed!.digest);
+      const hit = images.find((i) => i.manifestDigest === parsed!.digest || i.index?.digest === parsed!.digest);
       if (hit) return hit;
     } else {
       const name = formatReference(parsed);
@@ -156,7 +220,7 @@ export async function resolveImage(root: string, ref: string): Promise<ImageReco
 }
 
 function byPrefix(images: ImageRecord[], hex: string, asTyped: string): ImageRecord | undefined {
-  const hits = images.filter((i) => i.id.slice(7).startsWith(hex));
+  const hits = images.filter((i) => (i.index?.digest ?? i.id).slice(7).startsWith(hex) || i.id.slice(7).startsWith(hex));
   if (hits.length > 1) {
     throw new UserError('ambiguous-id', `image id prefix "${asTyped}" matches ${hits.length} images`, {
       where: asTyped,

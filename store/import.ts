@@ -5,7 +5,7 @@ import type { ImageRecord, Store } from './contract.js';
 import { goArch } from './archive-load.js';
 import { layerContentSize } from './content-size.js';
 import { decompressed } from './layer-stream.js';
-import { MediaType, type ImageConfig } from './oci-types.js';
+import { MediaType, type ImageConfig, type Platform } from './oci-types.js';
 
 /**
  * `tsbuild import ROOTFS.tar REF` (like `docker import`): the tar (plain, gzip, bzip2 or xz)
@@ -15,7 +15,7 @@ import { MediaType, type ImageConfig } from './oci-types.js';
 export async function importRootfs(
   store: Store,
   src: Readable,
-  opts: { names?: string[]; comment?: string; created?: Date } = {},
+  opts: { names?: string[]; comment?: string; created?: Date; /** `docker import --platform`: default the host's. */ platform?: Platform } = {},
 ): Promise<ImageRecord> {
   const { stream } = await decompressed(src);
   const writer = store.blobWriter();
@@ -36,8 +36,9 @@ export async function importRootfs(
   }
   const created = (opts.created ?? new Date()).toISOString();
   const config: ImageConfig = {
-    architecture: goArch(),
-    os: 'linux',
+    architecture: opts.platform?.architecture ?? goArch(),
+    os: opts.platform?.os ?? 'linux',
+    ...(opts.platform?.variant ? { variant: opts.platform.variant } : {}),
     created,
     config: {},
     rootfs: { type: 'layers', diff_ids: [layer.digest] },

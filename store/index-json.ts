@@ -24,6 +24,8 @@ export interface IndexEntry {
   imageId: Digest;
   /** The full normalised name, or undefined for the untagged entry. */
   name: string | undefined;
+  /** The entry is an image index (a multi-platform image): `manifestDigest` is the index's, and so is `imageId`. */
+  isIndex?: boolean;
 }
 
 export function ociDir(root: string): string {
@@ -65,7 +67,7 @@ export async function readEntries(root: string): Promise<IndexEntry[]> {
   for (const d of index.manifests ?? []) {
     const id = d.annotations?.[IMAGE_ID];
     if (!id || !isDigest(id) || !isDigest(d.digest)) continue;
-    out.push({ manifestDigest: d.digest, manifestSize: d.size, imageId: id, name: d.annotations?.[REF_NAME] });
+    out.push({ manifestDigest: d.digest, manifestSize: d.size, imageId: id, name: d.annotations?.[REF_NAME], ...(d.mediaType === MediaType.index ? { isIndex: true } : {}) });
   }
   return out;
 }
@@ -74,7 +76,7 @@ function toDescriptor(e: IndexEntry): Descriptor {
   const annotations: Record<string, string> = { [IMAGE_ID]: e.imageId };
   if (e.name !== undefined) annotations[REF_NAME] = e.name;
   else annotations[UNTAGGED] = 'true';
-  return { mediaType: MediaType.manifest, digest: e.manifestDigest, size: e.manifestSize, annotations };
+  return { mediaType: e.isIndex ? MediaType.index : MediaType.manifest, digest: e.manifestDigest, size: e.manifestSize, annotations };
 }
 
 async function writeEntries(root: string, entries: IndexEntry[]): Promise<void> {

@@ -19,7 +19,7 @@ import { settleSplitLayers, writebackExpiryMs } from './layer-settle.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
-import type { Descriptor } from './oci-types.js';
+import type { Descriptor, Platform } from './oci-types.js';
 import { readMemo, readMemoText, writeMemo, writeMemoText } from './memo.js';
 import { CacheRecords } from './cache-records.js';
 import * as containers from './containers.js';
@@ -31,6 +31,9 @@ import { layerContentSize } from './content-size.js';
 import { collectGarbage } from './gc.js';
 import { fsck } from './fsck.js';
 import { recordFiles } from './record-files.js';
+import { compressedLayer } from './compressed-layers.js';
+import { diskUsage } from './disk-usage.js';
+import type { CompressionSpec } from './chunked-compress.js';
 
 export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore, RecordFiles } from './contract.js';
 export type { CacheRecord, BuildInputs, KeyPartsLike } from './cache-records.js';
@@ -56,7 +59,7 @@ export * from './reference.js';
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
 export { settleSplitLayers, type SettleOptions } from './layer-settle.js';
-export { saveImages, writeImageArchive, type SaveFormat, type ArchiveSink } from './archive-save.js';
+export { saveImages, writeImageArchive, type SaveFormat, type SaveOptions, type ArchiveSink } from './archive-save.js';
 export { DirPack } from './dir-pack.js';
 export { importLayoutImage } from './layout-import.js';
 export { TarPack } from './tar-pack.js';
@@ -64,6 +67,17 @@ export { writeTreeTar } from './tar-tree.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
+export {
+  compressStream,
+  defaultExportCompression,
+  DEFAULT_LEVEL,
+  LEVEL_RANGE,
+  type CompressionSpec,
+  type CompressionAlgorithm,
+  type ExportCompression,
+} from './chunked-compress.js';
+export { compressedMediaType } from './compressed-layers.js';
+export type { UsageRow, UsageKind } from './disk-usage.js';
 /** For files outside the store that must never be seen half-written (registry/ writes Docker's config.json). */
 export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
@@ -180,7 +194,7 @@ class DiskStore implements Store {
   }
 
   private writing(): Promise<Lease> {
-    this.processLease ??= acquireLease(this.root);
+    this.processLease ??= acquireLease(this.root, { isProcessWide: true });
     return this.processLease;
   }
 
@@ -216,8 +230,15 @@ class DiskStore implements Store {
     await this.writing();
     return images.commitImage(this.root, img);
   }
-  resolveImage(ref: string) {
-    return images.resolveImage(this.root, ref);
+  resolveImage(ref: string, opts?: { platform?: Platform }) {
+    return images.resolveImage(this.root, ref, opts);
+  }
+  imageOfManifest(manifestDigest: Digest) {
+    return images.imageOfManifest(this.root, manifestDigest);
+  }
+  async writeIndex(img: Parameters<Store['writeIndex']>[0]) {
+    await this.writing();
+    return images.writeIndex(this.root, img);
   }
   listImages() {
     return images.listImages(this.root);
@@ -247,6 +268,10 @@ class DiskStore implements Store {
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);
   }
+  async compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: { cores: number }) {
+    await this.writing();
+    return compressedLayer(this, layer, diffId, spec, opts);
+  }
   withLock<T>(name: string, fn: () => Promise<T>) {
     return withLock(this.root, name, fn);
   }
@@ -262,6 +287,9 @@ class DiskStore implements Store {
   }
   prune(opts?: Parameters<Store['prune']>[0]) {
     return collectGarbage(this.root, opts);
+  }
+  diskUsage() {
+    return diskUsage(this.root);
   }
   fsck(opts?: Parameters<Store['fsck']>[0]) {
     return fsck(this.root, opts);

@@ -19,16 +19,18 @@ interface LeaseFile {
   pid: number;
   createdMs: number;
   digests: Digest[];
+  /** The store's own lease for everything its process writes (store/index.ts), not a build's. */
+  isProcessWide?: boolean;
 }
 
 export function leasesDir(root: string): string {
   return join(root, 'leases');
 }
 
-export async function acquireLease(root: string): Promise<Lease> {
+export async function acquireLease(root: string, opts: { isProcessWide?: boolean } = {}): Promise<Lease> {
   mkdirSync(leasesDir(root), { recursive: true });
   const path = join(leasesDir(root), `${process.pid}-${randomBytes(6).toString('hex')}.json`);
-  const state: LeaseFile = { pid: process.pid, createdMs: Date.now(), digests: [] };
+  const state: LeaseFile = { pid: process.pid, createdMs: Date.now(), digests: [], ...(opts.isProcessWide ? { isProcessWide: true } : {}) };
   await writeFileAtomic(path, JSON.stringify(state), { durable: false });
   let released = false;
   // A normal exit ends the lease at once; after SIGKILL the dead pid voids it.
@@ -59,8 +61,11 @@ export interface LiveLeases {
   oldestMs: number | undefined;
 }
 
-/** The live leases; dead owners' lease files are removed. */
-export async function readLeases(root: string, opts: { excludePid?: number } = {}): Promise<LiveLeases> {
+/**
+ * The live leases; dead owners' lease files are removed. `excludePid` leaves out that
+ * process's leases; `excludeProcessWideOf` only its process-wide one (its builds' stay).
+ */
+export async function readLeases(root: string, opts: { excludePid?: number; excludeProcessWideOf?: number } = {}): Promise<LiveLeases> {
   const out: LiveLeases = { digests: new Set(), oldestMs: undefined };
   let names: string[];
   try {
@@ -80,6 +85,7 @@ export async function readLeases(root: string, opts: { excludePid?: number } = {
       continue;
     }
     if (lease.pid === opts.excludePid) continue;
+    if (lease.pid === opts.excludeProcessWideOf && lease.isProcessWide) continue;
     if (!isPidAlive(lease.pid)) {
       rmSync(path, { force: true });
       continue;

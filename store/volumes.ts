@@ -25,6 +25,7 @@ function dir(root: string, name: string): string {
 }
 
 export async function getVolume(root: string, name: string): Promise<VolumeRecord | undefined> {
+  if (!isValidVolumeName(name)) return undefined; // `inspect a/../b` must not read outside volumes/
   const text = await readFile(join(dir(root, name), 'volume.json'), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const meta = JSON.parse(text) as { createdAt: string };

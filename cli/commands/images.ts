@@ -1,4 +1,4 @@
-import { shortId } from '../../common/index.js';
+import { formatPlatform, shortId } from '../../common/index.js';
 import { parseArgs, boolOpt, listOpt, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import { createdSince, humanSize } from '../format.js';
@@ -23,9 +23,10 @@ const HEADERS = {
   VirtualSize: 'VIRTUAL SIZE',
   SharedSize: 'SHARED SIZE',
   UniqueSize: 'UNIQUE SIZE',
+  Platforms: 'PLATFORMS',
 };
 
-type Row = Record<keyof typeof HEADERS, string>;
+type Row = Record<Exclude<keyof typeof HEADERS, 'Platforms'>, string> & { Platforms?: string };
 
 export const command: Command = {
   name: 'images',
@@ -50,6 +51,7 @@ export const command: Command = {
     const filter = args.positionals[0];
     const noTrunc = boolOpt(args, 'no-trunc');
     const rows: Row[] = [];
+    const hasIndex = images.some((i) => i.index);
     for (const img of images) {
       const labels = img.config.config?.Labels ?? {};
       if (!(filters.get('label') ?? []).every((l) => hasLabel(labels, l))) continue;
@@ -57,10 +59,11 @@ export const command: Command = {
       const wantDangling = filters.get('dangling');
       if (wantDangling && !wantDangling.includes(String(dangling))) continue;
       const row = (repo: string, tag: string): Row => ({
-        ID: noTrunc ? img.id : shortId(img.id),
+        // A multi-platform image is its index, as under Docker's containerd store.
+        ID: noTrunc ? (img.index?.digest ?? img.id) : shortId(img.index?.digest ?? img.id),
         Repository: repo,
         Tag: tag,
-        Digest: img.manifestDigest ?? '<none>',
+        Digest: img.index?.digest ?? img.manifestDigest ?? '<none>',
         CreatedSince: createdSince(img.config.created),
         CreatedAt: goTime(img.config.created),
         Size: humanSize(img.sizeBytes),
@@ -68,6 +71,8 @@ export const command: Command = {
         VirtualSize: humanSize(img.sizeBytes),
         SharedSize: 'N/A',
         UniqueSize: 'N/A',
+        // Only when a multi-platform image is listed: other listings keep Docker's keys.
+        ...(hasIndex ? { Platforms: (img.index?.platforms ?? [img.config]).map((p) => formatPlatform(p)).join(',') } : {}),
       });
       const references = filters.get('reference');
       if (dangling) {
@@ -87,9 +92,11 @@ export const command: Command = {
       for (const r of rows) if (!seen.has(r.ID)) ctx.stdout.write(r.ID + '\n'), seen.add(r.ID);
       return 0;
     }
+    // A PLATFORMS column only when a multi-platform image is listed: other listings stay Docker's.
+    const platforms = hasIndex ? '\t{{.Platforms}}' : '';
     const defaultTable = boolOpt(args, 'digests')
-      ? '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-      : '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+      ? `{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}${platforms}`
+      : `{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}${platforms}`;
     ctx.stdout.write(renderRows(stringOpt(args, 'format'), rows, { defaultTable, headers: HEADERS }));
     return 0;
   },

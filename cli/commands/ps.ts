@@ -85,7 +85,8 @@ async function ps(argv: string[], ctx: CliContext): Promise<number> {
     Command: commandText(c.command, noTrunc),
     CreatedAt: goTime(c.created),
     RunningFor: `${since(c.created, now)} ago`,
-    Ports: (c.ports ?? []).map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', '),
+    // Go's net.JoinHostPort: [::]:8080 (engine's hostPortText; not imported, ps loads no engine)
+    Ports: (c.ports ?? []).map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', '),
     State: c.status.state,
     Status: statusText(c, now),
     Size: '',

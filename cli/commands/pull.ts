@@ -3,13 +3,14 @@ import { listOpt, parseArgs, stringOpt, usageError, type OptionSpec } from '../a
 
 const options: OptionSpec[] = [
   { name: 'platform', type: 'string' },
+  { name: 'all-platforms', short: 'a', type: 'boolean' },
   { name: 'insecure-registry', type: 'string', multiple: true },
   { name: 'quiet', short: 'q', type: 'boolean' },
 ];
 
 export const command: Command = {
   name: 'pull',
-  usage: 'tsbuild pull [--platform OS/ARCH[/VARIANT]] [--insecure-registry HOST]... [-q] NAME[:TAG|@DIGEST]',
+  usage: 'tsbuild pull [--platform OS/ARCH[/VARIANT][,…] | -a/--all-platforms] [--insecure-registry HOST]... [-q] NAME[:TAG|@DIGEST]',
   summary: 'Download an image from a registry.',
   run: pull,
 };
@@ -22,6 +23,7 @@ async function pull(argv: string[], ctx: CliContext): Promise<number> {
   await pullImage({
     ref,
     platform: stringOpt(args, 'platform'),
+    allPlatforms: args.options['all-platforms'] === true,
     insecureRegistries: listOpt(args, 'insecure-registry'),
     store: ctx.root,
     settings: settingsFromEnv(ctx.env),

@@ -32,6 +32,8 @@ const options: OptionSpec[] = [
   { name: 'publish-all', short: 'P', type: 'boolean' },
   { name: 'restart', type: 'string' },
   { name: 'init', type: 'boolean' },
+  { name: 'stop-signal', type: 'string' },
+  { name: 'platform', type: 'string' },
   { name: 'log-opt', type: 'string', multiple: true },
   { name: 'from-container', type: 'string' },
 ];
@@ -54,7 +56,7 @@ function logMaxBytes(opts: string[]): number | undefined {
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] [--init] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] [--init] [--stop-signal SIG] [--platform OS/ARCH[/VARIANT]] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };
@@ -82,6 +84,7 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
   }
   const result = await runContainer({
     image,
+    platform: stringOpt(args, 'platform'),
     command,
     entrypoint: stringOpt(args, 'entrypoint'),
     env,
@@ -104,6 +107,7 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
     publish: listOpt(args, 'publish'),
     publishAll: boolOpt(args, 'publish-all'),
     init: boolOpt(args, 'init'),
+    stopSignal: stringOpt(args, 'stop-signal'),
     restart: stringOpt(args, 'restart'),
     logMaxBytes: logMaxBytes(listOpt(args, 'log-opt')),
     cwd: ctx.cwd,

@@ -17,7 +17,8 @@ export const command: Command = {
     const store = await openStore(ctx.root);
     const img = await store.resolveImage(src);
     if (!img) throw new UserError('image-not-found', `No such image: ${src}`, { where: src });
-    await store.tag(img.id, target);
+    // A multi-platform image is tagged as a whole: the name points at its index.
+    await store.tag(img.index?.digest ?? img.id, target);
     return 0;
   },
 };

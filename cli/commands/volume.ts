@@ -3,6 +3,7 @@ import type { CliContext, Command } from '../command.js';
 import { boolOpt, parseArgs, stringOpt, usageError } from '../args.js';
 import { humanSize } from '../format.js';
 import { renderRows } from '../format-option.js';
+import { volumeJson } from '../volume-inspect.js';
 import { compile } from '../format-option.js';
 
 export const command: Command = {
@@ -43,7 +44,7 @@ async function volume(argv: string[], ctx: CliContext): Promise<number> {
       for (const name of args.positionals) {
         try {
           const v = await engine.inspectVolume({ ...common, name });
-          shown.push({ CreatedAt: v.createdAt, Driver: 'local', Labels: null, Mountpoint: v.mountpoint, Name: v.name, Options: null, Scope: 'local' });
+          shown.push(volumeJson(v));
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
           errors.push(e);

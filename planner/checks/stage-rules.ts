@@ -1,7 +1,7 @@
 import type { SourceRange } from '../../common/index.js';
 import type { Matcher } from '../../context/index.js';
 import { expandInstruction, type Instruction, type RawDockerfile, type RawInstruction } from '../../parser/index.js';
-import { suggest } from '../../common/index.js';
+import { formatPlatform, parsePlatformSpec, suggest } from '../../common/index.js';
 import { fromChecks, type FromContext } from './from-rules.js';
 import type { Linter } from './linter.js';
 
@@ -75,8 +75,11 @@ export async function stageChecks(w: StageWalk): Promise<void> {
 /** The env and shell a stage starts with: its parent stage's, an image's, or scratch's. */
 async function base(w: StageWalk, from: Extract<Instruction, { kind: 'from' }>, node: RawInstruction, ends: StageEnd[], end: StageEnd, l: Linter): Promise<void> {
   let name: string;
+  let stagePlatform: string | undefined;
   try {
-    name = expandInstruction(from, w.from.globalEnv, w.from.escape).instruction.image;
+    const expanded = expandInstruction(from, w.from.globalEnv, w.from.escape).instruction;
+    name = expanded.image;
+    stagePlatform = expanded.platform;
   } catch {
     return;
   }
@@ -96,9 +99,21 @@ async function base(w: StageWalk, from: Extract<Instruction, { kind: 'from' }>, 
   if (!info) return;
   end.env = envMap(info.env);
   end.shell = (info.shell?.length ?? 0) > 0;
-  const [os, arch] = w.from.targetPlatform.split('/');
+  // The stage's own platform (FROM --platform) is what its base must be for (convert.go validateBaseImagePlatform).
+  const expected = stagePlatformOf(stagePlatform) ?? w.from.targetPlatform;
+  const [os, arch] = expected.split('/');
   if (info.os !== undefined && info.architecture !== undefined && (info.os !== os || info.architecture !== arch)) {
-    l.run('InvalidBaseImagePlatform', node.range, name, w.from.targetPlatform, `${info.os}/${info.architecture}`);
+    l.run('InvalidBaseImagePlatform', node.range, name, expected, `${info.os}/${info.architecture}`);
+  }
+}
+
+/** `FROM --platform`'s value, normalised (`linux/aarch64` → `linux/arm64`); undefined when absent or not a platform. */
+function stagePlatformOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return formatPlatform(parsePlatformSpec(value));
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Digest } from '../../common/index.js';
+import type { Digest, Platform } from '../../common/index.js';
 import type { ContainerConfig } from '../../store/index.js';
 import type { ConfigEditor } from '../config-edit.js';
 import type { PlanOptions } from '../plan-build.js';
@@ -33,6 +33,8 @@ export interface LowerArgs {
   /** The next numbered vertex, `[2/5]`, for a step that makes a layer. */
   label: () => string;
   dependsOn: number[];
+  /** The stage's platform (FROM --platform, else the build's target): images it names are picked for it. */
+  platform: Platform;
 }
 
 /** The key a stage ends with: its last step's, or its base's when it has none. */

@@ -21,7 +21,7 @@ export async function lowerMounts(ins: Run, a: LowerArgs): Promise<{ mounts: Pla
     if (named?.kind === 'dir') return { kind: 'context', name: named.name };
     if (named?.kind === 'image') return { kind: 'image', image: named.image };
     checkNearStage(a.split, name, ins.range);
-    return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range) };
+    return { kind: 'image', image: await a.lc.opts.resolveImage(name, ins.range, a.platform) };
   };
   for (const [i, m] of ins.mounts.entries()) {
     const planned = await planMount(m, i, { cwd, where: ins.range, resolveFrom });

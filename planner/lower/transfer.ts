@@ -1,3 +1,4 @@
+import { UserError } from '../../common/index.js';
 import { expandHeredocBody, type Add, type Copy } from '../../parser/index.js';
 import { cacheKeyOf, type KeyParts } from '../cache-key.js';
 import { parseChmod, type ContentHasher, type SourceSelection } from '../../context/index.js';
@@ -40,7 +41,7 @@ export async function lowerTransfer(
       hash = named.hash;
     } else {
       if (!named) checkNearStage(a.split, ins.from, ins.range);
-      const image = named?.image ?? (await opts.resolveImage(ins.from, ins.range));
+      const image = named?.image ?? (await opts.resolveImage(ins.from, ins.range, a.platform));
       from = { kind: 'image', image };
       content = { image: image.manifestDigest };
     }
@@ -55,15 +56,22 @@ export async function lowerTransfer(
   const sources = ins.sources;
   let files: Record<string, string> | undefined;
   let contextSelection: SourceSelection | undefined;
+  let missingSource: UserError | undefined;
   if (remotes && ins.kind === 'add') {
     ({ from, content } = await lowerRemoteSources(remotes, ins, a));
   } else if (from.kind === 'context' && sources.length > 0) {
-    const hashed = await hash(sources, { excludes: ins.exclude, where: ins.range, what: kw });
-    content = hashed.digest;
-    files = hashed.files;
-    // What was hashed is what gets copied (one walk of the context, not two). --parents
-    // selects differently: the executor walks again for it.
-    if (!ins.parents) contextSelection = hashed.selection;
+    try {
+      const hashed = await hash(sources, { excludes: ins.exclude, where: ins.range, what: kw });
+      content = hashed.digest;
+      files = hashed.files;
+      // What was hashed is what gets copied (one walk of the context, not two). --parents
+      // selects differently: the executor walks again for it.
+      if (!ins.parents) contextSelection = hashed.selection;
+    } catch (e) {
+      if (!(opts.deferMissingSources && e instanceof UserError && e.code === 'copy-source-missing')) throw e;
+      missingSource = e;
+      content = { missing: e.message }; // never stored: the step fails
+    }
   }
   if (inline.length) content = { ...(content as object), inline };
   // What the executor gets is also what the key is made of (plus the parent and the content).
@@ -107,5 +115,6 @@ export async function lowerTransfer(
     link: ins.link,
     mkdirOnly: false,
     ...(contextSelection ? { contextSelection } : {}),
+    ...(missingSource ? { missingSource } : {}),
   };
 }

@@ -65,10 +65,11 @@ type Row = { behaviour: string; run: () => Promise<void> };
 const rows: Record<string, Record<string, Row>> = {
   FROM: {
     platform: {
-      behaviour: 'another platform is "not supported yet" at its line; the build\'s own (or $BUILDPLATFORM) is accepted',
+      behaviour: 'another platform needs a base for it (a plain image of another CPU is refused at its line), a non-platform is an error; the build\'s own (or $BUILDPLATFORM) is accepted',
       run: async () => {
-        const stderr = await fails('FROM busybox\nFROM --platform=linux/arm64 busybox\nRUN true\n', 'platform-not-supported', 2);
-        assert.match(stderr, /FROM --platform=linux\/arm64 is not supported yet/);
+        const stderr = await fails('FROM busybox\nFROM --platform=linux/arm64 busybox\nRUN true\n', 'base-platform-mismatch', 2);
+        assert.match(stderr, /busybox:latest: the store's image is linux\/amd64, not linux\/arm64/);
+        await fails('FROM --platform=linux busybox\n', 'invalid-platform', 1);
         await ok('FROM --platform=$BUILDPLATFORM busybox\nRUN true\n');
         await ok('ARG TARGETPLATFORM\nFROM --platform=${TARGETPLATFORM} busybox AS a\nFROM --platform=linux/amd64 a\n');
       },

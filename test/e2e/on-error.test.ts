@@ -146,6 +146,36 @@ test('--on-error=shell with a failing COPY opens the shell in the state before i
   assert.deepEqual(await leftovers(), { containers: '', tmp: [], mounts: [] });
 });
 
+test('--on-error=keep with a COPY whose context file is missing keeps the state before it, at its line', async () => {
+  const ctx = join(work, 'ctx-copy-context-keep');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nRUN echo from-run > /before\nCOPY missing.txt /app/\n' });
+  const r = await runCli(['build', '--progress', 'plain', '--on-error=keep', ctx], { root });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /Dockerfile:3:1: error\[copy-source-missing\]: "\/missing.txt": not found/);
+  assert.match(r.stderr, /\] RUN echo from-run/); // the step before it ran
+  const id = /kept as container ([0-9a-f]{12})/.exec(r.stderr)?.[1];
+  assert.ok(id, r.stderr);
+  const inside = await runCli(['run', '--from-container', id, 'sh', '-c', 'cat /before; ls /app 2>&1'], { root });
+  assert.equal(inside.stdout, 'from-run\nls: /app: No such file or directory\n', inside.stderr);
+  assert.equal((await runCli(['rm', id], { root })).code, 0);
+  // Without --on-error the same build fails while planning, before the RUN, with the same line.
+  const plain = await runCli(['build', '--progress', 'plain', '--no-cache', ctx], { root });
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /Dockerfile:3:1: error\[copy-source-missing\]: "\/missing.txt": not found/);
+  assert.doesNotMatch(plain.stderr, /\] RUN echo from-run/);
+});
+
+test('--on-error=shell with an ADD whose context file is missing opens the shell in the state before it', async () => {
+  const ctx = join(work, 'ctx-add-context-shell');
+  await writeTree(ctx, { Dockerfile: 'FROM busybox\nWORKDIR /w\nRUN echo shell-before > /w/made\nADD gone.tar /w/\n' });
+  const r = await underPty(['build', '--on-error=shell', ctx], /a shell in its state/, 'ls; exit\n');
+  assert.equal(r.code, 1, r.screen);
+  assert.match(r.screen, /COPY failed; the state before it: a shell in its state/);
+  assert.match(r.screen, /^made\s*$/m);
+  assert.match(r.screen, /"\/gone.tar": not found/);
+  assert.deepEqual(await leftovers(), { containers: '', tmp: [], mounts: [] });
+});
+
 test('--on-error=keep with a failing COPY keeps the state before it', async () => {
   const ctx = join(work, 'ctx-copy-keep');
   await writeTree(ctx, { Dockerfile: 'FROM busybox AS src\nRUN true\nFROM busybox\nRUN echo kept-before > /before\nCOPY --from=src /not-there /app/\n' });

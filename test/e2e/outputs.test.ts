@@ -164,7 +164,9 @@ test('several outputs at once: a directory and an image', async () => {
 const bad: { name: string; args: (ctx: string) => string[]; cause: RegExp }[] = [
   { name: 'an unknown type', args: (c) => ['-o', 'type=zip,dest=x', c], cause: /unknown output type "zip"/ },
   { name: 'an unknown attribute', args: (c) => ['-o', 'type=local,dest=x,colour=red', c], cause: /unknown attribute "colour" for type=local/ },
-  { name: 'a BuildKit attribute not done yet', args: (c) => ['-o', 'type=image,compression=zstd', c], cause: /compression= is not supported yet/ },
+  { name: 'a BuildKit attribute not done yet', args: (c) => ['-o', 'type=image,rewrite-timestamp=true', c], cause: /rewrite-timestamp= is not supported yet/ },
+  { name: 'an unknown compression', args: (c) => ['-o', 'type=oci,dest=x,compression=lz4', c], cause: /unsupported compression type lz4/ },
+  { name: 'compression of a docker archive', args: (c) => ['-o', 'type=docker,dest=x,compression=zstd', c], cause: /compression= is not supported yet/ },
   { name: 'a non-boolean', args: (c) => ['-o', 'type=oci,dest=x,tar=maybe', c], cause: /tar=maybe is not a boolean/ },
   { name: 'local without dest', args: (c) => ['-o', 'type=local', c], cause: /dest is required for local exporter/ },
   { name: 'a local dest that is a file', args: (c) => ['-o', `type=local,dest=${join(c, 'Dockerfile')}`, c], cause: /destination directory .*Dockerfile is a file/ },

@@ -21,9 +21,9 @@ before(async () => {
 
 const cli = (args: string[]): Promise<CliResult> => runCli(args, { root });
 
-function httpGet(port: number): Promise<{ status: number; body: string }> {
+function httpGet(port: number, host = '127.0.0.1', path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+    const req = get({ host, port, path }, (res) => {
       let body = '';
       res.on('data', (b: Buffer) => (body += b.toString('utf8')));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -45,9 +45,9 @@ async function eventually<T>(fn: () => Promise<T>, what: string): Promise<T> {
   throw new Error(`never happened: ${what}: ${String(last)}`);
 }
 
-function freePort(): Promise<number> {
+function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve) => {
-    const s: Server = createServer().listen(0, '127.0.0.1', () => {
+    const s: Server = createServer().listen(0, host, () => {
       const a = s.address();
       s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
     });
@@ -93,6 +93,15 @@ test('named volumes: filled from the image when new, kept across containers, lis
   const [info] = JSON.parse((await cli(['volume', 'inspect', 'appdata'])).stdout);
   assert.equal(info.Name, 'appdata');
   assert.equal(await readFile(join(info.Mountpoint, 'new'), 'utf8'), 'kept\n');
+  // docker inspect finds a volume too (--type volume, or by name when no image or container has it), in volume inspect's shape.
+  const byType = JSON.parse((await cli(['inspect', '--type', 'volume', 'appdata'])).stdout);
+  assert.deepEqual(byType, [info]);
+  assert.deepEqual(Object.keys(info).sort(), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+  assert.deepEqual(JSON.parse((await cli(['inspect', 'appdata'])).stdout), [info]);
+  assert.equal((await cli(['inspect', '--type', 'volume', '-f', '{{.Driver}} {{.Name}}', 'appdata'])).stdout, 'local appdata\n');
+  const notVolume = await cli(['inspect', '--type', 'volume', 'vol-user']);
+  assert.equal(notVolume.code, 1);
+  assert.equal(notVolume.stderr.trim(), 'error[volume-not-found]: No such volume: vol-user');
   const mounts = JSON.parse((await cli(['inspect', 'vol-user'])).stdout)[0].Mounts;
   assert.deepEqual(mounts.map((m: { Type: string; Name: string; Destination: string }) => [m.Type, m.Name, m.Destination]), [['volume', 'appdata', '/seed']]);
   const inUse = await cli(['volume', 'rm', 'appdata']);
@@ -152,10 +161,11 @@ test('-p publishes busybox httpd on the host\'s 127.0.0.1; ps and port show it; 
   assert.equal((await cli(['build', '-q', '-t', 'exposing', ctx])).code, 0);
   assert.equal((await cli(['run', '-d', '--name', 'auto', '-P', 'exposing'])).code, 0);
   try {
-    const line = (await cli(['port', 'auto', '8000'])).stdout.trim();
-    const m = /^0\.0\.0\.0:(\d+)$/.exec(line);
-    assert.ok(m, line);
+    const lines = (await cli(['port', 'auto', '8000'])).stdout;
+    const m = /^0\.0\.0\.0:(\d+)\n\[::\]:\1\n$/.exec(lines);
+    assert.ok(m, lines);
     assert.equal((await eventually(() => httpGet(Number(m[1])), 'the -P port answers')).body, 'exposed\n');
+    assert.equal((await eventually(() => httpGet(Number(m[1]), '::1'), 'the -P port answers on ::1')).body, 'exposed\n');
   } finally {
     await cli(['rm', '-f', 'auto']);
   }
@@ -164,4 +174,51 @@ test('-p publishes busybox httpd on the host\'s 127.0.0.1; ps and port show it; 
   assert.match(badSpec.stderr, /invalid publish spec "80-90:80": port ranges are not supported yet/);
   const hostNet = await cli(['run', '--rm', '--network', 'none', '-p', '8080:80', 'busybox', 'true']);
   assert.match(hostNet.stderr, /published ports need the default network/);
+});
+
+// slirp4netns's add_hostfwd takes IPv4 host addresses only (api.c: inet_pton(AF_INET, host_addr)),
+// so the helper's own proxy listens on IPv6 ones (runtime-helper/port-proxy.c), as Docker's
+// docker-proxy does; with no address, -p publishes on 0.0.0.0 and [::] (docker ps: both).
+test('-p reaches the container over IPv6: [::1]:HOST:CTR, [::]:HOST:CTR, and a bare HOST:CTR on ::1 as on 127.0.0.1', async () => {
+  const site = 'mkdir /www; echo hello-over-v6 > /www/index.html; yes abcdefg | head -c 4194304 > /www/big; exec httpd -f -p 80 -h /www';
+  const loop6 = await freePort('::1');
+  const any6 = await freePort('::');
+  const both = await freePort('0.0.0.0');
+  const started = await cli(['run', '-d', '--name', 'web6', '-p', `[::1]:${loop6}:80`, '-p', `[::]:${any6}:80`, '-p', `${both}:80`, 'busybox', 'sh', '-c', site]);
+  assert.equal(started.code, 0, started.stderr);
+  try {
+    assert.deepEqual(await eventually(() => httpGet(loop6, '::1'), 'httpd answers on [::1]'), { status: 200, body: 'hello-over-v6\n' });
+    assert.equal((await httpGet(any6, '::1')).body, 'hello-over-v6\n');
+    assert.equal((await httpGet(both, '::1')).body, 'hello-over-v6\n');
+    assert.equal((await eventually(() => httpGet(both, '127.0.0.1'), 'and on 127.0.0.1')).body, 'hello-over-v6\n');
+    // An address given is the only one bound: [::1] and [::] are not on 127.0.0.1.
+    await assert.rejects(httpGet(loop6, '127.0.0.1'), /ECONNREFUSED/);
+    await assert.rejects(httpGet(any6, '127.0.0.1'), /ECONNREFUSED/);
+    assert.equal(
+      (await cli(['port', 'web6', '80'])).stdout,
+      `[::1]:${loop6}\n[::]:${any6}\n0.0.0.0:${both}\n[::]:${both}\n`,
+    );
+    assert.match((await cli(['ps'])).stdout, new RegExp(`\\[::1\\]:${loop6}->80/tcp, \\[::\\]:${any6}->80/tcp, 0\\.0\\.0\\.0:${both}->80/tcp, \\[::\\]:${both}->80/tcp +web6`));
+    // A body bigger than the proxy's buffers and the sockets' comes through whole.
+    const big = await httpGet(loop6, '::1', '/big');
+    assert.equal(big.body.length, 4194304);
+    assert.equal(big.body, 'abcdefg\n'.repeat(524288));
+    const clash = await cli(['run', '--rm', '-p', `[::1]:${loop6}:80`, 'busybox', 'true']);
+    assert.equal(clash.code, 125);
+    assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
+    assert.match(clash.stderr, new RegExp(`Bind for \\[::1\\]:${loop6} failed: port is already allocated`));
+  } finally {
+    await cli(['rm', '-f', 'web6']);
+  }
+  for (const [spec, why] of [
+    ['::1:8080:80', 'too many colons'],
+    ['[::1]:8080', 'want \\[IP\\]:HOST_PORT:CONTAINER_PORT'],
+    ['[nope]:8080:80', 'invalid IP address: nope'],
+    ['[::1]:5353:53/udp', 'UDP on an IPv6 host address is not supported yet'],
+  ]) {
+    const bad = await cli(['run', '--rm', '-p', spec, 'busybox', 'true']);
+    assert.equal(bad.code, 125, spec);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`invalid publish spec "${spec.replace(/[[\]]/g, '\\$&')}": ${why}`));
+  }
 });
