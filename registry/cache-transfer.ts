@@ -101,7 +101,7 @@ export async function exportCache(store: Store, refString: string, opts: CacheTr
   const configBytes = Buffer.from(JSON.stringify({ records: exported, mounts } satisfies CacheConfig));
   const config = await store.putBlob(configBytes);
   if (!(await blobExists(client, ctx.repo, config.digest))) {
-    await uploadBlob(client, ctx.repo, { path: store.blobPath(config.digest), ...config });
+    await uploadBlob(client, ctx.repo, { open: () => store.openBlob(config.digest), ...config });
   }
   const blobs = [...exported.flatMap((r) => (r.layer ? [r.layer.blob] : [])), ...mounts.map((m) => m.layer.blob)];
   const layers = [...new Map(blobs.map((b) => [b.digest, b])).values()];

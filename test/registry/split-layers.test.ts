@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { runCli } from '../../cli/tsbuild.js';
-import { settleSplitLayers } from '../../store/index.js';
+import { openStore, settleSplitLayers } from '../../store/index.js';
+import { pushImage } from '../../registry/index.js';
 import { writeTree } from '../helpers/files.js';
 import { makeBusybox } from '../helpers/busybox.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
@@ -67,6 +68,32 @@ test('save and push of an image kept as layer dirs send its layers byte for byte
     assert.ok(!existsSync(join(root, 'oci', 'blobs', 'sha256', hex)), `${d} has no tar blob`);
   }
   assert.equal((await runCli(['fsck'], { root })).code, 0);
+
+  // uncompressed (before any gzip push keeps compressed copies), in one PUT and in PATCH
+  // chunks: the tars are made again from dir + split as they are sent
+  const plain = `${registry.host}/split/plain:1`;
+  assert.equal((await runCli(['tag', 'split:1', plain], { root })).code, 0);
+  const sent = await runCli(['push', '--compression', 'uncompressed', plain], { root });
+  assert.equal(sent.code, 0, sent.stderr);
+  const chunked = `${registry.host}/split/chunked:1`;
+  assert.equal((await runCli(['tag', 'split:1', chunked], { root })).code, 0);
+  await pushImage(await openStore(root), chunked, {
+    chunkSizeBytes: 64 * 1024,
+    compression: { algorithm: 'uncompressed', level: 0, isForced: false, cores: 1 },
+  });
+  for (const [ref, dir] of [[plain, 'plain'], [chunked, 'chunked']]) {
+    const copied = join(work, dir);
+    await exec('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${copied}:1`]);
+    const { manifest, config } = await readLayoutImage(copied);
+    // the base was loaded gzipped and goes as stored; the build's own layers go as their tars
+    // (skopeo's oci: destination compresses; the registry's own manifest says what was sent)
+    const raw = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout) as { layers: { mediaType: string }[] };
+    assert.deepEqual(raw.layers.slice(1).map((l) => l.mediaType), Array(3).fill('application/vnd.oci.image.layer.v1.tar'), dir);
+    const blobs = await Promise.all(manifest.layers.map((l) => readFile(join(copied, 'blobs', 'sha256', l.digest.slice(7)))));
+    const tars = blobs.map((b) => (b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : b));
+    assert.deepEqual(tars.map(sha256), config.rootfs.diff_ids, `${dir}: each layer is its tar`);
+  }
+
 
   const { bundle, layout } = await saveAndUnpack(root, 'split:1', join(work, 'saved'));
   await assertLayersAreDiffIds(layout);
