@@ -1,4 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { hexOf, type Digest } from '../common/index.js';
@@ -17,9 +18,11 @@ const MIN_BYTES = 512 * 1024 ** 2;
  * The layer dirs of one build: the layers it writes itself and reads back as directories
  * (a COPY or a RUN followed by a RUN) live in a private tmpfs for as long as the build runs, in front
  * of the store's layer dirs: extracting many small files is an order of magnitude faster on
- * tmpfs than on ext4 (bench/RESULTS.md), and the store's layer dirs are only a cache of the blobs, which
- * are the durable copy: a later build that needs the dir gets it from the store, which
- * extracts the blob then. The store's extractor unpacks such a layer while the step writes it
+ * tmpfs than on ext4 (bench/RESULTS.md). Each such layer is also extracted onto the store's
+ * disk in the background, one at a time, while the build goes on (`close()` abandons those
+ * not finished, so a cold build never waits for them): the first rebuild after an edit
+ * further down (issue 22) finds its parents' dirs there,
+ * and the store then keeps each as its dir instead of its tar (store/tar-split.ts). The store's extractor unpacks such a layer while the step writes it
  * (`receive`); the dir is used once the blob is committed. The tmpfs gets half of what the
  * memory budget allows (memory-budget.ts), leaving the rest to RUN upper dirs. When memory is short, tmpfs
  * cannot be mounted, the tmpfs is full, or TSBUILD_LAYER_DIRS=disk, the layer is extracted
@@ -33,6 +36,11 @@ export class BuildLayerDirs implements LayerDirSource {
   private tmp: string | undefined;
   private isClosed = false;
   private incoming = 0;
+  /** The store's copies of this build's layer dirs, made one at a time beside the build. */
+  private readonly persisting: Promise<void>[] = [];
+  private readonly persistOne = pLimit(1);
+  /** Stops the persisting at close: a cold build does not wait for it. */
+  private readonly stopPersisting = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -69,7 +77,13 @@ export class BuildLayerDirs implements LayerDirSource {
       p = this.extract(diffId, incoming);
       this.own.set(diffId, p);
     } else if (incoming) await incoming.abandon();
-    await p;
+    if ((await p) !== undefined) this.persist(diffId);
+  }
+
+  /** Extract layer `diffId` (its blob was just written) onto the store's disk in the background. */
+  private persist(diffId: Digest): void {
+    if (this.isClosed) return;
+    this.persisting.push(this.persistOne(() => primeLayerDir(this.store, diffId, this.stopPersisting.signal)));
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
@@ -94,7 +108,7 @@ export class BuildLayerDirs implements LayerDirSource {
       p = this.copyIn(diffId, upperDir, diskCopy);
       this.own.set(diffId, p);
     }
-    await p;
+    if ((await p) !== undefined) this.persist(diffId);
   }
 
   private async copyIn(diffId: Digest, upperDir: string, diskCopy: string): Promise<string | undefined> {
@@ -138,6 +152,9 @@ export class BuildLayerDirs implements LayerDirSource {
     this.isClosed = true;
     const memory = await this.memory?.catch(() => undefined);
     await Promise.allSettled(this.own.values());
+    // What is not on disk yet is abandoned (its temp dir removed): the next build extracts it if it needs it.
+    this.stopPersisting.abort();
+    await Promise.allSettled(this.persisting);
     await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }

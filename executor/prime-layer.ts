@@ -1,5 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { Digest } from '../common/index.js';
 import { startUnpack, unpackTarFile, type Store } from '../store/index.js';
@@ -79,18 +78,14 @@ function forgiving(target: Writable): Writable {
 }
 
 /**
- * Extract this build's layer `diffId` onto the store's disk and give it to the store as the
- * layer's dir. Failures are not errors: the store then extracts the layer itself when it is
- * needed.
+ * Extract this build's layer `diffId` onto the store's disk, as the layer's dir. Failures are
+ * not errors: the store then extracts the layer itself when it is needed (so is an abandoned one).
  */
-export async function primeLayerDir(store: Store, diffId: Digest): Promise<void> {
-  const tmp = await store.makeTempDir('prime-');
+export async function primeLayerDir(store: Store, diffId: Digest, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
   try {
-    const root = join(tmp, 'root');
-    if (await extractOwnLayer(store.blobPath(diffId), root)) await store.adoptLayerDir(diffId, root);
+    await store.extractOwnLayer(diffId, signal);
   } catch {
     // The store's own extraction still works; this was only a head start.
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
 import type { Digest } from '../common/index.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, type RegistryClient } from './client.js';
@@ -38,9 +38,32 @@ export async function mountBlob(client: RegistryClient, repo: string, digest: Di
 }
 
 export interface UploadSource {
-  path: string;
+  /** The blob's bytes from the start; a layer kept only as its dir is made again as it is read. */
+  open: () => Readable;
   digest: Digest;
   size: number;
+}
+
+/** Bytes `start`..`end` (inclusive) of what `open()` gives: a chunk of a blob that may have no file. */
+function byteRange(open: () => Readable, start: number, end: number): Readable {
+  let at = 0;
+  const cut = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (at > end) return done();
+      const from = Math.max(0, start - at);
+      const to = Math.min(chunk.length, end + 1 - at);
+      at += chunk.length;
+      if (to > from) this.push(chunk.subarray(from, to));
+      if (at > end) {
+        this.push(null);
+        source.destroy();
+      }
+      done();
+    },
+  });
+  const source = open();
+  source.on('error', (e) => cut.destroy(e));
+  return source.pipe(cut);
 }
 
 /** Upload a blob from a file; chunked when `chunkSizeBytes` is set and smaller than the blob. */
@@ -90,7 +113,7 @@ async function sendMonolithic(client: RegistryClient, repo: string, location: st
     method: 'PUT',
     path: withDigest(location, src.digest),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(src.size) },
-    body: () => createReadStream(src.path),
+    body: src.open,
     scopes: [repositoryScope(repo, ['pull', 'push'])],
   });
   await expectCreated(client, res, repo, src.digest);
@@ -108,7 +131,7 @@ async function sendChunked(client: RegistryClient, repo: string, location: strin
         'content-length': String(end - start + 1),
         'content-range': `${start}-${end}`,
       },
-      body: () => createReadStream(src.path, { start, end }),
+      body: () => byteRange(src.open, start, end),
       scopes: [repositoryScope(repo, ['pull', 'push'])],
     });
     if (res.status !== 202) {

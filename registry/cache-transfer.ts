@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
@@ -101,7 +101,7 @@ export async function exportCache(store: Store, refString: string, opts: CacheTr
   const configBytes = Buffer.from(JSON.stringify({ records: exported, mounts } satisfies CacheConfig));
   const config = await store.putBlob(configBytes);
   if (!(await blobExists(client, ctx.repo, config.digest))) {
-    await uploadBlob(client, ctx.repo, { path: store.blobPath(config.digest), ...config });
+    await uploadBlob(client, ctx.repo, { open: () => store.openBlob(config.digest), ...config });
   }
   const blobs = [...exported.flatMap((r) => (r.layer ? [r.layer.blob] : [])), ...mounts.map((m) => m.layer.blob)];
   const layers = [...new Map(blobs.map((b) => [b.digest, b])).values()];
@@ -202,7 +202,7 @@ async function importMounts(
     for (const m of mounts) {
       if (!/^[a-f0-9]{64}$/.test(m.hex) || typeof m.meta?.id !== 'string' || !isDigest(m.layer?.diffId) || !isDigest(m.layer?.blob?.digest)) continue;
       const layer = await layerFor(m.layer);
-      await copyFile(store.blobPath(layer.digest), join(dir, `${m.hex}.tar`));
+      await pipeline(store.openBlob(layer.digest), createWriteStream(join(dir, `${m.hex}.tar`)));
       await writeFile(join(dir, `${m.hex}.json`), JSON.stringify({ id: m.meta.id }));
     }
     await store.cacheMounts.importLocal(tmp);
@@ -232,7 +232,7 @@ async function readCacheConfig(client: RegistryClient, repo: string, desc: Descr
 /** A cache layer in the store as an uncompressed tar (the executor reads its digest as diff_id). */
 async function fetchLayerAsTar(store: Store, client: RegistryClient, repo: string, blob: Descriptor, diffId: Digest): Promise<Descriptor> {
   if (await store.hasBlob(diffId)) {
-    return { mediaType: MediaType.layerTar, digest: diffId, size: (await stat(store.blobPath(diffId))).size };
+    return { mediaType: MediaType.layerTar, digest: diffId, size: (await store.blobSize(diffId))! };
   }
   const sink = uncompressedLayerSink(store, blob, diffId);
   try {

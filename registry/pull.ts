@@ -201,7 +201,7 @@ async function pullLayer(
     if (layer.digest !== diffId) await rememberSource(store, layer, diffId, client, repo);
     say(`${short}: Pull complete`);
   }
-  return { mediaType: MediaType.layerTar, digest: diffId, size: (await stat(store.blobPath(diffId))).size };
+  return { mediaType: MediaType.layerTar, digest: diffId, size: (await store.blobSize(diffId))! };
 }
 
 /** The registry's compressed blob of a layer, just verified: a push to that registry can mount or skip it. */

@@ -84,7 +84,7 @@ async function pushManifest(ctx: PushContext, image: ImageRecord, tag: string | 
 
   const config = image.manifest.config;
   if (!(await blobExists(client, ctx.repo, config.digest))) {
-    await uploadBlob(client, ctx.repo, { path: store.blobPath(config.digest), digest: config.digest, size: config.size });
+    await uploadBlob(client, ctx.repo, { open: () => store.openBlob(config.digest), digest: config.digest, size: config.size });
   }
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -188,7 +188,7 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
       return publicDescriptor(blob.mediaType, blob.digest, blob.size);
     }
   }
-  await uploadBlob(client, repo, { path: store.blobPath(blob.digest), digest: blob.digest, size: blob.size }, ctx);
+  await uploadBlob(client, repo, { open: () => store.openBlob(blob.digest), digest: blob.digest, size: blob.size }, ctx);
   say(`${short}: Pushed`);
   if (blob.verified !== 'stored') await rememberCompressed(store, diffId, { ...blob, knownIn: [here] });
   return publicDescriptor(blob.mediaType, blob.digest, blob.size);

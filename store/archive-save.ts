@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { UserError, canonicalJson, digestOf, formatPlatform, hexOf, type Digest, type Platform } from '../common/index.js';
 import type { ImageRecord, Store } from './contract.js';
 import { MediaType, type Descriptor, type ImageIndex, type Manifest } from './oci-types.js';
@@ -74,8 +74,8 @@ export async function saveImages(store: Store, refs: string[], out: Writable, op
 export interface ArchiveSink {
   addDir(name: string): Promise<void>;
   addBytes(name: string, data: string | Uint8Array): Promise<void>;
-  /** The file at `path`, which holds exactly `size` bytes. */
-  addFile(name: string, path: string, size: number): Promise<void>;
+  /** What `open` streams (a blob, a split layer's tar made again), exactly `size` bytes. */
+  addFile(name: string, open: () => Readable, size: number): Promise<void>;
   finish(): Promise<void>;
 }
 
@@ -123,10 +123,9 @@ async function writeDocker(store: Store, selected: Selected[], tar: ArchiveSink,
   const addBlob = async (d: Digest) => {
     if (written.has(d)) return;
     written.add(d);
-    const path = store.blobPath(d);
-    const st = await stat(path).catch(() => undefined);
-    if (!st) throw new UserError('store-missing-blob', `store: blob ${d} is missing`, { hint: 'run `tsbuild fsck`' });
-    await tar.addFile(blobName(d), path, st.size);
+    const size = await store.blobSize(d);
+    if (size === undefined) throw new UserError('store-missing-blob', `store: blob ${d} is missing`, { hint: 'run `tsbuild fsck`' });
+    await tar.addFile(blobName(d), () => store.openBlob(d), size);
   };
   await tar.addDir('blobs/');
   await tar.addDir('blobs/sha256/');
@@ -176,7 +175,7 @@ function ociLayer(l: Descriptor): Descriptor {
 }
 
 async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, c: ExportCompression, extra: Record<string, string>): Promise<void> {
-  const files = new Map<Digest, { path: string; size: number } | { bytes: string }>();
+  const files = new Map<Digest, { open: () => Readable; size: number } | { bytes: string }>();
   const index: Descriptor[] = [];
   for (const { image, names } of selected) {
     const layers: Descriptor[] = [];
@@ -184,9 +183,9 @@ async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, c:
     for (const [i, l] of image.manifest.layers.entries()) {
       const d = await exportedLayer(store, l, diffIds[i], c);
       layers.push(d);
-      files.set(d.digest, { path: store.blobPath(d.digest), size: d.size });
+      files.set(d.digest, { open: () => store.openBlob(d.digest), size: d.size });
     }
-    files.set(image.id, { path: store.blobPath(image.id), size: image.manifest.config.size });
+    files.set(image.id, { open: () => store.openBlob(image.id), size: image.manifest.config.size });
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.manifest,
@@ -207,6 +206,6 @@ async function writeOci(store: Store, selected: Selected[], tar: ArchiveSink, c:
   for (const d of [...files.keys()].sort()) {
     const f = files.get(d)!;
     if ('bytes' in f) await tar.addBytes(blobName(d), f.bytes);
-    else await tar.addFile(blobName(d), f.path, f.size);
+    else await tar.addFile(blobName(d), f.open, f.size);
   }
 }

@@ -7,10 +7,14 @@ import { DigestHasher, UserError, digestOf, hexOf, ioMessage, type Digest } from
 import type { BlobWriter } from './contract.js';
 import { publishFile, writeFileAtomic } from './atomic.js';
 import { tempFilePath } from './temp.js';
+import { hasTarSplit, openTarSplit, tarSplitSize } from './tar-split.js';
 
 /**
  * Content-addressed blobs in `<root>/oci/blobs/sha256/<hex>`: immutable once renamed into
- * place. Writers hash while bytes pass and publish through store/atomic.ts. Re-committing
+ * place. Writers hash while bytes pass and publish through store/atomic.ts. An uncompressed
+ * layer whose dir is extracted may have no file here: it is read from its dir and tar-split
+ * (store/tar-split.ts) by the same calls, so only `blobPath` readers see the difference.
+ * Re-committing
  * an existing blob refreshes its ctime, which gc reads as "in use by a running build"
  * (store/gc.ts).
  */
@@ -24,7 +28,14 @@ export function blobPath(root: string, digest: Digest): string {
 }
 
 export async function hasBlob(root: string, digest: Digest): Promise<boolean> {
-  return statSync(blobPath(root, digest), { throwIfNoEntry: false })?.isFile() ?? false;
+  return (statSync(blobPath(root, digest), { throwIfNoEntry: false })?.isFile() ?? false) || hasTarSplit(root, digest);
+}
+
+/** Bytes of a blob (a split layer's tar included), or undefined when absent. */
+export function blobSize(root: string, digest: Digest): number | undefined {
+  const st = statSync(blobPath(root, digest), { throwIfNoEntry: false });
+  if (st?.isFile()) return st.size;
+  return hasTarSplit(root, digest) ? tarSplitSize(root, digest) : undefined;
 }
 
 export async function readBlob(root: string, digest: Digest): Promise<Buffer | undefined> {
@@ -37,7 +48,15 @@ export async function readBlob(root: string, digest: Digest): Promise<Buffer | u
 }
 
 export function openBlob(root: string, digest: Digest): Readable {
-  return createReadStream(blobPath(root, digest));
+  const path = blobPath(root, digest);
+  // Decided now: a blob replaced by its split meanwhile is read from the split.
+  if (statSync(path, { throwIfNoEntry: false }) === undefined && hasTarSplit(root, digest)) return openTarSplit(root, digest);
+  return createReadStream(path);
+}
+
+/** Remove the tar of a layer now held by its dir and split (the caller checked both are there). */
+export async function dropTarBlob(root: string, diffId: Digest): Promise<void> {
+  await rm(blobPath(root, diffId), { force: true });
 }
 
 /** Mark an existing blob as just written (see the file comment). */

@@ -22,6 +22,8 @@ import type { UsageRow } from './disk-usage.js';
  *                   an io.tsbuild.untagged annotation. skopeo reads `oci:<root>/oci:<ref.name>`.
  *   layers/<hex>/   extracted layer (the overlay lower dir) of diff_id sha256:<hex>; never modified
  *                   after its atomic rename into place
+ *   tar-split/<hex> the layer's tar minus its file bodies (store/tar-split.ts): with it, layers/<hex>/
+ *                   stands for the uncompressed blob <hex>, which is then not kept
  *   containers/     container state (issue 3)
  *   cache/          cache records (issue 4); cache/replay/: records of fully cached builds
  *                   that the next identical command replays (cli/build-replay.ts; prune
@@ -46,11 +48,16 @@ export interface Store {
 
   // ---- blobs (content-addressed, immutable) ----
   hasBlob(digest: Digest): Promise<boolean>;
-  /** Absolute path of a blob (whether or not it exists). */
+  /**
+   * Absolute path of a blob's file (whether or not it exists). An uncompressed layer whose
+   * dir is extracted may have no file (store/tar-split.ts): read layers with `openBlob`.
+   */
   blobPath(digest: Digest): string;
+  /** Bytes of a blob (a layer's tar whether or not it has a file), or undefined when absent. */
+  blobSize(digest: Digest): Promise<number | undefined>;
   /** Whole blob in memory: only for small JSON (manifests, configs). Undefined if absent. */
   readBlob(digest: Digest): Promise<Buffer | undefined>;
-  /** Streaming read; the caller consumes or destroys the stream. Throws if absent. */
+  /** Streaming read (a layer's tar made again from its dir when it has no file); the caller consumes or destroys the stream. Throws if absent. */
   openBlob(digest: Digest): Readable;
   /** Write small bytes as a blob (atomic, idempotent). */
   putBlob(bytes: Uint8Array | string): Promise<{ digest: Digest; size: number }>;
@@ -108,6 +115,13 @@ export interface Store {
    * rename: a RUN's upper dir is its layer's lower dir. False when already there.
    */
   adoptLayerDir(diffId: Digest, dir: string): Promise<boolean>;
+  /**
+   * Extract the uncompressed layer blob `diffId` this process has just written (so not
+   * hashed again) into the store's layer dirs, off the main thread when it is big; its tar
+   * then gives way to a tar-split. False when nothing was done (the dir is there already).
+   * `signal` abandons it: nothing is published, its temp dir is gone when the promise settles.
+   */
+  extractOwnLayer(diffId: Digest, signal?: AbortSignal): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
   /**

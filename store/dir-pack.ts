@@ -1,4 +1,7 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
 import type { ArchiveSink } from './archive-save.js';
 
@@ -19,9 +22,9 @@ export class DirPack implements ArchiveSink {
     await writeFile(join(this.dir, name), data, { mode: 0o644 });
   }
 
-  async addFile(name: string, path: string): Promise<void> {
+  async addFile(name: string, open: () => Readable): Promise<void> {
     await this.parentOf(name);
-    await copyFile(path, join(this.dir, name));
+    await pipeline(open(), createWriteStream(join(this.dir, name), { mode: 0o644 }));
   }
 
   async finish(): Promise<void> {}

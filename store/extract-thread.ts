@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/index.js';
-import { unpackTar } from './layers.js';
+import { unpackSplit, unpackTar } from './layers.js';
 
 /**
  * This build's own layers, unpacked for the steps after them (`unpackTar`: the store's one
@@ -27,12 +27,14 @@ export interface UnpackJob {
   what: string;
   /** A tar file the worker reads itself; absent: the bytes come as messages. */
   file?: string;
+  /** Record the tar's split (store/tar-split.ts) and send it back with `done`. */
+  isSplitting?: boolean;
 }
 /** A batch of the tar's bytes, or null: the end. */
 export type ToWorker = Uint8Array | null;
 export type FromWorker =
   | { kind: 'taken'; bytes: number }
-  | { kind: 'done' }
+  | { kind: 'done'; split?: Uint8Array }
   | { kind: 'failed'; error: { code?: string; message: string; where?: string; hint?: string } };
 
 /** An unpacking under way: the tar's bytes go to `sink`; ending it ends the archive. */
@@ -47,14 +49,36 @@ export interface LayerUnpack {
 /** Unpack the tar file `file` into the existing empty dir `target`. */
 export async function unpackTarFile(file: string, target: string, what: string): Promise<void> {
   if ((await stat(file)).size < WORKER_FROM_BYTES) return unpackTar(createReadStream(file), target, { what });
-  return inWorker({ target, what, file }).done;
+  await inWorker({ target, what, file }).done;
+}
+
+/**
+ * `unpackTarFile`, recording the tar's split: its encoded bytes (store/tar-split.ts), or
+ * undefined when entries replaced one another and the dir cannot stand for the tar.
+ */
+export async function unpackTarFileSplit(file: string, target: string, what: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  signal?.throwIfAborted();
+  const stop = (abort: () => void) => {
+    signal?.addEventListener('abort', abort, { once: true });
+    return () => signal?.removeEventListener('abort', abort);
+  };
+  if ((await stat(file)).size < WORKER_FROM_BYTES) {
+    const src = createReadStream(file);
+    const unhook = stop(() => src.destroy(new Error('abandoned')));
+    return unpackSplit(src, target, what).finally(unhook);
+  }
+  const w = inWorker({ target, what, file, isSplitting: true });
+  const unhook = stop(() => w.abort());
+  // `done` rejects on abort once the thread is gone: nothing writes into `target` after that.
+  const split = await w.done.finally(unhook);
+  return split ? Buffer.from(split.buffer, split.byteOffset, split.byteLength) : undefined;
 }
 
 /** Unpack, into the existing empty dir `target`, the tar written to the returned sink. */
 export function startUnpack(target: string, what: string): LayerUnpack {
   let held: Buffer[] | undefined = [];
   let heldBytes = 0;
-  let worker: LayerUnpack | undefined;
+  let worker: ReturnType<typeof inWorker> | undefined;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   let onMain: Readable | undefined;
   let isAborted = false;
@@ -68,7 +92,7 @@ export function startUnpack(target: string, what: string): LayerUnpack {
       heldBytes += chunk.length;
       if (heldBytes < WORKER_FROM_BYTES) return cb();
       worker = inWorker({ target, what });
-      worker.done.then(settle.resolve, settle.reject);
+      worker.done.then(() => settle.resolve(), settle.reject);
       for (const c of held!) worker.sink.write(c);
       held = undefined;
       if (worker.sink.writableNeedDrain) worker.sink.once('drain', () => cb());
@@ -101,7 +125,7 @@ export function startUnpack(target: string, what: string): LayerUnpack {
 const bundled = new URL('./tsbuild-extract.cjs', import.meta.url);
 const workerFile = existsSync(bundled) ? bundled : new URL('./extract-worker.js', import.meta.url);
 
-function inWorker(job: UnpackJob): LayerUnpack {
+function inWorker(job: UnpackJob): Omit<LayerUnpack, 'done'> & { done: Promise<Uint8Array | undefined> } {
   const worker = new Worker(workerFile, { workerData: job });
   let inFlight = 0;
   let resume: (() => void) | undefined;
@@ -112,7 +136,7 @@ function inWorker(job: UnpackJob): LayerUnpack {
     resume = undefined;
     r?.();
   };
-  const done = new Promise<void>((resolve, reject) => {
+  const done = new Promise<Uint8Array | undefined>((resolve, reject) => {
     const over = (fn: () => void) => {
       if (isOver) return;
       isOver = true;
@@ -124,7 +148,7 @@ function inWorker(job: UnpackJob): LayerUnpack {
       if (m.kind === 'taken') {
         inFlight -= m.bytes;
         if (inFlight <= IN_FLIGHT_BYTES) wake();
-      } else if (m.kind === 'done') over(resolve);
+      } else if (m.kind === 'done') over(() => resolve(m.split));
       else over(() => reject(m.error.code ? new UserError(m.error.code, m.error.message, { where: m.error.where, hint: m.error.hint }) : new Error(m.error.message)));
     });
     worker.on('error', (e) => over(() => reject(e)));

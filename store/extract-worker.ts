@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../common/index.js';
-import { unpackTar } from './layers.js';
+import { unpackSplit, unpackTar } from './layers.js';
 import type { FromWorker, ToWorker, UnpackJob } from './extract-thread.js';
 
 /**
@@ -76,8 +76,9 @@ function fileChunks(path: string): Readable {
 }
 
 const src = job.file === undefined ? posted() : fileChunks(job.file);
-unpackTar(src, job.target, { what: job.what }).then(
-  () => post({ kind: 'done' }),
+const unpacked = job.isSplitting ? unpackSplit(src, job.target, job.what) : unpackTar(src, job.target, { what: job.what }).then(() => undefined);
+unpacked.then(
+  (split) => post({ kind: 'done', split }),
   (e: unknown) =>
     post({
       kind: 'failed',

@@ -1,10 +1,11 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DigestHasher, UserError, isDigest, type Digest } from '../common/index.js';
-import { blobPath, blobsDir } from './blobs.js';
+import { DigestHasher, UserError, hexOf, isDigest, type Digest } from '../common/index.js';
+import { blobPath, blobsDir, openBlob } from './blobs.js';
 import { readEntries, ociDir } from './index-json.js';
 import { layersDir } from './layers.js';
+import { tarSplitDir } from './tar-split.js';
 import { MediaType, type ImageConfig, type ImageIndex, type Manifest } from './oci-types.js';
 import { octalMode, repairModes, wrongModes, type WrongMode } from './permissions.js';
 
@@ -13,7 +14,8 @@ import { octalMode, repairModes, wrongModes, type WrongMode } from './permission
  * are present with the right digests and sizes, and that no partial file is visible in
  * blobs/ or layers/ (temp leftovers of dead processes are removed at open, so anything
  * else there is a fault), and that no other user may read or enter the store (the modes of
- * the root and its entries, store/permissions.ts). Problems are collected, never thrown.
+ * the root and its entries, store/permissions.ts). A layer kept as its dir and tar-split is
+ * checked by making its tar again and hashing it. Problems are collected, never thrown.
  * With `repair`, modes are repaired first and only what could not be is a problem.
  */
 
@@ -34,12 +36,13 @@ function modeLine(root: string, w: WrongMode): string {
   return `${what}: mode ${octalMode(w.mode)} lets other users in (want ${octalMode(w.want)})`;
 }
 
-async function hashFile(path: string): Promise<{ digest: Digest; size: number } | undefined> {
+/** A blob's digest and size: its file's, or those of the tar its dir and split make again (store/tar-split.ts). */
+async function hashBlob(root: string, d: Digest): Promise<{ digest: Digest; size: number } | { damage: string } | undefined> {
   const h = new DigestHasher();
   try {
-    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  } catch {
-    return undefined;
+    for await (const chunk of openBlob(root, d)) h.update(chunk as Buffer);
+  } catch (e) {
+    return e instanceof UserError ? { damage: e.message } : undefined;
   }
   return { digest: h.digest(), size: h.sizeBytes };
 }
@@ -55,11 +58,16 @@ export async function fsck(root: string, opts: FsckOptions = {}): Promise<FsckRe
   /** Check blob `d` (once): present, digest right, size as described. */
   const checkBlob = async (d: Digest, size: number | undefined, what: string): Promise<boolean> => {
     if (!checked.has(d)) {
-      const got = await hashFile(blobPath(root, d));
+      const got = await hashBlob(root, d);
       if (!got) problems.push(`${what}: blob ${d} is missing`);
-      else if (got.digest !== d) problems.push(`${what}: blob ${d} is corrupt (its content hashes to ${got.digest})`);
+      else if ('damage' in got) problems.push(`${what}: ${got.damage}`);
+      else if (got.digest !== d) {
+        const isSplit = statSync(blobPath(root, d), { throwIfNoEntry: false }) === undefined;
+        const which = isSplit ? `layer ${d} (dir layers/${hexOf(d)} and its tar-split)` : `blob ${d}`;
+        problems.push(`${what}: ${which} is corrupt (its content hashes to ${got.digest})`);
+      }
       else if (size !== undefined && got.size !== size) problems.push(`${what}: blob ${d} is ${got.size} bytes, its descriptor says ${size}`);
-      checked.set(d, !!got && got.digest === d);
+      checked.set(d, !!got && 'digest' in got && got.digest === d);
     }
     return checked.get(d)!;
   };
@@ -125,6 +133,9 @@ export async function fsck(root: string, opts: FsckOptions = {}): Promise<FsckRe
   for (const n of await listDir(layersDir(root))) {
     if (!/^[a-f0-9]{64}$/.test(n)) problems.push(`layers/${n}: not a layer dir (partial or stray)`);
     else if (!(await stat(join(layersDir(root), n))).isDirectory()) problems.push(`layers/${n}: not a directory`);
+  }
+  for (const n of await listDir(tarSplitDir(root))) {
+    if (!/^[a-f0-9]{64}$/.test(n)) problems.push(`tar-split/${n}: not a tar-split (partial or stray file)`);
   }
   return { problems, repaired, images: images.size, blobsChecked: checked.size };
 }

@@ -11,6 +11,8 @@ import { withLock } from './lock.js';
 import { removeCacheMounts } from './cache-mounts.js';
 import type { ImageConfig, ImageIndex, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
+import { tarSplitDir } from './tar-split.js';
+import { settleSplitLayers } from './layer-settle.js';
 import { writeCacheFile } from './memo.js';
 
 
@@ -210,10 +212,21 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
       result.reclaimedBytes += await layerDirBytes(root, hex);
       await rm(join(sizesDir(root), `dir-${hex}`), { force: true });
       const trash = await makeTempDir(root, 'gc');
+      // the split first: a split without its dir is a stray, a dir without its split is not
+      await rm(join(tarSplitDir(root), hex), { force: true });
       await rename(path, join(trash, hex));
       await rm(trash, { recursive: true, force: true });
       result.layersRemoved++;
     }
+    // A split whose dir never got published (a killed extraction) or is gone stands for nothing.
+    for (const hex of await listDir(tarSplitDir(root))) {
+      const path = join(tarSplitDir(root), hex);
+      if (/^[a-f0-9]{64}$/.test(hex) && (await stat(join(layersDir(root), hex)).catch(() => undefined))?.isDirectory()) continue;
+      if (await isYoung(path)) continue;
+      await rm(path, { force: true });
+    }
+    // the tars of kept layer dirs go now, after one flush of the filesystem
+    await settleSplitLayers(root);
     return result;
   });
 }

@@ -5,15 +5,17 @@
  * temp → fsync → rename (store/atomic.ts), and a killed process's leftovers are removed at
  * the next open.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, ioMessage, type Digest } from '../common/index.js';
 import type { Lease, Store } from './contract.js';
 import * as blobs from './blobs.js';
 import * as images from './images.js';
 import { initLayout, ociDir } from './index-json.js';
-import { adoptLayerDir, layerDir } from './layers.js';
+import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
+import { extractOwnLayerBlob } from './layer-persist.js';
+import { settleSplitLayers, writebackExpiryMs } from './layer-settle.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
 import { STORE_DIR_MODE, makeStoreRoot, repairModes } from './permissions.js';
@@ -56,6 +58,7 @@ export * from './reference.js';
 // and .layerContentSize instead
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
+export { settleSplitLayers, type SettleOptions } from './layer-settle.js';
 export { saveImages, writeImageArchive, type SaveFormat, type SaveOptions, type ArchiveSink } from './archive-save.js';
 export { DirPack } from './dir-pack.js';
 export { importLayoutImage } from './layout-import.js';
@@ -87,7 +90,7 @@ export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from 
 /** Folders every open needs. */
 const REQUIRED_DIRS = ['tmp', 'layers', 'locks'];
 /** The store's other folders, made here owner-only (store/permissions.ts) before anything makes them open. */
-const OTHER_DIRS = ['oci', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts', 'volumes'];
+const OTHER_DIRS = ['oci', 'tar-split', 'cache', 'leases', 'sizes', 'containers', 'cache-mounts', 'volumes'];
 
 export interface OpenOptions {
   /**
@@ -127,6 +130,8 @@ export async function openStore(rootDir: string, opts: OpenOptions = {}): Promis
   }
   await cleanLeftovers(root, [ociDir(root), join(root, 'cache', 'records'), join(root, 'cache', 'builds'), join(root, 'leases'), join(root, 'sizes')]);
   await readLeases(root); // drops lease files of dead processes
+  // Tars of layer dirs the kernel has written back already; failing that they stay (nothing is lost).
+  await settleSplitLayers(root, { minAgeMs: writebackExpiryMs() }).catch(() => 0);
   return new DiskStore(root);
 }
 
@@ -199,6 +204,9 @@ class DiskStore implements Store {
   blobPath(digest: Digest) {
     return blobs.blobPath(this.root, digest);
   }
+  async blobSize(digest: Digest) {
+    return blobs.blobSize(this.root, digest);
+  }
   readBlob(digest: Digest) {
     return blobs.readBlob(this.root, digest);
   }
@@ -251,6 +259,11 @@ class DiskStore implements Store {
   async adoptLayerDir(diffId: Digest, dir: string) {
     await this.writing();
     return adoptLayerDir(this.root, diffId, dir);
+  }
+  async extractOwnLayer(diffId: Digest, signal?: AbortSignal) {
+    await this.writing();
+    if (existsSync(layerPath(this.root, diffId))) return false;
+    return extractOwnLayerBlob(this.root, diffId, signal);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -26,13 +26,16 @@ import { openBlob } from './blobs.js';
 import { makeNodes, setXattrs } from './fs-attrs.js';
 import { decompressed } from './layer-stream.js';
 import type { Descriptor } from './oci-types.js';
-import { readTar, type TarBody, type TarEntry } from './tar-read.js';
+import { readTar, type TarBody, type TarEntry, type TarSplitSink } from './tar-read.js';
+import { TarSplitRecorder, writeTarSplit } from './tar-split.js';
 import { makeTempDir } from './temp.js';
+import { splitAgainstDir } from './layer-split.js';
 
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
  * once into a private temp dir and renamed into place, so a visible layer dir is complete;
- * it is never modified afterwards.
+ * it is never modified afterwards: once extracted, it is the layer's one copy on disk (its
+ * uncompressed tar blob gives way to a tar-split, store/tar-split.ts).
  *
  * Extraction is safe against hostile layers (issue 7, promise 3):
  * - names are cleaned lexically; a name that climbs out with `..` rejects the layer, a
@@ -80,13 +83,16 @@ export function layerDir(root: string, diffId: Digest, blob: Descriptor): Promis
  * Publish `dir` — already in overlay form (whiteouts as 0/0 char devices, opaque xattrs),
  * on the store's filesystem — as the extracted layer of `diffId`, so a RUN's upper dir
  * becomes the next step's lower dir without being extracted again. False when the layer
- * is already there (the caller removes `dir`).
+ * is already there (the caller removes `dir`). Its tar blob then gives way to a tar-split
+ * when the dir makes the same tar again (store/layer-split.ts).
  */
 export async function adoptLayerDir(root: string, diffId: Digest, dir: string): Promise<boolean> {
   const final = layerPath(root, diffId);
   if (await isDir(final)) return false;
   await mkdir(layersDir(root), { recursive: true });
-  return publishDir(dir, final);
+  if (!(await publishDir(dir, final))) return false;
+  await splitAgainstDir(root, diffId);
+  return true;
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -105,12 +111,19 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
   try {
     const target = join(tmp, 'root');
     await mkdir(target, { mode: 0o755 });
-    const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}` });
+    // An uncompressed tar blob gives way to its split (store/tar-split.ts) once the dir is
+    // durable; a compressed one is kept: its bytes cannot be made again from the tar.
+    const split = blob.digest === diffId ? new TarSplitRecorder() : undefined;
+    const stats: ExtractStats = { entries: 0, devicesSkipped: 0, isLossy: false };
+    const got = await extractTar(openBlob(root, blob.digest), target, { what: `layer ${diffId}`, split, stats });
     if (got !== diffId) {
       throw new UserError('layer-digest-mismatch', `layer ${blob.digest}: uncompressed content is ${got}, its image says ${diffId}`, {
         where: blob.digest,
       });
     }
+    const isSplit = split !== undefined && !stats.isLossy;
+    if (isSplit) await writeTarSplit(root, diffId, split);
+    // The tar goes once the dir is durable (store/layer-settle.ts).
     await publishDir(target, final);
     return final;
   } finally {
@@ -122,6 +135,11 @@ async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Prom
 export interface ExtractStats {
   entries: number;
   devicesSkipped: number;
+  /**
+   * An entry replaced or removed what an earlier one made (duplicates, whiteouts of this
+   * layer's own files): the dir no longer holds every body, so a split cannot stand for the tar.
+   */
+  isLossy?: boolean;
 }
 
 /**
@@ -137,6 +155,19 @@ export async function extractTar(src: Readable, target: string, opts: ExtractOpt
 export interface ExtractOptions {
   what: string;
   stats?: ExtractStats;
+  /** Record the tar-split of the archive (each extracted file's body by its path). */
+  split?: TarSplitSink;
+}
+
+/**
+ * `unpackTar` recording the tar's split: its encoded bytes (store/tar-split.ts), or undefined
+ * when entries replaced one another and the dir cannot stand for the tar.
+ */
+export async function unpackSplit(src: Readable, target: string, what: string): Promise<Buffer | undefined> {
+  const split = new TarSplitRecorder();
+  const stats: ExtractStats = { entries: 0, devicesSkipped: 0, isLossy: false };
+  await unpackTar(src, target, { what, split, stats });
+  return stats.isLossy ? undefined : split.encode();
 }
 
 /** `extractTar` for a tar whose digest is known already (this build's own layer): nothing is hashed. */
@@ -155,7 +186,7 @@ export async function unpackTar(src: Readable, target: string, opts: ExtractOpti
   }
   const x = new Extraction(target, opts.what, opts.stats ?? { entries: 0, devicesSkipped: 0 });
   try {
-    await readTar(input, (e, body) => x.apply(e, body), { what: opts.what });
+    await readTar(input, (e, body) => x.apply(e, body), { what: opts.what, split: opts.split });
     await x.finish();
   } catch (e) {
     src.destroy();
@@ -276,12 +307,16 @@ class Extraction {
     switch (e.type) {
       case 'dir': {
         const st = lstatOrUndefinedSync(abs);
-        if (st && !st.isDirectory()) unlinkSync(abs);
+        if (st && !st.isDirectory()) {
+          unlinkSync(abs);
+          this.stats.isLossy = true;
+        }
         if (!st || !st.isDirectory()) mkdirSync(abs, { mode: 0o700 });
         this.dirMeta.set(rel, metaOf(e));
         break;
       }
       case 'file':
+        body.keptAt(rel);
         if (e.size <= SMALL_FILE_BYTES) {
           // Most paths are new: what is there already is looked at only when the create fails.
           const data = await body.whole();
@@ -395,6 +430,7 @@ class Extraction {
     for (const k of [...this.devices.keys()]) if (k.startsWith(rel + '/')) this.devices.delete(k);
     this.realDirs.delete(rel);
     if (!st) return;
+    this.stats.isLossy = true;
     if (st.isDirectory()) for (const k of [...this.realDirs]) if (k.startsWith(rel + '/')) this.realDirs.delete(k);
     if (st.isDirectory()) await rm(abs, { recursive: true, force: true });
     else unlinkSync(abs);

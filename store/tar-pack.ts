@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { TarWriter } from './tar-write.js';
 
@@ -28,9 +27,9 @@ export class TarPack {
     return this.tar.add(this.meta(name, 'file', buf.length), buf);
   }
 
-  /** Append the file at `path`, which must hold exactly `size` bytes. */
-  addFile(name: string, path: string, size: number): Promise<void> {
-    return this.tar.add(this.meta(name, 'file', size), createReadStream(path));
+  /** Append what `open` streams, which must be exactly `size` bytes. */
+  addFile(name: string, open: () => Readable, size: number): Promise<void> {
+    return this.tar.add(this.meta(name, 'file', size), open());
   }
 
   /** The end-of-archive blocks; resolves once `out` (ended here) has taken every byte. */

@@ -14,11 +14,27 @@ export type TarEntry = FsEntry & { linkTarget: string; devmajor: number; devmino
 export interface TarBody extends AsyncIterable<Buffer> {
   /** The whole body, as the chunks it arrived in (for small files: no copy, and mostly no wait). */
   whole(): Promise<Buffer[]>;
+  /**
+   * With `split`: the body is kept at `rel` (the extracted file), so its bytes are not
+   * recorded; call before reading it. Without this call a body is recorded inline.
+   */
+  keptAt(rel: string): void;
+}
+
+/**
+ * Receives an archive as tar-split does (store/tar-split.ts): every byte read, in order,
+ * except the bodies a reader keeps elsewhere, which arrive as references.
+ */
+export interface TarSplitSink {
+  raw(bytes: Buffer): void;
+  body(rel: string, size: number): void;
 }
 
 export interface ReadTarOptions {
   /** The archive as messages name it: `layer sha256:…`, `ADD app.tar`. */
   what?: string;
+  /** Record the archive's bytes (headers, padding, bodies not kept elsewhere) here. */
+  split?: TarSplitSink;
 }
 
 /** Read the tar archive `src` entry by entry; resolves when the archive ends. */
@@ -29,7 +45,7 @@ export async function readTar(
 ): Promise<void> {
   const it = src[Symbol.asyncIterator]();
   try {
-    await readEntries(new Input(it), onEntry, opts.what ?? 'tar archive');
+    await readEntries(new Input(it, opts.split), onEntry, opts.what ?? 'tar archive');
   } catch (e) {
     await it.return?.(); // a Readable's iterator destroys the stream: nothing reads it further
     throw e;
@@ -125,6 +141,7 @@ async function readEntries(input: Input, onEntry: (entry: TarEntry, body: TarBod
         body.closed = true;
       }
       if (body.remaining > 0 && (await input.skip(body.remaining)) < body.remaining) throw bad(`it ends inside the body of ${JSON.stringify(name)}`);
+      input.isRecording = true;
     } else if ((await input.skip(bodySize)) < bodySize) throw bad(`it ends inside the body of ${JSON.stringify(name)}`);
     await skipPadding(bodySize);
   }
@@ -157,6 +174,12 @@ class Body implements TarBody {
     private readonly truncated: () => Error,
   ) {}
 
+  keptAt(rel: string): void {
+    if (!this.input.split || this.remaining === 0) return;
+    this.input.split.body(rel, this.remaining);
+    this.input.isRecording = false;
+  }
+
   async whole(): Promise<Buffer[]> {
     const first = this.remaining > 0 && !this.closed ? this.input.nextNow(this.remaining) : EMPTY;
     this.remaining -= first.length;
@@ -181,8 +204,13 @@ class Input {
   private chunk: Buffer = Buffer.alloc(0);
   private done = false;
   offset = 0;
+  /** False while a body kept elsewhere is read (`TarBody.keptAt`). */
+  isRecording = true;
 
-  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    readonly split?: TarSplitSink,
+  ) {}
 
   private async fill(): Promise<boolean> {
     while (this.chunk.length === 0) {
@@ -203,6 +231,7 @@ class Input {
     const out = this.chunk.subarray(0, n);
     this.chunk = this.chunk.subarray(n);
     this.offset += n;
+    if (this.split && this.isRecording && n > 0) this.split.raw(out);
     return out;
   }
 
@@ -213,6 +242,7 @@ class Input {
     const out = this.chunk.subarray(0, n);
     this.chunk = this.chunk.subarray(n);
     this.offset += n;
+    if (this.split && this.isRecording) this.split.raw(out);
     return out;
   }
 

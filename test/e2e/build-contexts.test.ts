@@ -53,11 +53,15 @@ before(async () => {
   // A named directory with its own .dockerignore.
   srcDir = join(work, 'named-src');
   await writeTree(srcDir, { 'a.txt': 'from the named dir\n', 'ignored.log': 'never seen\n', '.dockerignore': '*.log\n', 'sub/b.txt': 'b\n' });
-  // An OCI layout written by skopeo (a tool we did not write) from the store.
+  // An OCI layout written by skopeo (a tool we did not write) from saved images (the store's
+  // own oci/ lacks the tars of extracted layers: store/tar-split.ts).
   layout = join(work, 'layout');
-  await exec('skopeo', ['copy', `oci:${join(root, 'oci')}:docker.io/library/other:1`, `oci:${layout}:v1`]);
-  // With two images in it, a tag must name one (with one, buildx takes it whatever the tag).
-  await exec('skopeo', ['copy', `oci:${join(root, 'oci')}:docker.io/library/busybox:latest`, `oci:${layout}:v2`]);
+  for (const [image, tag] of [['other:1', 'v1'], ['busybox:latest', 'v2']]) {
+    const saved = join(work, `saved-${tag}.tar`);
+    assert.equal((await runCli(['save', '--format', 'oci', '-o', saved, image], { root })).code, 0);
+    // With two images in it, a tag must name one (with one, buildx takes it whatever the tag).
+    await exec('skopeo', ['copy', `oci-archive:${saved}:${image.split(':')[1]}`, `oci:${layout}:${tag}`]);
+  }
   // A repository: v1 (a.txt "one", sub/b.txt), then main (a.txt "two").
   const gitSrc = join(work, 'git-src');
   await writeTree(gitSrc, { 'a.txt': 'one\n', 'sub/b.txt': 'bee\n' });

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { cliPath, runCli } from '../../cli/tsbuild.js';
 import { busyboxWork } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
 import { saveAndUnpack } from '../helpers/unpack.js';
+import { settleSplitLayers } from '../../store/index.js';
 
 // A COPY layer that a later step of the same build reads as a directory is extracted into
-// the build's private tmpfs (executor/build-layers.ts), not into the store's layers/.
+// the build's private tmpfs (executor/build-layers.ts), and beside the build into the
+// store's layers/, where it then stands for its tar (store/tar-split.ts; issue 22).
 
 let root: string;
 let work: string;
@@ -56,15 +59,43 @@ async function mountsUnderStore(): Promise<string[]> {
   return mounts.split('\n').filter((l) => l.split(' ')[1]?.startsWith(root + '/'));
 }
 
-test('a RUN after a COPY sees the copied files; the COPY layer dir lived in memory: not in the store, no mount left', async () => {
+test('a RUN after a COPY sees the copied files; the COPY layer dir, in memory for the build, is in the store after it, instead of its tar', async () => {
   const r = await build('memory', await context('memory'));
   assert.equal(r.code, 0, r.stderr);
   const { copyLayer, count, sum } = await result('memory');
   assert.equal(count, '3');
   assert.equal(sum, await expectedSum());
-  assert.ok(!(await storeLayerDirs()).includes(copyLayer.replace('sha256:', '')), 'the COPY layer was not extracted into the store');
+  const hex = copyLayer.replace('sha256:', '');
+  assert.ok((await storeLayerDirs()).includes(hex), 'the COPY layer was extracted into the store beside the build');
+  assert.ok(existsSync(join(root, 'oci', 'blobs', 'sha256', hex)), 'its tar stays until the dir is durable');
+  await settleSplitLayers(root);
+  assert.ok(!existsSync(join(root, 'oci', 'blobs', 'sha256', hex)), 'its tar blob gave way to its split');
+  assert.ok(existsSync(join(root, 'tar-split', hex)));
   assert.deepEqual(await mountsUnderStore(), []);
   assert.deepEqual(await readdir(join(root, 'tmp')), []);
+});
+
+test('the first rebuild after an edit to a late COPY finds its parent layers extracted in the store: none is extracted again', async () => {
+  // The last RUN gives the background extraction of the RUN cp layer time to finish: at the
+  // end of a build what is not on disk yet is abandoned (executor/build-layers.ts close()).
+  const ctx = await context('edit', 'FROM busybox\nCOPY src /src\nRUN cp -r /src /built && echo built > /built/mark\nCOPY app /app\nRUN sleep 2 && touch /slept\n');
+  await writeTree(ctx, { 'app/main.go': 'package main // 1\n' });
+  assert.equal((await build('edit', ctx)).code, 0);
+  const inspect = async () => (JSON.parse((await runCli(['inspect', 'edit'], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers;
+  const before = await inspect();
+  const parents = before.slice(0, -2).map((l) => l.replace('sha256:', ''));
+  const inodes = await Promise.all(parents.map(async (hex) => (await stat(join(root, 'layers', hex))).ino));
+  await writeTree(ctx, { 'app/main.go': 'package main // 2\n' });
+  const r = await build('edit', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /RUN cp -r[^\n]*\n#\d+ CACHED/);
+  const after = await inspect();
+  assert.deepEqual(after.slice(0, -2), before.slice(0, -2));
+  assert.notEqual(after.at(-2), before.at(-2));
+  // the same dirs as after the first build: found, not extracted again
+  assert.deepEqual(await Promise.all(parents.map(async (hex) => (await stat(join(root, 'layers', hex))).ino)), inodes);
+  const ran = await runCli(['run', '--rm', 'edit', 'cat', '/built/mark', '/app/main.go'], { root });
+  assert.equal(ran.stdout, 'built\npackage main // 2\n', ran.stderr);
 });
 
 test('a later build whose RUN changed gets the cached COPY layer from its blob', async () => {
@@ -142,7 +173,7 @@ test('a build killed while its RUN reads the in-memory COPY layer leaves a mount
   assert.ok(!(await readdir(join(root, 'tmp'))).some((n) => n.startsWith(`${child.pid}-`)), 'the dead build\'s temp dirs are gone');
 });
 
-test('a RUN read by the next RUN keeps its layer dir in memory: deletions and files seen, not in the store', async () => {
+test('a RUN read by the next RUN keeps its layer dir in memory: deletions and files seen; the store gets it too', async () => {
   const ctx = join(work, 'ctx-run-run');
   await writeTree(ctx, {
     Dockerfile: 'FROM busybox\nRUN mkdir -p /d/sub && echo kept > /d/kept && rm /etc/group\nRUN test ! -e /etc/group && cat /d/kept > /seen\n',
@@ -151,7 +182,8 @@ test('a RUN read by the next RUN keeps its layer dir in memory: deletions and fi
   assert.equal(r.code, 0, r.stderr);
   const inspect = await runCli(['inspect', 'run-run'], { root });
   const runLayer = (JSON.parse(inspect.stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers[1];
-  assert.ok(!(await storeLayerDirs()).includes(runLayer.replace('sha256:', '')));
+  assert.ok((await storeLayerDirs()).includes(runLayer.replace('sha256:', '')));
+  assert.deepEqual((await runCli(['fsck'], { root })).code, 0, 'its tar made again from the dir has its diff_id');
   const { bundle } = await saveAndUnpack(root, 'run-run', join(work, 'unpack-run-run'));
   assert.equal(await readFile(join(bundle, 'rootfs', 'seen'), 'utf8'), 'kept\n');
   assert.deepEqual(await mountsUnderStore(), []);
