@@ -254,13 +254,16 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     const visible = step.op !== 'config';
     const vertex = visible ? sc.vertices.take() : 0;
     if (visible) opts.progress.start(vertex, step.display);
-    const record = skipCache ? undefined : await usableRecord(sc, step);
-    if (record) {
+    const takeCached = (record: NonNullable<Awaited<ReturnType<typeof usableRecord>>>) => {
       state = applyRecord(state, step, record, editor);
       if (visible) {
         sc.counts.cached++;
         opts.progress.end(vertex, { cached: true });
       }
+    };
+    const record = skipCache ? undefined : await usableRecord(sc, step);
+    if (record) {
+      takeCached(record);
       continue;
     }
     if (!skipCache) {
@@ -276,11 +279,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       await running.catch(() => undefined);
       const shared = await usableRecord(sc, step);
       if (shared) {
-        state = applyRecord(state, step, shared, editor);
-        if (visible) {
-          sc.counts.cached++;
-          opts.progress.end(vertex, { cached: true });
-        }
+        takeCached(shared);
         continue;
       }
     }
