@@ -134,7 +134,8 @@ void log_start(const struct spec *spec)
         if (dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0) _exit(1);
         if (spec->log_tee) {
             signal(SIGPIPE, SIG_IGN); /* a gone reader is a failed write, not our end */
-            tee_fd[0] = fcntl(1, F_DUPFD_CLOEXEC, 5);
+            /* run -t: the terminal relay writes the terminal itself (tty.c) and sends us a copy */
+            tee_fd[0] = spec->tty ? -1 : fcntl(1, F_DUPFD_CLOEXEC, 5);
             tee_fd[1] = fcntl(2, F_DUPFD_CLOEXEC, 5);
         }
         for (int fd = 5; fd < 1024; fd++)

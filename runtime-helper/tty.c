@@ -133,6 +133,8 @@ int tty_relay(int master, int sigfd, pid_t child, int *status)
         tcsetattr(0, TCSANOW, &raw);
     }
     copy_winsize(isatty(0) ? 0 : log_terminal(), master);
+    int terminal = log_terminal();
+    signal(SIGPIPE, SIG_IGN); /* a gone reader of the terminal is a failed write, not our end */
     int stdin_open = 1, master_open = 1, exited = 0;
     char buf[8192];
     while (master_open || !exited) {
@@ -152,8 +154,13 @@ int tty_relay(int master, int sigfd, pid_t child, int *status)
         }
         if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(master, buf, sizeof buf);
-            if (n > 0) write_all(1, buf, n);
-            else if (n < 0 && errno == EINTR) continue;
+            if (n > 0) {
+                /* Straight to the terminal while it is still raw (through the log relay it could
+                 * land after the cooked mode is back, and \n would gain a \r); the log relay,
+                 * when there is one, only records it. */
+                if (terminal >= 0 && write_all(terminal, buf, n) < 0) terminal = -1;
+                if (log_terminal() != 1) write_all(1, buf, n);
+            } else if (n < 0 && errno == EINTR) continue;
             else master_open = 0; /* EIO: every slave fd is closed */
         } else if (exited && p[1].revents == 0) {
             master_open = 0; /* command gone and nothing left to read */
