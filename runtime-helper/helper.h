@@ -188,6 +188,8 @@ unsigned long highest_mapped_gid(void);
 int userns_main(int argc, char **argv);
 /* link-cmd.c: `--link PATH`, the name of the unnamed file on fd 3 */
 int link_main(int argc, char **argv);
+/* syncfs-cmd.c: `--syncfs PATH`, syncfs(2) of the filesystem holding PATH */
+int syncfs_main(int argc, char **argv);
 /* fsattr-cmd.c, records of NUL-terminated fields, values in hex; exit 0, or 1 with one line
  * on stderr:
  *   `--xattrs-get [-R] PATH`  stdout: per entry with xattrs  PATH N (NAME HEX)*N

@@ -26,6 +26,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */
     if (argc >= 2 && strcmp(argv[1], "--link") == 0) return link_main(argc - 2, argv + 2);       /* link-cmd.c */
+    if (argc >= 2 && strcmp(argv[1], "--syncfs") == 0) return syncfs_main(argc - 2, argv + 2);   /* syncfs-cmd.c */
     if (argc == 2 && strcmp(argv[1], "--seccomp-dump") == 0) return seccomp_dump_main(); /* seccomp.c */
     if (argc >= 2 && strcmp(argv[1], "--xattrs-get") == 0) return xattrs_get_main(argc - 2, argv + 2); /* fsattr-cmd.c */
     if (argc == 2 && strcmp(argv[1], "--xattrs-set") == 0) return xattrs_set_main();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { UserError, ioMessage, type Digest } from '../common/index.js';
+import { UserError, helperPath, ioMessage, type Digest } from '../common/index.js';
 import { blobPath, dropTarBlob } from './blobs.js';
 import { layersDir } from './layers.js';
 import { tarSplitDir } from './tar-split.js';
@@ -22,7 +22,7 @@ const run = promisify(execFile);
 export interface SettleOptions {
   /** Settle only layers whose split is at least this old (default 0: all). */
   minAgeMs?: number;
-  /** Flush the filesystem holding `root` (default `sync -f`, i.e. syncfs(2)); tests inject one. */
+  /** Flush the filesystem holding `root` (default syncfs(2) through the helper); tests inject one. */
   sync?: (root: string) => Promise<void>;
 }
 
@@ -59,9 +59,9 @@ function pendingLayers(root: string, minAgeMs: number): Digest[] {
 
 async function syncFilesystem(root: string): Promise<void> {
   try {
-    await run('sync', ['--file-system', root]);
+    await run(helperPath, ['--syncfs', root]);
   } catch (e) {
-    throw new UserError('store-io', ioMessage(`store: flush ${root} (sync --file-system)`, e), { where: root });
+    throw new UserError('store-io', ioMessage(`store: flush ${root} (syncfs)`, e), { where: root });
   }
 }
 

@@ -103,6 +103,18 @@ test('build, run, save, load, push and pull with PATH holding only node', async 
   const fromPull = await cli(['run', '--rm', name, 'cat', '/unpacked/sub/a'], third);
   assert.equal(fromPull.stdout, 'from the archive\n', fromPull.stderr);
 
+  // prune settles the extracted layers: one syncfs (through the helper, not `sync`), then
+  // their tars go, and the image still saves from the dirs and their tar-splits.
+  const settled = await cli(['prune']);
+  assert.equal(settled.code, 0, settled.stderr);
+  assert.equal(settled.stderr, '');
+  const splits = readdirSync(join(root, 'tar-split')).filter((h) => /^[0-9a-f]{64}$/.test(h));
+  assert.ok(splits.length > 0, 'run left extracted layers with tar-splits');
+  for (const hex of splits) assert.equal(existsSync(join(root, 'oci', 'blobs', 'sha256', hex)), false, `the tar of layer ${hex} was dropped`);
+  const resaved = await cli(['save', '-o', join(work, 'again.tar'), name]);
+  assert.equal(resaved.code, 0, resaved.stderr);
+  assert.deepEqual(readFileSync(join(work, 'again.tar')), readFileSync(archive), 'the same archive from the settled layers');
+
   assert.equal((await cli(['rmi', name], third)).code, 0);
   const pruned = await cli(['prune', '--all'], third);
   assert.equal(pruned.code, 0, pruned.stderr);
