@@ -43,7 +43,7 @@ export interface RunOptions {
   cpus?: string;
   /** `HOST[:CONTAINER[:rwm]]` device nodes to pass in. */
   devices?: string[];
-  /** `seccomp=unconfined`. */
+  /** `seccomp=unconfined`, `systempaths=unconfined`, `no-new-privileges=false` (executor/security-opts.ts). */
   securityOpt?: string[];
   /** `-v HOST:CTR[:ro]`, `-v NAME:CTR`, `-v CTR` (engine/run-mounts.ts). */
   volumes?: string[];
@@ -171,7 +171,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   const network = o.network ?? 'default';
   const ex = await import('../executor/index.js');
   const devices = await Promise.all((o.devices ?? []).map(ex.parseDevice));
-  const { seccomp } = ex.parseSecurityOpts(o.securityOpt ?? []);
+  const security = ex.parseSecurityOpts(o.securityOpt ?? []);
   const limits = {
     memoryBytes: o.memory === undefined ? undefined : ex.parseMemory(o.memory),
     pidsLimit: o.pidsLimit === undefined ? undefined : ex.parsePidsLimit(o.pidsLimit),
@@ -270,7 +270,9 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     hostname,
     network: network === 'default' ? 'private' : network,
     ...(network === 'default' ? { nat: ex.natProgram(settings.runtime) } : {}),
-    seccomp,
+    seccomp: security.seccomp,
+    ...(security.systemPaths === 'unconfined' ? { systemPaths: security.systemPaths } : {}),
+    ...(security.noNewPrivileges ? {} : { noNewPrivileges: false }),
     devices: devices.map(({ source, target }) => ({ source, target })),
     binds: [
       ...initBinds,

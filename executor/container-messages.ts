@@ -46,6 +46,7 @@ export function errnoMessage(errno: string): string {
 
 // Rootless mode's usual causes; `tsbuild info` names each missing piece with its fix.
 const ROOTLESS_NET = ' (rootless: /dev/net/tun must be usable by this user; see `tsbuild info`)';
+const ROOTLESS_PROC = ' (rootless in a container: its /proc has masked paths; run it with --security-opt systempaths=unconfined, in Kubernetes procMount: Unmasked)';
 const ROOTLESS_OVERLAY = ' (rootless: overlayfs in a user namespace needs Linux 5.11 or later, and tsbuild has no copy-based fallback yet; see `tsbuild info`)';
 
 /** Docker's wording: `exec: "python3": executable file not found in $PATH` and friends. */
@@ -68,6 +69,11 @@ export function setupMessage(f: SetupFailure): string {
       return f.errno === 'ECHILD'
         ? `the private network could not be set up: ${f.arg} exited before configuring it${inUserNamespace ? ROOTLESS_NET : ''}`
         : `the private network could not be set up: ${f.arg}: ${text}`;
+    case 'mount':
+      // In a user namespace the kernel mounts a /proc only where a fully visible one is.
+      return f.arg === '/proc' && f.errno === 'EPERM' && inUserNamespace
+        ? `container setup: mount /proc: ${text}${ROOTLESS_PROC}`
+        : `container setup: mount ${f.arg}: ${text}`;
     case 'mount overlay on':
       return `container setup: mount overlay on ${f.arg}: ${text}${inUserNamespace ? ROOTLESS_OVERLAY : ''}`;
     default:

@@ -55,6 +55,8 @@ export function encodeSpec(spec: ContainerSpec, etc: EtcBind[]): Buffer {
   }
   if (spec.security === 'insecure') pairs.push(['security', 'insecure']);
   if (spec.seccomp === 'unconfined') pairs.push(['seccomp', 'unconfined']);
+  if (spec.systemPaths === 'unconfined') pairs.push(['system_paths', 'unconfined']);
+  if (spec.noNewPrivileges === false) pairs.push(['no_new_privs', '0']);
   for (const d of spec.devices ?? []) pairs.push(['device', `${checkPath('device', d.source)}\t${checkPath('device', d.target)}`]);
   for (const b of spec.binds ?? [])
     pairs.push([b.readonly ? 'bind_ro' : 'bind', `${checkPath('bind', b.source)}\t${checkPath('bind', b.target)}`]);

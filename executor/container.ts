@@ -39,6 +39,12 @@ export interface ContainerSpec {
   security?: 'sandbox' | 'insecure';
   /** `unconfined` (run --security-opt seccomp=unconfined): no seccomp filter. */
   seccomp?: 'default' | 'unconfined';
+  /** `unconfined` (run --security-opt systempaths=unconfined): no masked or read-only /proc and
+   * /sys paths, so that a container inside this one may mount its own /proc. */
+  systemPaths?: 'default' | 'unconfined';
+  /** false (run --security-opt no-new-privileges=false): setuid programs gain privileges
+   * (newuidmap for a rootless tsbuild inside); default true. */
+  noNewPrivileges?: boolean;
   /** run --device: host device nodes bound in; every other mount is nodev. */
   devices?: { source: string; target: string }[];
   tty: boolean;

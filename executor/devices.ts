@@ -43,21 +43,3 @@ export async function parseDevice(value: string): Promise<DeviceMapping> {
   const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
   return { source, target, rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access } };
 }
-
-/** `--security-opt`: what `run` honours, each other value a clear error. */
-export function parseSecurityOpts(values: string[]): { seccomp: 'default' | 'unconfined' } {
-  let seccomp: 'default' | 'unconfined' = 'default';
-  for (const v of values) {
-    const [key, val] = v.includes('=') ? [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)] : v.split(':');
-    if (key === 'seccomp' && val === 'unconfined') seccomp = 'unconfined';
-    else if (key === 'no-new-privileges' && (val === undefined || val === 'true')) continue; // always on
-    else {
-      throw new UserError('security-opt', `--security-opt ${v} is not supported yet`, {
-        where: '--security-opt',
-        exitCode: 125,
-        hint: 'supported: seccomp=unconfined, no-new-privileges',
-      });
-    }
-  }
-  return { seccomp };
-}

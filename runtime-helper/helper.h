@@ -92,6 +92,8 @@ struct spec {
     int n_device_rules;
     int insecure;                 /* RUN --security=insecure: every capability, no seccomp */
     int seccomp_unconfined;       /* run --security-opt seccomp=unconfined */
+    int system_paths_unconfined;  /* run --security-opt systempaths=unconfined: no masks */
+    int new_privs_allowed;        /* run --security-opt no-new-privileges=false */
     pid_t parent;                 /* a RUN step: die with this process (0: outlive it, run -d) */
     pid_t owner;                  /* run in the foreground: end the container when this process dies */
     int readonly_rootfs;          /* run --read-only: / is remounted read-only last */

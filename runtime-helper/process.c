@@ -50,13 +50,21 @@ static void set_caps(uint64_t caps)
     if (syscall(SYS_capset, &h, d) < 0) die("capset", NULL);
 }
 
+static int wants_seccomp(const struct spec *spec) { return !spec->insecure && !spec->seccomp_unconfined; }
+
 /* Order matters: the bounding set is cut while we still hold CAP_SETPCAP, the groups and
  * gid change before the uid (after it we could not), KEEPCAPS carries the permitted set
  * across setresuid, and execve then leaves a non-root user with no effective caps. */
 void process_restrict(const struct spec *spec)
 {
     uint64_t caps = process_caps(spec);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl NO_NEW_PRIVS", NULL);
+    if (!spec->new_privs_allowed) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl NO_NEW_PRIVS", NULL);
+    } else if (wants_seccomp(spec)) {
+        /* Without no_new_privs the kernel takes a filter only from CAP_SYS_ADMIN: installed
+         * now, while we hold it, as runc does; the profile allows what follows (capset, setresuid). */
+        seccomp_install(caps);
+    }
     for (int cap = 0; cap <= CAP_MAX; cap++)
         if (!(caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             die("prctl CAPBSET_DROP", NULL);
@@ -116,7 +124,7 @@ void process_exec(const struct spec *spec)
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die("close_range", NULL);
     reset_signals();
     /* Last, so that nothing the helper itself still does is filtered. */
-    if (!spec->insecure && !spec->seccomp_unconfined) seccomp_install(process_caps(spec));
+    if (wants_seccomp(spec) && !spec->new_privs_allowed) seccomp_install(process_caps(spec));
     if (name[0] == '\0') fail(EXIT_NOT_FOUND, "exec", ENOENT, name);
     if (strchr(name, '/')) {
         execve(name, argv, envp);

@@ -309,7 +309,7 @@ void rootfs_finish(struct spec *spec)
     make_dev(spec);
     mount_binds(spec);
     mount_tmpfs(spec);
-    mask_paths();
+    if (!spec->system_paths_unconfined) mask_paths();
     /* Like Docker, a missing working dir is created (owned by root). */
     if (mkdir_parents(spec->cwd, 1) < 0) {
         int err = errno;

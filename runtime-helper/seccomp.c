@@ -1,7 +1,7 @@
 /*
  * The seccomp filter: Docker's default profile (seccomp-policy.c) compiled to classic BPF
  * for the capabilities the container keeps, installed right before exec (no_new_privs is
- * already set, so no privilege is needed). Per ABI, the syscall number is found by a binary
+ * already set, so no privilege is needed; without it, before the capabilities are dropped). Per ABI, the syscall number is found by a binary
  * search over the sorted rules; a number above the highest one the profile names returns
  * ENOSYS instead of EPERM, so libc falls back from syscalls newer than the profile
  * (runc's libcontainer/seccomp/patchbpf does the same). Other ABIs are killed.

@@ -13,6 +13,8 @@
  *   tree=DIR<TAB>OUT   (after the command, DIR's entries and their stats into OUT: tree.c)
  *   security=sandbox|insecure   (insecure: every capability, no seccomp; default sandbox)
  *   seccomp=default|unconfined  (Docker's default profile unless unconfined)
+ *   system_paths=default|unconfined  (unconfined: no masked or read-only /proc, /sys paths)
+ *   no_new_privs=1|0   (0: setuid programs gain privileges, run --security-opt no-new-privileges=false)
  *   parent=PID   (a RUN step: the helper, and so the container, dies with PID, its parent)
  *   owner=PID    (run in the foreground: when PID dies, the helper kills the container and cleans up)
  *   read_only=1   (run --read-only)   caps=HEX   (the capability set instead of Docker's)
@@ -150,6 +152,12 @@ static void set(struct spec *spec, const char *key, char *v)
     } else if (!strcmp(key, "seccomp")) {
         if (!strcmp(v, "unconfined")) spec->seccomp_unconfined = 1;
         else if (strcmp(v, "default")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "system_paths")) {
+        if (!strcmp(v, "unconfined")) spec->system_paths_unconfined = 1;
+        else if (strcmp(v, "default")) fail(EXIT_SETUP, "spec", EINVAL, key);
+    } else if (!strcmp(key, "no_new_privs")) {
+        if (!strcmp(v, "0")) spec->new_privs_allowed = 1;
+        else if (strcmp(v, "1")) fail(EXIT_SETUP, "spec", EINVAL, key);
     }
     else if (!strcmp(key, "device_filter")) {
         if (v[0] != '/') fail(EXIT_SETUP, "spec", EINVAL, key);

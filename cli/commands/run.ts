@@ -56,7 +56,7 @@ function logMaxBytes(opts: string[]): number | undefined {
 export const command: Command = {
   name: 'run',
   usage:
-    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined] [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] [--init] [--stop-signal SIG] [--platform OS/ARCH[/VARIANT]] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
+    'tsbuild run [--rm] [-i] [-t] [-d] [--name N] [-e K=V]... [--env-file F] [-w DIR] [-u USER] [--network host|none|default] [--entrypoint X] [-h HOSTNAME] [-m BYTES] [--pids-limit N] [--cpus N] [--device HOST[:CTR[:rwm]]] [--security-opt seccomp=unconfined|systempaths=unconfined|no-new-privileges=false]... [-v HOST:CTR[:ro]|NAME:CTR]... [--mount type=bind|volume|tmpfs,...]... [--tmpfs CTR]... [--read-only] [--cap-add CAP]... [--cap-drop CAP]... [-p [IP:]HOST:CTR[/udp]]... [-P] [--restart no] [--init] [--stop-signal SIG] [--platform OS/ARCH[/VARIANT]] IMAGE [COMMAND [ARG...]]\n       tsbuild run [-i] [-t] --from-container CONTAINER [COMMAND [ARG...]]',
   summary: 'Run a command in a new container.',
   run,
 };

@@ -31,7 +31,6 @@ let install: string;
 let rootStore: string;
 let subuidBase: number;
 let registry: RegistryServer;
-let tunMode: number | undefined;
 
 /** The files `npm install` leaves that tsbuild runs from, copied where the test user can read them. */
 function installCopy(dir: string): string {
@@ -100,9 +99,10 @@ before(async () => {
   const line = (file: string) => readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${USER}:`));
   if (!line('/etc/subuid') || !line('/etc/subgid')) execFileSync('usermod', ['--add-subuids', '400000-465535', '--add-subgids', '400000-465535', USER]);
   subuidBase = Number(line('/etc/subuid')!.split(':')[1]);
-  // The NAT's tap device: Debian's udev makes /dev/net/tun 0666; a machine without udev may not.
-  tunMode = statSync('/dev/net/tun').mode & 0o777;
-  if (tunMode !== 0o666) chmodSync('/dev/net/tun', 0o666);
+  // The NAT's tap device: Debian's udev makes /dev/net/tun 0666; a machine without udev may
+  // not (.ci/run sets it). Set, never restored: a test running beside this one (own-image)
+  // must not see it change under it.
+  if ((statSync('/dev/net/tun').mode & 0o777) !== 0o666) chmodSync('/dev/net/tun', 0o666);
   rootStore = join(work, 'root-store');
   await makeBusybox(rootStore, work);
   const tar = join(work, 'busybox.tar');
@@ -114,7 +114,6 @@ before(async () => {
 
 after(async () => {
   await registry?.stop();
-  if (tunMode !== undefined && tunMode !== 0o666) chmodSync('/dev/net/tun', tunMode);
   for (const name of [USER, LONE]) spawnSync('userdel', [name]);
 });
 
