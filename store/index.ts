@@ -59,7 +59,7 @@ export * from './reference.js';
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
 export { fsck, type FsckReport, type FsckOptions } from './fsck.js';
 export { settleSplitLayers, type SettleOptions } from './layer-settle.js';
-export { saveImages, writeImageArchive, type SaveFormat, type SaveOptions, type ArchiveSink } from './archive-save.js';
+export { saveImages, writeImageArchive, type SaveFormat, type SaveOptions, type ArchiveSink, type ArchiveImage } from './archive-save.js';
 export { DirPack } from './dir-pack.js';
 export { importLayoutImage } from './layout-import.js';
 export { TarPack } from './tar-pack.js';
