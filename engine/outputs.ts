@@ -1,11 +1,9 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { UserError, ioMessage } from '../common/index.js';
-import { copyTree, type ExportWriter } from '../executor/index.js';
-import { DirPack, TarPack, normaliseName, writeImageArchive, writeTreeTar, type ExportCompression, type Store } from '../store/index.js';
+import { UserError } from '../common/index.js';
+import type { ExportWriter } from '../executor/index.js';
+import { DirPack, TarPack, normaliseName, writeImageArchive, type ExportCompression, type Store } from '../store/index.js';
 import { exportCompression, type CompressionOption } from './compression.js';
-import { writeOutputFile } from './output-file.js';
+import { destMessages, directoryDest, fileDest, mtimeOf, toFileOrStream, withIo, writeLocal, writeRootfsTar } from './output-write.js';
 
 /**
  * What a build writes (`--output`, BuildKit's exporters): the image in the store (the
@@ -32,9 +30,7 @@ export const ANNOTATION_TYPES = ['manifest', 'manifest-descriptor', 'index', 'in
 export type AnnotationType = (typeof ANNOTATION_TYPES)[number];
 
 export const outputMessages = {
-  'output-dest-file': (dest: string) => `destination directory ${dest} is a file`,
-  'output-dest-dir': (dest: string) => `destination file ${dest} is a directory`,
-  'output-needs-dest': (type: string) => `dest is required for ${type} exporter`,
+  ...destMessages,
   'index-annotation': () => 'index annotations not supported for single platform export',
   'annotation-platform': (p: string, built: string) => `invalid annotation: no platform ${p} found in source (this build makes ${built})`,
   'annotation-unused': () => '--annotation applies to image, oci and docker outputs, and this build has none',
@@ -98,9 +94,6 @@ interface WriterContext {
   cores: number;
 }
 
-/** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
-const mtimeOf = (epoch: number | undefined) => (epoch === undefined ? undefined : new Date(epoch * 1000));
-
 /** How an output other than the store is written, once its destination is checked. */
 async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: string[], c: WriterContext): Promise<ExportWriter> {
   switch (x.type) {
@@ -146,56 +139,4 @@ function splitAnnotations(list: Annotation[], platform: string): { manifest: Rec
     (type === 'manifest' ? out.manifest : out.descriptor)[a.key] = a.value;
   }
   return out;
-}
-
-/** A `dest` that is a directory: made when missing, refused when a file is there (buildx build/opt.go). */
-async function directoryDest(dest: string | Writable, type: string, cwd: string): Promise<string> {
-  if (typeof dest !== 'string' || dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
-  const path = resolve(cwd, dest);
-  const st = await stat(path).catch(() => undefined);
-  if (st && !st.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-file'](dest), { where: dest, exitCode: 2 });
-  return path;
-}
-
-/** A `dest` that is a file (or a stream), refused when a directory is there. */
-async function fileDest(dest: string | Writable, type: string, cwd: string): Promise<string | Writable> {
-  if (typeof dest !== 'string') return dest;
-  if (dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
-  const path = resolve(cwd, dest);
-  const st = await stat(path).catch(() => undefined);
-  if (st?.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-dir'](dest), { where: dest, exitCode: 2 });
-  return path;
-}
-
-/** An I/O failure writing an output is one line naming it. */
-async function withIo(name: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError('output-failed', ioMessage(`output: write ${name}`, e), { where: name });
-  }
-}
-
-/** To a file that appears only once complete (engine/output-file.ts), or to the stream. */
-function toFileOrStream(dest: string | Writable, shown: string | Writable, write: (out: Writable) => Promise<void>): Promise<void> {
-  if (typeof dest !== 'string') return write(dest);
-  return withIo(typeof shown === 'string' ? shown : dest, () => writeOutputFile(dest, write));
-}
-
-/** The final stage's files into `dest` (merged with what it holds). */
-async function writeLocal(rootfs: string | undefined, dest: string, shown: string, opts: { owner: { uid: number; gid: number }; mtime?: Date }): Promise<void> {
-  await withIo(shown, async () => {
-    await mkdir(dest, { recursive: true });
-    if (rootfs !== undefined) await copyTree(rootfs, dest, { ...opts, asRootfs: true });
-  });
-}
-
-/** The final stage's files as a tar (an empty archive for no layers). */
-async function writeRootfsTar(rootfs: string | undefined, out: Writable, mtime: Date | undefined): Promise<void> {
-  if (rootfs === undefined) {
-    const pack = new TarPack(out);
-    return pack.finish();
-  }
-  return writeTreeTar(rootfs, out, { asRootfs: true, mtimeMs: mtime?.getTime() });
 }

@@ -63,7 +63,7 @@ export { saveImages, writeImageArchive, type SaveFormat, type SaveOptions, type 
 export { DirPack } from './dir-pack.js';
 export { importLayoutImage } from './layout-import.js';
 export { TarPack } from './tar-pack.js';
-export { writeTreeTar } from './tar-tree.js';
+export { writeTreeTar, writeTreesTar } from './tar-tree.js';
 export { loadArchive, type LoadedImage } from './archive-load.js';
 export { importRootfs } from './import.js';
 export { layerContentSize } from './content-size.js';
