@@ -148,3 +148,22 @@ test('one platform: platform-split=true puts its files in its directory too, as 
   assert.deepEqual(await readdir(dest), ['linux_arm64']);
   assert.deepEqual(await readdir(join(dest, 'linux_arm64')), ['hello-linux-arm64']);
 });
+
+test('a plain manifest annotation goes on every platform\'s manifest; other kinds are refused for now', async () => {
+  const tar = join(work, 'annotated.tar');
+  const r = await build(split, '--annotation', 'org.example.k=v', '-o', `type=oci,dest=${tar}`);
+  assert.equal(r.code, 0, r.stderr);
+  const dir = join(work, 'annotated');
+  await mkdir(dir);
+  await exec('tar', ['-xf', tar, '-C', dir]);
+  const blob = async (digest: string) => JSON.parse(await readFile(join(dir, 'blobs', 'sha256', digest.slice(7)), 'utf8'));
+  const top = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+  const index = await blob(top.manifests[0].digest);
+  assert.equal(index.manifests.length, 2);
+  for (const d of index.manifests) assert.equal((await blob(d.digest)).annotations?.['org.example.k'], 'v', JSON.stringify(d.platform));
+  for (const spec of ['manifest[linux/arm64]:k=v', 'index:k=v', 'manifest-descriptor:k=v']) {
+    const bad = await build(split, '--annotation', spec, '-o', `type=oci,dest=${join(work, 'refused.tar')}`);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /is not supported yet for a multi-platform build/, spec);
+  }
+});
