@@ -15,8 +15,8 @@ const COMPRESSION = ['compression', 'compression-level', 'force-compression'] as
 const ATTRIBUTES: Record<string, readonly string[]> = {
   image: ['name', 'push', 'unpack', ...COMPRESSION],
   registry: ['name', 'push', 'unpack', ...COMPRESSION],
-  local: [],
-  tar: [],
+  local: ['platform-split'],
+  tar: ['platform-split'],
   oci: ['name', 'tar', ...COMPRESSION],
   docker: ['name', 'tar'],
 };
@@ -25,7 +25,7 @@ const ATTRIBUTES: Record<string, readonly string[]> = {
 const NOT_YET = new Set([
   'push-by-digest', 'insecure', 'registry.insecure', 'dangling-name-prefix', 'name-canonical', 'compression',
   'compression-level', 'force-compression', 'rewrite-timestamp', 'oci-mediatypes', 'oci-artifact', 'store',
-  'platform-split', 'mode', 'attestation-prefix', 'context', 'buildinfo', 'buildinfo-attrs', 'annotation',
+  'mode', 'attestation-prefix', 'context', 'buildinfo', 'buildinfo-attrs', 'annotation',
 ]);
 
 /** CSV fields as Go's encoding/csv reads one line: `"a,b"` quotes a comma, `""` is a quote. */
@@ -106,6 +106,8 @@ export function parseOutputSpec(spec: string, target: OutputTarget): { output: B
   bool('unpack'); // checked only: the store extracts a layer when something first uses it
   const compression = compressionAttrs(attrs, spec);
   const withCompression = compression ? { compression } : {};
+  const platformSplit = bool('platform-split');
+  const split = platformSplit === undefined ? {} : { platformSplit };
   switch (type) {
     case 'image':
     case 'registry':
@@ -114,10 +116,10 @@ export function parseOutputSpec(spec: string, target: OutputTarget): { output: B
     case 'local':
       if (dest === undefined || dest === '') throw usageError(`dest is required for local exporter`);
       if (dest === '-') throw usageError(`dest cannot be stdout for local exporter`);
-      return { output: { type: 'local', dest }, isStdout: false };
+      return { output: { type: 'local', dest, ...split }, isStdout: false };
     case 'tar':
-      if (dest === undefined || dest === '-') return stdoutOutput({ type: 'tar', dest: target.stdout }, target);
-      return { output: { type: 'tar', dest }, isStdout: false };
+      if (dest === undefined || dest === '-') return stdoutOutput({ type: 'tar', dest: target.stdout, ...split }, target);
+      return { output: { type: 'tar', dest, ...split }, isStdout: false };
     case 'oci':
     case 'docker': {
       const isTar = bool('tar') !== false;

@@ -117,8 +117,6 @@ export type CallResult =
 export const buildMessages = {
   'context-missing': (path: string) => `unable to prepare context: path "${path}" not found`,
   'unsupported-os': (p: string) => `platform "${p}" is not supported: tsbuild builds linux images`,
-  'multi-platform-output': (type: string) =>
-    `a multi-platform build cannot be exported with type=${type} yet: use the store (type=image, --push) or build one --platform`,
 } satisfies Record<string, (...args: never[]) => string>;
 
 /** `--platform` as a list of platforms to build, the host's by default. */
@@ -224,13 +222,9 @@ async function buildImage(o: BuildOptions, emit: (e: ProgressEvent) => void): Pr
       push: o.push === true,
       annotations: o.annotations ?? [],
       cwd,
-      platform: formatPlatform(platform),
+      platforms,
       cores: coresOf(o.cores, settings),
     });
-    if (platforms.length > 1) {
-      const other = (o.outputs ?? []).find((x) => x.type !== 'image');
-      if (other) throw new UserError('usage', buildMessages['multi-platform-output'](other.type), { exitCode: 2 });
-    }
     await importCaches(store, o.cacheFrom ?? [], { registry: settings.registry, progress: message });
     // One plan per platform; a stage that is the same in several (FROM --platform=$BUILDPLATFORM)
     // gets the same keys in each and runs once (executor: shared).

@@ -1,11 +1,11 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { UserError, ioMessage } from '../common/index.js';
-import { copyTree, type ExportWriter } from '../executor/index.js';
-import { DirPack, TarPack, normaliseName, writeImageArchive, writeTreeTar, type ExportCompression, type Store } from '../store/index.js';
+import { UserError, formatPlatform, type Platform } from '../common/index.js';
+import type { ExportWriter } from '../executor/index.js';
+import { DirPack, TarPack, normaliseName, writeImageArchive, type ExportCompression, type Store } from '../store/index.js';
 import { exportCompression, type CompressionOption } from './compression.js';
-import { writeOutputFile } from './output-file.js';
+import { indexWriterOf, platformDirName, indexOutputMessages, type IndexExportWriter, type IndexWriterContext } from './index-outputs.js';
+import { destMessages, directoryDest, fileDest, mtimeOf, toFileOrStream, withIo, writeLocal, writeRootfsTar } from './output-write.js';
 
 /**
  * What a build writes (`--output`, BuildKit's exporters): the image in the store (the
@@ -15,8 +15,9 @@ import { writeOutputFile } from './output-file.js';
  */
 export type BuildOutput =
   | { type: 'image'; names?: string[]; push?: boolean; compression?: CompressionOption }
-  | { type: 'local'; dest: string }
-  | { type: 'tar'; dest: string | Writable }
+  /** `platformSplit`: each platform's files in a directory of its own (default: when the build has several). */
+  | { type: 'local'; dest: string; platformSplit?: boolean }
+  | { type: 'tar'; dest: string | Writable; platformSplit?: boolean }
   | { type: 'oci'; dest: string | Writable; tar?: boolean; names?: string[]; compression?: CompressionOption }
   | { type: 'docker'; dest: string | Writable; tar?: boolean; names?: string[] };
 
@@ -32,12 +33,12 @@ export const ANNOTATION_TYPES = ['manifest', 'manifest-descriptor', 'index', 'in
 export type AnnotationType = (typeof ANNOTATION_TYPES)[number];
 
 export const outputMessages = {
-  'output-dest-file': (dest: string) => `destination directory ${dest} is a file`,
-  'output-dest-dir': (dest: string) => `destination file ${dest} is a directory`,
-  'output-needs-dest': (type: string) => `dest is required for ${type} exporter`,
+  ...destMessages,
   'index-annotation': () => 'index annotations not supported for single platform export',
   'annotation-platform': (p: string, built: string) => `invalid annotation: no platform ${p} found in source (this build makes ${built})`,
   'annotation-unused': () => '--annotation applies to image, oci and docker outputs, and this build has none',
+  'annotation-multi-platform': (kind: string) =>
+    `--annotation ${kind}:… is not supported yet for a multi-platform build (a plain manifest annotation goes on every platform's manifest)`,
   'push-needs-name': (via: string) => `${via} needs a name to push to (-t HOST/NAME:TAG${via === '--push' ? '' : ', or name= of the output'})`,
 } satisfies Record<string, (...args: never[]) => string>;
 
@@ -49,7 +50,10 @@ export interface OutputPlan {
   /** Names to push once written, and how each push compresses layers. */
   push: { name: string; compression: ExportCompression }[];
   manifestAnnotations: Record<string, string>;
+  /** The other outputs of a one-platform build (the executor writes them)… */
   exports: ExportWriter[];
+  /** …or of a multi-platform one (written once every platform is built: engine/multi-platform.ts). */
+  indexExports: IndexExportWriter[];
 }
 
 /**
@@ -58,7 +62,7 @@ export interface OutputPlan {
  */
 export async function planOutputs(
   given: BuildOutput[] | undefined,
-  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; platform: string; cores: number },
+  o: { store: Store; tags: string[]; push: boolean; annotations: Annotation[]; cwd: string; platforms: Platform[]; cores: number },
 ): Promise<OutputPlan> {
   const outputs: BuildOutput[] = given && given.length ? given.map((x) => ({ ...x })) : [{ type: 'image' }];
   // `--push` pushes the image outputs, or adds one (buildx commands/build.go).
@@ -67,17 +71,18 @@ export async function planOutputs(
     if (images.length) for (const x of images) x.push = true;
     else outputs.push({ type: 'image', push: true });
   }
-  const annotations = splitAnnotations(o.annotations, o.platform);
+  const annotations = splitAnnotations(o.annotations, o.platforms);
   if (o.annotations.length && !outputs.some((x) => x.type === 'image' || x.type === 'oci' || x.type === 'docker')) {
     throw new UserError('usage', outputMessages['annotation-unused'](), { exitCode: 2 });
   }
-  const plan: OutputPlan = { names: [], isIndexed: false, push: [], manifestAnnotations: annotations.manifest, exports: [] };
-  const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor, cores: o.cores };
+  const plan: OutputPlan = { names: [], isIndexed: false, push: [], manifestAnnotations: annotations.manifest, exports: [], indexExports: [] };
+  const ctx: WriterContext = { store: o.store, cwd: o.cwd, descriptorAnnotations: annotations.descriptor, cores: o.cores, platforms: o.platforms };
   for (const x of outputs) {
     // buildx gives the tags to every image-like output as its name (build/opt.go).
     const names = (o.tags.length ? o.tags : ('names' in x ? x.names : undefined) ?? []).map((n) => normaliseName(n));
     if (x.type !== 'image') {
-      plan.exports.push(await writerOf(x, names, ctx));
+      if (o.platforms.length > 1) plan.indexExports.push(await indexWriterOf(x, names, ctx));
+      else plan.exports.push(await writerOf(x, names, ctx));
       continue;
     }
     plan.isIndexed = true;
@@ -91,15 +96,9 @@ export async function planOutputs(
   return plan;
 }
 
-interface WriterContext {
-  store: Store;
-  cwd: string;
+interface WriterContext extends IndexWriterContext {
   descriptorAnnotations: Record<string, string>;
-  cores: number;
 }
-
-/** SOURCE_DATE_EPOCH: the time of every file a local or tar output writes. */
-const mtimeOf = (epoch: number | undefined) => (epoch === undefined ? undefined : new Date(epoch * 1000));
 
 /** How an output other than the store is written, once its destination is checked. */
 async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: string[], c: WriterContext): Promise<ExportWriter> {
@@ -108,9 +107,12 @@ async function writerOf(x: Exclude<BuildOutput, { type: 'image' }>, names: strin
       const dest = await directoryDest(x.dest, x.type, c.cwd);
       // BuildKit's local exporter: the caller owns what it receives (session/filesync/diffcopy.go).
       const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-      return { kind: 'files', display: 'exporting to client directory', write: (rootfs, epoch) => writeLocal(rootfs, dest, x.dest, { owner, mtime: mtimeOf(epoch) }) };
+      // platform-split=true splits one platform too (BuildKit: UsePlatformSplit is the option when given).
+      const into = x.platformSplit === true ? join(dest, platformDirName(c.platforms[0])) : dest;
+      return { kind: 'files', display: 'exporting to client directory', write: (rootfs, epoch) => writeLocal(rootfs, into, x.dest, { owner, mtime: mtimeOf(epoch) }) };
     }
     case 'tar': {
+      if (x.platformSplit === true) throw new UserError('usage', indexOutputMessages['tar-platform-split'](true), { exitCode: 2 });
       const dest = await fileDest(x.dest, x.type, c.cwd);
       return { kind: 'files', display: 'exporting to client tarball', write: (rootfs, epoch) => toFileOrStream(dest, x.dest, (out) => writeRootfsTar(rootfs, out, mtimeOf(epoch))) };
     }
@@ -135,67 +137,23 @@ function unknownOutput(x: never): never {
   throw new UserError('usage', `unknown output type "${(x as { type: string }).type}"`, { exitCode: 2 });
 }
 
-/** Manifest and descriptor annotations; the index kinds need an index, which a single-platform image has not. */
-function splitAnnotations(list: Annotation[], platform: string): { manifest: Record<string, string>; descriptor: Record<string, string> } {
+/**
+ * Manifest and descriptor annotations; the index kinds need an index, which a single-platform
+ * image has not. A multi-platform build takes plain manifest annotations (every platform's
+ * manifest gets them) and, for now, no other kind.
+ */
+function splitAnnotations(list: Annotation[], platforms: Platform[]): { manifest: Record<string, string>; descriptor: Record<string, string> } {
   const out = { manifest: {} as Record<string, string>, descriptor: {} as Record<string, string> };
+  const platform = formatPlatform(platforms[0]);
   for (const a of list) {
     const type = a.type ?? 'manifest';
+    if (platforms.length > 1 && (type !== 'manifest' || a.platform !== undefined)) {
+      throw new UserError('usage', outputMessages['annotation-multi-platform'](`${type}${a.platform ? `[${a.platform}]` : ''}`), { exitCode: 2 });
+    }
     // exporter/containerimage/writer.go: "index annotations not supported for single platform export".
     if (type === 'index' || type === 'index-descriptor') throw new UserError('usage', outputMessages['index-annotation'](), { exitCode: 2 });
     if (a.platform !== undefined && a.platform !== platform) throw new UserError('usage', outputMessages['annotation-platform'](a.platform, platform), { exitCode: 2 });
     (type === 'manifest' ? out.manifest : out.descriptor)[a.key] = a.value;
   }
   return out;
-}
-
-/** A `dest` that is a directory: made when missing, refused when a file is there (buildx build/opt.go). */
-async function directoryDest(dest: string | Writable, type: string, cwd: string): Promise<string> {
-  if (typeof dest !== 'string' || dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
-  const path = resolve(cwd, dest);
-  const st = await stat(path).catch(() => undefined);
-  if (st && !st.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-file'](dest), { where: dest, exitCode: 2 });
-  return path;
-}
-
-/** A `dest` that is a file (or a stream), refused when a directory is there. */
-async function fileDest(dest: string | Writable, type: string, cwd: string): Promise<string | Writable> {
-  if (typeof dest !== 'string') return dest;
-  if (dest === '') throw new UserError('usage', outputMessages['output-needs-dest'](type), { exitCode: 2 });
-  const path = resolve(cwd, dest);
-  const st = await stat(path).catch(() => undefined);
-  if (st?.isDirectory()) throw new UserError('output-dest', outputMessages['output-dest-dir'](dest), { where: dest, exitCode: 2 });
-  return path;
-}
-
-/** An I/O failure writing an output is one line naming it. */
-async function withIo(name: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError('output-failed', ioMessage(`output: write ${name}`, e), { where: name });
-  }
-}
-
-/** To a file that appears only once complete (engine/output-file.ts), or to the stream. */
-function toFileOrStream(dest: string | Writable, shown: string | Writable, write: (out: Writable) => Promise<void>): Promise<void> {
-  if (typeof dest !== 'string') return write(dest);
-  return withIo(typeof shown === 'string' ? shown : dest, () => writeOutputFile(dest, write));
-}
-
-/** The final stage's files into `dest` (merged with what it holds). */
-async function writeLocal(rootfs: string | undefined, dest: string, shown: string, opts: { owner: { uid: number; gid: number }; mtime?: Date }): Promise<void> {
-  await withIo(shown, async () => {
-    await mkdir(dest, { recursive: true });
-    if (rootfs !== undefined) await copyTree(rootfs, dest, { ...opts, asRootfs: true });
-  });
-}
-
-/** The final stage's files as a tar (an empty archive for no layers). */
-async function writeRootfsTar(rootfs: string | undefined, out: Writable, mtime: Date | undefined): Promise<void> {
-  if (rootfs === undefined) {
-    const pack = new TarPack(out);
-    return pack.finish();
-  }
-  return writeTreeTar(rootfs, out, { asRootfs: true, mtimeMs: mtime?.getTime() });
 }

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DigestHasher, UserError, isDigest, type Digest } from '../common/index.js';
-import type { Store } from './contract.js';
+import { DigestHasher, UserError, isDigest, type Digest, type Platform } from '../common/index.js';
+import type { ImageRecord, Store } from './contract.js';
 import { publishFile } from './atomic.js';
 import { commitImage } from './images.js';
 import { cleanEntryName } from './layers.js';
@@ -14,7 +14,8 @@ import { readTar } from './tar-read.js';
 
 /**
  * `tsbuild load`: a docker-archive (manifest.json, any Docker version) or an OCI image
- * layout tar. The archive is first unpacked into a private temp dir, every file hashed as it
+ * layout tar, whose image indexes load whole (every child, then the index over them, as
+ * pull keeps one). The archive is first unpacked into a private temp dir, every file hashed as it
  * lands; then every digest is checked (blob names, descriptors, diff_ids) before a single
  * byte enters the store, so a tampered archive is refused and leaves nothing behind. The
  * verified files are then moved (renamed) into blobs/. Config bytes are kept as they are,
@@ -22,6 +23,7 @@ import { readTar } from './tar-read.js';
  */
 
 export interface LoadedImage {
+  /** The image id; of an image index, the store's index digest. */
   id: Digest;
   /** Full normalised names given to it (empty: an unnamed image). */
   names: string[];
@@ -125,6 +127,15 @@ interface Plan {
   configJson: ImageConfig;
   layers: { file: Staged; desc: Descriptor }[];
   names: string[];
+  /** The manifest's own annotations (an OCI layout's), kept so a save gives the same manifest again. */
+  annotations?: Record<string, string>;
+}
+
+/** An image index of an OCI layout: its children (each with its platform), in its order. */
+interface IndexPlan {
+  digest: Digest;
+  children: { plan: Plan; platform: Platform }[];
+  names: string[];
 }
 
 async function planLayers(config: ImageConfig, files: Staged[], what: string): Promise<Plan['layers']> {
@@ -183,20 +194,6 @@ function ociName(d: Descriptor): string | undefined {
   return undefined;
 }
 
-async function ociManifests(a: Archive, d: Descriptor, what: string, depth = 0): Promise<{ desc: Descriptor; manifest: Manifest }[]> {
-  const f = a.blob(d, what);
-  const json = await a.json<Manifest & ImageIndex>(f, `${what} ${d.digest}`);
-  if (Array.isArray(json.manifests)) {
-    if (depth > 4) throw tampered('image indexes nest too deep');
-    const linux = json.manifests.filter((m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === goArch()));
-    const pick = linux.length > 0 ? linux.slice(0, 1) : json.manifests.slice(0, 1);
-    const out = [];
-    for (const m of pick) out.push(...(await ociManifests(a, m, 'manifest', depth + 1)));
-    return out;
-  }
-  return [{ desc: d, manifest: json }];
-}
-
 export function goArch(): string {
   switch (process.arch) {
     case 'x64':
@@ -208,30 +205,103 @@ export function goArch(): string {
   }
 }
 
-async function planOci(a: Archive): Promise<Plan[]> {
+/** One manifest of an OCI layout, checked: its config and layers (planned once per config). */
+async function planManifest(a: Archive, manifest: Manifest, byConfig: Map<string, Plan>): Promise<Plan> {
+  if (!manifest.config || !Array.isArray(manifest.layers)) throw tampered('a manifest has no config or layers');
+  const config = a.blob(manifest.config, 'config');
+  let plan = byConfig.get(config.digest);
+  if (!plan) {
+    const configJson = await a.json<ImageConfig>(config, `config ${config.digest}`);
+    const files = manifest.layers.map((l) => a.blob(l, 'layer'));
+    plan = { config, configJson, layers: await planLayers(configJson, files, `image ${config.digest}`), names: [] };
+    if (manifest.annotations && Object.keys(manifest.annotations).length) plan.annotations = manifest.annotations;
+    byConfig.set(config.digest, plan);
+  }
+  return plan;
+}
+
+/**
+ * The children of an image index: each manifest with its platform (the descriptor's, else
+ * its config's). Attestation manifests (platform unknown/unknown, as BuildKit writes them)
+ * are not images and are left out, as pull does; an index inside an index is refused.
+ */
+async function planIndexChildren(a: Archive, index: ImageIndex, byConfig: Map<string, Plan>): Promise<IndexPlan['children']> {
+  const children: IndexPlan['children'] = [];
+  for (const d of index.manifests) {
+    if (d.platform?.os === 'unknown') continue;
+    const json = await a.json<Manifest & ImageIndex>(a.blob(d, 'manifest'), `manifest ${d.digest}`);
+    if (Array.isArray(json.manifests)) throw new UserError('bad-archive', `load: image index ${d.digest} holds another index, which tsbuild does not load`);
+    const plan = await planManifest(a, json, byConfig);
+    const c = plan.configJson;
+    const platform: Platform = d.platform ?? { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
+    if (!platform.os || !platform.architecture) throw tampered(`manifest ${d.digest} of an image index names no platform`);
+    children.push({ plan, platform });
+  }
+  if (children.length === 0) throw new UserError('bad-archive', 'load: an image index of the archive holds no image');
+  return children;
+}
+
+async function planOci(a: Archive): Promise<{ images: Plan[]; indexes: IndexPlan[] }> {
   const index = await a.json<ImageIndex>(a.need('index.json', 'index'), 'index.json');
   const byConfig = new Map<string, Plan>();
+  const images = new Set<Plan>();
+  const indexes = new Map<string, IndexPlan>();
   for (const top of index.manifests ?? []) {
     const name = ociName(top);
-    for (const { manifest } of await ociManifests(a, top, 'manifest')) {
-      const config = a.blob(manifest.config, 'config');
-      const configJson = await a.json<ImageConfig>(config, `config ${config.digest}`);
-      let plan = byConfig.get(config.digest);
+    const json = await a.json<Manifest & ImageIndex>(a.blob(top, 'manifest'), `manifest ${top.digest}`);
+    if (Array.isArray(json.manifests)) {
+      let plan = indexes.get(top.digest);
       if (!plan) {
-        const files = manifest.layers.map((l) => a.blob(l, 'layer'));
-        plan = { config, configJson, layers: await planLayers(configJson, files, `image ${config.digest}`), names: [] };
-        byConfig.set(config.digest, plan);
+        plan = { digest: top.digest, children: await planIndexChildren(a, json, byConfig), names: [] };
+        indexes.set(top.digest, plan);
       }
       if (name && !plan.names.includes(name)) plan.names.push(name);
+      continue;
     }
+    const plan = await planManifest(a, json, byConfig);
+    images.add(plan);
+    if (name && !plan.names.includes(name)) plan.names.push(name);
   }
-  return [...byConfig.values()];
+  return { images: [...images], indexes: [...indexes.values()] };
 }
 
 /** Move a verified staged file into blobs/ (unless already there). */
 async function store(s: Store, f: Staged): Promise<void> {
   if (await s.hasBlob(f.digest)) return;
   await publishFile(f.path, s.blobPath(f.digest));
+}
+
+/** One verified image into the store: its blobs moved in, then its manifest (named, or kept out of the index). */
+async function commitPlan(s: Store, p: Plan, o: { names: string[]; isIndexed?: boolean }): Promise<ImageRecord> {
+  for (const l of p.layers) await store(s, l.file);
+  await store(s, p.config);
+  return commitImage(s.root, {
+    configDigest: p.config.digest,
+    configSize: p.config.size,
+    config: p.configJson,
+    layers: p.layers.map((l) => l.desc),
+    names: o.names,
+    ...(p.annotations ? { annotations: p.annotations } : {}),
+    ...(o.isIndexed === false ? { isIndexed: false } : {}),
+  });
+}
+
+/**
+ * An image index: its children as unnamed images, then the store's own index over their
+ * manifests, in the archive's order, each with its platform (the same canonical index a
+ * build of those children writes, so saving it again gives the archive's index again).
+ */
+async function commitIndex(s: Store, p: IndexPlan): Promise<LoadedImage> {
+  const manifests: Descriptor[] = [];
+  for (const c of p.children) {
+    const rec = await commitPlan(s, c.plan, { names: [], isIndexed: false });
+    const size = await s.blobSize(rec.manifestDigest);
+    if (size === undefined) throw new Error(`[internal] manifest ${rec.manifestDigest} was not stored`);
+    manifests.push({ mediaType: MediaType.manifest, digest: rec.manifestDigest, size, platform: c.platform });
+  }
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.index, manifests };
+  const written = await s.writeIndex({ index, names: p.names });
+  return { id: written.digest, names: p.names };
 }
 
 /** Load every image of the archive `src` into the store. */
@@ -246,24 +316,17 @@ export async function loadArchive(s: Store, src: Readable): Promise<LoadedImage[
       throw new UserError('bad-archive', `load: the input is not a readable tar archive (${(e as Error).message})`);
     }
     const a = new Archive(staged.files, staged.links);
-    let plans: Plan[];
-    if (a.get('manifest.json')) plans = await planDocker(a);
+    let plans: { images: Plan[]; indexes: IndexPlan[] };
+    if (a.get('manifest.json')) plans = { images: await planDocker(a), indexes: [] };
     else if (a.get('index.json')) plans = await planOci(a);
     else throw new UserError('bad-archive', 'load: the archive has neither manifest.json nor index.json', { hint: 'is it an image archive made by `save`?' });
-    if (plans.length === 0) throw new UserError('bad-archive', 'load: the archive holds no image');
+    if (plans.images.length === 0 && plans.indexes.length === 0) throw new UserError('bad-archive', 'load: the archive holds no image');
     const out: LoadedImage[] = [];
-    for (const p of plans) {
-      for (const l of p.layers) await store(s, l.file);
-      await store(s, p.config);
-      const rec = await commitImage(s.root, {
-        configDigest: p.config.digest,
-        configSize: p.config.size,
-        config: p.configJson,
-        layers: p.layers.map((l) => l.desc),
-        names: p.names,
-      });
+    for (const p of plans.images) {
+      const rec = await commitPlan(s, p, { names: p.names });
       out.push({ id: rec.id, names: p.names });
     }
+    for (const p of plans.indexes) out.push(await commitIndex(s, p));
     return out;
   } finally {
     await rm(dir, { recursive: true, force: true });

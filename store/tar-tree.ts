@@ -15,11 +15,50 @@ import { TarWriter } from './tar-write.js';
  * whiteouts (0/0 char devices) and overlay's `trusted.overlay.*`/`user.overlay.*` xattrs are not files of the image.
  * `mtimeMs` replaces every entry's time (SOURCE_DATE_EPOCH, as BuildKit's tar exporter).
  */
-export async function writeTreeTar(dir: string, out: string | Writable, opts: { asRootfs?: boolean; mtimeMs?: number } = {}): Promise<void> {
-  const root = resolve(dir);
-  const xattrs = await getXattrs(root, { recursive: true });
+export async function writeTreeTar(dir: string, out: string | Writable, opts: TreeTarOptions = {}): Promise<void> {
+  await writeTar(out, (tar) => addTree(tar, dir, '', opts));
+}
+
+export interface TreeTarOptions {
+  asRootfs?: boolean;
+  mtimeMs?: number;
+}
+
+/**
+ * Several trees in one tar, each below a directory entry of its `name` (root-owned, 0755,
+ * at `mtimeMs` or 0), in name order: BuildKit's tar exporter for a multi-platform build
+ * (one `linux_amd64/`… per platform, fsutil.SubDirFS sorting them). A part without `dir`
+ * (an image with no layers) is its directory entry alone. The stream is ended.
+ */
+export async function writeTreesTar(parts: { name: string; dir: string | undefined }[], out: Writable, opts: TreeTarOptions = {}): Promise<void> {
+  const sorted = [...parts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  await writeTar(out, async (tar) => {
+    for (const p of sorted) {
+      await tar.add({ path: p.name, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeMs: opts.mtimeMs ?? 0, size: 0 });
+      if (p.dir !== undefined) await addTree(tar, p.dir, p.name, opts);
+    }
+  });
+}
+
+async function writeTar(out: string | Writable, fill: (tar: TarWriter) => Promise<void>): Promise<void> {
   const file = typeof out === 'string' ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : out;
   const tar = new TarWriter(file);
+  try {
+    await fill(tar);
+    await tar.finish();
+    file.end();
+    await finished(file);
+  } catch (e) {
+    tar.destroy(e as Error);
+    file.destroy();
+    throw e;
+  }
+}
+
+/** Every entry below `dir`, named below `prefix` (none: relative to `dir`), sorted. */
+async function addTree(tar: TarWriter, dir: string, prefix: string, opts: TreeTarOptions): Promise<void> {
+  const root = resolve(dir);
+  const xattrs = await getXattrs(root, { recursive: true });
   const links = new Map<string, string>();
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const name of readdirSync(abs).sort()) {
@@ -47,16 +86,7 @@ export async function writeTreeTar(dir: string, out: string | Writable, opts: { 
       }
     }
   };
-  try {
-    await walk(root, '');
-    await tar.finish();
-    file.end();
-    await finished(file);
-  } catch (e) {
-    tar.destroy(e as Error);
-    file.destroy();
-    throw e;
-  }
+  await walk(root, prefix);
 }
 
 /** The xattrs that belong to the file (without overlay's own markers, for a rootfs). */
