@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UserError, unreachable } from '../common/index.js';
@@ -13,6 +14,9 @@ import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
+import { chooseSnapshotter } from './snapshotter.js';
+import { copyLayers, makeMountTargets } from './copy-rootfs.js';
+import { diffCopy, indexTree, type TreeIndex } from './copy-diff.js';
 import { throwIfCancelled } from './cancel.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountStepPrivate, type StepPrivate } from './step-private.js';
@@ -74,7 +78,8 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const recorded = opts.recordedLayerBytes !== undefined ? { layerBytes: opts.recordedLayerBytes } : undefined;
   const seen = (await store.memos.read<UpperHistory>(UPPER_MEMO, step.cacheKey)) ?? recorded;
-  const place = chooseUpperPlace({
+  const isCopy = (await chooseSnapshotter(store, opts.runtime.snapshotter)).snapshotter === 'copy';
+  const place = isCopy ? { place: 'disk' as const } : chooseUpperPlace({
     setting: opts.runtime.runUpper,
     fixedBytes: opts.runtime.runUpperBytes,
     seen,
@@ -104,7 +109,12 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       ignore: opts.ignore,
       namedContexts: opts.namedContexts,
     };
-    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state };
+    let copyRoot: string | undefined;
+    if (isCopy) {
+      copyRoot = join(tmp, 'copy');
+      await copyLayers(lowers, copyRoot);
+    }
+    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state, copyRoot };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
     await store.memos.write(UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
     return layer;
@@ -142,6 +152,8 @@ interface RunDirs {
   user: { uid: number; gid: number; groups: number[] };
   /** The stage so far (the layers under the step). */
   state: StageState;
+  /** The copy snapshotter: the step's private copy of the layers, its / (no overlay dirs used). */
+  copyRoot?: string;
 }
 
 /** The failed step as `onFailed` gets it: the container it ran in, its dirs still there. */
@@ -161,6 +173,7 @@ function failedStep(
     lowerDirs: dirs.lowers.length ? [...dirs.lowers].reverse() : [dirs.empty],
     upperDir: dirs.upperDir,
     workDir: dirs.workDir,
+    ...(dirs.copyRoot ? { rootDir: dirs.copyRoot } : {}),
     mountPoint: dirs.mountPoint,
     etcDir: dirs.etcDir,
     env: withEnv(step.env, mounts.env),
@@ -194,10 +207,23 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   };
   const netns = step.network === 'default' ? await opts.network?.netns() : undefined;
   // The device filter where the host has one (cgroup v1, or eBPF on v2); nodev mounts hold everywhere.
+  // Copy snapshotter: the mount points made now, then what is there recorded, so that the
+  // comparison after the command finds only what the command changed.
+  let before: TreeIndex | undefined;
+  if (dirs.copyRoot) {
+    makeMountTargets(dirs.copyRoot, [
+      ...['proc', 'dev', 'sys'].map((path) => ({ path, isDir: true })),
+      ...mounts.binds.map((b) => ({ path: b.target, isDir: statSync(b.source).isDirectory() })),
+      ...mounts.tmpfs.map((t) => ({ path: t.target, isDir: true })),
+    ]);
+    before = indexTree(dirs.copyRoot);
+  }
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
   const result = await runContainer(
     {
-      rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
+      rootfs: dirs.copyRoot
+        ? { kind: 'dir', path: dirs.copyRoot }
+        : { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
       mountPoint,
       etcDir: dirs.etcDir,
       dieWithParent: true,
@@ -214,7 +240,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       interactive: false,
       binds: mounts.binds,
       tmpfs: mounts.tmpfs,
-      tree: { dir: upperDir, out: join(dirs.tmp, 'tree') },
+      ...(dirs.copyRoot ? {} : { tree: { dir: upperDir, out: join(dirs.tmp, 'tree') } }),
       cgroups: cgroup?.dirs,
       deviceFilter: cgroup?.deviceFilter,
     },
@@ -275,6 +301,10 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       });
     default:
       unreachable(result);
+  }
+  if (dirs.copyRoot) {
+    const copied = await diffCopy(store, dirs.copyRoot, before!, { sourceDateEpoch: opts.sourceDateEpoch, omit: CONTAINER_MOUNTS });
+    return copied && tarLayerDescriptor(copied);
   }
   const layer = await snapshotDir(store, upperDir, {
     kind: 'overlay-upper',

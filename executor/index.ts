@@ -26,3 +26,4 @@ export { tarLayerDescriptor } from './layer-descriptor.js';
 export { failedStepSpec, type FailedStep, type FailedStepHandler } from './failed-step.js';
 export { emulatorFor } from './emulation.js';
 export { probeRootless, type RootlessProbe } from './rootless-probe.js';
+export { chooseSnapshotter, type Snapshotter, type SnapshotterChoice, type SnapshotterSetting } from './snapshotter.js';
