@@ -101,6 +101,12 @@ test('copy snapshotter: the same layers, byte for byte, as overlay (adds, change
   // Mount targets are no change of the step's own; the secret is in no layer.
   assert.deepEqual(viaOverlay[3].map((row) => row.split(' ').slice(-1)[0]), ['root/', 'root/done']);
   assert.equal(viaOverlay.length, 4, 'RUN true adds no layer');
+  // The copy build's RUN really ran in the copy: its / is no overlay.
+  const probe = join(work, 'ctx-probe');
+  mkdirSync(probe);
+  writeFileSync(join(probe, 'Dockerfile'), 'FROM busybox\nRUN awk \'$5 == "/"\' /proc/self/mountinfo > /tmp/root && ! grep -q " - overlay " /tmp/root\n');
+  ok(await runCli(['build', '-q', probe], { root: copyRoot, env: { TSBUILD_SNAPSHOTTER: 'copy' } }), 'a RUN whose / is no overlay');
+  assert.notEqual((await runCli(['build', '-q', probe], { root: overlayRoot, env: { TSBUILD_SNAPSHOTTER: 'overlay' } })).code, 0, 'with overlay it is one');
   // The copy's run sees what the overlay's run sees.
   const r = await runCli(['run', '--rm', 'snap', 'sh', '-c', 'cat /d/sub/new /d/a.txt; ls /home/h | wc -l; test -e /var || echo no-var; stat -c %a /d/keep'], { root: copyRoot });
   assert.deepEqual(ok(r, 'run').split('\n'), ['z', 'from the context', '0', 'no-var', '700']);
