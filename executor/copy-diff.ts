@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { isOverlayXattr, noteEntries } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { readXattrs, type XattrMap } from './copy-xattrs.js';
@@ -60,6 +60,39 @@ export interface CopyDiffOptions {
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** `index` written to `file` (a container's, kept until it is committed): NUL-separated fields. */
+export async function writeTreeIndex(file: string, index: TreeIndex): Promise<void> {
+  const parts: string[] = [];
+  for (const [rel, i] of index) parts.push(`${rel}\0${i.ino}\0${i.birthNs}\0${i.ctimeNs}\0${i.isDir ? 'd' : '-'}\0`);
+  await writeFile(file, parts.join(''));
+}
+
+/** The index in `file`, or undefined when there is none (the container is not a copy). */
+export async function readTreeIndex(file: string): Promise<TreeIndex | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const f = text.split('\0');
+  const index: TreeIndex = new Map();
+  for (let i = 0; i + 5 <= f.length; i += 5) index.set(f[i], { ino: BigInt(f[i + 1]), birthNs: BigInt(f[i + 2]), ctimeNs: BigInt(f[i + 3]), isDir: f[i + 4] === 'd' });
+  return index;
+}
+
+/**
+ * `docker diff` of a copy: `A` added, `C` changed (a parent of a change too, as overlay's
+ * upper dir holds it), `D` deleted (below a directory made again: what it had and has not now).
+ */
+export async function copyChanges(dir: string, before: TreeIndex, opts: { omit?: string[] } = {}): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]> {
+  const root = await realpath(dir);
+  const d = new CopyDiff(root, before, new Set((opts.omit ?? []).map((p) => p.replace(/^\/+|\/+$/g, ''))), new Map());
+  d.walk(root, '', true);
+  return d.changes();
+}
 
 /** The layer of what changed in `dir` since `before`; undefined when nothing did. */
 export async function diffCopy(store: Store, dir: string, before: TreeIndex, opts: CopyDiffOptions = {}): Promise<LayerResult | undefined> {
@@ -129,6 +162,20 @@ class CopyDiff {
       }
     }
     return [...this.changed.values()];
+  }
+
+  changes(): { kind: 'A' | 'C' | 'D'; path: string }[] {
+    const out: { kind: 'A' | 'C' | 'D'; path: string }[] = [];
+    for (const e of this.entries()) {
+      const slash = e.path.lastIndexOf('/');
+      const dir = slash < 0 ? '' : e.path.slice(0, slash + 1);
+      const name = e.path.slice(slash + 1);
+      if (e.isOpaqueMarker) {
+        for (const gone of this.childrenBefore(dir)) if (!this.changed.has(dir + gone)) out.push({ kind: 'D', path: '/' + dir + gone });
+      } else if (name.startsWith(WHITEOUT_PREFIX)) out.push({ kind: 'D', path: '/' + dir + name.slice(WHITEOUT_PREFIX.length) });
+      else out.push({ kind: this.before.has(e.path) ? 'C' : 'A', path: '/' + e.path });
+    }
+    return out;
   }
 
   /** Names directly in `prefix` (`dir/`, or '' for the root) before the command ran. */

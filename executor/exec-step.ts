@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UserError, unreachable } from '../common/index.js';
@@ -17,6 +16,7 @@ import { snapshotDir } from './snapshot.js';
 import { chooseSnapshotter } from './snapshotter.js';
 import { copyLayers, makeMountTargets } from './copy-rootfs.js';
 import { diffCopy, indexTree, type TreeIndex } from './copy-diff.js';
+import { CONTAINER_MOUNTS, mountTargets } from './copy-container.js';
 import { throwIfCancelled } from './cancel.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountStepPrivate, type StepPrivate } from './step-private.js';
@@ -56,8 +56,6 @@ export interface ExecStepOptions {
   onFailed?: FailedStepHandler;
 }
 
-/** Mount points the helper provides; what it creates for them is not the step's change. */
-const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
 
 /** Last lines of a failed step's output shown under the error. */
 const TAIL_LINES = 10;
@@ -211,11 +209,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   // comparison after the command finds only what the command changed.
   let before: TreeIndex | undefined;
   if (dirs.copyRoot) {
-    makeMountTargets(dirs.copyRoot, [
-      ...['proc', 'dev', 'sys'].map((path) => ({ path, isDir: true })),
-      ...mounts.binds.map((b) => ({ path: b.target, isDir: statSync(b.source).isDirectory() })),
-      ...mounts.tmpfs.map((t) => ({ path: t.target, isDir: true })),
-    ]);
+    makeMountTargets(dirs.copyRoot, mountTargets(mounts));
     before = indexTree(dirs.copyRoot);
   }
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError, inUserNamespace, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { mount, unmount } from './mount.js';
+import { isCopyContainer } from './copy-container.js';
 import { copyLayers } from './copy-rootfs.js';
 import { withoutRepeatedLowers } from './overlay-lowers.js';
 import { snapshotterOf } from './snapshotter.js';
@@ -76,7 +77,8 @@ export async function withContainerView<T>(
   c: { lowerDirs: readonly string[]; upperDir: string; workDir?: string },
   fn: (root: string) => Promise<T>,
 ): Promise<T> {
-  if (c.lowerDirs.length === 0) return fn(c.upperDir);
+  // A copy container's filesystem is all in its layer dir (copy-container.ts).
+  if (c.lowerDirs.length === 0 || (await isCopyContainer(c.upperDir))) return fn(c.upperDir);
   if (c.workDir === undefined) return withRootfsView(store, [...c.lowerDirs].reverse().concat(c.upperDir), (root) => fn(root!));
   const tmp = await store.makeTempDir('view-');
   const mnt = join(tmp, 'rootfs');
