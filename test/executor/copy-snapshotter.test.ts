@@ -146,3 +146,30 @@ test('info: the snapshotter chosen, TSBUILD_SNAPSHOTTER forcing it, a bad value 
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   assert.match(bad.stderr, /TSBUILD_SNAPSHOTTER="vfs" is not one of auto, overlay, copy/);
 });
+
+test('run under the copy snapshotter: the container runs in a copy; diff, commit and start see what overlay sees', async () => {
+  const script = 'echo hi >> /root/x && rm -f /bin/vi && rm -rf /home && mkdir -p /home && chmod 700 /tmp && awk \'$5 == "/"\' /proc/self/mountinfo > /tmp/root && ! grep -q " - overlay " /tmp/root';
+  const seen: Record<string, { diff: string; layer: string[] }> = {};
+  for (const mode of ['overlay', 'copy'] as const) {
+    const root = storeWithBusybox(`run-${mode}-store`);
+    const env = { TSBUILD_SNAPSHOTTER: mode };
+    const r = await runCli(['run', '--name', 'c', 'busybox', 'sh', '-c', script], { root, env });
+    if (mode === 'overlay') assert.notEqual(r.code, 0, 'over overlay the root is an overlay');
+    else ok(r, 'run in a copy');
+    const diff = ok(await runCli(['diff', 'c'], { root, env }), 'diff');
+    ok(await runCli(['commit', 'c', 'snap'], { root, env }), 'commit');
+    // Without SOURCE_DATE_EPOCH a commit keeps real times: compare type, mode, owner and path.
+    const layer = (await layerEntries(root)).flat().map((row) => { const f = row.split(' '); return `${f[0]} ${f[1]} ${f.slice(3).join(' ')}`; });
+    seen[mode] = { diff, layer };
+    // `start` runs the same container again, in its own filesystem.
+    ok(await runCli(['start', 'c'], { root, env }), 'start');
+    assert.equal(ok(await runCli(['wait', 'c'], { root, env }), 'wait'), mode === 'copy' ? '0' : '1');
+    assert.equal(ok(await runCli(['run', '--rm', 'snap', 'cat', '/root/x'], { root, env }), 'run the commit'), 'hi');
+    assert.equal(ok(await runCli(['commit', 'c', 'again'], { root, env }), 'commit after start').length > 0, true);
+    assert.equal(ok(await runCli(['run', '--rm', 'again', 'cat', '/root/x'], { root, env }), 'run the second commit'), 'hi\nhi', 'start ran in the container\'s own filesystem');
+  }
+  assert.equal(seen.copy.diff, seen.overlay.diff, 'the same diff');
+  assert.deepEqual(seen.copy.layer, seen.overlay.layer, 'the same committed layer');
+  assert.match(seen.copy.diff, /^D \/bin\/vi$/m);
+  assert.match(seen.copy.diff, /^A \/root\/x$/m);
+});
