@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { Store } from '../store/index.js';
 import type { ContainerRootfs } from './container.js';
-import { copyChanges, diffCopy, indexTree, readTreeIndex, writeTreeIndex } from './copy-diff.js';
+import { copyChanges, diffCopy, indexTree, readTreeIndex, writeTreeIndex, type TreeIndex } from './copy-diff.js';
 import { copyLayers, makeMountTargets } from './copy-rootfs.js';
 import type { LayerResult } from './layer-writer.js';
 import { snapshotDir } from './snapshot.js';
@@ -43,6 +43,35 @@ export async function makeCopyRootfs(
   makeMountTargets(upperDir, mountTargets(mounts));
   await writeTreeIndex(indexOf(upperDir), indexTree(upperDir));
   return { kind: 'dir', path: upperDir };
+}
+
+/**
+ * Keep `index` (what `rootDir` held before a command ran) beside it, for adoptCopyRootfs,
+ * with the mount points made in it (`madeTargets`), which a kept container does not mount again.
+ */
+export async function keepCopyIndex(rootDir: string, index: TreeIndex, madeTargets: string[]): Promise<void> {
+  await writeTreeIndex(indexOf(rootDir), index);
+  await writeFile(indexOf(rootDir) + '.made', madeTargets.map((p) => p + '\0').join(''));
+}
+
+/**
+ * Make a step's copy (with its kept index) the filesystem of a container whose layer dir is
+ * `upperDir` (build --on-error=keep): moved, not copied, so the index's inodes still hold.
+ */
+export async function adoptCopyRootfs(rootDir: string, upperDir: string): Promise<void> {
+  const index = (await readTreeIndex(indexOf(rootDir)))!;
+  // The step's mount points, where nothing was written: not the container's (over an
+  // overlay they were in the helper's stub); deepest first.
+  const made = (await readFile(indexOf(rootDir) + '.made', 'utf8')).split('\0').filter((p) => p !== '');
+  for (const rel of made.reverse()) {
+    const st = lstatSync(rootDir + '/' + rel, { throwIfNoEntry: false });
+    if (!st || (st.isDirectory() ? readdirSync(rootDir + '/' + rel).length > 0 : st.size > 0)) continue;
+    rmSync(rootDir + '/' + rel, { recursive: true });
+    index.delete(rel);
+  }
+  await rm(upperDir, { recursive: true, force: true });
+  await rename(rootDir, upperDir);
+  await writeTreeIndex(indexOf(upperDir), index);
 }
 
 /** The container's root as the helper takes it: its copy, or its upper dir over `lowerDirs`. */

@@ -154,8 +154,10 @@ class MergedCopy {
  * keeps them in the helper's stub dir, below the image): so that the helper creates none in
  * the copy, and what the command changes is all the comparison finds. Parents keep their
  * times. A path through a symlink is left to the helper, which resolves it inside the container.
+ * Returns the paths made (relative), parents first.
  */
-export function makeMountTargets(root: string, targets: { path: string; isDir: boolean }[]): void {
+export function makeMountTargets(root: string, targets: { path: string; isDir: boolean }[]): string[] {
+  const made: string[] = [];
   for (const t of targets) {
     const parts = t.path.split('/').filter((p) => p !== '' && p !== '.');
     if (parts.length === 0 || parts.includes('..')) continue;
@@ -170,8 +172,10 @@ export function makeMountTargets(root: string, targets: { path: string; isDir: b
         else closeSync(openSync(abs, 'wx'));
         chmodSync(abs, i < parts.length - 1 || t.isDir ? 0o755 : 0o644);
         lutimesSync(dir, parent.atime, parent.mtime);
+        made.push(parts.slice(0, i + 1).join('/'));
       }
       dir = abs;
     }
   }
+  return made;
 }

@@ -16,7 +16,7 @@ import { snapshotDir } from './snapshot.js';
 import { chooseSnapshotter } from './snapshotter.js';
 import { copyLayers, makeMountTargets } from './copy-rootfs.js';
 import { diffCopy, indexTree, type TreeIndex } from './copy-diff.js';
-import { CONTAINER_MOUNTS, mountTargets } from './copy-container.js';
+import { CONTAINER_MOUNTS, keepCopyIndex, mountTargets } from './copy-container.js';
 import { throwIfCancelled } from './cancel.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountStepPrivate, type StepPrivate } from './step-private.js';
@@ -208,8 +208,9 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   // Copy snapshotter: the mount points made now, then what is there recorded, so that the
   // comparison after the command finds only what the command changed.
   let before: TreeIndex | undefined;
+  let madeTargets: string[] = [];
   if (dirs.copyRoot) {
-    makeMountTargets(dirs.copyRoot, mountTargets(mounts));
+    madeTargets = makeMountTargets(dirs.copyRoot, mountTargets(mounts));
     before = indexTree(dirs.copyRoot);
   }
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
@@ -272,6 +273,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   const command = step.argv.join(' ');
   if (opts.onFailed && (result.kind === 'signaled' || (result.kind === 'exited' && result.code !== 0))) {
     const exitCode = result.kind === 'exited' ? result.code : 128 + result.signal;
+    if (dirs.copyRoot) await keepCopyIndex(dirs.copyRoot, before!, madeTargets);
     await opts.onFailed(failedStep(step, dirs, mounts, { netns, nat: netns ? undefined : natProgram(opts.runtime), hostname: opts.hostname, exitCode }));
   }
   switch (result.kind) {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Descriptor, ImageConfig, Store } from '../store/index.js';
 import type { ContainerSpec } from './container.js';
 import { copyLayers } from './copy-rootfs.js';
+import { keepCopyIndex } from './copy-container.js';
+import { indexTree } from './copy-diff.js';
 import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
 import { snapshotterOf } from './snapshotter.js';
 import type { StageState } from './stage-state.js';
@@ -92,7 +94,10 @@ export async function handleFailedCopy(
     const d = { upperDir: join(tmp, 'upper'), workDir: join(tmp, 'work'), mountPoint: join(tmp, 'rootfs'), etcDir: join(tmp, 'etc'), empty: join(tmp, 'empty') };
     await Promise.all(Object.values(d).map((p) => mkdir(p)));
     const rootDir = (await snapshotterOf(o.store)) === 'copy' ? join(tmp, 'copy') : undefined;
-    if (rootDir) await copyLayers(lowers, rootDir);
+    if (rootDir) {
+      await copyLayers(lowers, rootDir);
+      await keepCopyIndex(rootDir, indexTree(rootDir), []);
+    }
     await o.onFailed({
       kind: 'copy',
       layers: state.layers,
