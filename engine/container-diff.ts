@@ -52,10 +52,12 @@ async function hidden(w: Walk, image: string, rel: string, kept: Set<string>): P
 export async function containerChanges(o: CallOptions & { container: string }): Promise<Change[]> {
   const store: Store = await openStoreOf(o.store, o.settings ?? settingsFromEnv(process.env));
   const c = await findContainer(store, o.container);
-  const { withRootfsView } = await import('../executor/index.js');
-  const out: Change[] = [];
+  const { withRootfsView, copyContainerChanges } = await import('../executor/index.js');
   const upper = store.containers.paths(c.id).upperDir;
-  const xattrs = await getXattrs(upper, { recursive: true });
-  await withRootfsView(store, [...c.lowerDirs].reverse(), (image) => walk({ upper, xattrs, out }, image, ''));
+  // A copy container (executor/copy-container.ts) is compared with the index of its copy instead.
+  const copied = await copyContainerChanges(upper);
+  const out: Change[] = copied ?? [];
+  const xattrs = copied ? new Map() : await getXattrs(upper, { recursive: true });
+  if (!copied) await withRootfsView(store, [...c.lowerDirs].reverse(), (image) => walk({ upper, xattrs, out }, image, ''));
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

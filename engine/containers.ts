@@ -41,8 +41,8 @@ export async function commit(o: CallOptions & { container: string; ref?: string;
   const names = o.ref !== undefined ? [normaliseName(o.ref)] : [];
   const image = await store.resolveImage(c.image.id);
   if (!image) throw new UserError('image-gone', containerMessages['image-gone'](c.image.id), { where: o.container });
-  const { snapshotDir, tarLayerDescriptor } = await import('../executor/index.js');
-  const layer = await snapshotDir(store, store.containers.paths(c.id).upperDir, { kind: 'overlay-upper' });
+  const { containerLayer, tarLayerDescriptor } = await import('../executor/index.js');
+  const layer = await containerLayer(store, store.containers.paths(c.id).upperDir);
   const created = new Date().toISOString();
   const history = [
     ...(image.config.history ?? []),
@@ -108,7 +108,7 @@ export async function enterContainer(o: EnterOptions): Promise<number> {
   const paths = store.containers.paths(c.id, c.name);
   const result = await ex.runContainer(
     {
-      rootfs: { kind: 'overlay', lowerDirs: c.lowerDirs.length ? c.lowerDirs : [await emptyDir(paths.dir)], upperDir: paths.upperDir, workDir: paths.workDir },
+      rootfs: await ex.containerRootfs({ lowerDirs: c.lowerDirs.length ? c.lowerDirs : [await emptyDir(paths.dir)], upperDir: paths.upperDir, workDir: paths.workDir }),
       mountPoint: paths.mountPoint,
       etcDir: paths.etcDir,
       dieWithParent: true,

@@ -8,7 +8,8 @@ import { accessSync, constants, readFileSync, readdirSync, lstatSync } from 'nod
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { inUserNamespace } from '../common/index.js';
-import { discoverCgroups, natProgram, probeRootless } from '../executor/index.js';
+import { chooseSnapshotter, discoverCgroups, natProgram, probeRootless } from '../executor/index.js';
+import { openStore } from '../store/index.js';
 import type { Settings } from './settings.js';
 
 export interface EnvironmentInfo {
@@ -85,6 +86,13 @@ function cgroupLine(): string {
   return 'none mounted';
 }
 
+/** The `snapshots` line: which snapshotter RUN steps use, and why when it is the copy. */
+function snapshotterLine(snapshotter: 'overlay' | 'copy', reason: string): string {
+  if (snapshotter === 'overlay') return reason === 'TSBUILD_SNAPSHOTTER' ? 'overlayfs (TSBUILD_SNAPSHOTTER=overlay)' : 'overlayfs';
+  if (reason === 'TSBUILD_SNAPSHOTTER') return 'copies of the image (TSBUILD_SNAPSHOTTER=copy)';
+  return `copies of the image, slower: overlayfs cannot be mounted in the store (${reason})`;
+}
+
 export async function environmentInfo(settings: Settings): Promise<EnvironmentInfo> {
   const uid = process.getuid?.() ?? 0;
   const facts: [string, string][] = [];
@@ -94,12 +102,17 @@ export async function environmentInfo(settings: Settings): Promise<EnvironmentIn
   const rootless = uid !== 0;
   let mode = inUserNamespace ? 'root of a user namespace (an unprivileged container)' : 'root';
   let overlay = (read('/proc/filesystems') ?? '').includes('\toverlay\n') ? 'overlayfs' : 'missing';
-  if (!rootless && overlay === 'missing') missing.push('overlayfs: not in this kernel: modprobe overlay');
+  if (!rootless) {
+    const store = await openStore(settings.root);
+    const choice = await chooseSnapshotter(store, settings.runtime.snapshotter);
+    overlay = snapshotterLine(choice.snapshotter, choice.reason);
+  }
   if (rootless) {
     const name = userInfo().username;
     const subuid = subRange('/etc/subuid', name, uid);
     const subgid = subRange('/etc/subgid', name, uid);
-    const probe = await probeRootless();
+    const storeTmp = join(settings.root, 'tmp');
+    const probe = await probeRootless(canUse(storeTmp, constants.W_OK) ? { under: storeTmp } : {});
     mode = probe.userns === 'ranges' ? 'rootless (user namespace with subuid/subgid ranges)' : probe.userns === 'single' ? 'rootless (user namespace of one id)' : 'rootless: unavailable';
     facts.push(['user namespaces', `max ${read('/proc/sys/user/max_user_namespaces')?.trim() ?? '?'}; ${name}: subuid ${subuid ?? 'none'}, subgid ${subgid ?? 'none'}`]);
     if (!subuid) missing.push(`no subuid range for user ${name}: add \`${name}:100000:65536\` to /etc/subuid`);
@@ -109,8 +122,10 @@ export async function environmentInfo(settings: Settings): Promise<EnvironmentIn
       const why = probe.messages.join('; ') || 'unknown';
       missing.push(`cannot create a user namespace (${why}): sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=15000`);
     }
-    overlay = probe.overlay ? 'overlayfs in the user namespace (userxattr)' : 'unavailable in a user namespace';
-    if (!probe.overlay && probe.userns !== 'failed') missing.push(`overlayfs in a user namespace needs Linux 5.11 or later (this is ${kernel})`);
+    overlay = probe.overlay ? 'overlayfs in the user namespace (userxattr)' : 'copies (overlayfs cannot be mounted in the user namespace)';
+    if (!probe.overlay && probe.userns !== 'failed' && settings.runtime.snapshotter !== 'copy' && (major < 5 || (major === 5 && minor < 11)))
+      facts.push(['overlay', `overlayfs in a user namespace needs Linux 5.11 or later (this is ${kernel}): RUN steps copy the image instead, slower`]);
+    if (settings.runtime.snapshotter !== 'auto') overlay = snapshotterLine(settings.runtime.snapshotter, 'TSBUILD_SNAPSHOTTER');
     if (probe.overlay && (major < 6 || (major === 6 && minor < 6)))
       facts.push(['upper dirs', `on disk: tmpfs keeps user.* xattrs from Linux 6.6 on (this is ${kernel})`]);
     if (!canUse('/dev/net/tun', constants.R_OK | constants.W_OK)) missing.push('/dev/net/tun is not usable by this user (the private network): chmod 0666 /dev/net/tun (udev\'s default)');

@@ -50,7 +50,7 @@ async function shellIn(failed: FailedStep, message: (line: string) => void): Pro
  * its process settings and the mounts that outlive the build. Returns its id.
  */
 async function keepFailedStep(store: Store, failed: FailedStep, message: (line: string) => void): Promise<string> {
-  const { copyTree } = await import('../executor/index.js');
+  const { copyTree, adoptCopyRootfs } = await import('../executor/index.js');
   const image = await store.writeImage({ config: failed.config, layers: failed.layers, names: [] });
   // The store's own layer dirs: the build's in-memory ones are gone when it ends.
   const bottomFirst = await Promise.all(failed.layers.map((l, i) => store.layerDir(failed.config.rootfs.diff_ids[i], l)));
@@ -61,7 +61,9 @@ async function keepFailedStep(store: Store, failed: FailedStep, message: (line: 
     lowerDirs: bottomFirst.reverse(),
   });
   try {
-    await copyTree(failed.upperDir, paths.upperDir);
+    // The copy snapshotter's step copy is the whole filesystem: it becomes the container's.
+    if (failed.rootDir) await adoptCopyRootfs(failed.rootDir, paths.upperDir);
+    else await copyTree(failed.upperDir, paths.upperDir);
     const mounts: ContainerMount[] = [
       ...failed.binds.filter((b) => b.lasting).map((b) => ({ type: 'bind' as const, source: b.source, destination: b.target, readonly: b.readonly })),
       ...failed.tmpfs.map((t) => ({ type: 'tmpfs' as const, destination: t.target, readonly: false })),

@@ -214,6 +214,7 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
   }
 
   const bottomFirst = await Promise.all(image.manifest.layers.map((l, i) => store.layerDir(image.config.rootfs.diff_ids[i], l)));
+  const { snapshotter } = await ex.chooseSnapshotter(store, settings.runtime.snapshotter);
   const { user, passwd } = await ex.withRootfsView(store, bottomFirst, async (rootfs) => {
     // Docker fills a new volume with what the image has at its mount point.
     for (const m of mountRequests) {
@@ -299,6 +300,8 @@ async function runContainerOnce(o: RunOptions): Promise<RunResult> {
     ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
   });
 
+  // The copy snapshotter: the container's filesystem is a copy of the image in its layer dir.
+  if (snapshotter === 'copy') spec.rootfs = await ex.makeCopyRootfs(lowerDirs, paths.upperDir, spec);
   await writeFile(paths.specFile, JSON.stringify({ spec, limits, logMaxBytes: o.logMaxBytes } satisfies SavedSpec) + '\n');
   let cgroup;
   try {

@@ -13,6 +13,10 @@ import { tarLayerDescriptor } from './layer-descriptor.js';
 import type { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
+import { chooseSnapshotter } from './snapshotter.js';
+import { copyLayers, makeMountTargets } from './copy-rootfs.js';
+import { diffCopy, indexTree, type TreeIndex } from './copy-diff.js';
+import { CONTAINER_MOUNTS, keepCopyIndex, mountTargets } from './copy-container.js';
 import { throwIfCancelled } from './cancel.js';
 import { tmpfsBudget } from './memory-budget.js';
 import { mountStepPrivate, type StepPrivate } from './step-private.js';
@@ -52,8 +56,6 @@ export interface ExecStepOptions {
   onFailed?: FailedStepHandler;
 }
 
-/** Mount points the helper provides; what it creates for them is not the step's change. */
-const CONTAINER_MOUNTS = ['proc', 'dev', 'sys', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'];
 
 /** Last lines of a failed step's output shown under the error. */
 const TAIL_LINES = 10;
@@ -74,7 +76,8 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const user = await withRootfsView(store, lowers, (root) => resolveUser(step.user || '0', root));
   const recorded = opts.recordedLayerBytes !== undefined ? { layerBytes: opts.recordedLayerBytes } : undefined;
   const seen = (await store.memos.read<UpperHistory>(UPPER_MEMO, step.cacheKey)) ?? recorded;
-  const place = chooseUpperPlace({
+  const isCopy = (await chooseSnapshotter(store, opts.runtime.snapshotter)).snapshotter === 'copy';
+  const place = isCopy ? { place: 'disk' as const } : chooseUpperPlace({
     setting: opts.runtime.runUpper,
     fixedBytes: opts.runtime.runUpperBytes,
     seen,
@@ -104,7 +107,12 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       ignore: opts.ignore,
       namedContexts: opts.namedContexts,
     };
-    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state };
+    let copyRoot: string | undefined;
+    if (isCopy) {
+      copyRoot = join(tmp, 'copy');
+      await copyLayers(lowers, copyRoot);
+    }
+    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state, copyRoot };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
     await store.memos.write(UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
     return layer;
@@ -142,6 +150,8 @@ interface RunDirs {
   user: { uid: number; gid: number; groups: number[] };
   /** The stage so far (the layers under the step). */
   state: StageState;
+  /** The copy snapshotter: the step's private copy of the layers, its / (no overlay dirs used). */
+  copyRoot?: string;
 }
 
 /** The failed step as `onFailed` gets it: the container it ran in, its dirs still there. */
@@ -161,6 +171,7 @@ function failedStep(
     lowerDirs: dirs.lowers.length ? [...dirs.lowers].reverse() : [dirs.empty],
     upperDir: dirs.upperDir,
     workDir: dirs.workDir,
+    ...(dirs.copyRoot ? { rootDir: dirs.copyRoot } : {}),
     mountPoint: dirs.mountPoint,
     etcDir: dirs.etcDir,
     env: withEnv(step.env, mounts.env),
@@ -194,10 +205,20 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   };
   const netns = step.network === 'default' ? await opts.network?.netns() : undefined;
   // The device filter where the host has one (cgroup v1, or eBPF on v2); nodev mounts hold everywhere.
+  // Copy snapshotter: the mount points made now, then what is there recorded, so that the
+  // comparison after the command finds only what the command changed.
+  let before: TreeIndex | undefined;
+  let madeTargets: string[] = [];
+  if (dirs.copyRoot) {
+    madeTargets = makeMountTargets(dirs.copyRoot, mountTargets(mounts));
+    before = indexTree(dirs.copyRoot);
+  }
   const cgroup = await createCgroup(`run-${randomBytes(6).toString('hex')}`, { deviceRules: deviceRules() });
   const result = await runContainer(
     {
-      rootfs: { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
+      rootfs: dirs.copyRoot
+        ? { kind: 'dir', path: dirs.copyRoot }
+        : { kind: 'overlay', lowerDirs: lowers.length ? [...lowers].reverse() : [empty], upperDir, workDir },
       mountPoint,
       etcDir: dirs.etcDir,
       dieWithParent: true,
@@ -214,7 +235,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       interactive: false,
       binds: mounts.binds,
       tmpfs: mounts.tmpfs,
-      tree: { dir: upperDir, out: join(dirs.tmp, 'tree') },
+      ...(dirs.copyRoot ? {} : { tree: { dir: upperDir, out: join(dirs.tmp, 'tree') } }),
       cgroups: cgroup?.dirs,
       deviceFilter: cgroup?.deviceFilter,
     },
@@ -252,6 +273,7 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   const command = step.argv.join(' ');
   if (opts.onFailed && (result.kind === 'signaled' || (result.kind === 'exited' && result.code !== 0))) {
     const exitCode = result.kind === 'exited' ? result.code : 128 + result.signal;
+    if (dirs.copyRoot) await keepCopyIndex(dirs.copyRoot, before!, madeTargets);
     await opts.onFailed(failedStep(step, dirs, mounts, { netns, nat: netns ? undefined : natProgram(opts.runtime), hostname: opts.hostname, exitCode }));
   }
   switch (result.kind) {
@@ -275,6 +297,10 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
       });
     default:
       unreachable(result);
+  }
+  if (dirs.copyRoot) {
+    const copied = await diffCopy(store, dirs.copyRoot, before!, { sourceDateEpoch: opts.sourceDateEpoch, omit: CONTAINER_MOUNTS });
+    return copied && tarLayerDescriptor(copied);
   }
   const layer = await snapshotDir(store, upperDir, {
     kind: 'overlay-upper',

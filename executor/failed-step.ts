@@ -2,7 +2,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor, ImageConfig, Store } from '../store/index.js';
 import type { ContainerSpec } from './container.js';
+import { copyLayers } from './copy-rootfs.js';
+import { keepCopyIndex } from './copy-container.js';
+import { indexTree } from './copy-diff.js';
 import { layerDirs, withRootfsView, type LayerDirSource } from './rootfs-view.js';
+import { snapshotterOf } from './snapshotter.js';
 import type { StageState } from './stage-state.js';
 import { resolveUser } from './user.js';
 
@@ -22,6 +26,8 @@ export interface FailedStep {
   lowerDirs: string[];
   upperDir: string;
   workDir: string;
+  /** The copy snapshotter (snapshotter.ts): the step's private copy, used as / instead of the overlay dirs. */
+  rootDir?: string;
   /** An empty dir for the helper's mount point, and the dir for resolv.conf, hosts, hostname. */
   mountPoint: string;
   etcDir: string;
@@ -49,7 +55,9 @@ export type FailedStepHandler = (failed: FailedStep) => Promise<void>;
 /** A container running `argv` in a failed step's state (the same overlay, mounts and process settings). */
 export function failedStepSpec(failed: FailedStep, argv: string[], o: { tty: boolean; interactive: boolean }): ContainerSpec {
   return {
-    rootfs: { kind: 'overlay', lowerDirs: failed.lowerDirs, upperDir: failed.upperDir, workDir: failed.workDir },
+    rootfs: failed.rootDir
+      ? { kind: 'dir', path: failed.rootDir }
+      : { kind: 'overlay', lowerDirs: failed.lowerDirs, upperDir: failed.upperDir, workDir: failed.workDir },
     mountPoint: failed.mountPoint,
     etcDir: failed.etcDir,
     dieWithParent: true,
@@ -85,6 +93,11 @@ export async function handleFailedCopy(
   try {
     const d = { upperDir: join(tmp, 'upper'), workDir: join(tmp, 'work'), mountPoint: join(tmp, 'rootfs'), etcDir: join(tmp, 'etc'), empty: join(tmp, 'empty') };
     await Promise.all(Object.values(d).map((p) => mkdir(p)));
+    const rootDir = (await snapshotterOf(o.store)) === 'copy' ? join(tmp, 'copy') : undefined;
+    if (rootDir) {
+      await copyLayers(lowers, rootDir);
+      await keepCopyIndex(rootDir, indexTree(rootDir), []);
+    }
     await o.onFailed({
       kind: 'copy',
       layers: state.layers,
@@ -92,6 +105,7 @@ export async function handleFailedCopy(
       lowerDirs: lowers.length ? [...lowers].reverse() : [d.empty],
       upperDir: d.upperDir,
       workDir: d.workDir,
+      ...(rootDir ? { rootDir } : {}),
       mountPoint: d.mountPoint,
       etcDir: d.etcDir,
       env: config.Env ?? [],

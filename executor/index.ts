@@ -27,3 +27,5 @@ export { tarLayerDescriptor } from './layer-descriptor.js';
 export { failedStepSpec, type FailedStep, type FailedStepHandler } from './failed-step.js';
 export { emulatorFor } from './emulation.js';
 export { probeRootless, type RootlessProbe } from './rootless-probe.js';
+export { makeCopyRootfs, adoptCopyRootfs, containerRootfs, containerLayer, copyContainerChanges } from './copy-container.js';
+export { chooseSnapshotter, type Snapshotter, type SnapshotterChoice, type SnapshotterSetting } from './snapshotter.js';

@@ -3,7 +3,10 @@ import { basename, dirname, join } from 'node:path';
 import { UserError, inUserNamespace, type Digest } from '../common/index.js';
 import type { Store, Descriptor } from '../store/index.js';
 import { mount, unmount } from './mount.js';
+import { isCopyContainer } from './copy-container.js';
+import { copyLayers } from './copy-rootfs.js';
 import { withoutRepeatedLowers } from './overlay-lowers.js';
+import { snapshotterOf } from './snapshotter.js';
 
 /** In a user namespace overlay keeps its marks in user.overlay.* xattrs (common/user-namespace.ts). */
 const USERXATTR = inUserNamespace ? ',userxattr' : '';
@@ -21,7 +24,8 @@ export async function layerDirs(source: LayerDirSource, layers: readonly Descrip
 
 /**
  * Run `fn` with a read-only directory view of a stack of layers (bottom-most first):
- * nothing for no layers, the layer itself for one, else a read-only overlay mount.
+ * nothing for no layers, the layer itself for one, else a read-only overlay mount (with the
+ * copy snapshotter, a merged copy: `fn` must not write to it either way).
  * Lower dirs are passed relative to their common parent because the mount data is limited
  * to one page (4 KiB): ~60 absolute store paths would not fit.
  */
@@ -34,6 +38,14 @@ export async function withRootfsView<T>(
   if (dirs.length === 1) return fn(dirs[0]);
   const tmp = await store.makeTempDir('view-');
   const mnt = join(tmp, 'rootfs');
+  if ((await snapshotterOf(store)) === 'copy') {
+    try {
+      await copyLayers(dirs, mnt);
+      return await fn(mnt);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
   await mkdir(mnt);
   const parent = dirname(dirs[0]);
   const lower = withoutRepeatedLowers([...dirs].reverse())
@@ -65,7 +77,8 @@ export async function withContainerView<T>(
   c: { lowerDirs: readonly string[]; upperDir: string; workDir?: string },
   fn: (root: string) => Promise<T>,
 ): Promise<T> {
-  if (c.lowerDirs.length === 0) return fn(c.upperDir);
+  // A copy container's filesystem is all in its layer dir (copy-container.ts).
+  if (c.lowerDirs.length === 0 || (await isCopyContainer(c.upperDir))) return fn(c.upperDir);
   if (c.workDir === undefined) return withRootfsView(store, [...c.lowerDirs].reverse().concat(c.upperDir), (root) => fn(root!));
   const tmp = await store.makeTempDir('view-');
   const mnt = join(tmp, 'rootfs');

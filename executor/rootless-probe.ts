@@ -25,9 +25,12 @@ function helper(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-/** Try the user namespace and an overlay in it, as this (non-root) user. */
-export async function probeRootless(): Promise<RootlessProbe> {
-  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-probe-'));
+/**
+ * Try the user namespace and an overlay in it, as this (non-root) user, with its dirs in
+ * `under` (the store's temp dir, whose filesystem decides whether overlay can use it).
+ */
+export async function probeRootless(opts: { under?: string } = {}): Promise<RootlessProbe> {
+  const dir = await mkdtemp(join(opts.under ?? tmpdir(), 'tsbuild-probe-'));
   try {
     for (const d of ['l', 'u', 'w', 'm']) await mkdir(join(dir, d));
     const map = await helper(['--userns', '/bin/sh', '-c', 'echo "$TSBUILD_USERNS"']);

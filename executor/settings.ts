@@ -1,3 +1,4 @@
+import type { SnapshotterSetting } from './snapshotter.js';
 import type { UpperSetting } from './upper-place.js';
 
 /**
@@ -19,7 +20,9 @@ export interface RuntimeSettings {
   layerDirsBytes?: number;
   /** Where binfmt_misc's handlers are read (a foreign-platform RUN needs qemu's); default /proc/sys/fs/binfmt_misc. */
   binfmtDir?: string;
+  /** How a RUN gets a writable root: overlay, a private copy (snapshotter.ts), or whichever works here (auto). */
+  snapshotter: SnapshotterSetting;
 }
 
 /** No switch set: what an empty environment gives. */
-export const defaultRuntimeSettings: RuntimeSettings = { searchPath: '', runUpper: 'auto', layerDirs: 'auto' };
+export const defaultRuntimeSettings: RuntimeSettings = { searchPath: '', runUpper: 'auto', layerDirs: 'auto', snapshotter: 'auto' };

@@ -190,6 +190,32 @@ test('rootless: RUN, chown, COPY --chown=1000, whiteouts, a secret and a cache m
   assert.equal(ok(await user(['run', '--rm', 'bb2', 'cat', '/count']), 'run'), '2');
 });
 
+// The copy snapshotter (executor/snapshotter.ts) is what rootless mode falls back to where
+// overlay cannot be mounted in the user namespace (before Linux 5.11): forced here.
+test('rootless, copy snapshotter forced: RUN with whiteouts, an opaque dir, chown and hardlinks gives the image root builds with overlay', async () => {
+  const ctx = context('copy', {
+    Dockerfile: [
+      'FROM busybox',
+      'RUN mkdir -p /d/sub && echo x > /d/sub/f && echo y > /d/g && chown 1000:1000 /d/g',
+      'RUN rm -rf /d/sub && mkdir /d/sub && echo z > /d/sub/new && rm /bin/vi && chown 65000:65001 /d/g && chmod 600 /d/g && ln /d/g /d/g2 && mkfifo /d/p',
+      'RUN --mount=type=cache,target=/cache test -d /cache && echo c > /c',
+      '',
+    ].join('\n'),
+  });
+  const env = { TSBUILD_SNAPSHOTTER: 'copy' };
+  const mine = ok(await user(['build', '-q', '-t', 'bbcopy', ctx], env), 'rootless build with copies');
+  assert.equal(mine, ok(await asRoot(['build', '-q', '-t', 'bbcopy', ctx]), 'root build with overlay'), 'same image ID as root');
+  const entries = await layerEntries('bbcopy');
+  for (const want of ['0/0 d/sub/.wh..wh..opq', '0/0 bin/.wh.vi', '65000/65001 d/g', '65000/65001 d/g2 link to d/g', '0/0 c'])
+    assert.ok(entries.includes(want), `a layer holds ${want}:\n${entries.join('\n')}`);
+  const r = await user(['run', '--rm', 'bbcopy', 'sh', '-c', 'ls /d/sub; stat -c %u:%g:%a /d/g'], env);
+  assert.deepEqual(ok(r, 'run').split('\n'), ['new', '65000:65001:600']);
+  assert.match(ok(await asUser(USER, ['info'], { env }), 'info'), /^snapshots: +copies of the image \(TSBUILD_SNAPSHOTTER=copy\)$/m);  // The RUN's / really is the copy, not an overlay.
+  const probe = context('copy-probe', { Dockerfile: 'FROM busybox\nRUN awk \'$5 == "/"\' /proc/self/mountinfo > /tmp/root && ! grep -q " - overlay " /tmp/root\n' });
+  ok(await user(['build', '-q', '--no-cache', probe], env), 'a RUN whose / is no overlay');
+  assert.notEqual((await user(['build', '-q', '--no-cache', probe], { TSBUILD_SNAPSHOTTER: 'overlay' })).code, 0, 'with overlay it is one');
+});
+
 test('rootless: run -ti gets a real pty as root of the container', async () => {
   const env = { HOME: homeOf(USER), PATH: '/usr/bin:/bin', TERM: 'dumb' };
   const line = `setpriv --reuid=${USER} --regid=${USER} --clear-groups env -i ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${install} run -ti --rm busybox sh -c 'tty; id -u; test -t 0 && echo stdin-is-tty'`;
