@@ -18,6 +18,8 @@ export const PARSE_PLAN_LINES: Record<string, (i: number) => string> = {
   LABEL: (i) => `LABEL key${i}="value ${i}"`,
   ENV: (i) => `ENV e${i}=v${i}`,
   ARG: (i) => `ARG a${i}=${i}`,
+  // Issue 22: a RUN after ARGs and ENVs looked each ARG up in the whole Env (cubic in the file).
+  'ARG/ENV/RUN': (i) => [`ARG a${i}=${i}`, `ENV e${i}=v${i}`, `RUN echo ${i}`][i % 3],
 };
 
 function dockerfile(n: number, line: (i: number) => string): string {

@@ -1,5 +1,6 @@
 import type { ContainerConfig, HealthConfig } from '../store/index.js';
 import { unreachable } from '../common/index.js';
+import { planWork } from './work-meter.js';
 
 /**
  * A change to an image's container config, in the executor's own small language: the
@@ -43,6 +44,7 @@ export class ConfigEditor {
     if (c.Volumes) c.Volumes = { ...c.Volumes };
     if (c.OnBuild) c.OnBuild = [...c.OnBuild];
     this.config = c;
+    planWork.visits += (c.Env?.length ?? 0) + Object.keys(c.Labels ?? {}).length;
     (c.Env ?? []).forEach((e, i) => {
       const k = envName(e);
       if (!this.envIndex.has(k)) this.envIndex.set(k, i);
@@ -112,6 +114,7 @@ function envName(entry: string): string {
 /** The value of `KEY` in an `Env` list, or undefined. */
 export function envValue(env: readonly string[] | undefined, key: string): string | undefined {
   for (const e of env ?? []) {
+    planWork.visits++;
     const i = e.indexOf('=');
     if ((i < 0 ? e : e.slice(0, i)) === key) return i < 0 ? '' : e.slice(i + 1);
   }

@@ -14,5 +14,6 @@ export type { MountFrom, PlannedMount } from './mounts.js';
 export * from './checks/index.js';
 export { outlineOf, type OutlineOptions } from './outline.js';
 export { listTargets } from './targets.js';
+export { planWork } from './work-meter.js';
 export type * from './subrequest-types.js';
 export type { NamedContext, NamedContextResolver } from './named-context.js';

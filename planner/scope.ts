@@ -1,5 +1,5 @@
 import { formatPlatform, type Platform } from '../common/index.js';
-import { envValue } from './config-edit.js';
+import { planWork } from './work-meter.js';
 
 /** BuildKit's predefined proxy args: usable without ARG, never recorded in history. */
 export const PROXY_ARGS = [
@@ -84,14 +84,19 @@ export class StageScope {
     return this.visible;
   }
 
-  /** Args a RUN sees as extra environment (not already set by ENV), incl. given proxy args. */
-  runArgs(imageEnv: readonly string[] | undefined): [string, string][] {
+  /**
+   * Args a RUN sees as extra environment (not already set by ENV), incl. given proxy args.
+   * `envNames` holds the names of the stage config's Env (the image's, then every ENV edit),
+   * so this costs the args', not args × env: a stage of ARG, ENV and RUN lines stays linear.
+   */
+  runArgs(): [string, string][] {
     const out: [string, string][] = [];
+    planWork.visits += this.args.size;
     for (const [k, v] of this.args) {
-      if (v !== undefined && envValue(imageEnv, k) === undefined) out.push([k, v]);
+      if (v !== undefined && !this.envNames.has(k)) out.push([k, v]);
     }
     for (const p of PROXY_ARGS) {
-      if (!this.args.has(p) && this.buildArgs.has(p) && envValue(imageEnv, p) === undefined) {
+      if (!this.args.has(p) && this.buildArgs.has(p) && !this.envNames.has(p)) {
         out.push([p, this.buildArgs.get(p)!]);
         this.consumed.add(p);
       }
@@ -100,8 +105,8 @@ export class StageScope {
   }
 
   /** Declared args with values, excluding proxy args: what `RUN |N k=v …` shows in history. */
-  historyArgs(imageEnv: readonly string[] | undefined): [string, string][] {
-    return this.runArgs(imageEnv).filter(([k]) => !PROXY_ARGS.includes(k));
+  historyArgs(): [string, string][] {
+    return this.runArgs().filter(([k]) => !PROXY_ARGS.includes(k));
   }
 }
 

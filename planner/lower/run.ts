@@ -39,14 +39,14 @@ export async function lowerRun(ins: Run, a: LowerArgs): Promise<ExecStep> {
     argv = [...shellOf(cursor.config), script];
     text = argv.join(' ');
   }
-  const runArgs = scope.runArgs(cursor.config.Env);
+  const runArgs = scope.runArgs();
   const env = [...(cursor.config.Env ?? []), ...runArgs.map(([k, v]) => `${k}=${v}`)];
   const cwd = cursor.config.WorkingDir || '/';
   const user = cursor.config.User || '';
   const keyParts: KeyParts = { parent: cursor.key, op: 'exec', argv, env, cwd, user, network };
   if (mountKeys.length) keyParts.mounts = mountKeys;
   if (security === 'insecure') keyParts.security = security;
-  const createdBy = runCreatedBy(scope.historyArgs(cursor.config.Env), text);
+  const createdBy = runCreatedBy(scope.historyArgs(), text);
   return {
     op: 'exec',
     index: 0,
