@@ -17,9 +17,13 @@ import { basename, dirname, join } from 'node:path';
 /** Prefix of temp files written next to their target. */
 export const TEMP_PREFIX = '.tsbuild-tmp-';
 
+// One random tag per process and a counter: unique names without a getrandom per file.
+const processTag = randomBytes(6).toString('hex');
+let tempCount = 0;
+
 /** A temp name for a file next to `path`, owned by this process. */
 export function tempSibling(path: string): string {
-  return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-${basename(path)}`);
+  return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${processTag}${(tempCount++).toString(36)}-${basename(path)}`);
 }
 
 /**

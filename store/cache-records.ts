@@ -1,4 +1,4 @@
-import { readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexOf, digestOf, type Digest } from '../common/index.js';
@@ -44,6 +44,8 @@ export class CacheRecords {
 
   async get(key: Digest): Promise<CacheRecord | undefined> {
     const path = join(this.dir, `${hexOf(key)}.json`);
+    // A miss is the common case of a cold build: no exception made for it.
+    if (!existsSync(path)) return undefined;
     let record: CacheRecord;
     try {
       record = JSON.parse(readFileSync(path, 'utf8')) as CacheRecord;

@@ -39,8 +39,22 @@ function memoPath(root: string, kind: string, key: Digest): string {
   return join(root, 'cache', 'memo', kind, `${hexOf(key)}.json`);
 }
 
+// Dirs made by this process: a build writes thousands of records into one dir. A dir
+// removed meanwhile (prune) makes the write fail with ENOENT, and the retry makes it again.
+const madeDirs = new Set<string>();
+
 /** Write a file of the store's cache/ that is recomputed when missing: atomic, not durable. */
 export async function writeCacheFile(path: string, data: string | Uint8Array): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
-  await writeFileAtomic(path, data, { durable: false });
+  const dir = dirname(path);
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
+  try {
+    await writeFileAtomic(path, data, { durable: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    await writeFileAtomic(path, data, { durable: false });
+  }
 }
