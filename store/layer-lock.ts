@@ -1,5 +1,7 @@
 import { hexOf, type Digest } from '../common/index.js';
-import { waitWhileLocked } from './lock.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { isLockHeld, waitWhileLocked } from './lock.js';
 
 /**
  * The lock a process holds while it extracts layer `diffId` beside a build or after it
@@ -13,4 +15,15 @@ export function layerLockName(diffId: Digest): string {
 /** Wait while another live process extracts layer `diffId` (its dir is usually there after). */
 export function waitForLayerExtraction(root: string, diffId: Digest): Promise<void> {
   return waitWhileLocked(root, layerLockName(diffId));
+}
+
+/** Whether some live process is extracting a layer into the store now. */
+export function isLayerExtractionUnderWay(root: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, 'locks'));
+  } catch {
+    return false;
+  }
+  return names.some((n) => n.startsWith('layer-') && isLockHeld(root, n));
 }

@@ -128,6 +128,12 @@ export function lockToken(root: string, name: string): string | undefined {
   return readOwner(join(root, 'locks', name))?.token;
 }
 
+/** Whether lock `name` is held by a live process. */
+export function isLockHeld(root: string, name: string): boolean {
+  const owner = readOwner(join(root, 'locks', name));
+  return owner !== undefined && isPidAlive(owner.pid);
+}
+
 /** Release lock `name` if `token` still owns it. */
 export function releaseLock(root: string, name: string, token: string): void {
   release(join(root, 'locks'), name, token);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../common/index.js';
-import { openStore, MediaType, type Store } from '../../store/index.js';
+import { openStore, settleSplitLayers, MediaType, type Store } from '../../store/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTar, type FixtureEntry } from './tar-fixture.js';
 
@@ -109,4 +110,23 @@ test('a build that needs a layer being extracted by the detached process waits f
   await until('the killed extractor is gone', () => !isAlive(pid));
   await openStore(store.root);
   assert.ok(!(await readdir(join(store.root, 'tmp'))).some((n) => n.startsWith(`${pid}-`)), 'its temp dir is gone');
+});
+
+test("an open's flush of settled layers waits while a detached extractor writes: syncfs would wait for its pages too", async () => {
+  const { store, diffId, desc } = await bigLayer();
+  await store.layerDir(diffId, desc); // extracted with its split; its tar stays until a flush
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  try {
+    const lock = join(store.root, 'locks', 'layer-' + 'e'.repeat(64));
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(lock, 'owner'), `${sleeper.pid} token\n`);
+    let flushes = 0;
+    const sync = async () => void flushes++;
+    assert.equal(await settleSplitLayers(store.root, { minAgeMs: 1, sync }), 0, 'nothing settled while it runs');
+    assert.equal(flushes, 0);
+    assert.equal(await settleSplitLayers(store.root, { sync }), 1, 'prune (no age limit) settles anyway');
+    assert.equal(flushes, 1);
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
 });
