@@ -13,14 +13,16 @@ import { copyTree } from './copy-tree.js';
 
 /** Below this much room a layer-dirs tmpfs is not worth it: layers are extracted on disk. */
 const MIN_BYTES = 512 * 1024 ** 2;
+/** A layer tar below this is unpacked in well under a second when it is needed: not worth a process of its own. */
+const HAND_OFF_BYTES = 4 * 1024 * 1024;
 
 /**
  * The layer dirs of one build: the layers it writes itself and reads back as directories
  * (a COPY or a RUN followed by a RUN) live in a private tmpfs for as long as the build runs, in front
  * of the store's layer dirs: extracting many small files is an order of magnitude faster on
  * tmpfs than on ext4 (bench/RESULTS.md). Each such layer is also extracted onto the store's
- * disk in the background, one at a time, while the build goes on (`close()` abandons those
- * not finished, so a cold build never waits for them): the first rebuild after an edit
+ * disk in the background, one at a time, while the build goes on (`close()` hands those not
+ * finished to a detached process, so a cold build never waits for them): the first rebuild after an edit
  * further down (issue 22) finds its parents' dirs there,
  * and the store then keeps each as its dir instead of its tar (store/tar-split.ts). The store's extractor unpacks such a layer while the step writes it
  * (`receive`); the dir is used once the blob is committed. The tmpfs gets half of what the
@@ -38,6 +40,7 @@ export class BuildLayerDirs implements LayerDirSource {
   private incoming = 0;
   /** The store's copies of this build's layer dirs, made one at a time beside the build. */
   private readonly persisting: Promise<void>[] = [];
+  private readonly persisted: Digest[] = [];
   private readonly persistOne = pLimit(1);
   /** Stops the persisting at close: a cold build does not wait for it. */
   private readonly stopPersisting = new AbortController();
@@ -83,7 +86,17 @@ export class BuildLayerDirs implements LayerDirSource {
   /** Extract layer `diffId` (its blob was just written) onto the store's disk in the background. */
   private persist(diffId: Digest): void {
     if (this.isClosed) return;
+    this.persisted.push(diffId);
     this.persisting.push(this.persistOne(() => primeLayerDir(this.store, diffId, this.stopPersisting.signal)));
+  }
+
+  /**
+   * The layers whose extraction onto the store's disk had not finished when the build ended,
+   * big enough that a later build would wait for their unpacking: a detached process goes on
+   * with them (store/extract-detached.ts). The small rest is left to whoever needs it.
+   */
+  private handOff(): void {
+    this.store.handOffExtractions(this.persisted, { minBytes: HAND_OFF_BYTES });
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
@@ -152,9 +165,10 @@ export class BuildLayerDirs implements LayerDirSource {
     this.isClosed = true;
     const memory = await this.memory?.catch(() => undefined);
     await Promise.allSettled(this.own.values());
-    // What is not on disk yet is abandoned (its temp dir removed): the next build extracts it if it needs it.
+    // What is not on disk yet is stopped here (its temp dir removed) and handed off: a cold build does not wait for it.
     this.stopPersisting.abort();
     await Promise.allSettled(this.persisting);
+    this.handOff();
     await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }

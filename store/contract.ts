@@ -122,6 +122,13 @@ export interface Store {
    * `signal` abandons it: nothing is published, its temp dir is gone when the promise settles.
    */
   extractOwnLayer(diffId: Digest, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * `extractOwnLayer` of each of `diffIds` not extracted yet whose tar has at least
+   * `minBytes`, in order, by a detached process that outlives this one
+   * (store/extract-detached.ts); a build that needs one of them meanwhile waits for it.
+   * Returns at once; a failure there is not an error (the layer is extracted when needed).
+   */
+  handOffExtractions(diffIds: readonly Digest[], opts?: { minBytes?: number }): void;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
   /**

@@ -1,16 +1,19 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { UserError } from '../common/index.js';
 import { unpackSplit, unpackTar } from './layers.js';
 import type { FromWorker, ToWorker, UnpackJob } from './extract-thread.js';
+import { DETACHED_FLAG, extractLayersDetached } from './extract-detached.js';
 
 /**
  * The worker thread of `store/extract-thread.ts`: the store's one extractor (`unpackTar`),
  * with its writes off the main thread. Its input is a file it reads itself, or the bytes the
  * main thread posts, acknowledged as the extractor takes them so the sender can hold back.
+ * Run as a process with `--extract-layers`, it is the detached extractor of a build's layers
+ * (store/extract-detached.ts): the same code in the same bundle, so nothing else is shipped.
  */
-const port = parentPort!;
+const port = parentPort as MessagePort;
 const job = workerData as UnpackJob;
 const post = (m: FromWorker) => port.postMessage(m);
 
@@ -75,16 +78,21 @@ function fileChunks(path: string): Readable {
   });
 }
 
-const src = job.file === undefined ? posted() : fileChunks(job.file);
-const unpacked = job.isSplitting ? unpackSplit(src, job.target, job.what) : unpackTar(src, job.target, { what: job.what }).then(() => undefined);
-unpacked.then(
-  (split) => post({ kind: 'done', split }),
-  (e: unknown) =>
-    post({
-      kind: 'failed',
-      error:
-        e instanceof UserError
-          ? { code: e.code, message: e.message, where: typeof e.where === 'string' ? e.where : undefined, hint: e.hint }
-          : { message: e instanceof Error ? e.message : String(e) },
-    }),
-);
+function runWorker(): void {
+  const src = job.file === undefined ? posted() : fileChunks(job.file);
+  const unpacked = job.isSplitting ? unpackSplit(src, job.target, job.what) : unpackTar(src, job.target, { what: job.what }).then(() => undefined);
+  unpacked.then(
+    (split) => post({ kind: 'done', split }),
+    (e: unknown) =>
+      post({
+        kind: 'failed',
+        error:
+          e instanceof UserError
+            ? { code: e.code, message: e.message, where: typeof e.where === 'string' ? e.where : undefined, hint: e.hint }
+            : { message: e instanceof Error ? e.message : String(e) },
+      }),
+  );
+}
+
+if (parentPort) runWorker();
+else if (process.argv[2] === DETACHED_FLAG) void extractLayersDetached(process.argv.slice(3)).finally(() => process.exit(0));

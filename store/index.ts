@@ -15,6 +15,7 @@ import { initLayout, ociDir } from './index-json.js';
 import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { extractOwnLayerBlob } from './layer-persist.js';
+import { handOffExtractions } from './extract-detached.js';
 import { settleSplitLayers, writebackExpiryMs } from './layer-settle.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
@@ -264,6 +265,9 @@ class DiskStore implements Store {
     await this.writing();
     if (existsSync(layerPath(this.root, diffId))) return false;
     return extractOwnLayerBlob(this.root, diffId, signal);
+  }
+  handOffExtractions(diffIds: readonly Digest[], opts?: { minBytes?: number }) {
+    handOffExtractions(this.root, diffIds, opts);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { UserError, helperPath, ioMessage, type Digest } from '../common/index.js';
 import { blobPath, dropTarBlob } from './blobs.js';
 import { layersDir } from './layers.js';
+import { isLayerExtractionUnderWay } from './layer-lock.js';
 import { tarSplitDir } from './tar-split.js';
 
 const run = promisify(execFile);
@@ -30,6 +31,9 @@ export interface SettleOptions {
 export async function settleSplitLayers(root: string, opts: SettleOptions = {}): Promise<number> {
   const pending = pendingLayers(root, opts.minAgeMs ?? 0);
   if (pending.length === 0) return 0;
+  // The cheap flush at an open is not cheap while a detached extractor writes a layer
+  // (store/extract-detached.ts): syncfs would wait for its fresh pages too. Later, then.
+  if ((opts.minAgeMs ?? 0) > 0 && isLayerExtractionUnderWay(root)) return 0;
   await (opts.sync ?? syncFilesystem)(root);
   for (const d of pending) await dropTarBlob(root, d);
   return pending.length;

@@ -30,6 +30,7 @@ import { readTar, type TarBody, type TarEntry, type TarSplitSink } from './tar-r
 import { TarSplitRecorder, writeTarSplit } from './tar-split.js';
 import { makeTempDir } from './temp.js';
 import { splitAgainstDir } from './layer-split.js';
+import { waitForLayerExtraction } from './layer-lock.js';
 
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
@@ -105,6 +106,9 @@ async function isDir(path: string): Promise<boolean> {
 
 async function ensureLayer(root: string, diffId: Digest, blob: Descriptor): Promise<string> {
   const final = layerPath(root, diffId);
+  if (await isDir(final)) return final;
+  // A detached extractor of the build that wrote it may be at it (store/extract-detached.ts): its result, not a second copy.
+  await waitForLayerExtraction(root, diffId);
   if (await isDir(final)) return final;
   await mkdir(layersDir(root), { recursive: true });
   const tmp = await makeTempDir(root, 'layer');

@@ -26,7 +26,7 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
-interface Owner {
+export interface Owner {
   pid: number;
   token: string;
 }
@@ -41,11 +41,10 @@ function readOwner(dir: string): Owner | undefined {
 }
 
 /** Try once to take lock `name`; returns the token on success. */
-function tryAcquire(locksDir: string, name: string): string | undefined {
-  const token = randomBytes(8).toString('hex');
+function tryAcquire(locksDir: string, name: string, pid = process.pid, token = randomBytes(8).toString('hex')): string | undefined {
   const staging = join(locksDir, `.new-${process.pid}-${token}`);
   mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, 'owner'), `${process.pid} ${token}\n`);
+  writeFileSync(join(staging, 'owner'), `${pid} ${token}\n`);
   try {
     renameSync(staging, join(locksDir, name));
     return token;
@@ -109,6 +108,46 @@ export async function withLock<T>(root: string, name: string, fn: () => Promise<
     return await fn();
   } finally {
     release(locksDir, name, token);
+  }
+}
+
+/**
+ * Take lock `name` only if it is free (or its owner dead), for this process or for `owner`
+ * (a child that gets `owner.token` to release it with): whether it was taken. For work
+ * another process may be doing already, which is then not done twice.
+ */
+export function tryLock(root: string, name: string, owner?: Owner): boolean {
+  const locksDir = join(root, 'locks');
+  mkdirSync(locksDir, { recursive: true });
+  stealIfDead(locksDir, name);
+  return tryAcquire(locksDir, name, owner?.pid, owner?.token) !== undefined;
+}
+
+/** The token of lock `name`'s owner, undefined when it is free. */
+export function lockToken(root: string, name: string): string | undefined {
+  return readOwner(join(root, 'locks', name))?.token;
+}
+
+/** Whether lock `name` is held by a live process. */
+export function isLockHeld(root: string, name: string): boolean {
+  const owner = readOwner(join(root, 'locks', name));
+  return owner !== undefined && isPidAlive(owner.pid);
+}
+
+/** Release lock `name` if `token` still owns it. */
+export function releaseLock(root: string, name: string, token: string): void {
+  release(join(root, 'locks'), name, token);
+}
+
+/** Wait, polling, while lock `name` is held by a live process (however long that takes). */
+export async function waitWhileLocked(root: string, name: string): Promise<void> {
+  const path = join(root, 'locks', name);
+  let delayMs = 5;
+  for (;;) {
+    const owner = readOwner(path);
+    if (!owner || !isPidAlive(owner.pid) || owner.pid === process.pid) return;
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, 50);
   }
 }
 

@@ -188,3 +188,31 @@ test('a RUN read by the next RUN keeps its layer dir in memory: deletions and fi
   assert.equal(await readFile(join(bundle, 'rootfs', 'seen'), 'utf8'), 'kept\n');
   assert.deepEqual(await mountsUnderStore(), []);
 });
+
+test('a big layer still being extracted onto the store when the build ends is finished by a detached process: the first edit rebuild unpacks nothing', async () => {
+  // The RUN's layer (8 MiB and 4,000 files) is extracted onto the store's disk beside the
+  // build; the build's last step is a short COPY, so it ends first and hands the rest on
+  // (store/extract-detached.ts) instead of abandoning it.
+  const ctx = join(work, 'ctx-handoff');
+  await writeTree(ctx, {
+    Dockerfile:
+      'FROM busybox\nRUN mkdir /deps && cd /deps && dd if=/dev/zero of=big bs=1M count=8 2>/dev/null && i=0 && while [ $i -lt 4000 ]; do echo $i > f$i; i=$((i+1)); done\nCOPY app /app\n',
+    'app/main.go': 'package main // 1\n',
+  });
+  const r = await build('handoff', ctx);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = async () => (JSON.parse((await runCli(['inspect', 'handoff'], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers;
+  const runLayer = (await inspect())[1].replace('sha256:', '');
+  const dir = join(root, 'layers', runLayer);
+  for (let i = 0; i < 2400 && !existsSync(dir); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.ok(existsSync(dir), 'the RUN layer dir is published after the build has exited, with no tsbuild running');
+  for (let i = 0; i < 2400 && existsSync(join(root, 'locks', `layer-${runLayer}`)); i++) await new Promise((res) => setTimeout(res, 50));
+  const ino = (await stat(dir)).ino;
+  await writeTree(ctx, { 'app/main.go': 'package main // 2\n' });
+  const again = await build('handoff', ctx);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /RUN mkdir \/deps[^\n]*\n#\d+ CACHED/);
+  assert.equal((await stat(dir)).ino, ino, 'the edit rebuild found the dir: not extracted again');
+  const ran = await runCli(['run', '--rm', 'handoff', 'sh', '-c', 'ls /deps | wc -l; cat /deps/f3999 /app/main.go'], { root });
+  assert.equal(ran.stdout.replace(/^\s+/, ''), '4001\n3999\npackage main // 2\n', ran.stderr);
+});
