@@ -1,4 +1,5 @@
-import { Readable, Transform } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import type { Digest } from '../common/index.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, type RegistryClient } from './client.js';
@@ -9,7 +10,10 @@ import { isTransientError, waitBeforeRetry } from './retry.js';
  * Blob uploads (distribution spec "pushing blobs"): HEAD to see whether the registry has
  * it, a cross-repository mount when another repository of the same registry has it,
  * otherwise POST an upload session and send the bytes in one PUT (monolithic) or in
- * PATCH chunks then a closing PUT. A failed transfer starts a fresh session.
+ * PATCH chunks then a closing PUT. A failed transfer starts a fresh session. A blob still
+ * being made (a layer being compressed) goes as one streamed PATCH while it is made, then the
+ * closing PUT with the digest, which the registry needs only there (the spec's "chunked
+ * upload"; docker push streams the same way).
  */
 
 export async function blobExists(client: RegistryClient, repo: string, digest: Digest): Promise<boolean> {
@@ -162,4 +166,92 @@ async function expectCreated(
   }
   const d = await errorDetail(res);
   throw registryError('registry-error', [client.domain, `upload ${digest} to ${repo}`, res.status, d.message], { where: digest });
+}
+
+/**
+ * Send a blob while `make` produces it: `make` gets `send` for each chunk in order (it
+ * resolves when the chunk is taken, and never throws) and returns the blob's digest once all
+ * are made. Returns that digest and whether the registry now holds the blob; false after any
+ * failure of the upload (the caller sends the blob again the ordinary way, with retries). A
+ * failure of `make` is thrown; the upload session is then left to expire.
+ */
+export async function uploadWhileMade(
+  client: RegistryClient,
+  repo: string,
+  make: (send: (chunk: Buffer) => Promise<void>) => Promise<Digest>,
+): Promise<{ digest: Digest; isUploaded: boolean }> {
+  let location: string | undefined;
+  try {
+    location = await startUpload(client, repo);
+  } catch {
+    location = undefined;
+  }
+  if (location === undefined) return { digest: await make(async () => {}), isUploaded: false };
+  const body = new PassThrough();
+  let isOpened = false;
+  const patch = client
+    .request({
+      method: 'PATCH',
+      path: location,
+      headers: { 'content-type': 'application/octet-stream' },
+      // A retry cannot send a stream again: it fails at once, and the caller starts over.
+      body: () => {
+        if (isOpened) throw new Error('a streamed blob cannot be sent twice');
+        isOpened = true;
+        return body;
+      },
+      scopes: [repositoryScope(repo, ['pull', 'push'])],
+    })
+    .then(
+      (res) => ({ res, error: undefined }),
+      (error: unknown) => ({ res: undefined, error }),
+    );
+  let isFailed = false;
+  void patch.then((r) => {
+    if (r.error !== undefined || r.res?.status !== 202) {
+      isFailed = true;
+      body.destroy();
+    }
+  });
+  let sentBytes = 0;
+  const send = async (chunk: Buffer): Promise<void> => {
+    if (isFailed || body.destroyed) return;
+    sentBytes += chunk.length;
+    if (body.write(chunk)) return;
+    await Promise.race([once(body, 'drain').catch(() => undefined), patch]);
+  };
+  let digest: Digest;
+  try {
+    digest = await make(send);
+  } catch (e) {
+    body.destroy();
+    const r = await patch;
+    await r.res?.dump().catch(() => undefined);
+    throw e;
+  }
+  body.end();
+  const r = await patch;
+  // Nothing sent: `make` found the blob made before; the caller sends it the ordinary way.
+  if (isFailed || sentBytes === 0 || !r.res || r.res.status !== 202) {
+    await r.res?.dump().catch(() => undefined);
+    return { digest, isUploaded: false };
+  }
+  await r.res.dump();
+  const url = r.res.headers.location ? new URL(r.res.headers.location, location).toString() : location;
+  try {
+    const res = await client.request({
+      method: 'PUT',
+      path: withDigest(url, digest),
+      headers: { 'content-length': '0' },
+      scopes: [repositoryScope(repo, ['pull', 'push'])],
+    });
+    if (res.status !== 201) {
+      await res.dump();
+      return { digest, isUploaded: false };
+    }
+    await res.dump();
+    return { digest, isUploaded: true };
+  } catch {
+    return { digest, isUploaded: false };
+  }
 }

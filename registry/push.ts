@@ -17,7 +17,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { repositoryScope } from './auth.js';
-import { blobExists, mountBlob, uploadBlob } from './blob-upload.js';
+import { blobExists, mountBlob, uploadBlob, uploadWhileMade } from './blob-upload.js';
 import { errorDetail, RegistryClient, type ClientOptions } from './client.js';
 import { compressionOf } from './layer-sink.js';
 import { registryError } from './messages.js';
@@ -180,8 +180,20 @@ export async function pushLayer(ctx: PushContext, layer: Descriptor, diffId: Dig
   let blob = known && (await store.hasBlob(known.digest)) ? known : undefined;
   if (!blob) {
     if (wanted === 'tar') throw new Error('[internal] an uncompressed push sends the stored blob');
-    const made = await store.compressedLayer(layer, diffId, { algorithm: wanted, level: c.level }, { cores: c.cores });
+    // The chunks go to the registry as they are made (the digest is needed only at the
+    // closing PUT) and into the store as before; a failed stream is sent again below.
+    let made: Descriptor | undefined;
+    const up = await uploadWhileMade(client, repo, async (send) => {
+      made = await store.compressedLayer(layer, diffId, { algorithm: wanted, level: c.level }, { cores: c.cores, onChunk: send });
+      return made.digest;
+    });
+    if (!made) throw new Error('[internal] compressed layer not made');
     blob = { digest: made.digest, size: made.size, mediaType: made.mediaType, knownIn: [], verified: 'compressed' };
+    if (up.isUploaded) {
+      say(`${short}: Pushed`);
+      await rememberCompressed(store, diffId, { ...blob, knownIn: [here] });
+      return publicDescriptor(blob.mediaType, blob.digest, blob.size);
+    }
     if (await blobExists(client, repo, blob.digest)) {
       say(`${short}: Layer already exists`);
       await rememberCompressed(store, diffId, { ...blob, knownIn: [here] });

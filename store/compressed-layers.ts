@@ -26,6 +26,17 @@ async function layerTar(store: Store, layer: Descriptor): Promise<Readable> {
   return (await decompressed(src, `layer ${layer.digest}`)).stream;
 }
 
+/** How a layer is compressed: `cores` chunks at once; `onChunk` sees each compressed chunk as it is made. */
+export interface CompressOptions {
+  cores: number;
+  /**
+   * Called in order with every chunk of a blob made now (never for one made before), before
+   * the chunk is written to the store; the next chunk waits for it, so it can stream the
+   * chunks into an upload. It must not throw: the blob is kept whatever it does.
+   */
+  onChunk?: (chunk: Buffer) => Promise<void>;
+}
+
 /**
  * The blob of layer `layer` (content `diffId`) compressed as `spec`: the one made before when
  * it is still stored, else made now with at most `cores` chunks compressed at once.
@@ -35,7 +46,7 @@ export async function compressedLayer(
   layer: Descriptor,
   diffId: Digest,
   spec: CompressionSpec,
-  opts: { cores: number },
+  opts: CompressOptions,
 ): Promise<Descriptor> {
   const key = `${hexOf(diffId)}-${spec.algorithm}-${spec.level}`;
   const mediaType = compressedMediaType(spec);
@@ -47,7 +58,8 @@ export async function compressedLayer(
   let made: { digest: Digest; size: number };
   try {
     const out = writer.stream;
-    for await (const chunk of compressStream(await layerTar(store, layer), spec, opts)) {
+    for await (const chunk of compressStream(await layerTar(store, layer), spec, { cores: opts.cores })) {
+      if (opts.onChunk) await opts.onChunk(chunk);
       if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
         const onError = (e: Error) => reject(e);
         out.once('error', onError);

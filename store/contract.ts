@@ -8,6 +8,7 @@ import type { VolumeRecord } from './volumes.js';
 import type { FsckOptions, FsckReport } from './fsck.js';
 import type { GcOptions, GcResult } from './gc.js';
 import type { CompressionSpec } from './chunked-compress.js';
+import type { CompressOptions } from './compressed-layers.js';
 import type { UsageRow } from './disk-usage.js';
 
 /**
@@ -135,7 +136,7 @@ export interface Store {
    * Layer `layer` (content `diffId`) as a blob compressed as `spec` (store/compressed-layers.ts):
    * deterministic bytes for any `cores`, made once and kept until a prune drops it.
    */
-  compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: { cores: number }): Promise<Descriptor>;
+  compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: CompressOptions): Promise<Descriptor>;
 
   // ---- housekeeping ----
   /** Run `fn` while holding the short store lock named `name` (index updates, gc). */

@@ -35,6 +35,7 @@ import { recordFiles } from './record-files.js';
 import { compressedLayer } from './compressed-layers.js';
 import { diskUsage } from './disk-usage.js';
 import type { CompressionSpec } from './chunked-compress.js';
+import type { CompressOptions } from './compressed-layers.js';
 
 export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore, RecordFiles } from './contract.js';
 export type { CacheRecord, BuildInputs, KeyPartsLike } from './cache-records.js';
@@ -272,7 +273,7 @@ class DiskStore implements Store {
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);
   }
-  async compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: { cores: number }) {
+  async compressedLayer(layer: Descriptor, diffId: Digest, spec: CompressionSpec, opts: CompressOptions) {
     await this.writing();
     return compressedLayer(this, layer, diffId, spec, opts);
   }
