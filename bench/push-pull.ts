@@ -3,7 +3,7 @@
  * 127.0.0.1, its storage emptied before each push and each pull's registry holding the image
  * once), tsbuild against the tools that do the same work:
  * - push: `tsbuild push` reads its store's uncompressed layers and gzips them on the way;
- *   `skopeo copy --dest-compress oci:STORE/oci:REF docker://…` reads the same layout and gzips
+ *   `skopeo copy --dest-compress oci:LAYOUT docker://…` reads the same image as an uncompressed OCI layout (`tsbuild save --format oci --compression uncompressed`, unpacked untimed) and gzips
  *   the same layers (like with like); `podman push` re-tars its unpacked layers and gzips them.
  * - pull: `tsbuild pull` stores the blobs and unpacks nothing until a build needs a layer;
  *   `skopeo copy docker://… oci:DIR` does the same (like with like); `podman pull` also unpacks
@@ -76,6 +76,14 @@ export async function pushPull(work: string, debianArchive: string, runs: number
   must([cli, '--root', root, 'build', '-q', '-t', 'py:latest', ctx]);
   const archive = join(work, 'py.tar');
   must(['node', cli, '--root', root, 'save', '-o', archive, 'py:latest']);
+  // skopeo reads an OCI layout with every layer's tar: the store keeps a built layer as its
+  // dir and tar-split, so give skopeo the same uncompressed layout, written untimed.
+  const layout = join(work, 'pp-layout');
+  rmSync(layout, { recursive: true, force: true });
+  mkdirSync(layout, { recursive: true });
+  const layoutTar = join(work, 'py-oci.tar');
+  must(['node', cli, '--root', root, 'save', '--format', 'oci', '--compression', 'uncompressed', '-o', layoutTar, 'py:latest']);
+  must(['tar', '-xf', layoutTar, '-C', layout]);
   const podmanArgs = (dir: string) => ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay'];
   const podmanStore = join(work, 'pp-podman');
   must(['podman', ...podmanArgs(podmanStore), 'load', '-q', '-i', archive]);
@@ -86,8 +94,13 @@ export async function pushPull(work: string, debianArchive: string, runs: number
   // `podman load` of a docker archive names it as the archive does: docker.io/library/py.
   must(['podman', ...podmanArgs(podmanStore), 'tag', 'docker.io/library/py:latest', ref]);
   const push: Record<string, () => Sample> = {
-    tsbuild: () => measure([cli, '--root', root, 'push', '-q', '--insecure-registry', reg.host, ref], work),
-    skopeo: () => measure(['skopeo', 'copy', '-q', '--dest-tls-verify=false', '--dest-compress', `oci:${root}/oci:docker.io/library/py:latest`, `docker://${ref}`], work),
+    // A first push: forget the compressed blobs the last push kept (store/compressed-layers.ts),
+    // so tsbuild compresses every layer again, as skopeo does.
+    tsbuild: () => {
+      rmSync(join(root, 'cache', 'memo', 'compressed'), { recursive: true, force: true });
+      return measure([cli, '--root', root, 'push', '-q', '--insecure-registry', reg.host, ref], work);
+    },
+    skopeo: () => measure(['skopeo', 'copy', '-q', '--dest-tls-verify=false', '--dest-compress', `oci:${layout}`, `docker://${ref}`], work),
     podman: () => measure(['podman', ...podmanArgs(podmanStore), 'push', '-q', '--tls-verify=false', ref], work),
   };
   const fresh = join(work, 'pp-fresh');
