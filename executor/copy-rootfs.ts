@@ -1,21 +1,8 @@
-import {
-  chmodSync,
-  closeSync,
-  openSync,
-  copyFileSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  readlinkSync,
-  symlinkSync,
-  type Stats,
-} from 'node:fs';
+import { chmodSync, closeSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, type Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { inUserNamespace, isOverlayXattr, splitRdev } from '../common/index.js';
-import { getXattrs, makeNodes, setXattrs, type DeviceNode, type XattrMap } from '../store/index.js';
+import { inUserNamespace, isOverlayXattr } from '../common/index.js';
+import { getXattrs, type XattrMap } from '../store/index.js';
+import { EntryWriter } from './entry-writer.js';
 
 /**
  * The copy snapshotter's root (snapshotter.ts): the merged view of an image's layer dirs,
@@ -56,12 +43,7 @@ function firstOpaque(sources: Source[], c: MergedCopy): number {
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
 class MergedCopy {
-  /** `dev:ino` of a file with several links → where its first copy went. */
-  private readonly links = new Map<string, string>();
-  private readonly nodes: (DeviceNode & { st: Stats })[] = [];
-  /** Directories, parents first: their metadata is set last (children change their mtime). */
-  private readonly dirs: [string, Stats][] = [];
-  private readonly xattrs: { path: string; name: string; value: Buffer }[] = [];
+  private readonly out = new EntryWriter();
 
   constructor(private readonly layerXattrs: XattrMap[]) {}
 
@@ -72,13 +54,7 @@ class MergedCopy {
 
   /** `sources`: the same directory in several layers, top-most first, none below an opaque one. */
   dir(sources: Source[], to: string): void {
-    try {
-      mkdirSync(to, { mode: 0o700 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(to).isDirectory()) throw e;
-    }
-    this.dirs.push([to, sources[0].st]);
-    this.noteXattrs(sources[0], to);
+    this.out.dir(to, sources[0].st, this.xattrsOf(sources[0]));
     // A name is decided by the top-most layer that has it; a directory merges with the same
     // directory below it until a whiteout, a non-directory or an opaque directory.
     const merged = new Map<string, { dirs: Source[]; closed: boolean } | null>();
@@ -108,44 +84,20 @@ class MergedCopy {
     if (st.isSocket()) return;
     if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       if (!st.isFIFO() && !canMakeDevices) return;
-      const kind = st.isFIFO() ? 'p' : st.isBlockDevice() ? 'b' : 'c';
-      this.nodes.push({ path: to, kind, ...splitRdev(st.rdev), mode: st.mode & 0o7777, st });
-      this.noteXattrs(s, to);
-      return;
-    }
-    if (st.isFile() && st.nlink > 1) {
-      const key = `${st.dev}:${st.ino}`;
-      const first = this.links.get(key);
-      if (first !== undefined) return linkSync(first, to);
-      this.links.set(key, to);
-    }
-    if (st.isSymbolicLink()) symlinkSync(readlinkSync(s.abs), to);
-    else copyFileSync(s.abs, to);
-    this.meta(to, st);
-    this.noteXattrs(s, to);
+      this.out.node(to, st, this.xattrsOf(s));
+    } else this.out.file(s.abs, to, st, this.xattrsOf(s));
   }
 
-  async finish(): Promise<void> {
-    await makeNodes(this.nodes);
-    for (const n of this.nodes) this.meta(n.path, n.st);
-    // After chown, which drops security.capability.
-    await setXattrs(this.xattrs);
-    for (let i = this.dirs.length - 1; i >= 0; i--) this.meta(this.dirs[i][0], this.dirs[i][1]);
+  finish(): Promise<void> {
+    return this.out.finish();
   }
 
-  private noteXattrs(s: Source, to: string): void {
+  private xattrsOf(s: Source): [string, Buffer][] {
     const xs = this.layerXattrs[s.layer].get(s.abs);
-    if (!xs) return;
+    if (!xs) return [];
     // user.* xattrs cannot be set on symlinks.
-    if (s.st.isSymbolicLink() && Object.keys(xs).every((k) => k.startsWith('user.'))) return;
-    for (const [name, value] of Object.entries(xs)) if (!isOverlayXattr(name)) this.xattrs.push({ path: to, name, value });
-  }
-
-  /** Owner, then mode (chown clears setuid/setgid), then times; symlinks keep their mode. */
-  private meta(path: string, st: Stats): void {
-    if (isRoot) lchownSync(path, st.uid, st.gid);
-    if (!st.isSymbolicLink()) chmodSync(path, st.mode & 0o7777);
-    lutimesSync(path, st.atime, st.mtime);
+    if (s.st.isSymbolicLink() && Object.keys(xs).every((k) => k.startsWith('user.'))) return [];
+    return Object.entries(xs).filter(([name]) => !isOverlayXattr(name));
   }
 }
 
