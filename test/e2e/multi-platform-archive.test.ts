@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
-import { makeArm64Busybox } from '../helpers/busybox-arm64.js';
+import { makeTwoArchBusybox } from '../helpers/busybox-arm64.js';
 import { writeTree } from '../helpers/files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -28,9 +27,7 @@ const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
 before(async () => {
   work = await tempDir('tsbuild-multi-archive-');
   root = join(work, 'root');
-  await makeBusybox(root, work);
-  await makeArm64Busybox(root, work);
-  assert.equal((await runCli(['tag', 'busybox:latest', 'busybox:amd64'], { root })).code, 0);
+  await makeTwoArchBusybox(root, work);
   const ctx = join(work, 'ctx');
   await writeTree(ctx, { Dockerfile: 'ARG TARGETARCH\nFROM busybox:${TARGETARCH}\nRUN uname -m > /report\nCMD ["cat", "/report"]\n' });
   const r = await runCli(['build', '-q', '--platform', 'linux/arm64,linux/amd64', '-t', 'two:1', ctx], { root, env });

@@ -10,8 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
-import { makeArm64Busybox } from '../helpers/busybox-arm64.js';
+import { makeTwoArchBusybox } from '../helpers/busybox-arm64.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
 import { writeTree } from '../helpers/files.js';
 import { tempDir } from '../helpers/temp.js';
@@ -23,10 +22,7 @@ let registry: RegistryServer;
 before(async () => {
   work = await tempDir('tsbuild-multi-cache-');
   root = join(work, 'machine-1');
-  await makeBusybox(root, work);
-  await makeArm64Busybox(root, work);
-  const tag = await runCli(['tag', 'busybox:latest', 'busybox:amd64'], { root });
-  assert.equal(tag.code, 0, tag.stderr);
+  await makeTwoArchBusybox(root, work);
   registry = await startRegistry();
 });
 after(async () => {

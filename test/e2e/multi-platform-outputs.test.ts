@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, test } from 'node:test';
 import { runCli } from '../../cli/tsbuild.js';
-import { makeBusybox } from '../helpers/busybox.js';
-import { makeArm64Busybox } from '../helpers/busybox-arm64.js';
+import { makeTwoArchBusybox } from '../helpers/busybox-arm64.js';
 import { writeTree } from '../helpers/files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -33,9 +32,7 @@ const PLATFORMS = 'linux/amd64,linux/arm64';
 before(async () => {
   work = await tempDir('tsbuild-multi-out-');
   root = join(work, 'root');
-  await makeBusybox(root, work);
-  await makeArm64Busybox(root, work);
-  assert.equal((await runCli(['tag', 'busybox:latest', 'busybox:amd64'], { root })).code, 0);
+  await makeTwoArchBusybox(root, work);
   split = join(work, 'split');
   await writeTree(split, {
     Dockerfile: `ARG TARGETARCH

@@ -3,6 +3,7 @@ import { access, chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../../cli/tsbuild.js';
+import { makeBusybox } from './busybox.js';
 
 const exec = promisify(execFile);
 
@@ -32,4 +33,15 @@ export async function makeArm64Busybox(root: string, work: string, name = 'busyb
   await exec('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '-cf', tar, '-C', rootfs, '.']);
   const r = await runCli(['import', '--platform', 'linux/arm64', tar, name], { root });
   if (r.code !== 0) throw new Error(`import arm64 busybox failed: ${r.stderr}`);
+}
+
+/**
+ * The two bases of the multi-platform tests in the store at `root`: `busybox:amd64` (also
+ * `busybox:latest`) and `busybox:arm64`, so `FROM busybox:${TARGETARCH}` finds each.
+ */
+export async function makeTwoArchBusybox(root: string, work: string): Promise<void> {
+  await makeBusybox(root, work);
+  await makeArm64Busybox(root, work);
+  const tag = await runCli(['tag', 'busybox:latest', 'busybox:amd64'], { root });
+  if (tag.code !== 0) throw new Error(`tag busybox:amd64: ${tag.stderr}`);
 }
