@@ -94,10 +94,12 @@ export async function pushPull(work: string, debianArchive: string, runs: number
   // `podman load` of a docker archive names it as the archive does: docker.io/library/py.
   must(['podman', ...podmanArgs(podmanStore), 'tag', 'docker.io/library/py:latest', ref]);
   const push: Record<string, () => Sample> = {
-    // A first push: forget the compressed blobs the last push kept (store/compressed-layers.ts),
-    // so tsbuild compresses every layer again, as skopeo does.
+    // A first push: forget the compressed blobs the last push kept (store/compressed-layers.ts)
+    // and where they went (registry/records.ts), so tsbuild compresses every layer again, as
+    // skopeo does.
     tsbuild: () => {
-      rmSync(join(root, 'cache', 'memo', 'compressed'), { recursive: true, force: true });
+      rmSync(join(root, 'compressed'), { recursive: true, force: true });
+      rmSync(join(root, 'registry', 'compressed'), { recursive: true, force: true });
       return measure([cli, '--root', root, 'push', '-q', '--insecure-registry', reg.host, ref], work);
     },
     skopeo: () => measure(['skopeo', 'copy', '-q', '--dest-tls-verify=false', '--dest-compress', `oci:${layout}`, `docker://${ref}`], work),
