@@ -22,3 +22,6 @@ export const helperPath: string = resolve(projectRoot, 'runtime-helper', 'tsbuil
 
 /** `run --init`'s pid 1 (runtime-helper/init.c), bound into the container at /sbin/docker-init. */
 export const initPath: string = resolve(projectRoot, 'runtime-helper', 'tsbuild-init');
+
+/** Push's and save's parallel gzip (runtime-helper/gzip.c, libdeflate). */
+export const gzipPath: string = resolve(projectRoot, 'runtime-helper', 'tsbuild-gzip');

@@ -28,12 +28,15 @@ function newer(out, sources) {
   return sources.every((s) => statSync(s).mtimeMs <= t);
 }
 
-/** Compile `sources` into `out` unless it is newer than every file in `deps` (headers too). */
-function build(out, sources, deps = sources) {
+/**
+ * Compile `sources` into `out` unless it is newer than every file in `deps` (headers too);
+ * `compiler` and `libs` for a program that links a Debian library (tsbuild-gzip).
+ */
+function build(out, sources, deps = sources, { compiler = cc, libs = [] } = {}) {
   if (newer(out, deps)) return;
-  const args = [...flags, '-o', out, ...sources];
-  console.log(`build-native: ${cc} -o ${out.slice(root.length + 1)}`);
-  execFileSync(cc, args, { stdio: 'inherit' });
+  const args = [...flags, '-o', out, ...sources, ...libs];
+  console.log(`build-native: ${compiler} -o ${out.slice(root.length + 1)}`);
+  execFileSync(compiler, args, { stdio: 'inherit' });
   execFileSync('strip', [out], { stdio: 'ignore' });
 }
 
@@ -144,13 +147,28 @@ function cFiles(dir) {
 // Headers are listed after generating, so that the generated one is a dependency too.
 // init.c is `run --init`'s pid 1, a program of its own: the helper is every other file.
 const initSource = join(helperDir, 'init.c');
+const gzipSource = join(helperDir, 'gzip.c');
 const helper = cFiles(helperDir);
-helper.sources = helper.sources.filter((f) => f !== initSource);
+helper.sources = helper.sources.filter((f) => f !== initSource && f !== gzipSource);
 if (helper.sources.length > 0) {
   generateSyscalls();
   build(join(helperDir, 'tsbuild-helper'), helper.sources, [...helper.sources, ...cFiles(helperDir).headers]);
 }
 if (existsSync(initSource)) build(join(helperDir, 'tsbuild-init'), [initSource]);
+if (existsSync(gzipSource)) buildGzip();
+
+/**
+ * tsbuild-gzip, push's and save's layer compressor, links Debian's static libdeflate
+ * (libdeflate-dev): built by gcc against glibc, whose headers libdeflate.h includes.
+ */
+function buildGzip() {
+  const archive = execFileSync('gcc', ['-print-file-name=libdeflate.a'], { encoding: 'utf8' }).trim();
+  if (!archive.startsWith('/')) {
+    console.error('build-native: libdeflate.a not found: install libdeflate-dev (apt-get install libdeflate-dev)');
+    process.exit(1);
+  }
+  build(join(helperDir, 'tsbuild-gzip'), [gzipSource], [gzipSource], { compiler: 'gcc', libs: ['-pthread', archive] });
+}
 const frontDir = join(root, 'front-door');
 const front = cFiles(frontDir);
 if (front.sources.length > 0) {
