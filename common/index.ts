@@ -14,3 +14,4 @@ export * from './young-generation.js';
 export * from './suggest.js';
 export * from './fs-entry.js';
 export * from './platform.js';
+export * from "./undici.js";

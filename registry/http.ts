@@ -1,7 +1,8 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { Readable, Transform } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { undici, type Undici } from '../common/index.js';
 import { registryError } from './messages.js';
 
 /**
@@ -69,7 +70,7 @@ function trustedCas(file: string | undefined): string[] | undefined {
   }
 }
 
-function agentFor(isTlsUnverified: boolean, extraCaFile: string | undefined): Dispatcher {
+function agentFor({ Agent }: Undici, isTlsUnverified: boolean, extraCaFile: string | undefined): Dispatcher {
   const key = `${isTlsUnverified ? 'insecure' : 'default'}\0${extraCaFile ?? ''}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -88,11 +89,12 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const deadline = new Deadline(req, limits);
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(req.url, {
+    const u = await undici();
+    res = await u.request(req.url, {
       method: req.method,
       headers: req.headers,
       body: deadline.counted(req.body),
-      dispatcher: agentFor(req.isTlsUnverified === true, req.extraCaFile),
+      dispatcher: agentFor(u, req.isTlsUnverified === true, req.extraCaFile),
       signal: deadline.signal,
       headersTimeout: limits.idleMs,
       bodyTimeout: limits.idleMs,

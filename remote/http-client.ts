@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
-import { UserError } from '../common/index.js';
+import type { Dispatcher } from 'undici';
+import { UserError, undici, type Undici } from '../common/index.js';
 import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 
@@ -22,7 +22,7 @@ export interface HttpResult {
 const DEFAULT_IDLE_MS = 60_000;
 const agents = new Map<string, Dispatcher>();
 
-function dispatcherFor(s: RemoteSettings): Dispatcher {
+function dispatcherFor(s: RemoteSettings, { Agent, EnvHttpProxyAgent, interceptors }: Undici): Dispatcher {
   const key = JSON.stringify([s.proxy, s.extraCaFile ?? '', s.idleTimeoutMs ?? DEFAULT_IDLE_MS]);
   let d = agents.get(key);
   if (!d) {
@@ -50,7 +50,8 @@ function trustedCas(file: string | undefined): string[] | undefined {
 export async function httpGet(url: string, headers: Record<string, string>, s: RemoteSettings): Promise<HttpResult> {
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { method: 'GET', headers: { 'user-agent': 'tsbuild', ...headers }, dispatcher: dispatcherFor(s) });
+    const u = await undici();
+    res = await u.request(url, { method: 'GET', headers: { 'user-agent': 'tsbuild', ...headers }, dispatcher: dispatcherFor(s, u) });
   } catch (e) {
     throw networkError(url, e, s);
   }
