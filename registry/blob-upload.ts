@@ -224,7 +224,8 @@ export async function uploadWhileMade(
   try {
     digest = await make(send);
   } catch (e) {
-    body.destroy();
+    // With its error: a body closed without one leaves the request waiting for the idle timeout.
+    body.destroy(e instanceof Error ? e : new Error(String(e)));
     const r = await patch;
     await r.res?.dump().catch(() => undefined);
     throw e;

@@ -36,7 +36,7 @@ let registry: RegistryServer;
 function installCopy(dir: string): string {
   assert.ok(cliPath.endsWith('.cjs'), 'the CLI bundle (npm run build) is needed');
   const files = ['package.json', 'dist/tsbuild.cjs', 'dist/tsbuild-main.cjs', 'dist/tsbuild-main.cjs.cache', 'dist/tsbuild-extract.cjs',
-    'runtime-helper/tsbuild-helper', 'runtime-helper/tsbuild-init', 'front-door/tsbuild-front'];
+    'runtime-helper/tsbuild-helper', 'runtime-helper/tsbuild-init', 'runtime-helper/tsbuild-gzip', 'front-door/tsbuild-front'];
   for (const f of files) {
     if (!existsSync(join(projectRoot, f))) continue;
     mkdirSync(join(dir, f, '..'), { recursive: true });
