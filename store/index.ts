@@ -84,7 +84,7 @@ export type { UsageRow, UsageKind } from './disk-usage.js';
 export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
 export { readTar, type TarEntry, type TarBody } from './tar-read.js';
-export { decompressed } from './layer-stream.js';
+export { decompressed, gunzipStream } from './layer-stream.js';
 export { extractTar } from './layers.js';
 export { startUnpack, unpackTarFile, type LayerUnpack } from './extract-thread.js';
 export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from './fs-attrs.js';

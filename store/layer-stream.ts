@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Decompress } from 'fzstd';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { UserError } from '../common/index.js';
 
 /**
@@ -108,6 +108,11 @@ function unzstd(src: Readable, what: string): Readable {
   return src.pipe(t);
 }
 
+/** A gunzip for whole layers: 256 KiB out per thread-pool trip, not zlib's 16 KiB (a 400 MB layer is 1,600 trips). */
+export function gunzipStream(): Gunzip {
+  return createGunzip({ chunkSize: 256 << 10 });
+}
+
 /** The decompressed bytes of `src` (which is consumed); `what` names it in errors. */
 export async function decompressed(src: Readable, what = 'the archive'): Promise<{ stream: Readable; compression: Compression }> {
   const compression = compressionOf(await peek(src));
@@ -115,8 +120,7 @@ export async function decompressed(src: Readable, what = 'the archive'): Promise
     case 'none':
       return { stream: src, compression };
     case 'gzip': {
-      // 256 KiB out per thread-pool trip, not zlib's 16 KiB: a 400 MB layer is 1,600 trips.
-      const gunzip = createGunzip({ chunkSize: 256 << 10 });
+      const gunzip = gunzipStream();
       src.on('error', (e) => gunzip.destroy(e));
       return { stream: src.pipe(gunzip), compression };
     }
