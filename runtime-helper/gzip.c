@@ -43,6 +43,7 @@ static struct {
     unsigned long next_job; /* next chunk a worker takes */
     int input_done;
     int level;
+    size_t out_bound; /* libdeflate's worst case for one chunk: every slot's out is this big */
 } ring = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 
 static void die(const char *what, int err) {
@@ -56,7 +57,6 @@ static void *worker(void *arg) {
     (void)arg;
     struct libdeflate_compressor *c = libdeflate_alloc_compressor(ring.level);
     if (!c) die("libdeflate_alloc_compressor", ENOMEM);
-    size_t bound = libdeflate_gzip_compress_bound(c, CHUNK_BYTES);
     pthread_mutex_lock(&ring.lock);
     for (;;) {
         while (ring.next_job == ring.filled && !ring.input_done) pthread_cond_wait(&ring.changed, &ring.lock);
@@ -64,7 +64,7 @@ static void *worker(void *arg) {
         struct slot *s = slot_of(ring.next_job++);
         s->state = COMPRESSING;
         pthread_mutex_unlock(&ring.lock);
-        s->out_len = libdeflate_gzip_compress(c, s->in, s->in_len, s->out, bound);
+        s->out_len = libdeflate_gzip_compress(c, s->in, s->in_len, s->out, ring.out_bound);
         if (s->out_len == 0) die("libdeflate_gzip_compress", ENOSPC); /* cannot happen within the bound */
         pthread_mutex_lock(&ring.lock);
         s->state = DONE;
@@ -140,11 +140,11 @@ int main(int argc, char **argv) {
     if (!ring.slots) die("calloc", ENOMEM);
     struct libdeflate_compressor *probe = libdeflate_alloc_compressor((int)level);
     if (!probe) die("libdeflate_alloc_compressor", ENOMEM);
-    size_t bound = libdeflate_gzip_compress_bound(probe, CHUNK_BYTES);
+    ring.out_bound = libdeflate_gzip_compress_bound(probe, CHUNK_BYTES);
     libdeflate_free_compressor(probe);
     for (size_t i = 0; i < ring.nslots; i++) {
         ring.slots[i].in = malloc(CHUNK_BYTES);
-        ring.slots[i].out = malloc(bound);
+        ring.slots[i].out = malloc(ring.out_bound);
         if (!ring.slots[i].in || !ring.slots[i].out) die("malloc", ENOMEM);
     }
 

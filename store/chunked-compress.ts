@@ -71,8 +71,9 @@ async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer>
 }
 
 /**
- * The compressed form of `src` (consumed), chunk by chunk in order. At most `cores` chunks
- * are compressed at once; only they and their results are held in memory.
+ * The compressed form of `src` (consumed), chunk by chunk in order, on `cores` threads.
+ * Memory: for zstd, the `cores` chunks being compressed and their results; for gzip, the
+ * helper's ring of 2×cores+1 slots of ~2 MiB each (a chunk in, its worst-case member out).
  */
 export function compressStream(src: Readable, spec: CompressionSpec, opts: { cores: number }): AsyncGenerator<Buffer> {
   const cores = Math.max(1, Math.floor(opts.cores));
