@@ -12,7 +12,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { projectRoot } from '../common/paths.js';
+import { projectRoot } from '../common/index.js';
 
 const extraCa = process.env.TSBUILD_EXTRA_CA_CERTS;
 if (extraCa !== undefined) {

@@ -1,6 +1,4 @@
-// Every command reads the root: the settings module alone, not the engine's door (which loads
-// the whole engine), keeps start-up light (a listed exception in test/architecture).
-import { defaultRoot } from '../engine/settings.js';
+import { defaultRoot } from '../common/index.js';
 
 /** Split global options (before the verb) from the rest; the root is --root, else the settings' rule. */
 export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {

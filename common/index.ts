@@ -15,3 +15,4 @@ export * from './suggest.js';
 export * from './fs-entry.js';
 export * from './platform.js';
 export * from "./undici.js";
+export * from "./store-root.js";

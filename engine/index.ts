@@ -14,7 +14,8 @@ export { buildContextMessages, type BuildContextSource } from './build-contexts.
 export { Job, JobProgressEvent, type ProgressEvent } from './events.js';
 export { compressionMessages, type CompressionOption } from './compression.js';
 export { parseStorageSize, gcCapBytes } from './gc-policy.js';
-export { settingsFromEnv, defaultRoot, registrySettings, type Settings } from './settings.js';
+export { settingsFromEnv, registrySettings, type Settings } from './settings.js';
+export { defaultRoot } from '../common/index.js';
 export { environmentInfo, type EnvironmentInfo } from './environment-info.js';
 export { login, type LoginOptions } from '../registry/index.js';
 export type { CacheSpec } from './cache-transfer.js';

@@ -1,6 +1,6 @@
 import { homedir, release } from 'node:os';
 import { join } from 'node:path';
-import { UserError, inUserNamespace } from '../common/index.js';
+import { UserError, defaultRoot, inUserNamespace } from '../common/index.js';
 import type { RuntimeSettings } from '../executor/index.js';
 import type { ClientOptions } from '../registry/index.js';
 import type { RemoteSettings } from '../remote/index.js';
@@ -27,15 +27,6 @@ export interface Settings {
   cores?: number;
   /** TSBUILD_GC_KEEP_STORAGE: the automatic gc's cap (a size, or `off`; engine/gc-policy.ts). */
   gcKeepStorage?: string;
-}
-
-/** The store root rule (runtime-helper's replay door follows the same one). Root of the user
- * namespace rootless mode made (TSBUILD_USERNS, runtime-helper/userns-cmd.c) is the user still. */
-export function defaultRoot(env: NodeJS.ProcessEnv, uid = process.getuid?.()): string {
-  if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
-  if (uid === 0 && !env.TSBUILD_USERNS) return '/var/lib/tsbuild';
-  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'tsbuild');
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
