@@ -2,10 +2,11 @@ import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { UserError, atRange, unreachable, type Digest } from '../common/index.js';
 import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
-import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
+import type { Store, ImageRecord, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
 import { ConfigEditor, applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
-import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
+import { historyEntry, imageState, scratchState, withStepResult, type StageState } from './stage-state.js';
+import { whileRunning, type RunningSteps } from './running-steps.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
 import { natProgram, sharedNetwork, type SharedNetwork } from './network.js';
@@ -76,7 +77,7 @@ export interface ExecuteOptions {
 
 export interface SharedExecution {
   vertices: Vertices;
-  running: Map<Digest, Promise<unknown>>;
+  running: RunningSteps;
 }
 
 /** What the executions of one multi-platform build share. */
@@ -257,8 +258,8 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     const visible = step.op !== 'config';
     const vertex = visible ? sc.vertices.take() : 0;
     if (visible) opts.progress.start(vertex, step.display);
-    const takeCached = (record: NonNullable<Awaited<ReturnType<typeof usableRecord>>>) => {
-      state = applyRecord(state, step, record, editor);
+    const takeCached = (record: CacheRecord) => {
+      state = withStepResult(state, step, record, editor);
       if (visible) {
         sc.counts.cached++;
         opts.progress.end(vertex, { cached: true });
@@ -286,30 +287,24 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         continue;
       }
     }
-    let done: () => void = () => {};
-    const mine = opts.shared ? new Promise<void>((resolve) => (done = resolve)) : undefined;
-    if (mine) opts.shared!.running.set(step.cacheKey, mine);
-    try {
-      const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
-      const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
-      if (!layer) history.empty_layer = true;
-      if (step.author !== undefined) history.author = step.author;
-      const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
-      await sc.cache.put(rec);
-      state = applyRecord(state, step, rec, editor);
-      if (visible) {
-        sc.counts.executed++;
-        opts.progress.end(vertex, {});
+    await whileRunning(opts.shared?.running, step.cacheKey, async () => {
+      try {
+        const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
+        const history = historyEntry(step, createdNow(opts), layer !== undefined);
+        const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
+        await sc.cache.put(rec);
+        state = withStepResult(state, step, rec, editor);
+        if (visible) {
+          sc.counts.executed++;
+          opts.progress.end(vertex, {});
+        }
+      } catch (e) {
+        if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
+        if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
+        if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
+        throw atRange(e, step.origin);
       }
-    } catch (e) {
-      if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
-      if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
-      if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
-      throw atRange(e, step.origin);
-    } finally {
-      if (mine && opts.shared!.running.get(step.cacheKey) === mine) opts.shared!.running.delete(step.cacheKey);
-      done();
-    }
+    });
   }
   return state;
 }
@@ -340,15 +335,6 @@ async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord |
     if (!(await sc.opts.store.hasBlob(rec.layer.digest))) return undefined;
   }
   return rec;
-}
-
-/** The state after a step: its layer (if any), its config edits (through the stage's editor), its history entry. */
-function applyRecord(state: StageState, step: Step, rec: CacheRecord, editor: ConfigEditor): StageState {
-  const next = rec.layer ? withLayer(state, rec.layer, rec.layer.digest as Digest) : state;
-  for (const e of step.edits) editor.apply(e);
-  next.history.push(rec.history);
-  if (step.author !== undefined) next.config = { ...next.config, author: step.author };
-  return next;
 }
 
 async function executeStep(
