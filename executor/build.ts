@@ -1,11 +1,13 @@
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { UserError, atRange, unreachable, type Digest } from '../common/index.js';
-import { explainMiss, type Plan, type Stage, type Step } from '../planner/index.js';
-import type { Store, ImageRecord, HistoryEntry, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
+import { explainMiss, type CopyStep, type ExecStep, type Plan, type Stage, type Step } from '../planner/index.js';
+import type { Store, ImageRecord, Descriptor, Lease, BuildInputs, CacheRecord, CacheRecordStore } from '../store/index.js';
 import { ConfigEditor, applyConfigEdit } from '../planner/index.js';
 import type { ProgressSink } from './progress.js';
-import { imageState, scratchState, withLayer, type StageState } from './stage-state.js';
+import { historyEntry, imageState, scratchState, withStepResult, type StageState } from './stage-state.js';
+import { configRunAt, runConfigSteps } from './config-run.js';
+import { whileRunning, type RunningSteps } from './running-steps.js';
 import { runCopyStep } from './copy-step.js';
 import { runExecStep } from './exec-step.js';
 import { natProgram, sharedNetwork, type SharedNetwork } from './network.js';
@@ -76,7 +78,7 @@ export interface ExecuteOptions {
 
 export interface SharedExecution {
   vertices: Vertices;
-  running: Map<Digest, Promise<unknown>>;
+  running: RunningSteps;
 }
 
 /** What the executions of one multi-platform build share. */
@@ -250,19 +252,36 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
   const skipCache = opts.noCache || (stage.name !== undefined && (opts.noCacheStages ?? []).includes(stage.name));
 
   let firstMiss: string | undefined;
-  for (const [i, step] of stage.steps.entries()) {
+  for (let i = 0; i < stage.steps.length; i++) {
     throwIfCancelled(opts.signal);
+    const step = stage.steps[i];
+    if (step.op === 'config') {
+      // Not shown, and cached as one record with the config steps that follow it.
+      const run = configRunAt(stage.steps, i);
+      for (const [j, s] of run.entries()) sc.inputs.steps.push(stepInputs(s, `${stage.index}:${i + j}`));
+      state = await runConfigSteps(run, state, {
+        cache: sc.cache,
+        editor,
+        skipCache,
+        running: opts.shared?.running,
+        createdNow: () => createdNow(opts),
+        onMiss: (s, j) => {
+          const why = explainMiss(sc.previousSteps.get(`${stage.index}:${i + j}`), s);
+          // Its reason is told at the next shown step it invalidates.
+          if (why) firstMiss ??= `${s.createdBy}: ${why}`;
+        },
+      });
+      i += run.length - 1;
+      continue;
+    }
     const position = `${stage.index}:${i}`;
-    sc.inputs.steps.push({ position, display: step.display, keyParts: step.keyParts, explain: step.explain });
-    const visible = step.op !== 'config';
-    const vertex = visible ? sc.vertices.take() : 0;
-    if (visible) opts.progress.start(vertex, step.display);
-    const takeCached = (record: NonNullable<Awaited<ReturnType<typeof usableRecord>>>) => {
-      state = applyRecord(state, step, record, editor);
-      if (visible) {
-        sc.counts.cached++;
-        opts.progress.end(vertex, { cached: true });
-      }
+    sc.inputs.steps.push(stepInputs(step, position));
+    const vertex = sc.vertices.take();
+    opts.progress.start(vertex, step.display);
+    const takeCached = (record: CacheRecord) => {
+      state = withStepResult(state, step, record, editor);
+      sc.counts.cached++;
+      opts.progress.end(vertex, { cached: true });
     };
     const record = skipCache ? undefined : await usableRecord(sc, step);
     if (record) {
@@ -271,10 +290,8 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     }
     if (!skipCache) {
       const why = explainMiss(sc.previousSteps.get(position), step);
-      // A config step is not shown: its reason is told at the next shown step it invalidates.
-      if (!visible && why) firstMiss ??= `${step.createdBy}: ${why}`;
-      if (visible && why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
-      if (visible) firstMiss = undefined;
+      if (why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
+      firstMiss = undefined;
     }
     const running = opts.shared?.running.get(step.cacheKey);
     if (running && !skipCache) {
@@ -286,32 +303,29 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         continue;
       }
     }
-    let done: () => void = () => {};
-    const mine = opts.shared ? new Promise<void>((resolve) => (done = resolve)) : undefined;
-    if (mine) opts.shared!.running.set(step.cacheKey, mine);
-    try {
-      const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
-      const history: HistoryEntry = { created: createdNow(opts), created_by: step.createdBy };
-      if (!layer) history.empty_layer = true;
-      if (step.author !== undefined) history.author = step.author;
-      const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
-      await sc.cache.put(rec);
-      state = applyRecord(state, step, rec, editor);
-      if (visible) {
+    await whileRunning(opts.shared?.running, step.cacheKey, async () => {
+      try {
+        const layer = await executeStep(step, state, stage, sc, vertex, i < lastWithLayer || sc.dependents.has(stage.index));
+        const history = historyEntry(step, createdNow(opts), layer !== undefined);
+        const rec: CacheRecord = { key: step.cacheKey, history, keyParts: step.keyParts, ...(layer ? { layer } : {}) };
+        await sc.cache.put(rec);
+        state = withStepResult(state, step, rec, editor);
         sc.counts.executed++;
         opts.progress.end(vertex, {});
+      } catch (e) {
+        if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
+        opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
+        if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
+        throw atRange(e, step.origin);
       }
-    } catch (e) {
-      if (opts.signal?.aborted) throw cancelled(); // said once, by the CLI
-      if (visible) opts.progress.end(vertex, { error: e instanceof UserError ? e.message : String(e) });
-      if (step.op === 'copy' && e instanceof UserError && opts.onFailedStep) await failedCopy(state, stage, sc, opts.onFailedStep);
-      throw atRange(e, step.origin);
-    } finally {
-      if (mine && opts.shared!.running.get(step.cacheKey) === mine) opts.shared!.running.delete(step.cacheKey);
-      done();
-    }
+    });
   }
   return state;
+}
+
+/** What the next build compares a step with to explain its miss. */
+function stepInputs(step: Step, position: string): BuildInputs['steps'][number] {
+  return { position, display: step.display, keyParts: step.keyParts, explain: step.explain };
 }
 
 const EARLIER = 'an earlier step changed';
@@ -342,17 +356,8 @@ async function usableRecord(sc: StageContext, step: Step): Promise<CacheRecord |
   return rec;
 }
 
-/** The state after a step: its layer (if any), its config edits (through the stage's editor), its history entry. */
-function applyRecord(state: StageState, step: Step, rec: CacheRecord, editor: ConfigEditor): StageState {
-  const next = rec.layer ? withLayer(state, rec.layer, rec.layer.digest as Digest) : state;
-  for (const e of step.edits) editor.apply(e);
-  next.history.push(rec.history);
-  if (step.author !== undefined) next.config = { ...next.config, author: step.author };
-  return next;
-}
-
 async function executeStep(
-  step: Step,
+  step: ExecStep | CopyStep,
   state: StageState,
   stage: Stage,
   sc: StageContext,
@@ -360,8 +365,6 @@ async function executeStep(
   primeLayer: boolean,
 ): Promise<Descriptor | undefined> {
   switch (step.op) {
-    case 'config':
-      return undefined;
     case 'copy':
       if (step.missingSource) throw step.missingSource;
       return runCopyStep(step, state, {

@@ -1,6 +1,6 @@
 import type { Digest } from '../common/index.js';
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from '../store/index.js';
-import type { BaseImage } from '../planner/index.js';
+import type { BaseImage, ConfigEditor, Step } from '../planner/index.js';
 
 /** The image a stage has built so far: layers, config and history, plus the last cache key. */
 export interface StageState {
@@ -44,4 +44,26 @@ export function withLayer(state: StageState, layer: Descriptor, diffId: Digest):
       rootfs: { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, diffId] },
     },
   };
+}
+
+/** The state after a step: its layer (if any), its config edits (through the stage's editor), its history entry. */
+export function withStepResult(
+  state: StageState,
+  step: Step,
+  result: { layer?: Descriptor; history: HistoryEntry },
+  editor: ConfigEditor,
+): StageState {
+  const next = result.layer ? withLayer(state, result.layer, result.layer.digest as Digest) : state;
+  for (const e of step.edits) editor.apply(e);
+  next.history.push(result.history);
+  if (step.author !== undefined) next.config = { ...next.config, author: step.author };
+  return next;
+}
+
+/** The history entry of a step that ran now, at `created`. */
+export function historyEntry(step: Step, created: string, hasLayer: boolean): HistoryEntry {
+  const history: HistoryEntry = { created, created_by: step.createdBy };
+  if (!hasLayer) history.empty_layer = true;
+  if (step.author !== undefined) history.author = step.author;
+  return history;
 }

@@ -12,6 +12,7 @@ import {
   type Descriptor,
   type HistoryEntry,
   type Manifest,
+  type BatchEntry,
   type CacheRecord,
   type Store,
 } from '../store/index.js';
@@ -27,11 +28,12 @@ import { pushLayer, putManifest, type PushContext } from './push.js';
 /**
  * Build cache through a registry (`--cache-to/--cache-from type=registry,ref=R`): the
  * cache records and their layers travel as one OCI manifest at R. Its config blob
- * (media type below) lists the records — key, readable key parts, history entry, and the
- * layer as (diff_id, gzip blob); its layers are those gzip blobs, so a registry keeps them
- * alive and they share storage with images. Import downloads each layer (verified against
- * its blob digest, then unpacked to a tar verified against its diff_id) before writing the
- * record that points at it, so a record never points at nothing.
+ * (media type below) lists the records — key, readable key parts, history entry (a run of
+ * config steps: each step's), and the layer as (diff_id, gzip blob); its layers are
+ * those gzip blobs, so a registry keeps them alive and they share storage with images.
+ * Import downloads each layer (verified against its blob digest, then unpacked to a tar
+ * verified against its diff_id) before writing the record that points at it, so a record
+ * never points at nothing.
  */
 
 export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.tsbuild.cache.config.v1+json';
@@ -41,6 +43,8 @@ interface ExportedRecord {
   keyParts: unknown;
   history: HistoryEntry;
   layer?: { diffId: Digest; blob: Descriptor };
+  /** A run of config steps recorded as one (CacheRecord.batch). */
+  batch?: BatchEntry[];
 }
 
 /** A cache mount (RUN --mount=type=cache) travelling as one more layer: its data as a tar. */
@@ -95,6 +99,7 @@ export async function exportCache(store: Store, refString: string, opts: CacheTr
       keyParts: r.keyParts,
       history: r.history,
       ...(r.layer ? { layer: { diffId: r.layer.digest, blob: await blobFor(r.layer) } } : {}),
+      ...(r.batch ? { batch: r.batch } : {}),
     })),
   );
   const mounts = opts.mountIds?.length ? await exportMounts(store, opts.mountIds, blobFor) : [];
@@ -150,7 +155,13 @@ export async function importCache(store: Store, refString: string, opts: CacheTr
     cache.records.map(async (r) => {
       if (await records.get(r.key)) return;
       const layer = r.layer ? await layerFor(r.layer) : undefined;
-      const rec: CacheRecord = { key: r.key, history: r.history, keyParts: r.keyParts, ...(layer ? { layer } : {}) };
+      const rec: CacheRecord = {
+        key: r.key,
+        history: r.history,
+        keyParts: r.keyParts,
+        ...(layer ? { layer } : {}),
+        ...(r.batch ? { batch: r.batch } : {}),
+      };
       await records.put(rec);
       count++;
     }),
@@ -223,7 +234,10 @@ async function readCacheConfig(client: RegistryClient, repo: string, desc: Descr
   const ok =
     Array.isArray(parsed?.records) &&
     parsed.records.every(
-      (r) => isDigest(r.key) && (r.layer === undefined || (isDigest(r.layer.diffId) && isDigest(r.layer.blob?.digest))),
+      (r) =>
+        isDigest(r.key) &&
+        (r.layer === undefined || (isDigest(r.layer.diffId) && isDigest(r.layer.blob?.digest))) &&
+        (r.batch === undefined || (Array.isArray(r.batch) && r.batch.every((e) => isDigest(e?.key)))),
     );
   if (!ok) throw registryError('invalid-manifest', [name, 'malformed cache records'], { where: name });
   return parsed;

@@ -19,6 +19,19 @@ export interface CacheRecord {
   layer?: Descriptor;
   history: HistoryEntry;
   keyParts: unknown;
+  /**
+   * A run of steps cached as one record at its last step's key (executor/config-run.ts):
+   * each step's key and history entry in order, the last one this record's own. Absent:
+   * the record covers its own step only. `history` is always the last step's, so a reader
+   * that knows nothing of batches takes the record as that step's alone, which it also is.
+   */
+  batch?: BatchEntry[];
+}
+
+/** One step of a batched record. */
+export interface BatchEntry {
+  key: Digest;
+  history: HistoryEntry;
 }
 
 /** What the last build of a name used as step inputs, to explain the next build's misses. */

@@ -38,7 +38,7 @@ import type { CompressionSpec } from './chunked-compress.js';
 import type { CompressOptions } from './compressed-layers.js';
 
 export type { Store, BlobWriter, ImageRecord, Lease, Memos, CacheRecordStore, ContainerStore, CacheMountStore, RecordFiles } from './contract.js';
-export type { CacheRecord, BuildInputs, KeyPartsLike } from './cache-records.js';
+export type { CacheRecord, BatchEntry, BuildInputs, KeyPartsLike } from './cache-records.js';
 export {
   NameInUseError,
   AmbiguousContainerError,

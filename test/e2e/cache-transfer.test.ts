@@ -18,7 +18,9 @@ after(async () => {
   await registry.stop();
 });
 
-const dockerfile = 'FROM scratch\nCOPY a /a\nCOPY b /b\nCMD ["/a"]\n';
+// The LABELs and ENV travel as one record (a run of config steps): the image id shows
+// their history came with it.
+const dockerfile = 'FROM scratch\nLABEL a=1\nENV X=1\nLABEL b=2\nCOPY a /a\nCOPY b /b\nCMD ["/a"]\n';
 
 async function twoMachines(to: string, from: string) {
   const work = await tempDir();
