@@ -52,7 +52,7 @@ export class BuildLayerDirs implements LayerDirSource {
 
   /** The dir of layer `diffId`: this build's own, else the store's (extracted from `blob` if needed). */
   async layerDir(diffId: Digest, blob: Descriptor): Promise<string> {
-    return (await this.own.get(diffId)) ?? this.store.layerDir(diffId, blob);
+    return (await this.own.get(diffId)) ?? this.store.layerDir(diffId, blob, { borrow: true });
   }
 
   /**
@@ -93,10 +93,20 @@ export class BuildLayerDirs implements LayerDirSource {
   /**
    * The layers whose extraction onto the store's disk had not finished when the build ended,
    * big enough that a later build would wait for their unpacking: a detached process goes on
-   * with them (store/extract-detached.ts). The small rest is left to whoever needs it.
+   * with them (store/extract-detached.ts), and is lent this build's in-memory dirs of them,
+   * which the next build takes as lowers meanwhile (store/lent-layers.ts). The small rest is
+   * left to whoever needs it.
    */
-  private handOff(): void {
-    this.store.handOffExtractions(this.persisted, { minBytes: HAND_OFF_BYTES });
+  private async handOff(memory: MountedTmpfs | undefined): Promise<void> {
+    const dirs = new Map<Digest, string>();
+    if (memory) {
+      for (const d of this.persisted) {
+        const dir = await this.own.get(d)?.catch(() => undefined);
+        if (dir !== undefined) dirs.set(d, dir);
+      }
+    }
+    const lend = memory && dirs.size > 0 ? { mount: memory.dir, dirs } : undefined;
+    await this.store.handOffExtractions(this.persisted, { minBytes: HAND_OFF_BYTES, ...(lend ? { lend } : {}) }).catch(() => false);
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {
@@ -168,7 +178,7 @@ export class BuildLayerDirs implements LayerDirSource {
     // What is not on disk yet is stopped here (its temp dir removed) and handed off: a cold build does not wait for it.
     this.stopPersisting.abort();
     await Promise.allSettled(this.persisting);
-    this.handOff();
+    await this.handOff(memory);
     await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }

@@ -36,6 +36,7 @@ int mount_main(int argc, char **argv)
                              : !strcmp(o, "nodev")  ? MS_NODEV
                              : !strcmp(o, "nosuid") ? MS_NOSUID
                              : !strcmp(o, "noexec") ? MS_NOEXEC
+                             : !strcmp(o, "bind")   ? MS_BIND
                                                     : 0;
         if (flag) {
             flags |= flag;

@@ -109,8 +109,10 @@ export interface Store {
   /**
    * The directory holding the extracted content of layer `diffId` (extracting it once from
    * its blob `blob`, safely: no path escapes, whiteouts become overlay whiteouts/opaque xattrs).
+   * `borrow`: a dir lent by a finished build's extractor (store/lent-layers.ts) will do, for
+   * a build's overlay lowers (not a container's, which may outlive the loan for hours).
    */
-  layerDir(diffId: Digest, blob: Descriptor): Promise<string>;
+  layerDir(diffId: Digest, blob: Descriptor, opts?: { borrow?: boolean }): Promise<string>;
   /**
    * Make `dir` (overlay form, inside the store's tmp/) the extracted layer of `diffId`, by
    * rename: a RUN's upper dir is its layer's lower dir. False when already there.
@@ -127,9 +129,15 @@ export interface Store {
    * `extractOwnLayer` of each of `diffIds` not extracted yet whose tar has at least
    * `minBytes`, in order, by a detached process that outlives this one
    * (store/extract-detached.ts); a build that needs one of them meanwhile waits for it.
-   * Returns at once; a failure there is not an error (the layer is extracted when needed).
+   * A failure there is not an error (the layer is extracted when needed). `lend`: the dirs
+   * of those layers in the tmpfs mounted at `mount`, lent to builds until that process is
+   * done (store/lent-layers.ts: it mounts the tmpfs a second time); true when they are. The
+   * caller unmounts its own mount as ever.
    */
-  handOffExtractions(diffIds: readonly Digest[], opts?: { minBytes?: number }): void;
+  handOffExtractions(
+    diffIds: readonly Digest[],
+    opts?: { minBytes?: number; lend?: { mount: string; dirs: ReadonlyMap<Digest, string> } },
+  ): Promise<boolean>;
   /** Regular-file bytes of a stored layer blob (Docker's SIZE), remembered after the first count. */
   layerContentSize(blob: Descriptor): Promise<number>;
   /**

@@ -6,6 +6,7 @@ import { isDigest, type Digest } from '../common/index.js';
 import { blobPath } from './blobs.js';
 import { extractOwnLayerBlob } from './layer-persist.js';
 import { layerLockName } from './layer-lock.js';
+import { takeBackLoans } from './lent-layers.js';
 import { layerPath } from './layers.js';
 import { lockToken, releaseLock, tryLock } from './lock.js';
 
@@ -17,7 +18,8 @@ import { lockToken, releaseLock, tryLock } from './lock.js';
  * a SIGKILL at any instant leaves only a temp dir the next open removes. While it extracts a
  * layer it holds the lock `layer-<hex>` (store/layer-lock.ts): a build that needs that layer waits for it
  * instead of unpacking it a second time beside it; a layer it has
- * not started yet is taken by whoever locks it first, and skipped by the other.
+ * not started yet is taken by whoever locks it first, and skipped by the other. It may be
+ * lent the build's tmpfs of layer dirs too (lent-layers.ts), which it unmounts at the end.
  */
 
 /** The argument that makes the extraction worker's file run as this detached process. */
@@ -33,9 +35,9 @@ const entry = fileURLToPath(existsSync(bundled) ? bundled : new URL('./extract-w
  * locks are taken here, in its name, before it has started, so a build that starts
  * meanwhile waits for it rather than racing it.
  */
-export function handOffExtractions(root: string, diffIds: readonly Digest[], opts: { minBytes?: number } = {}): void {
+export function handOffExtractions(root: string, diffIds: readonly Digest[], opts: { minBytes?: number } = {}): number | undefined {
   const left = diffIds.filter((d) => !existsSync(layerPath(root, d)) && (statSync(blobPath(root, d), { throwIfNoEntry: false })?.size ?? 0) >= (opts.minBytes ?? 0));
-  if (left.length === 0) return;
+  if (left.length === 0) return undefined;
   const jobs = left.map((d) => ({ diffId: d, token: randomBytes(8).toString('hex') }));
   const child = spawn(process.execPath, [entry, DETACHED_FLAG, root, ...jobs.map((j) => `${j.diffId}=${j.token}`)], {
     detached: true,
@@ -44,8 +46,9 @@ export function handOffExtractions(root: string, diffIds: readonly Digest[], opt
   child.on('error', () => undefined); // not started: the layers are extracted when they are needed, as before
   child.unref();
   const pid = child.pid;
-  if (pid === undefined) return;
+  if (pid === undefined) return undefined;
   for (const j of jobs) tryLock(root, layerLockName(j.diffId), { pid, token: j.token });
+  return pid;
 }
 
 /** The detached process's work: each layer not extracted and not being extracted by another process. */
@@ -67,4 +70,5 @@ export async function extractLayersDetached(argv: readonly string[]): Promise<vo
       releaseLock(root, name, token);
     }
   }
+  await takeBackLoans(root);
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, ioMessage, type Digest } from '../common/index.js';
+import { UserError, inUserNamespace, ioMessage, type Digest } from '../common/index.js';
 import type { Lease, Store } from './contract.js';
 import * as blobs from './blobs.js';
 import * as images from './images.js';
@@ -16,6 +16,7 @@ import { adoptLayerDir, layerDir, layerPath } from './layers.js';
 import { acquireLease, readLeases } from './lease.js';
 import { extractOwnLayerBlob } from './layer-persist.js';
 import { handOffExtractions } from './extract-detached.js';
+import { lendLayerDirs, removeDeadLoans } from './lent-layers.js';
 import { settleSplitLayers, writebackExpiryMs } from './layer-settle.js';
 import { withLock } from './lock.js';
 import { cleanLeftovers, makeTempDir, recordProcess } from './temp.js';
@@ -132,6 +133,7 @@ export async function openStore(rootDir: string, opts: OpenOptions = {}): Promis
   }
   await cleanLeftovers(root, [ociDir(root), join(root, 'cache', 'records'), join(root, 'cache', 'builds'), join(root, 'leases'), join(root, 'sizes')]);
   await readLeases(root); // drops lease files of dead processes
+  await removeDeadLoans(); // a killed extractor's lent tmpfs (store/lent-layers.ts)
   // Tars of layer dirs the kernel has written back already; failing that they stay (nothing is lost).
   await settleSplitLayers(root, { minAgeMs: writebackExpiryMs() }).catch(() => 0);
   return new DiskStore(root);
@@ -254,9 +256,9 @@ class DiskStore implements Store {
   removeImage(id: Digest) {
     return images.removeImage(this.root, id);
   }
-  async layerDir(diffId: Digest, blob: Descriptor) {
+  async layerDir(diffId: Digest, blob: Descriptor, opts?: { borrow?: boolean }) {
     await this.writing();
-    return layerDir(this.root, diffId, blob);
+    return layerDir(this.root, diffId, blob, opts);
   }
   async adoptLayerDir(diffId: Digest, dir: string) {
     await this.writing();
@@ -267,8 +269,11 @@ class DiskStore implements Store {
     if (existsSync(layerPath(this.root, diffId))) return false;
     return extractOwnLayerBlob(this.root, diffId, signal);
   }
-  handOffExtractions(diffIds: readonly Digest[], opts?: { minBytes?: number }) {
-    handOffExtractions(this.root, diffIds, opts);
+  async handOffExtractions(diffIds: readonly Digest[], opts?: { minBytes?: number; lend?: { mount: string; dirs: ReadonlyMap<Digest, string> } }) {
+    const pid = handOffExtractions(this.root, diffIds, opts);
+    // A rootless build's tmpfs is in its own mount namespace: no later build would see it.
+    if (pid === undefined || !opts?.lend || opts.lend.dirs.size === 0 || inUserNamespace) return false;
+    return lendLayerDirs(this.root, opts.lend.mount, pid, opts.lend.dirs);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -3,6 +3,7 @@ import {
   chownSync,
   closeSync,
   constants,
+  existsSync,
   fchmodSync,
   fchownSync,
   futimesSync,
@@ -31,6 +32,7 @@ import { TarSplitRecorder, writeTarSplit } from './tar-split.js';
 import { makeTempDir } from './temp.js';
 import { splitAgainstDir } from './layer-split.js';
 import { waitForLayerExtraction } from './layer-lock.js';
+import { lentLayerDir } from './lent-layers.js';
 
 /**
  * Extracted layers `<root>/layers/<diff_id hex>/`: the overlay lower dirs. Each is extracted
@@ -70,7 +72,9 @@ export function layerPath(root: string, diffId: Digest): string {
 const inFlight = new Map<string, Promise<string>>();
 
 /** The extracted dir of layer `diffId`, extracting blob `blob` once if needed. */
-export function layerDir(root: string, diffId: Digest, blob: Descriptor): Promise<string> {
+export function layerDir(root: string, diffId: Digest, blob: Descriptor, opts: { borrow?: boolean } = {}): Promise<string> {
+  const borrowed = opts.borrow && !existsSync(layerPath(root, diffId)) ? lentLayerDir(root, diffId) : undefined;
+  if (borrowed) return Promise.resolve(borrowed);
   const key = `${root}\0${diffId}`;
   let p = inFlight.get(key);
   if (!p) {

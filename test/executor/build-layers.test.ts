@@ -216,3 +216,50 @@ test('a big layer still being extracted onto the store when the build ends is fi
   const ran = await runCli(['run', '--rm', 'handoff', 'sh', '-c', 'ls /deps | wc -l; cat /deps/f3999 /app/main.go'], { root });
   assert.equal(ran.stdout.replace(/^\s+/, ''), '4001\n3999\npackage main // 2\n', ran.stderr);
 });
+
+test('the first edit rebuild right after a build borrows the layer dirs that build lent: it waits for no extraction', { timeout: 300_000 }, async () => {
+  // The RUN's layer (20,000 files) is still being extracted onto the store's disk when the
+  // build ends; its in-memory dir is lent to the detached extractor (store/lent-layers.ts).
+  // With that extractor stopped, an edit rebuild's COPY and RUN must take the lent dir as
+  // their lower: waiting for the extraction would never end.
+  const ctx = join(work, 'ctx-lent');
+  await writeTree(ctx, {
+    Dockerfile:
+      'FROM busybox\nRUN mkdir /deps && cd /deps && i=0 && while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done\nCOPY app /app\nRUN cat /app/main.go /deps/f19999 > /seen\n',
+    'app/main.go': 'package main // 1\n',
+  });
+  const env = { TSBUILD_LENT_GRACE_MS: '0' };
+  const r = await build('lent', ctx, env);
+  assert.equal(r.code, 0, r.stderr);
+  const inspect = async () => (JSON.parse((await runCli(['inspect', 'lent'], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers;
+  const runLayer = (await inspect())[1].replace('sha256:', '');
+  const loan = join(root, 'lent', runLayer);
+  assert.ok(existsSync(loan), 'the RUN layer was lent: its extraction outlived the build');
+  const pid = Number((await readFile(loan, 'utf8')).split(' ')[0]);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await writeTree(ctx, { 'app/main.go': 'package main // 2\n' });
+    const again = await build('lent', ctx, env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /RUN mkdir \/deps[^\n]*\n#\d+ CACHED/);
+    assert.ok(!existsSync(join(root, 'layers', runLayer)), 'the rebuild extracted nothing of the RUN layer');
+    assert.deepEqual(await mountsUnderStore(), [], 'nothing lent is mounted inside the store');
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  for (let i = 0; i < 2400 && (existsSync(loan) || isAlive(pid)); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.ok(!existsSync(loan) && !isAlive(pid), 'the extractor took its loan back and ended');
+  assert.ok(existsSync(join(root, 'layers', runLayer)), 'having put the layer on disk');
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(`/run/tsbuild/lent/${pid}-`), 'and unmounted what it was lent');
+  const ran = await runCli(['run', '--rm', 'lent', 'cat', '/seen'], { root });
+  assert.equal(ran.stdout, 'package main // 2\n19999\n', ran.stderr);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
