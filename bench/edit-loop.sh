@@ -7,7 +7,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cli=${1:-$here/dist/tsbuild.cjs}
 work=$(mktemp -d /var/tmp/tsbuild-edit-loop.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# The last build's detached extractor may still write into the store: let it finish first.
+cleanup() {
+  for _ in $(seq 300); do compgen -G "$work/store/locks/layer-*" >/dev/null || break; sleep 0.2; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 export TSBUILD_ROOT=$work/store TSBUILD_REPLAY=off
 tsb() { node "$cli" "$@"; }
 "$here/fixtures/debian/make.sh" >/dev/null
