@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { helperPath, hexOf, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 import { processStartTicks } from './containers.js';
+import { STORE_DIR_MODE } from './permissions.js';
 
 const run = promisify(execFile);
 
@@ -43,13 +44,16 @@ export async function lendLayerDirs(root: string, mount: string, pid: number, di
   if (ticks === undefined) return false;
   const target = join(LENT_MOUNTS, `${pid}-${randomBytes(6).toString('hex')}`);
   try {
-    mkdirSync(target, { recursive: true, mode: 0o700 });
+    // Owner-only, as the store is (store/permissions.ts): the tmpfs root under it is 0755.
+    mkdirSync(LENT_MOUNTS, { recursive: true, mode: STORE_DIR_MODE });
+    chmodSync(LENT_MOUNTS, STORE_DIR_MODE);
+    mkdirSync(target, { mode: STORE_DIR_MODE });
     await run(helperPath, ['--mount', 'none', mount, target, 'bind']);
   } catch {
     removeDir(target);
     return false;
   }
-  mkdirSync(lentDir(root), { recursive: true });
+  mkdirSync(lentDir(root), { recursive: true, mode: STORE_DIR_MODE });
   for (const [diffId, dir] of dirs) {
     await writeFileAtomic(join(lentDir(root), hexOf(diffId)), `${pid} ${ticks} ${join(target, relative(mount, dir))}\n`, { durable: false });
   }

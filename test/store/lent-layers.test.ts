@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helperPath, type Digest } from '../../common/index.js';
 import { openStore, MediaType, type Store } from '../../store/index.js';
@@ -56,6 +56,8 @@ test('a lent dir is what a build borrows while the extractor works; taken back a
     assert.equal(readFileSync(join(borrowed, 'deps', 'f1999'), 'utf8'), 'file 1999\n');
     assert.ok(!existsSync(join(store.root, 'layers', diffId.slice(7))), 'nothing was extracted for it');
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(store.root), 'nothing is mounted inside the store');
+    assert.equal(statSync(LENT_MOUNTS).mode & 0o077, 0, 'other users cannot reach the lent layer dirs');
+    assert.equal(statSync(join(store.root, 'lent')).mode & 0o077, 0, 'the loans are the store\'s own, owner-only');
   } finally {
     process.kill(pid, 'SIGCONT');
   }
