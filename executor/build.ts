@@ -14,7 +14,7 @@ import { natProgram, sharedNetwork, type SharedNetwork } from './network.js';
 import { withHome } from './exec-home.js';
 import { BuildLayerDirs } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
-import { chooseSnapshotter } from './snapshotter.js';
+import { expectSnapshotter } from './snapshotter.js';
 import { cancelled, throwIfCancelled } from './cancel.js';
 import { defaultRuntimeSettings, type RuntimeSettings } from './settings.js';
 import type { Matcher } from '../context/index.js';
@@ -126,8 +126,8 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
   const previousSteps = new Map((previous?.steps ?? []).map((p) => [p.position, p]));
   const inputs: BuildInputs = { steps: [] };
   const runtime = opts.runtime ?? defaultRuntimeSettings;
-  // Chosen before any step, so that the read-only views below steps use it too (rootfs-view.ts).
-  await chooseSnapshotter(opts.store, runtime.snapshotter);
+  // Chosen by the first step that needs it, so that the read-only views below steps use it too (rootfs-view.ts).
+  expectSnapshotter(opts.store, runtime.snapshotter);
   const layers = new BuildLayerDirs(opts.store, runtime);
   const network = sharedNetwork(runtime);
   // Its NAT starts while the first steps run (it takes longer than a trivial RUN).

@@ -1,6 +1,8 @@
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
-import { inUserNamespace } from '../common/index.js';
+import { digestOf, inUserNamespace, type Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { mount, unmount } from './mount.js';
 
@@ -22,6 +24,10 @@ export interface SnapshotterChoice {
 
 /** The choice per store root: made once per process, since the answer depends on the kernel and the store's filesystem. */
 const chosen = new Map<string, Promise<SnapshotterChoice>>();
+/** The setting a build will choose with, when it needs to (`expectSnapshotter`). */
+const expected = new Map<string, SnapshotterSetting>();
+/** An overlay that mounted in a store is remembered for the boot (memo key: boot, kernel, namespace, filesystem). */
+const PROBE_MEMO = 'overlay-probe';
 
 /** In a user namespace overlay keeps its marks in user.overlay.* xattrs (common/user-namespace.ts). */
 const USERXATTR = inUserNamespace ? ',userxattr' : '';
@@ -39,15 +45,43 @@ export function chooseSnapshotter(store: Store, setting: SnapshotterSetting): Pr
 }
 
 /**
- * The snapshotter already chosen for `store` by the build or run that uses it (overlay when
- * none was chosen): for the read-only views made below them (rootfs-view.ts).
+ * A build's setting, for the first step that needs a snapshotter to choose with: a build
+ * whose steps are all cached never mounts anything, so it does not probe.
  */
-export async function snapshotterOf(store: Store): Promise<Snapshotter> {
-  return (await chosen.get(store.root))?.snapshotter ?? 'overlay';
+export function expectSnapshotter(store: Store, setting: SnapshotterSetting): void {
+  if (!chosen.has(store.root)) expected.set(store.root, setting);
 }
 
-/** Mount an overlay with an upper dir as a RUN step does, in the store's temp area, and unmount it. */
+/**
+ * The snapshotter chosen for `store` by the build or run that uses it (chosen now with the
+ * build's expected setting, else overlay): for the read-only views made below them (rootfs-view.ts).
+ */
+export async function snapshotterOf(store: Store): Promise<Snapshotter> {
+  const setting = expected.get(store.root);
+  const choice = chosen.get(store.root) ?? (setting ? chooseSnapshotter(store, setting) : undefined);
+  return (await choice)?.snapshotter ?? 'overlay';
+}
+
+/** Mount an overlay with an upper dir as a RUN step does, in the store's temp area, and unmount it (once a boot). */
 async function probeOverlay(store: Store): Promise<SnapshotterChoice> {
+  const key = probeKey(store.root);
+  if (key && (await store.memos.read<string>(PROBE_MEMO, key)) === 'overlay') return { snapshotter: 'overlay', reason: 'an overlay mounted in the store (this boot)' };
+  const choice = await mountProbe(store);
+  if (key && choice.snapshotter === 'overlay') await store.memos.write(PROBE_MEMO, key, 'overlay').catch(() => undefined);
+  return choice;
+}
+
+/** What the probe's answer depends on; undefined when it cannot be told (then it is not remembered). */
+function probeKey(root: string): Digest | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return digestOf(`${boot}\0${release()}\0${inUserNamespace}\0${statSync(root).dev}`);
+  } catch {
+    return undefined;
+  }
+}
+
+async function mountProbe(store: Store): Promise<SnapshotterChoice> {
   const tmp = await store.makeTempDir('overlay-probe-');
   try {
     await Promise.all(['l1', 'l2', 'u', 'w', 'm'].map((d) => mkdir(join(tmp, d))));
