@@ -31,7 +31,8 @@ export function replayKey(root: string, args: string[], cwd: string, env: NodeJS
 
 /** Strings as the record holds them: each followed by a NUL. */
 export function joined(strings: string[]): Buffer {
-  return Buffer.concat(strings.map((s) => Buffer.from(`${s}\0`, 'utf8')));
+  // One string, one buffer: a record of a 10,000-file context has 30,000 strings.
+  return Buffer.from(strings.length ? strings.join('\0') + '\0' : '', 'utf8');
 }
 
 function fnv1a64(bytes: Buffer): string {
