@@ -5,7 +5,7 @@
  * docker-archive:` read), and gives the argv of one build.
  */
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../common/index.js';
 
@@ -31,6 +31,16 @@ export interface Tool {
   stop(): Promise<void>;
 }
 
+/** Until no tsbuild process holds a layer's extraction lock in the store at `root` (2 min at most). */
+export function waitForExtractions(root: string): void {
+  const locks = join(root, 'locks');
+  for (let i = 0; i < 1200; i++) {
+    const held = existsSync(locks) && readdirSync(locks).some((n) => n.startsWith('layer-'));
+    if (!held) return;
+    spawnSync('sleep', ['0.1']);
+  }
+}
+
 export function tsbuildTool(work: string): Tool {
   const root = join(work, 'tsbuild-root');
   return {
@@ -39,6 +49,9 @@ export function tsbuildTool(work: string): Tool {
     reset(archives) {
       rmSync(root, { recursive: true, force: true });
       for (const a of archives) must(['node', cli, '--root', root, 'load', '-i', a]);
+      // docker load and buildah pull unpack the layers before they return; tsbuild's load
+      // leaves that to its detached extractor: wait for it, so that each cold build starts alike.
+      waitForExtractions(root);
     },
     // As a user runs it: the bundle through its #! line.
     build: (dir, tag) => [cli, '--root', root, 'build', '-q', '-t', tag, dir],

@@ -211,9 +211,11 @@ async function main(): Promise<void> {
     console.log('\n| what | tsbuild | skopeo | podman | tsbuild / skopeo | tsbuild / podman | peak RSS tsbuild / skopeo / podman |\n|---|---|---|---|---|---|---|');
     for (const r of pp) {
       const m = (n: string) => median(r.samples[n].map((s) => s.wallMs));
-      const rss = (n: string) => `${Math.max(...r.samples[n].map((s) => s.rssKb / 1024)).toFixed(0)}MB`;
-      const c = (n: string) => cell(r.samples[n].map((s) => s.wallMs));
-      console.log(`| ${r.what} | ${c('tsbuild')} | ${c('skopeo')} | ${c('podman')} | ${(m('tsbuild') / m('skopeo')).toFixed(2)} | ${(m('tsbuild') / m('podman')).toFixed(2)} | ${rss('tsbuild')} / ${rss('skopeo')} / ${rss('podman')} |`);
+      const has = (n: string) => r.samples[n].length > 0;
+      const rss = (n: string) => (has(n) ? `${Math.max(...r.samples[n].map((s) => s.rssKb / 1024)).toFixed(0)}MB` : '–');
+      const c = (n: string) => (has(n) ? cell(r.samples[n].map((s) => s.wallMs)) : '–');
+      const ratio = (n: string) => (has(n) ? (m('tsbuild') / m(n)).toFixed(2) : '–');
+      console.log(`| ${r.what} | ${c('tsbuild')} | ${c('skopeo')} | ${c('podman')} | ${ratio('skopeo')} | ${ratio('podman')} | ${rss('tsbuild')} / ${rss('skopeo')} / ${rss('podman')} |`);
     }
   }
   if (!only || only === 'extras') {

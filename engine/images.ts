@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
-import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat } from '../store/index.js';
+import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
 import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
@@ -37,7 +37,23 @@ export async function pull(o: CallOptions & { ref: string; platform?: string; al
   parseReference(o.ref); // a malformed name fails before the store is opened
   const store = await storeOf(o);
   const { pullImage } = await import('../registry/index.js');
-  return pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, allPlatforms: o.allPlatforms, progress: o.onMessage });
+  const img = await pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, allPlatforms: o.allPlatforms, progress: o.onMessage });
+  await unpackBeside(store, [img]);
+  return img;
+}
+
+/** A layer below this is unpacked in well under a second when a build needs it (executor/build-layers.ts has the same rule). */
+const UNPACK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The big layers of images just pulled, loaded or imported are unpacked onto the store's
+ * disk by its detached extractor (store/extract-detached.ts), as `docker load` and
+ * `podman pull` unpack them, but beside the caller, which returns at once: a build started
+ * later finds the dirs, one started meanwhile waits for that extraction instead of its own.
+ */
+async function unpackBeside(store: Store, images: readonly (ImageRecord | undefined)[]): Promise<void> {
+  const diffIds = images.flatMap((i) => (i?.config.rootfs?.diff_ids ?? []) as Digest[]);
+  if (diffIds.length) await store.handOffExtractions(diffIds, { minBytes: UNPACK_BYTES });
 }
 
 /** Upload an image with its layers: `docker push`. */
@@ -88,7 +104,9 @@ async function input(from: Readable | string, cwd: string | undefined): Promise<
 export async function load(o: CallOptions & { from: Readable | string }): Promise<LoadedImage[]> {
   const src = await input(o.from, o.cwd);
   const store = await storeOf(o);
-  return loadArchive(store, src);
+  const loaded = await loadArchive(store, src);
+  await unpackBeside(store, await Promise.all(loaded.map((l) => store.resolveImage(l.id))));
+  return loaded;
 }
 
 /**
@@ -110,6 +128,7 @@ export async function importImage(o: CallOptions & { from: Readable | string; re
     img = await store.writeImage({ config: { ...img.config, config }, layers: img.manifest.layers, names });
     if (plain !== img.id) await store.removeImage(plain);
   }
+  await unpackBeside(store, [img]);
   return img;
 }
 

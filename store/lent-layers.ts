@@ -17,7 +17,7 @@ const run = promisify(execFile);
  * them (extract-detached.ts) is also lent that tmpfs: the first rebuild after an edit takes
  * those dirs as its overlay lowers instead of waiting for the disk copy (issue 22 item 3).
  *
- * The build bind-mounts its tmpfs at `/run/tsbuild/lent/<extractor pid>-<random>` before it
+ * The build bind-mounts its tmpfs at `/run/tsbuild/lent/<extractor pid>-<start ticks>-<random>` before it
  * unmounts its own: nothing stays mounted inside the store (an `rm -rf` of it still works),
  * and a killed extractor's mount is found by its dead pid. A loan is `<root>/lent/<hex>`:
  * `<pid> <start ticks> <dir>`, good while that process lives. When its extractions are done
@@ -42,7 +42,7 @@ function lentDir(root: string): string {
 export async function lendLayerDirs(root: string, mount: string, pid: number, dirs: ReadonlyMap<Digest, string>): Promise<boolean> {
   const ticks = liveStartTicks(pid);
   if (ticks === undefined) return false;
-  const target = join(LENT_MOUNTS, `${pid}-${randomBytes(6).toString('hex')}`);
+  const target = join(LENT_MOUNTS, `${pid}-${ticks}-${randomBytes(6).toString('hex')}`);
   try {
     // Owner-only, as the store is (store/permissions.ts): the tmpfs root under it is 0755.
     mkdirSync(LENT_MOUNTS, { recursive: true, mode: STORE_DIR_MODE });
@@ -120,8 +120,9 @@ export async function takeBackLoans(root: string): Promise<void> {
 /** The lent tmpfs of extractors that were killed (a store's open calls this): unmounted, removed. */
 export async function removeDeadLoans(): Promise<void> {
   for (const n of safeReaddir(LENT_MOUNTS)) {
-    const pid = Number(/^(\d+)-/.exec(n)?.[1] ?? 0);
-    if (liveStartTicks(pid) === undefined) await unmountLent(join(LENT_MOUNTS, n));
+    // Named `<pid>-<start ticks>-…`: a pid used again by another process does not keep it.
+    const m = /^(\d+)-(\d+)-/.exec(n);
+    if (!m || liveStartTicks(Number(m[1])) !== Number(m[2])) await unmountLent(join(LENT_MOUNTS, n));
   }
 }
 
