@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isDigest, type Digest } from '../common/index.js';
+import { hexOf, isDigest, type Digest } from '../common/index.js';
 import { blobPath } from './blobs.js';
 import { extractOwnLayerBlob } from './layer-persist.js';
 import { layerLockName } from './layer-lock.js';
-import { takeBackLoans } from './lent-layers.js';
+import { layerDirBytes } from './layer-size.js';
+import { takeBackLoans, unmountLoans } from './lent-layers.js';
 import { layerPath } from './layers.js';
 import { lockToken, releaseLock, tryLock } from './lock.js';
 
@@ -55,6 +56,7 @@ export function handOffExtractions(root: string, diffIds: readonly Digest[], opt
 export async function extractLayersDetached(argv: readonly string[]): Promise<void> {
   const [root, ...jobs] = argv;
   if (!root) return;
+  const done: Digest[] = [];
   for (const job of jobs) {
     const [d, token] = job.split('=');
     if (!isDigest(d) || !token) continue;
@@ -64,11 +66,16 @@ export async function extractLayersDetached(argv: readonly string[]): Promise<vo
     if (owned !== token && !(owned === undefined && tryLock(root, name, { pid: process.pid, token }))) continue;
     try {
       if (!existsSync(layerPath(root, d))) await extractOwnLayerBlob(root, d);
+      done.push(d);
     } catch {
       // The store gone, the blob pruned, a full disk: the layer is extracted when it is needed.
     } finally {
       releaseLock(root, name, token);
     }
   }
-  await takeBackLoans(root);
+  // The dirs are on disk: no build borrows after this (those that did have the grace).
+  const taken = takeBackLoans(root);
+  // Their sizes for the gc's cap, walked here rather than by the next build's gc.
+  for (const d of done) await layerDirBytes(root, hexOf(d)).catch(() => 0);
+  await unmountLoans(taken);
 }

@@ -13,7 +13,7 @@ import type { ImageConfig, ImageIndex, Manifest } from './oci-types.js';
 import { makeTempDir } from './temp.js';
 import { tarSplitDir } from './tar-split.js';
 import { settleSplitLayers } from './layer-settle.js';
-import { writeCacheFile } from './memo.js';
+import { layerDirBytes } from './layer-size.js';
 
 
 /**
@@ -137,24 +137,6 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** Apparent bytes of a tree, each inode once (what `du -sb` reports); 0 when it cannot be read. */
-export async function dirBytes(path: string): Promise<number> {
-  const seen = new Set<string>();
-  const walk = async (p: string): Promise<number> => {
-    const st = await lstat(p, { bigint: true }).catch(() => undefined);
-    if (!st) return 0;
-    if (st.nlink > 1n) {
-      const key = `${st.dev}:${st.ino}`;
-      if (seen.has(key)) return 0;
-      seen.add(key);
-    }
-    let total = Number(st.size);
-    if (st.isDirectory()) for (const n of await readdir(p).catch(() => [] as string[])) total += await walk(join(p, n));
-    return total;
-  };
-  return walk(path);
-}
-
 async function mark(root: string, sources: GcRootSource[], leased: Set<Digest>): Promise<Marks> {
   const marks: Marks = { blobs: new Set(), layers: new Set() };
   for (const source of sources) await source(root, marks);
@@ -254,19 +236,6 @@ async function dropUnusedSince(root: string, sinceMs: number): Promise<number> {
 
 function recordPath(root: string, key: Digest): string {
   return join(root, 'cache', 'records', `${hexOf(key)}.json`);
-}
-
-/**
- * Bytes of an extracted layer dir, remembered in sizes/dir-<hex>: a layer dir never changes
- * after its rename into place (store/layers.ts), so it is walked once, not at every gc.
- */
-export async function layerDirBytes(root: string, hex: string): Promise<number> {
-  const memo = join(sizesDir(root), `dir-${hex}`);
-  const known = Number(await readFile(memo, 'utf8').catch(() => ''));
-  if (Number.isFinite(known) && known > 0) return known;
-  const n = await dirBytes(join(layersDir(root), hex));
-  if (n > 0) await writeCacheFile(memo, String(n)).catch(() => {});
-  return n;
 }
 
 /** Drop cache records least recently used first until the kept blobs and layers fit in `limit` bytes. */

@@ -273,7 +273,9 @@ class DiskStore implements Store {
     const pid = handOffExtractions(this.root, diffIds, opts);
     // A rootless build's tmpfs is in its own mount namespace: no later build would see it.
     if (pid === undefined || !opts?.lend || opts.lend.dirs.size === 0 || inUserNamespace) return false;
-    return lendLayerDirs(this.root, opts.lend.mount, pid, opts.lend.dirs);
+    // Only what is not on the store's disk yet: a build takes the store's dir when there is one.
+    const dirs = new Map([...opts.lend.dirs].filter(([d]) => !existsSync(layerPath(this.root, d))));
+    return dirs.size > 0 && lendLayerDirs(this.root, opts.lend.mount, pid, dirs);
   }
   layerContentSize(blob: Descriptor) {
     return layerContentSize(this.root, blob);

@@ -98,8 +98,14 @@ export function lentLayerDir(root: string, diffId: Digest): string | undefined {
   return existsSync(loan.file) ? loan.dir : undefined;
 }
 
-/** The extractor's last act: take back this process's loans, wait out the grace, unmount the tmpfs. */
-export async function takeBackLoans(root: string): Promise<void> {
+/** What an extractor took back: whether a build borrowed from it, and its lent mounts. */
+export interface TakenBack {
+  borrowed: boolean;
+  mounts: string[];
+}
+
+/** The extractor's last act, first half: take back this process's loans (no build takes them after this). */
+export function takeBackLoans(root: string): TakenBack {
   let borrowed = false;
   for (const n of safeReaddir(lentDir(root))) {
     const loan = n.endsWith(BORROWED) ? undefined : readLoan(join(lentDir(root), n));
@@ -108,13 +114,20 @@ export async function takeBackLoans(root: string): Promise<void> {
     if (existsSync(`${loan.file}${BORROWED}`)) borrowed = true;
     forget(`${loan.file}${BORROWED}`);
   }
-  const own = safeReaddir(LENT_MOUNTS).filter((n) => n.startsWith(`${process.pid}-`));
-  if (own.length === 0) return;
-  if (borrowed) {
+  const mounts = safeReaddir(LENT_MOUNTS)
+    .filter((n) => n.startsWith(`${process.pid}-`))
+    .map((n) => join(LENT_MOUNTS, n));
+  return { borrowed, mounts };
+}
+
+/** The second half: wait out the grace when a build borrowed, then unmount the lent tmpfs. */
+export async function unmountLoans(taken: TakenBack): Promise<void> {
+  if (taken.mounts.length === 0) return;
+  if (taken.borrowed) {
     const grace = process.env.TSBUILD_LENT_GRACE_MS;
     await sleep(grace && /^[0-9]+$/.test(grace) ? Number(grace) : 30_000);
   }
-  for (const n of own) await unmountLent(join(LENT_MOUNTS, n));
+  for (const m of taken.mounts) await unmountLent(m);
 }
 
 /** The lent tmpfs of extractors that were killed (a store's open calls this): unmounted, removed. */

