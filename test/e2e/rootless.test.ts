@@ -63,6 +63,8 @@ function asUser(name: string, args: string[], opts: { env?: Record<string, strin
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A child that exits before reading its input (a replayed build) closes the pipe (as cli/tsbuild.ts's runCli).
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
