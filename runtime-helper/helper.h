@@ -183,6 +183,11 @@ int tree_dump(const char *dir, const char *out); /* 0, or -1 when OUT is not com
 /* mount-cmd.c: `--mount FSTYPE SOURCE TARGET OPTIONS`, `--umount TARGET [lazy]` */
 int mount_main(int argc, char **argv);
 int umount_main(int argc, char **argv);
+/* the same, the reason in err instead of on stderr: 0 or 32 */
+int do_mount(int argc, char **argv, char *err, size_t errlen);
+int do_umount(int argc, char **argv, char *err, size_t errlen);
+/* mount-server.c: `--mount-server`, those two for many requests on stdin */
+int mount_server_main(void);
 /* idmap.c: this process's user namespace */
 int in_user_namespace(void);
 unsigned long highest_mapped_gid(void);

@@ -1,6 +1,7 @@
 /*
  * tsbuild-helper main: the whole story in one screen. See helper.h for the protocol.
- * (`--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c;
+ * (`--mount` and `--umount` are the executor's mounts outside containers: mount-cmd.c, and
+ * `--mount-server` makes them for many requests: mount-server.c;
  * `--link PATH` names save -o's unnamed output file: link-cmd.c;
  * `--xattrs-get`, `--xattrs-set` and `--mknod` are the file metadata Node cannot reach: fsattr-cmd.c;
  * `--tree DIR OUT` is the listing a RUN step's helper writes when its command ended: tree.c;
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--mount") == 0) return mount_main(argc - 2, argv + 2);   /* mount-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--umount") == 0) return umount_main(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "--mount-server") == 0) return mount_server_main();       /* mount-server.c */
     if (argc == 3 && strcmp(argv[1], "--netns") == 0) return net_hold_main(argv[2]);          /* network.c */
     if (argc >= 2 && strcmp(argv[1], "--link") == 0) return link_main(argc - 2, argv + 2);       /* link-cmd.c */
     if (argc >= 2 && strcmp(argv[1], "--syncfs") == 0) return syncfs_main(argc - 2, argv + 2);   /* syncfs-cmd.c */

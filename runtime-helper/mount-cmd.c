@@ -19,17 +19,23 @@
 
 #define EXIT_MOUNT_FAILURE 32
 
-int mount_main(int argc, char **argv)
+/* The mount of `--mount` (argv after it); 0, or EXIT_MOUNT_FAILURE with the reason in err. */
+int do_mount(int argc, char **argv, char *err, size_t errlen)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: tsbuild-helper --mount FSTYPE SOURCE TARGET OPTIONS\n");
+        snprintf(err, errlen, "usage: tsbuild-helper --mount FSTYPE SOURCE TARGET OPTIONS");
         return EXIT_MOUNT_FAILURE;
     }
     const char *fstype = argv[0], *source = argv[1], *target = argv[2];
     size_t n = strlen(argv[3]);
     char *data = calloc(n + 1, 1);
     char *opts = strdup(argv[3]);
-    if (!data || !opts) return EXIT_MOUNT_FAILURE;
+    if (!data || !opts) {
+        free(data);
+        free(opts);
+        snprintf(err, errlen, "mount %s on %s: %s", fstype, target, strerror(ENOMEM));
+        return EXIT_MOUNT_FAILURE;
+    }
     unsigned long flags = 0;
     for (char *save = NULL, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
         unsigned long flag = !strcmp(o, "ro")       ? MS_RDONLY
@@ -45,22 +51,41 @@ int mount_main(int argc, char **argv)
         if (*data) strcat(data, ",");
         strcat(data, o);
     }
-    if (mount(source, target, fstype, flags, data) < 0) {
-        fprintf(stderr, "mount %s on %s: %s\n", fstype, target, strerror(errno));
+    int rc = mount(source, target, fstype, flags, data) < 0 ? EXIT_MOUNT_FAILURE : 0;
+    if (rc) snprintf(err, errlen, "mount %s on %s: %s", fstype, target, strerror(errno));
+    free(data);
+    free(opts);
+    return rc;
+}
+
+/* The unmount of `--umount` (argv after it); 0, or EXIT_MOUNT_FAILURE with the reason in err. */
+int do_umount(int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[1], "lazy") != 0)) {
+        snprintf(err, errlen, "usage: tsbuild-helper --umount TARGET [lazy]");
+        return EXIT_MOUNT_FAILURE;
+    }
+    if (umount2(argv[0], argc == 2 ? MNT_DETACH : 0) < 0) {
+        snprintf(err, errlen, "umount %s: %s", argv[0], strerror(errno));
         return EXIT_MOUNT_FAILURE;
     }
     return 0;
 }
 
+static int report(int rc, const char *err)
+{
+    if (rc) fprintf(stderr, "%s\n", err);
+    return rc;
+}
+
+int mount_main(int argc, char **argv)
+{
+    char err[512];
+    return report(do_mount(argc, argv, err, sizeof err), err);
+}
+
 int umount_main(int argc, char **argv)
 {
-    if (argc < 1 || argc > 2 || (argc == 2 && strcmp(argv[1], "lazy") != 0)) {
-        fprintf(stderr, "usage: tsbuild-helper --umount TARGET [lazy]\n");
-        return EXIT_MOUNT_FAILURE;
-    }
-    if (umount2(argv[0], argc == 2 ? MNT_DETACH : 0) < 0) {
-        fprintf(stderr, "umount %s: %s\n", argv[0], strerror(errno));
-        return EXIT_MOUNT_FAILURE;
-    }
-    return 0;
+    char err[512];
+    return report(do_umount(argc, argv, err, sizeof err), err);
 }
