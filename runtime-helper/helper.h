@@ -186,6 +186,8 @@ int umount_main(int argc, char **argv);
 /* the same, the reason in err instead of on stderr: 0 or 32 */
 int do_mount(int argc, char **argv, char *err, size_t errlen);
 int do_umount(int argc, char **argv, char *err, size_t errlen);
+/* report.c: all of buf to fd, through EINTR and short writes; -1 when fd takes no more */
+int write_all(int fd, const void *buf, size_t len);
 /* mount-server.c: `--mount-server`, those two for many requests on stdin */
 int mount_server_main(void);
 /* idmap.c: this process's user namespace */

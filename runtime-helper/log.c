@@ -36,18 +36,6 @@ static int open_log(const char *path)
     return fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static void record(const struct spec *spec, const char *stream, const char *data, size_t len)
 {
     struct timespec ts;

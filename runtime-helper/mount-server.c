@@ -34,17 +34,6 @@ static int read_full(int fd, unsigned char *buf, size_t n)
     return 0;
 }
 
-static int write_full(int fd, const unsigned char *buf, size_t n)
-{
-    for (size_t done = 0; done < n;) {
-        ssize_t w = write(fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
 static uint32_t get_u32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -93,6 +82,6 @@ int mount_server_main(void)
         put_u32(out, (uint32_t)code);
         put_u32(out + 4, (uint32_t)len);
         memcpy(out + 8, err, len);
-        if (write_full(1, out, 8 + len) < 0) return 0;
+        if (write_all(1, out, 8 + len) < 0) return 0;
     }
 }

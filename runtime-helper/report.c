@@ -86,15 +86,17 @@ const char *errno_name(int err)
     }
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
+    const char *p = buf;
     while (len > 0) {
-        ssize_t w = write(fd, buf, len);
+        ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return; /* nobody listening: the exit code still tells */
-        buf += w;
+        if (w <= 0) return -1;
+        p += w;
         len -= (size_t)w;
     }
+    return 0;
 }
 
 /* temp file + rename, so a reader sees the whole line or nothing */

@@ -87,18 +87,6 @@ static void copy_winsize(int from, int to)
     if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
 }
 
-static int write_all(int fd, const char *buf, ssize_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, (size_t)n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        buf += w;
-        n -= w;
-    }
-    return 0;
-}
-
 /* A cooked terminal holds whole lines and end-of-file marks; both are read while it is still
  * cooked, since raw mode hands a pending end-of-file (^D; script(1) sends one for an empty
  * stdin) over as a NUL byte, which the container's terminal would echo as ^@. An end-of-file
