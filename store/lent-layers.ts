@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { helperPath, hexOf, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 import { processStartTicks } from './containers.js';
+import { isSameProcess } from './temp.js';
 import { STORE_DIR_MODE } from './permissions.js';
 
 const run = promisify(execFile);
@@ -40,8 +41,8 @@ function lentDir(root: string): string {
  * False (nothing lent) when that mount cannot be made; the caller unmounts `mount` either way.
  */
 export async function lendLayerDirs(root: string, mount: string, pid: number, dirs: ReadonlyMap<Digest, string>): Promise<boolean> {
-  const ticks = liveStartTicks(pid);
-  if (ticks === undefined) return false;
+  const ticks = processStartTicks(pid);
+  if (ticks === undefined || !isSameProcess(pid, ticks)) return false;
   const target = join(LENT_MOUNTS, `${pid}-${ticks}-${randomBytes(6).toString('hex')}`);
   try {
     // Owner-only, as the store is (store/permissions.ts): the tmpfs root under it is 0755.
@@ -82,7 +83,7 @@ function readLoan(file: string): Loan | undefined {
 export function lentLayerDir(root: string, diffId: Digest): string | undefined {
   const loan = readLoan(join(lentDir(root), hexOf(diffId)));
   if (!loan) return undefined;
-  if (liveStartTicks(loan.pid) !== loan.ticks) {
+  if (!isSameProcess(loan.pid, loan.ticks)) {
     forget(loan.file); // its extractor was killed: removeDeadLoans unmounts its tmpfs
     return undefined;
   }
@@ -135,20 +136,8 @@ export async function removeDeadLoans(): Promise<void> {
   for (const n of safeReaddir(LENT_MOUNTS)) {
     // Named `<pid>-<start ticks>-…`: a pid used again by another process does not keep it.
     const m = /^(\d+)-(\d+)-/.exec(n);
-    if (!m || liveStartTicks(Number(m[1])) !== Number(m[2])) await unmountLent(join(LENT_MOUNTS, n));
+    if (!m || !isSameProcess(Number(m[1]), Number(m[2]))) await unmountLent(join(LENT_MOUNTS, n));
   }
-}
-
-/** When `pid` started (its identity with the pid), undefined when it is gone or a zombie. */
-function liveStartTicks(pid: number): number | undefined {
-  if (!(pid > 0)) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat[stat.lastIndexOf(')') + 2] === 'Z') return undefined;
-  } catch {
-    return undefined;
-  }
-  return processStartTicks(pid);
 }
 
 async function unmountLent(target: string): Promise<void> {

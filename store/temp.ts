@@ -48,7 +48,7 @@ export async function recordProcess(root: string, dir: string, pid: number): Pro
 const KILL_WAIT_MS = 10_000;
 
 /** Whether `pid` is still the process that started at `ticks` and not yet a zombie. */
-function isSameProcess(pid: number, ticks: number): boolean {
+export function isSameProcess(pid: number, ticks: number): boolean {
   if (processStartTicks(pid) !== ticks) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
