@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
-import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
+import { HAND_OFF_MIN_BYTES, importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
 import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
@@ -42,9 +42,6 @@ export async function pull(o: CallOptions & { ref: string; platform?: string; al
   return img;
 }
 
-/** A layer below this is unpacked in well under a second when a build needs it (executor/build-layers.ts has the same rule). */
-const UNPACK_BYTES = 4 * 1024 * 1024;
-
 /**
  * The big layers of images just pulled, loaded or imported are unpacked onto the store's
  * disk by its detached extractor (store/extract-detached.ts), as `docker load` and
@@ -53,7 +50,7 @@ const UNPACK_BYTES = 4 * 1024 * 1024;
  */
 async function unpackBeside(store: Store, images: readonly (ImageRecord | undefined)[]): Promise<void> {
   const diffIds = images.flatMap((i) => (i?.config.rootfs?.diff_ids ?? []) as Digest[]);
-  if (diffIds.length) await store.handOffExtractions(diffIds, { minBytes: UNPACK_BYTES });
+  if (diffIds.length) await store.handOffExtractions(diffIds, { minBytes: HAND_OFF_MIN_BYTES });
 }
 
 /** Upload an image with its layers: `docker push`. */

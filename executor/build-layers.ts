@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { hexOf, type Digest } from '../common/index.js';
-import type { Descriptor, Store } from '../store/index.js';
+import { HAND_OFF_MIN_BYTES, type Descriptor, type Store } from '../store/index.js';
 import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
 import type { LayerDirSource } from './rootfs-view.js';
 import { tmpfsBudget } from './memory-budget.js';
@@ -13,8 +13,6 @@ import { copyTree } from './copy-tree.js';
 
 /** Below this much room a layer-dirs tmpfs is not worth it: layers are extracted on disk. */
 const MIN_BYTES = 512 * 1024 ** 2;
-/** A layer tar below this is unpacked in well under a second when it is needed: not worth a process of its own. */
-const HAND_OFF_BYTES = 4 * 1024 * 1024;
 
 /**
  * The layer dirs of one build: the layers it writes itself and reads back as directories
@@ -106,7 +104,7 @@ export class BuildLayerDirs implements LayerDirSource {
       }
     }
     const lend = memory && dirs.size > 0 ? { mount: memory.dir, dirs } : undefined;
-    await this.store.handOffExtractions(this.persisted, { minBytes: HAND_OFF_BYTES, ...(lend ? { lend } : {}) }).catch(() => false);
+    await this.store.handOffExtractions(this.persisted, { minBytes: HAND_OFF_MIN_BYTES, ...(lend ? { lend } : {}) }).catch(() => false);
   }
 
   private async extract(diffId: Digest, incoming: IncomingLayer | undefined): Promise<string | undefined> {

@@ -23,6 +23,9 @@ import { lockToken, releaseLock, tryLock } from './lock.js';
  * lent the build's tmpfs of layer dirs too (lent-layers.ts), which it unmounts at the end.
  */
 
+/** A layer tar below this is unpacked in well under a second when it is needed: not worth a process of its own. */
+export const HAND_OFF_MIN_BYTES = 4 * 1024 * 1024;
+
 /** The argument that makes the extraction worker's file run as this detached process. */
 export const DETACHED_FLAG = '--extract-layers';
 

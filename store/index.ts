@@ -86,6 +86,7 @@ export { writeFileAtomic } from './atomic.js';
 export { TarWriter, type BodyFill } from './tar-write.js';
 export { readTar, type TarEntry, type TarBody } from './tar-read.js';
 export { decompressed, gunzipStream } from './layer-stream.js';
+export { HAND_OFF_MIN_BYTES } from './extract-detached.js';
 export { extractTar } from './layers.js';
 export { startUnpack, unpackTarFile, type LayerUnpack } from './extract-thread.js';
 export { getXattrs, setXattrs, makeNodes, type XattrMap, type DeviceNode } from './fs-attrs.js';
