@@ -1,4 +1,4 @@
-import { UserError } from '../common/index.js';
+import { UserError, compareCodeUnits } from '../common/index.js';
 import { TemplateError, compileTemplate, type Template } from './template.js';
 
 /**
@@ -61,7 +61,7 @@ const HEADER_FUNCS: Record<string, (...a: unknown[]) => unknown> = {
 /** The rows printed by `format` (undefined: the command's table). */
 export function renderRows(format: string | undefined, given: object[], spec: RowFormat): string {
   // Docker marshals a row as a map: {{json .}} has its keys sorted.
-  const rows = given.map((r) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  const rows = given.map((r) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => compareCodeUnits(a, b))));
   let text = (format ?? 'table').trim();
   if (text === 'json') text = '{{json .}}';
   else if (text === 'table') text = `table ${spec.defaultTable}`;

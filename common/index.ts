@@ -16,3 +16,4 @@ export * from './fs-entry.js';
 export * from './platform.js';
 export * from "./undici.js";
 export * from "./store-root.js";
+export * from "./order.js";

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Digest } from '../common/index.js';
+import { compareCodeUnits, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 
 export interface ContainerImageRef {
@@ -285,7 +285,7 @@ export async function listContainers(root: string): Promise<ContainerRecord[]> {
     out.push(record);
   }
   await sweepNames(root);
-  return out.sort((a, b) => b.created.localeCompare(a.created));
+  return out.sort((a, b) => compareCodeUnits(b.created, a.created));
 }
 
 /** Find by full id, unique id prefix, or name. Throws on an ambiguous prefix. */

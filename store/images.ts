@@ -1,4 +1,4 @@
-import { UserError, bestPlatformMatch, canonicalJson, hostPlatform, isDigest, type Digest, type Platform } from '../common/index.js';
+import { UserError, bestPlatformMatch, canonicalJson, compareCodeUnits, hostPlatform, isDigest, type Digest, type Platform } from '../common/index.js';
 import type { ImageRecord } from './contract.js';
 import { hasBlob, putBlob, readBlob } from './blobs.js';
 import { CONTENT_SIZE, annotatedSize, layerContentSize } from './content-size.js';
@@ -103,7 +103,7 @@ export async function listImages(root: string): Promise<ImageRecord[]> {
     const rec = es[0].isIndex ? await loadIndexRecord(root, es, hostPlatform(), true) : await loadRecord(root, id, es);
     if (rec) out.push(rec);
   }
-  return out.sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+  return out.sort((a, b) => compareCodeUnits(b.config.created ?? '', a.config.created ?? ''));
 }
 
 async function loadRecord(root: string, id: Digest, entries: IndexEntry[]): Promise<ImageRecord | undefined> {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, ioMessage, isDigest, type Digest } from '../common/index.js';
+import { UserError, compareCodeUnits, ioMessage, isDigest, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import { MediaType, type Descriptor, type ImageIndex } from './oci-types.js';
@@ -106,6 +106,6 @@ function normalise(entries: IndexEntry[]): IndexEntry[] {
   const untagged = new Map<string, IndexEntry>();
   for (const e of entries) if (e.name === undefined && !named.has(e.imageId)) untagged.set(e.imageId, e);
   return [...byName.values(), ...untagged.values()].sort((a, b) =>
-    (a.name ?? '\uffff' + a.imageId).localeCompare(b.name ?? '\uffff' + b.imageId),
+    compareCodeUnits(a.name ?? '\uffff' + a.imageId, b.name ?? '\uffff' + b.imageId),
   );
 }

@@ -1,3 +1,4 @@
+import { compareCodeUnits } from '../../common/index.js';
 import type { RawInstruction } from '../syntax.js';
 import { trimGoSpace } from '../go-text.js';
 import { parseFlags } from './flags.js';
@@ -38,7 +39,7 @@ export function parseMaintainer(raw: RawInstruction): Maintainer {
 export function parseExpose(raw: RawInstruction): Expose {
   if (raw.args.length === 0) throw problem('needs-arguments', 'EXPOSE');
   parseFlags('EXPOSE', raw.flags);
-  const ports = [...raw.args].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ports = [...raw.args].sort(compareCodeUnits);
   return { kind: 'expose', ports, ...located(raw) };
 }
 
