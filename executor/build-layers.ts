@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { hexOf, type Digest } from '../common/index.js';
-import { HAND_OFF_MIN_BYTES, type Descriptor, type Store } from '../store/index.js';
+import { HAND_OFF_MIN_BYTES, type Descriptor, type Store, type XattrMap } from '../store/index.js';
 import { extractOwnLayer, primeLayerDir, startOwnExtraction, type OwnExtraction } from './prime-layer.js';
 import type { LayerDirSource } from './rootfs-view.js';
 import { tmpfsBudget } from './memory-budget.js';
@@ -119,28 +119,29 @@ export class BuildLayerDirs implements LayerDirSource {
   }
 
   /**
-   * Keep `upperDir` (a RUN's upper dir on a tmpfs, in overlay form) as layer `diffId`'s dir
-   * for the steps after it: copied into memory, else to `diskCopy` (a new path in the
-   * store's tmp/) and given to the store.
+   * Keep `upper.root` (a RUN's upper dir on a tmpfs, in overlay form, with the xattrs its
+   * snapshot read) as layer `diffId`'s dir for the steps after it: copied into memory, else
+   * to `diskCopy` (a new path in the store's tmp/) and given to the store.
    */
-  async keep(diffId: Digest, upperDir: string, diskCopy: string): Promise<void> {
+  async keep(diffId: Digest, upper: KeptUpper, diskCopy: string): Promise<void> {
     let p = this.own.get(diffId);
     if (!p) {
-      p = this.copyIn(diffId, upperDir, diskCopy);
+      p = this.copyIn(diffId, upper, diskCopy);
       this.own.set(diffId, p);
     }
     if ((await p) !== undefined) this.persist(diffId);
   }
 
-  private async copyIn(diffId: Digest, upperDir: string, diskCopy: string): Promise<string | undefined> {
+  private async copyIn(diffId: Digest, upper: KeptUpper, diskCopy: string): Promise<string | undefined> {
     const memory = (await this.mountOnce())?.dir;
+    // copyTree keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
+    const asLayer = { asLayer: true, xattrs: upper.xattrs };
     if (memory && !this.isClosed) {
       const dir = join(memory, hexOf(diffId));
-      // copyTree keeps what makes it a layer: whiteouts (0/0 char devices), the opaque xattr, owners, modes, times
-      if (await copyTree(upperDir, dir).then(() => true, () => false)) return dir;
+      if (await copyTree(upper.root, dir, asLayer).then(() => true, () => false)) return dir;
       await rm(dir, { recursive: true, force: true });
     }
-    await copyTree(upperDir, diskCopy);
+    await copyTree(upper.root, diskCopy, asLayer);
     await this.store.adoptLayerDir(diffId, diskCopy);
     return undefined;
   }
@@ -180,6 +181,12 @@ export class BuildLayerDirs implements LayerDirSource {
     await memory?.unmount();
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
+}
+
+/** A RUN's upper dir (its real path) and its xattrs by absolute path, as its snapshot read them. */
+export interface KeptUpper {
+  root: string;
+  xattrs: XattrMap;
 }
 
 /** A layer being extracted into memory while a step writes it (`BuildLayerDirs.receive`). */

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isOverlayXattr } from '../common/index.js';
-import { getXattrs } from '../store/index.js';
+import { getXattrs, type XattrMap } from '../store/index.js';
 import { EntryWriter } from './entry-writer.js';
 
 /**
@@ -16,7 +16,7 @@ export async function copyTree(from: string, dest: string, opts: CopyTreeOptions
   const source = resolve(from); // the helper names entries below it as `source/NAME`
   const top = lstatSync(source);
   const isDir = top.isDirectory() || (top.isSymbolicLink() && statSync(source).isDirectory());
-  const c = new TreeCopy(await getXattrs(source, { recursive: isDir }), opts);
+  const c = new TreeCopy(opts.xattrs ?? (await getXattrs(source, { recursive: isDir })), opts);
   if (isDir) c.dir(source, dest, statSync(source));
   else c.entry(source, dest, top);
   await c.finish();
@@ -32,7 +32,18 @@ export interface CopyTreeOptions {
   owner?: { uid: number; gid: number };
   mtime?: Date;
   asRootfs?: boolean;
+  /**
+   * An overlay upper dir copied as a layer's dir: of overlay's xattrs only the opaque mark
+   * is kept, as extracting the layer's tar makes it; its bookkeeping for the upper fs
+   * (impure, origin, uuid) is left out, and with it a helper process for those alone.
+   */
+  asLayer?: boolean;
+  /** The source's xattrs by absolute path (`resolve(from)/NAME`), when already read: no walk for them. */
+  xattrs?: XattrMap;
 }
+
+/** The suffix of overlay's opaque mark (trusted.overlay.opaque, user.overlay.opaque). */
+const OPAQUE = '.overlay.opaque';
 
 class TreeCopy {
   private readonly out: EntryWriter;
@@ -65,6 +76,6 @@ class TreeCopy {
   private xattrsOf(from: string): [string, Buffer][] {
     const xs = this.sourceXattrs.get(from);
     if (!xs) return [];
-    return Object.entries(xs).filter(([name]) => !(this.opts.asRootfs && isOverlayXattr(name)));
+    return Object.entries(xs).filter(([name]) => !isOverlayXattr(name) || (!this.opts.asRootfs && (!this.opts.asLayer || name.endsWith(OPAQUE))));
   }
 }

@@ -313,6 +313,6 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
   // is copied into the build's own layer dirs, and only when a later step needs it.
   if (!dirs.upper) await store.adoptLayerDir(layer.diffId, upperDir);
-  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, upperDir, join(dirs.tmp, 'layer'));
+  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, layer, join(dirs.tmp, 'layer'));
   return tarLayerDescriptor(layer);
 }

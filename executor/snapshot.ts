@@ -36,13 +36,21 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 /** The marks this process's overlay mounts write (user.overlay.* in a user namespace). */
 const OVERLAY_XATTR = overlayXattrPrefix;
 
-export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptions): Promise<LayerResult | undefined> {
+/** A snapshot's layer, with the xattrs read on the way (by absolute path under `root`, the dir's real path). */
+export interface Snapshot extends LayerResult {
+  root: string;
+  xattrs: XattrMap;
+}
+
+export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptions): Promise<Snapshot | undefined> {
   const root = await realpath(dir);
   const omit = new Set((opts.omit ?? []).map((p) => p.replace(/^\/+|\/+$/g, '')));
   const entries: LayerEntry[] = [];
   const tree = opts.treeFile ? readTree(opts.treeFile, root) : undefined;
+  let xattrs: XattrMap;
   if (tree) {
-    const s: WalkState = { root, kind: opts.kind, xattrs: tree.xattrs, entries, omit };
+    xattrs = tree.xattrs;
+    const s: WalkState = { root, kind: opts.kind, xattrs, entries, omit };
     for (const [rel, st] of tree.items) {
       if (isOmitted(rel, omit)) continue;
       const slash = rel.lastIndexOf('/');
@@ -51,11 +59,11 @@ export async function snapshotDir(store: Store, dir: string, opts: SnapshotOptio
   } else {
     const names = await readdir(root);
     if (names.length === 0) return undefined;
-    const xattrs = await readXattrs(root, { recursive: true });
+    xattrs = await readXattrs(root, { recursive: true });
     walk(root, '', names, { root, kind: opts.kind, xattrs, entries, omit });
   }
   if (entries.length === 0) return undefined;
-  return writeLayer(store, entries, { sourceDateEpoch: opts.sourceDateEpoch });
+  return { ...(await writeLayer(store, entries, { sourceDateEpoch: opts.sourceDateEpoch })), root, xattrs };
 }
 
 interface WalkState {

@@ -46,3 +46,40 @@ test('copyTree keeps owners, modes, times, hardlinks, symlinks, devices, fifos a
   await copyTree(join(src, 'tool'), join(work, 'one'));
   assert.equal(lstatSync(join(work, 'one')).mode, lstatSync(join(src, 'tool')).mode);
 });
+
+// A RUN's upper dir kept as a layer's dir (executor/build-layers.ts keep): overlay's own
+// bookkeeping for its upper fs (impure, origin, uuid; fs/overlayfs/overlayfs.h) is not part of
+// the layer, so the copy is what extracting the layer's tar makes: the opaque mark and the
+// file's own xattrs only. Its xattrs come from the snapshot's listing: the helper is not asked.
+test('copyTree asLayer keeps the opaque mark and real xattrs, not overlay bookkeeping, from the xattrs given', { skip: !isRoot && 'needs root (trusted.* xattrs)' }, async () => {
+  const work = await tempDir();
+  const src = join(work, 'upper');
+  mkdirSync(join(src, 'etc'), { recursive: true });
+  mkdirSync(join(src, 'opaque'));
+  writeFileSync(join(src, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+  writeFileSync(join(src, 'tool'), 'x');
+  const set = (path: string, name: string, value: string) => execFileSync('setfattr', ['-n', name, '-v', value, path]);
+  set(src, 'trusted.overlay.uuid', '0sAAAAAAAAAAAAAAAAAAAAAA==');
+  set(join(src, 'etc'), 'trusted.overlay.impure', 'y');
+  set(join(src, 'etc', 'passwd'), 'trusted.overlay.origin', '0sAPsdAAE=');
+  set(join(src, 'opaque'), 'trusted.overlay.opaque', 'y');
+  set(join(src, 'tool'), 'user.note', 'kept');
+  const read = await getXattrs(src, { recursive: true });
+
+  const dest = join(work, 'layer');
+  await copyTree(src, dest, { asLayer: true, xattrs: read });
+  const xs = await getXattrs(dest, { recursive: true });
+  assert.deepEqual([...xs.keys()].sort(), [join(dest, 'opaque'), join(dest, 'tool')]);
+  assert.equal(xs.get(join(dest, 'opaque'))?.['trusted.overlay.opaque']?.toString(), 'y');
+  assert.equal(xs.get(join(dest, 'tool'))?.['user.note']?.toString(), 'kept');
+
+  // The map given is what is copied: an xattr on disk but not in it is not looked for.
+  set(join(src, 'tool'), 'user.later', 'not read');
+  const again = join(work, 'again');
+  await copyTree(src, again, { asLayer: true, xattrs: read });
+  assert.equal((await getXattrs(join(again, 'tool'), { recursive: false })).get(join(again, 'tool'))?.['user.later'], undefined);
+  // Without asLayer every xattr is copied, overlay's too.
+  const plain = join(work, 'plain');
+  await copyTree(src, plain);
+  assert.equal((await getXattrs(join(plain, 'etc'), { recursive: false })).get(join(plain, 'etc'))?.['trusted.overlay.impure']?.toString(), 'y');
+});
