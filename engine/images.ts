@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
-import { HAND_OFF_MIN_BYTES, importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
+import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
 import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
@@ -43,14 +43,16 @@ export async function pull(o: CallOptions & { ref: string; platform?: string; al
 }
 
 /**
- * The big layers of images just pulled, loaded or imported are unpacked onto the store's
- * disk by its detached extractor (store/extract-detached.ts), as `docker load` and
- * `podman pull` unpack them, but beside the caller, which returns at once: a build started
- * later finds the dirs, one started meanwhile waits for that extraction instead of its own.
+ * The layers of images just pulled, loaded or imported are unpacked onto the store's disk
+ * by its detached extractor (store/extract-detached.ts), as `docker load` and `podman pull`
+ * unpack them, but beside the caller, which returns at once: a build started later finds
+ * the dirs, one started meanwhile waits for that extraction instead of its own. Small ones
+ * too: on this ext4 a symlink costs 0.4 ms, and busybox's 277 entries were a third of a
+ * cold five-RUN build (bench/RESULTS.md).
  */
 async function unpackBeside(store: Store, images: readonly (ImageRecord | undefined)[]): Promise<void> {
   const diffIds = images.flatMap((i) => (i?.config.rootfs?.diff_ids ?? []) as Digest[]);
-  if (diffIds.length) await store.handOffExtractions(diffIds, { minBytes: HAND_OFF_MIN_BYTES });
+  if (diffIds.length) await store.handOffExtractions(diffIds);
 }
 
 /** Upload an image with its layers: `docker push`. */
