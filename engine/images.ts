@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError, ioMessage, parsePlatformSpec, shortId, type Digest } from '../common/index.js';
-import { importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
+import { HAND_OFF_MIN_BYTES, importRootfs, loadArchive, nameAmong, normaliseName, parseReference, saveImages, type ImageRecord, type LoadedImage, type SaveFormat, type Store } from '../store/index.js';
 import { coresOf, exportCompression, type CompressionOption } from './compression.js';
 import { writeOutputFile } from './output-file.js';
 import { openStoreOf, type StoreOption } from './store-option.js';
@@ -38,21 +38,27 @@ export async function pull(o: CallOptions & { ref: string; platform?: string; al
   const store = await storeOf(o);
   const { pullImage } = await import('../registry/index.js');
   const img = await pullImage(store, o.ref, { ...withInsecure(settingsOf(o), o.insecureRegistries), platform: o.platform, allPlatforms: o.allPlatforms, progress: o.onMessage });
-  await unpackBeside(store, [img]);
+  await unpackLayers(store, [img]);
   return img;
 }
 
 /**
- * The layers of images just pulled, loaded or imported are unpacked onto the store's disk
- * by its detached extractor (store/extract-detached.ts), as `docker load` and `podman pull`
- * unpack them, but beside the caller, which returns at once: a build started later finds
- * the dirs, one started meanwhile waits for that extraction instead of its own. Small ones
- * too: on this ext4 a symlink costs 0.4 ms, and busybox's 277 entries were a third of a
- * cold five-RUN build (bench/RESULTS.md).
+ * The layers of images just pulled, loaded or imported are unpacked onto the store's disk,
+ * as `docker load` and `podman pull` unpack them before they return. A big one is left to
+ * the store's detached extractor (store/extract-detached.ts), beside the caller, which
+ * returns at once: a build started later finds its dir, one started meanwhile waits for that
+ * extraction instead of making its own. A small one is unpacked here: a process of its own
+ * would cost a build that starts right after (`load && build`, as in CI) more than it saves,
+ * and on this ext4 busybox's 277 entries were a third of a cold five-RUN build (a symlink
+ * costs 0.4 ms there). A small one that fails is left to the build that needs it.
  */
-async function unpackBeside(store: Store, images: readonly (ImageRecord | undefined)[]): Promise<void> {
-  const diffIds = images.flatMap((i) => (i?.config.rootfs?.diff_ids ?? []) as Digest[]);
-  if (diffIds.length) await store.handOffExtractions(diffIds);
+async function unpackLayers(store: Store, images: readonly (ImageRecord | undefined)[]): Promise<void> {
+  const diffIds = [...new Set(images.flatMap((i) => (i?.config.rootfs?.diff_ids ?? []) as Digest[]))];
+  if (diffIds.length === 0) return;
+  await store.handOffExtractions(diffIds, { minBytes: HAND_OFF_MIN_BYTES });
+  for (const d of diffIds) {
+    if (((await store.blobSize(d)) ?? Infinity) < HAND_OFF_MIN_BYTES) await store.extractOwnLayer(d).catch(() => false);
+  }
 }
 
 /** Upload an image with its layers: `docker push`. */
@@ -104,7 +110,7 @@ export async function load(o: CallOptions & { from: Readable | string }): Promis
   const src = await input(o.from, o.cwd);
   const store = await storeOf(o);
   const loaded = await loadArchive(store, src);
-  await unpackBeside(store, await Promise.all(loaded.map((l) => store.resolveImage(l.id))));
+  await unpackLayers(store, await Promise.all(loaded.map((l) => store.resolveImage(l.id))));
   return loaded;
 }
 
@@ -127,7 +133,7 @@ export async function importImage(o: CallOptions & { from: Readable | string; re
     img = await store.writeImage({ config: { ...img.config, config }, layers: img.manifest.layers, names });
     if (plain !== img.id) await store.removeImage(plain);
   }
-  await unpackBeside(store, [img]);
+  await unpackLayers(store, [img]);
   return img;
 }
 
