@@ -121,9 +121,16 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
   const results = new Map<number, Promise<StageState>>();
   const dependents = new Set(plan.order.flatMap((i) => plan.stages[i].dependsOn));
   const counts = { cached: 0, executed: 0 };
-  // The previous build of the same name, to say why a step missed the cache.
-  const previous = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
-  const previousSteps = new Map((previous?.steps ?? []).map((p) => [p.position, p]));
+  // The previous build of the same name, to say why a step missed the cache: read at the
+  // first miss (10,000 LABELs' inputs are 2.7 MB of JSON, which a fully cached build needs not).
+  let previous: Promise<Map<string, BuildInputs['steps'][number]>> | undefined;
+  const previousStep = (position: string) => {
+    previous ??= (async () => {
+      const last = opts.names.length ? await cache.lastBuild(opts.names[0]) : undefined;
+      return new Map((last?.steps ?? []).map((p) => [p.position, p]));
+    })();
+    return previous.then((steps) => steps.get(position));
+  };
   const inputs: BuildInputs = { steps: [] };
   const runtime = opts.runtime ?? defaultRuntimeSettings;
   // Chosen by the first step that needs it, so that the read-only views below steps use it too (rootfs-view.ts).
@@ -141,7 +148,7 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previousSteps, inputs, lease, dependents, layers, network })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previousStep, inputs, lease, dependents, layers, network })),
       );
       results.set(index, p);
     }
@@ -153,7 +160,7 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
   const lease = await opts.store.acquireLease();
   try {
     await Promise.all(baseLayers(plan).map((d) => lease.protect(d)));
-    return await finishBuild(plan, opts, { cache, previous, inputs, counts, vertices, layers, stageResult: (i) => stageResult(i, lease) });
+    return await finishBuild(plan, opts, { cache, inputs, counts, vertices, layers, stageResult: (i) => stageResult(i, lease) });
   } finally {
     network.close();
     await layers.close();
@@ -179,7 +186,6 @@ async function finishBuild(
   opts: ExecuteOptions,
   b: {
     cache: CacheRecordStore;
-    previous: BuildInputs | undefined;
     inputs: BuildInputs;
     counts: { cached: number; executed: number };
     vertices: Vertices;
@@ -202,8 +208,8 @@ interface StageContext {
   vertices: Vertices;
   counts: { cached: number; executed: number };
   stageResult(index: number): Promise<StageState>;
-  /** The previous build's steps by position. */
-  previousSteps: ReadonlyMap<string, BuildInputs['steps'][number]>;
+  /** The previous build's step at a position. */
+  previousStep(position: string): Promise<BuildInputs['steps'][number] | undefined>;
   inputs: BuildInputs;
   lease: Lease;
   /** Stages another stage builds on or copies from. */
@@ -265,8 +271,8 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         skipCache,
         running: opts.shared?.running,
         createdNow: () => createdNow(opts),
-        onMiss: (s, j) => {
-          const why = explainMiss(sc.previousSteps.get(`${stage.index}:${i + j}`), s);
+        onMiss: async (s, j) => {
+          const why = explainMiss(await sc.previousStep(`${stage.index}:${i + j}`), s);
           // Its reason is told at the next shown step it invalidates.
           if (why) firstMiss ??= `${s.createdBy}: ${why}`;
         },
@@ -289,7 +295,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       continue;
     }
     if (!skipCache) {
-      const why = explainMiss(sc.previousSteps.get(position), step);
+      const why = explainMiss(await sc.previousStep(position), step);
       if (why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);
       firstMiss = undefined;
     }
