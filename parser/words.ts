@@ -41,8 +41,28 @@ function run(word: string, env: WordEnv, opts: ExpandOptions & { skipProcessQuot
  * (`word-too-large`); the caller attaches the location.
  */
 export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {}): { value: string; used: Set<string>; unmatched: Set<string> } {
+  const plain = plainValue(word, opts.escape ?? '\\');
+  if (plain !== undefined) return { value: plain, used: new Set(), unmatched: new Set() };
   const r = run(word, env, opts);
   return { value: r.value, used: r.matched, unmatched: r.unmatched };
+}
+
+/**
+ * What a word with no `$`, no single quote and no escape character expands to, without the
+ * lexer: itself without its double quotes, when they pair up (inside them only `$`, `"` and
+ * the escape are special). Most words of a Dockerfile are such; 10,000 LABELs spent 50 ms in
+ * the lexer. Undefined for any other word (a lone `"` is the lexer's error to give).
+ */
+function plainValue(word: string, escape: string): string | undefined {
+  let quotes = 0;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 0x24 /* $ */ || c === 0x27 /* ' */) return undefined;
+    if (c === 0x22 /* " */) quotes++;
+  }
+  // A leading byte-order mark is skipped by the lexer (Go's text/scanner); a huge word is its to refuse.
+  if (quotes % 2 !== 0 || word.includes(escape) || word.charCodeAt(0) === 0xfeff || word.length * 3 > MAX_WORD_BYTES) return undefined;
+  return quotes === 0 ? word : word.replaceAll('"', '');
 }
 
 /**

@@ -114,3 +114,38 @@ const heredocCases = [
 for (const c of heredocCases) {
   test(`heredoc body: ${c.name}`, () => assert.equal(expandHeredocBody(c.body, { name: 'world' }), c.want));
 }
+
+// parser/words.ts expands a word with no `$`, single quote or escape without the lexer. The
+// same words through the lexer itself (parser/shell-lexer.ts, BuildKit's shell/lex.go) must give
+// the same value, or the same error: 20,000 words over an alphabet of the lexer's special
+// characters, with both escape characters.
+test('a plain word expands as the lexer expands it, quotes, errors and escapes alike', async () => {
+  const { lexWord } = await import('../../parser/shell-lexer.js');
+  const alphabet = ['a', 'b', ' ', '"', '"', "'", '$', '\\', '`', '{', '}', '=', '\ufeff', 'é'];
+  let x = 12345;
+  const rand = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const outcome = (f: () => string) => {
+    try {
+      return f();
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  };
+  let plain = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const word = Array.from({ length: 1 + rand(8) }, () => alphabet[rand(alphabet.length)]).join('');
+    const escape = i % 2 ? '`' : '\\';
+    const env = new Map([['a', 'A']]);
+    const fast = outcome(() => expandWord(word, env, { escape }).value);
+    const lexed = outcome(() => lexWord(word, env, { escape }).value);
+    if (!fast.startsWith('error') && !/[$'\\`\ufeff]/.test(word)) plain++;
+    assert.equal(fast.startsWith('error'), lexed.startsWith('error'), `${JSON.stringify(word)} (escape ${escape}): ${fast} / ${lexed}`);
+    if (!fast.startsWith('error')) assert.equal(fast, lexed, `${JSON.stringify(word)} (escape ${escape})`);
+  }
+  assert.ok(plain > 2000, `the plain path was taken (${plain} words)`);
+});
