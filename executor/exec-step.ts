@@ -10,7 +10,7 @@ import { deviceRules } from './cgroups-limits.js';
 import { runContainer } from './container.js';
 import { natProgram, type SharedNetwork } from './network.js';
 import { tarLayerDescriptor } from './layer-descriptor.js';
-import type { BuildLayerDirs } from './build-layers.js';
+import type { BuildLayerDirs, UpperSlot } from './build-layers.js';
 import { layerDirs, withRootfsView } from './rootfs-view.js';
 import { snapshotDir } from './snapshot.js';
 import { chooseSnapshotter } from './snapshotter.js';
@@ -87,11 +87,15 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
   const mountPoint = join(tmp, 'rootfs');
   const empty = join(tmp, 'empty');
   let upper: MountedTmpfs | undefined;
+  let slot: UpperSlot | undefined;
   let own: StepPrivate | undefined;
   try {
     await Promise.all([mountPoint, empty].map((d) => mkdir(d)));
-    if (place.place === 'memory') upper = await mountTmpfs(join(tmp, 'fast'), { name: 'tsbuild-upper', sizeBytes: place.sizeBytes });
-    const base = upper?.dir ?? join(tmp, 'disk');
+    // In the build's layer tmpfs when it has the room the step is expected to need, so that
+    // its upper becomes the layer's dir by a rename; else in a tmpfs of its own.
+    if (place.place === 'memory' && place.expectedBytes !== undefined) slot = await opts.layers.upperSlot(place.expectedBytes);
+    if (place.place === 'memory' && !slot) upper = await mountTmpfs(join(tmp, 'fast'), { name: 'tsbuild-upper', sizeBytes: place.sizeBytes });
+    const base = slot?.dir ?? upper?.dir ?? join(tmp, 'disk');
     const upperDir = join(base, 'upper');
     const workDir = join(base, 'work');
     await Promise.all([upperDir, workDir].map((d) => mkdir(d, { recursive: true })));
@@ -112,13 +116,14 @@ export async function runExecStep(step: ExecStep, state: StageState, opts: ExecS
       copyRoot = join(tmp, 'copy');
       await copyLayers(lowers, copyRoot);
     }
-    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper, tmp, etcDir: own.etcDir, state, copyRoot };
+    const dirs: RunDirs = { upperDir, workDir, mountPoint, empty, lowers, user, upper: slot?.tmpfs ?? upper, inSlot: slot !== undefined, tmp, etcDir: own.etcDir, state, copyRoot };
     const layer = await withMounts(step, sources, (mounts) => runIn(step, dirs, mounts, opts));
     await store.memos.write(UPPER_MEMO, step.cacheKey, { layerBytes: layer?.size ?? 0 } satisfies UpperHistory);
     return layer;
   } finally {
     await own?.unmount();
     await upper?.unmount();
+    await slot?.remove();
     await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -140,6 +145,8 @@ interface RunDirs {
   workDir: string;
   /** The tmpfs holding the upper dir; undefined: on the store's disk. */
   upper: MountedTmpfs | undefined;
+  /** That tmpfs is the build's own layer tmpfs (BuildLayerDirs.upperSlot), not the step's. */
+  inSlot: boolean;
   /** The /etc files' dir on the step's private tmpfs. */
   etcDir: string;
   /** The step's temp dir in the store (for a copy of a tmpfs upper dir). */
@@ -313,6 +320,6 @@ async function runIn(step: ExecStep, dirs: RunDirs, mounts: PreparedMounts, opts
   // dir of the next steps instead of extracting the tar again ("copy once"). On a tmpfs it
   // is copied into the build's own layer dirs, and only when a later step needs it.
   if (!dirs.upper) await store.adoptLayerDir(layer.diffId, upperDir);
-  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, layer, join(dirs.tmp, 'layer'));
+  else if (opts.keepLayerDir) await opts.layers.keep(layer.diffId, { ...layer, ...(dirs.inSlot ? { slot: upperDir } : {}) }, join(dirs.tmp, 'layer'));
   return tarLayerDescriptor(layer);
 }

@@ -12,7 +12,11 @@ import { UserError } from '../common/index.js';
 
 export type UpperSetting = 'auto' | 'memory' | 'disk';
 
-export type UpperPlace = { place: 'memory'; sizeBytes: number } | { place: 'disk' };
+/**
+ * `expectedBytes`: what the step is expected to write, by the rule above; absent when the
+ * size was chosen outright (`memory`, `TSBUILD_RUN_UPPER_BYTES`), which gets a tmpfs of its own.
+ */
+export type UpperPlace = { place: 'memory'; sizeBytes: number; expectedBytes?: number } | { place: 'disk' };
 
 /** What was seen the last time the same step (the same cache key) ran. */
 export interface UpperHistory {
@@ -48,5 +52,6 @@ export function chooseUpperPlace(opts: { setting: UpperSetting; fixedBytes?: num
   if (opts.setting === 'disk') return { place: 'disk' };
   if (opts.fixedBytes !== undefined && opts.fixedBytes > 0) return { place: 'memory', sizeBytes: opts.fixedBytes };
   if (opts.setting === 'memory') return { place: 'memory', sizeBytes: Math.max(opts.roomBytes, MIN_EXPLICIT_BYTES) };
-  return opts.roomBytes >= expectedBytes(opts.seen) ? { place: 'memory', sizeBytes: opts.roomBytes } : { place: 'disk' };
+  const expected = expectedBytes(opts.seen);
+  return opts.roomBytes >= expected ? { place: 'memory', sizeBytes: opts.roomBytes, expectedBytes: expected } : { place: 'disk' };
 }

@@ -268,3 +268,36 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+// A RUN's upper dir placed in the build's own tmpfs (BuildLayerDirs.upperSlot, used by
+// exec-step.ts when that tmpfs has the room the step is expected to need) becomes the layer's
+// dir by a rename: the same inode, no copy. A slot larger than the tmpfs's room is refused (the
+// step then mounts a tmpfs of its own).
+test('an upper dir in a slot of the build tmpfs is kept as the layer dir by a rename; a slot past its room is refused', async () => {
+  const { BuildLayerDirs } = await import('../../executor/build-layers.js');
+  const { openStore } = await import('../../store/index.js');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const store = await openStore(join(work, 'slot-store'));
+  const layers = new BuildLayerDirs(store, { layerDirs: 'auto', layerDirsBytes: 64 << 20 });
+  try {
+    assert.equal(await layers.upperSlot(1 << 30), undefined, '1 GiB does not fit a 64 MiB tmpfs');
+    const slot = await layers.upperSlot(1 << 20);
+    assert.ok(slot, 'a slot of 1 MiB');
+    const upper = join(slot.dir, 'upper');
+    await mkdir(join(upper, 'etc'), { recursive: true });
+    await writeFile(join(upper, 'etc', 'made'), 'by the RUN\n');
+    const before = await stat(join(upper, 'etc', 'made'));
+    const diffId = `sha256:${'ab'.repeat(32)}` as never;
+    await layers.keep(diffId, { root: upper, xattrs: new Map(), slot: upper }, join(work, 'slot-disk-copy'));
+    const dir = await layers.layerDir(diffId, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: 0 });
+    assert.equal((await stat(join(dir, 'etc', 'made'))).ino, before.ino, 'moved, not copied');
+    assert.equal(await readFile(join(dir, 'etc', 'made'), 'utf8'), 'by the RUN\n');
+    assert.ok(!existsSync(upper));
+    await slot.remove();
+    assert.ok(!existsSync(slot.dir));
+  } finally {
+    await layers.close();
+  }
+  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n');
+  assert.deepEqual(mounts.filter((l) => l.split(' ')[1]?.startsWith(join(work, 'slot-store') + '/')), [], 'close unmounted the tmpfs');
+});

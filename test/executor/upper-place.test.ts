@@ -10,9 +10,9 @@ const places: { name: string; opts: Parameters<typeof chooseUpperPlace>[0]; want
   { name: 'disk when asked', opts: { setting: 'disk', roomBytes: 8 * GiB }, want: { place: 'disk' } },
   { name: 'a fixed size wins', opts: { setting: 'auto', fixedBytes: 2 * MiB, roomBytes: 0 }, want: { place: 'memory', sizeBytes: 2 * MiB } },
   { name: 'memory when asked, with all the room', opts: { setting: 'memory', roomBytes: 3 * GiB }, want: { place: 'memory', sizeBytes: 3 * GiB } },
-  { name: 'an unknown step in memory when the room holds 2 GiB', opts: { setting: 'auto', roomBytes: UNKNOWN_STEP_BYTES }, want: { place: 'memory', sizeBytes: UNKNOWN_STEP_BYTES } },
+  { name: 'an unknown step in memory when the room holds 2 GiB', opts: { setting: 'auto', roomBytes: UNKNOWN_STEP_BYTES }, want: { place: 'memory', sizeBytes: UNKNOWN_STEP_BYTES, expectedBytes: UNKNOWN_STEP_BYTES } },
   { name: 'an unknown step on disk under a 1 GiB cgroup (512 MiB room)', opts: { setting: 'auto', roomBytes: 512 * MiB }, want: { place: 'disk' } },
-  { name: 'a step that wrote 100 MiB last time fits 512 MiB', opts: { setting: 'auto', seen: { layerBytes: 100 * MiB }, roomBytes: 512 * MiB }, want: { place: 'memory', sizeBytes: 512 * MiB } },
+  { name: 'a step that wrote 100 MiB last time fits 512 MiB', opts: { setting: 'auto', seen: { layerBytes: 100 * MiB }, roomBytes: 512 * MiB }, want: { place: 'memory', sizeBytes: 512 * MiB, expectedBytes: 264 * MiB } },
   { name: 'a step that wrote 300 MiB last time does not fit 512 MiB', opts: { setting: 'auto', seen: { layerBytes: 300 * MiB }, roomBytes: 512 * MiB }, want: { place: 'disk' } },
   { name: 'a step that filled memory last time goes to disk', opts: { setting: 'auto', seen: { filledBytes: 8 * GiB }, roomBytes: 8 * GiB }, want: { place: 'disk' } },
 ];
