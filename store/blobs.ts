@@ -7,6 +7,7 @@ import { DigestHasher, UserError, digestOf, hexOf, ioMessage, type Digest } from
 import type { BlobWriter } from './contract.js';
 import { publishFile, writeFileAtomic } from './atomic.js';
 import { tempFilePath } from './temp.js';
+import { startBlobThread } from './worker-thread.js';
 import { hasTarSplit, openTarSplit, tarSplitSize } from './tar-split.js';
 
 /**
@@ -88,13 +89,22 @@ export async function putBlob(root: string, bytes: Uint8Array | string): Promise
 }
 
 const WRITE_AHEAD_BYTES = 4 << 20;
+/** Past this many bytes a blob is hashed and written in the store's worker thread (below, a thread's start costs more). */
+const THREAD_FROM_BYTES = 4 << 20;
 
-/** A streaming blob writer: hash while writing to a temp file, publish on commit. */
+/**
+ * A streaming blob writer: hash while writing to a temp file, publish on commit. The first
+ * THREAD_FROM_BYTES are held; a blob that grows past them is hashed and written in a worker
+ * thread (worker-thread.ts `startBlobThread`), a smaller one here at its end.
+ */
 export function blobWriter(root: string, opts: { expected?: Digest } = {}): BlobWriter {
   const tmp = tempFilePath(root, 'blob');
-  const hasher = new DigestHasher();
   let fh: FileHandle | undefined;
   let done = false;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let thread: ReturnType<typeof startBlobThread> | undefined;
+  let result: { digest: Digest; size: number } | undefined;
   const stream = new Writable({
     // Up to this much waits while the previous chunk is written: the producer (a tar
     // writer, a download) keeps working instead of waiting for every write.
@@ -108,28 +118,53 @@ export function blobWriter(root: string, opts: { expected?: Digest } = {}): Blob
         (e: Error) => cb(e),
       );
     },
-    // The chunks that queued while the last write ran go down in one writev: a gunzip's
-    // or a socket's small chunks must not cost a thread-pool trip each.
+    // The chunks that queued while the last write ran go in one batch: a gunzip's or a
+    // socket's small chunks must not cost a message or a thread-pool trip each.
     writev(chunks, cb) {
-      const buffers = chunks.map((c) => c.chunk as Buffer);
-      for (const b of buffers) hasher.update(b);
-      fh!.writev(buffers).then(
-        () => cb(),
-        (e: Error) => cb(e),
-      );
+      let buffers = chunks.map((c) => c.chunk as Buffer);
+      if (!thread) {
+        // Copies: a writer may reuse its buffer once the write is done (the tar writer does).
+        held.push(...buffers.map((b) => Buffer.from(b)));
+        heldBytes += buffers.reduce((n, b) => n + b.length, 0);
+        if (heldBytes < THREAD_FROM_BYTES) return cb();
+        thread = startBlobThread(fh!.fd);
+        buffers = held;
+        held = [];
+      }
+      for (const b of buffers) thread.sink.write(b);
+      if (thread.sink.writableNeedDrain) thread.sink.once('drain', () => cb());
+      else cb();
     },
     final(cb) {
-      fh!.close().then(
-        () => {
-          fh = undefined;
-          cb();
-        },
-        (e: Error) => cb(e),
-      );
+      const ended = thread
+        ? (thread.sink.end(), thread.done)
+        : fh!.writev(held).then(() => {
+            const hasher = new DigestHasher();
+            for (const b of held) hasher.update(b);
+            held = [];
+            return { digest: hasher.digest(), size: hasher.sizeBytes };
+          });
+      ended
+        .then((r) => {
+          result = r;
+          return fh!.close();
+        })
+        .then(
+          () => {
+            fh = undefined;
+            cb();
+          },
+          (e: Error) => cb(e),
+        );
     },
   });
   const cleanup = async () => {
     done = true;
+    // The thread writes to our fd until it is gone: only then is the fd closed.
+    if (thread) {
+      thread.abort();
+      await thread.done.catch(() => undefined);
+    }
     if (fh) await fh.close().catch(() => {});
     fh = undefined;
     await rm(tmp, { force: true });
@@ -147,8 +182,7 @@ export function blobWriter(root: string, opts: { expected?: Digest } = {}): Blob
         await cleanup();
         throw new UserError('store-io', ioMessage('store: write blob', e));
       }
-      const digest = hasher.digest();
-      const size = hasher.sizeBytes;
+      const { digest, size } = result!;
       if (opts.expected && opts.expected !== digest) {
         await cleanup();
         throw new UserError('digest-mismatch', `store: blob content is ${digest}, expected ${opts.expected}`, {

@@ -1,9 +1,8 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import { UserError } from '../common/index.js';
 import { unpackSplit, unpackTar } from './layers.js';
+import { inWorker } from './worker-thread.js';
 
 /**
  * This build's own layers, unpacked for the steps after them (`unpackTar`: the store's one
@@ -16,26 +15,6 @@ import { unpackSplit, unpackTar } from './layers.js';
 
 /** Past this many bytes of tar a worker unpacks it (below, the start of one costs more). */
 const WORKER_FROM_BYTES = 4 * 1024 * 1024;
-/** Bytes posted to the worker at once: fewer, larger messages (each costs microseconds). */
-const BATCH_BYTES = 128 * 1024;
-/** Bytes posted that the worker has not taken yet; past this the writer waits, so memory stays flat. */
-const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
-
-/** What the worker is given (workerData). */
-export interface UnpackJob {
-  target: string;
-  what: string;
-  /** A tar file the worker reads itself; absent: the bytes come as messages. */
-  file?: string;
-  /** Record the tar's split (store/tar-split.ts) and send it back with `done`. */
-  isSplitting?: boolean;
-}
-/** A batch of the tar's bytes, or null: the end. */
-export type ToWorker = Uint8Array | null;
-export type FromWorker =
-  | { kind: 'taken'; bytes: number }
-  | { kind: 'done'; split?: Uint8Array }
-  | { kind: 'failed'; error: { code?: string; message: string; where?: string; hint?: string } };
 
 /** An unpacking under way: the tar's bytes go to `sink`; ending it ends the archive. */
 export interface LayerUnpack {
@@ -70,7 +49,7 @@ export async function unpackTarFileSplit(file: string, target: string, what: str
   const w = inWorker({ target, what, file, isSplitting: true });
   const unhook = stop(() => w.abort());
   // `done` rejects on abort once the thread is gone: nothing writes into `target` after that.
-  const split = await w.done.finally(unhook);
+  const { split } = await w.done.finally(unhook);
   return split ? Buffer.from(split.buffer, split.byteOffset, split.byteLength) : undefined;
 }
 
@@ -88,7 +67,8 @@ export function startUnpack(target: string, what: string): LayerUnpack {
     write(chunk: Buffer, _enc, cb) {
       if (isAborted) return cb();
       if (worker) return worker.sink.write(chunk, () => cb());
-      held!.push(chunk);
+      // A copy: the writer may reuse its buffer once this write is done (the tar writer does).
+      held!.push(Buffer.from(chunk));
       heldBytes += chunk.length;
       if (heldBytes < WORKER_FROM_BYTES) return cb();
       worker = inWorker({ target, what });
@@ -117,81 +97,6 @@ export function startUnpack(target: string, what: string): LayerUnpack {
       if (worker) worker.abort();
       else if (onMain) onMain.destroy(new Error('abandoned'));
       else settle.reject(new Error('abandoned'));
-    },
-  };
-}
-
-// The CLI bundle runs the worker's own bundle (scripts/bundle.mjs); the compiled modules run the module.
-const bundled = new URL('./tsbuild-extract.cjs', import.meta.url);
-const workerFile = existsSync(bundled) ? bundled : new URL('./extract-worker.js', import.meta.url);
-
-function inWorker(job: UnpackJob): Omit<LayerUnpack, 'done'> & { done: Promise<Uint8Array | undefined> } {
-  const worker = new Worker(workerFile, { workerData: job });
-  let inFlight = 0;
-  let resume: (() => void) | undefined;
-  let isOver = false;
-  let isAborted = false;
-  const wake = () => {
-    const r = resume;
-    resume = undefined;
-    r?.();
-  };
-  const done = new Promise<Uint8Array | undefined>((resolve, reject) => {
-    const over = (fn: () => void) => {
-      if (isOver) return;
-      isOver = true;
-      wake();
-      fn();
-      void worker.terminate();
-    };
-    worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'taken') {
-        inFlight -= m.bytes;
-        if (inFlight <= IN_FLIGHT_BYTES) wake();
-      } else if (m.kind === 'done') over(() => resolve(m.split));
-      else over(() => reject(m.error.code ? new UserError(m.error.code, m.error.message, { where: m.error.where, hint: m.error.hint }) : new Error(m.error.message)));
-    });
-    worker.on('error', (e) => over(() => reject(e)));
-    worker.on('exit', (code) => over(() => reject(new Error(`the extraction worker exited (${code}) before it finished`))));
-  });
-  done.catch(() => undefined);
-
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flush = () => {
-    if (pendingBytes === 0 || isOver || isAborted) return;
-    // Its own memory (never the pool small buffers share), so it is transferred, not copied again.
-    const batch = Buffer.allocUnsafeSlow(pendingBytes);
-    let at = 0;
-    for (const c of pending) at += c.copy(batch, at);
-    pending = [];
-    pendingBytes = 0;
-    inFlight += batch.length;
-    worker.postMessage(batch, [batch.buffer]);
-  };
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (isOver || isAborted) return cb();
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= BATCH_BYTES) flush();
-      if (inFlight > IN_FLIGHT_BYTES && !isOver && !isAborted) resume = () => cb();
-      else cb();
-    },
-    final(cb) {
-      flush();
-      if (!isOver && !isAborted) worker.postMessage(null satisfies ToWorker);
-      cb();
-    },
-  });
-  return {
-    sink,
-    done,
-    // `done` rejects once the thread is gone: nothing writes into `target` after that.
-    abort: () => {
-      isAborted = true;
-      wake();
-      void worker.terminate();
     },
   };
 }

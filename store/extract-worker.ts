@@ -1,20 +1,21 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { UserError } from '../common/index.js';
 import { unpackSplit, unpackTar } from './layers.js';
-import type { FromWorker, ToWorker, UnpackJob } from './extract-thread.js';
+import type { FromWorker, ToWorker, WorkerJob } from './worker-thread.js';
 import { DETACHED_FLAG, extractLayersDetached } from './extract-detached.js';
 
 /**
  * The worker thread of `store/extract-thread.ts`: the store's one extractor (`unpackTar`),
- * with its writes off the main thread. Its input is a file it reads itself, or the bytes the
+ * with its writes off the main thread, or the hashing writer of a big blob (`startBlobThread`). Its input is a file it reads itself, or the bytes the
  * main thread posts, acknowledged as the extractor takes them so the sender can hold back.
  * Run as a process with `--extract-layers`, it is the detached extractor of a build's layers
  * (store/extract-detached.ts): the same code in the same bundle, so nothing else is shipped.
  */
 const port = parentPort as MessagePort;
-const job = workerData as UnpackJob;
+const job = workerData as WorkerJob;
 const post = (m: FromWorker) => port.postMessage(m);
 
 /** What was taken is told in steps of this much (or when nothing is left): a message each costs. */
@@ -78,11 +79,29 @@ function fileChunks(path: string): Readable {
   });
 }
 
-function runWorker(): void {
+/** The posted bytes, hashed and written to `fd` in order. */
+async function writeBlob(fd: number): Promise<FromWorker> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of posted()) {
+    const b = chunk as Buffer;
+    hash.update(b);
+    size += b.length;
+    for (let at = 0; at < b.length; ) at += writeSync(fd, b, at);
+  }
+  return { kind: 'done', digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+function unpack(): Promise<FromWorker> {
+  if (job.kind === 'blob') throw new Error('[internal] not an unpacking');
   const src = job.file === undefined ? posted() : fileChunks(job.file);
   const unpacked = job.isSplitting ? unpackSplit(src, job.target, job.what) : unpackTar(src, job.target, { what: job.what }).then(() => undefined);
-  unpacked.then(
-    (split) => post({ kind: 'done', split }),
+  return unpacked.then((split) => ({ kind: 'done', split }));
+}
+
+function runWorker(): void {
+  (job.kind === 'blob' ? writeBlob(job.fd) : unpack()).then(
+    (done) => post(done),
     (e: unknown) =>
       post({
         kind: 'failed',
