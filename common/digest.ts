@@ -43,7 +43,26 @@ export class DigestHasher {
 
 /** JSON with object keys sorted at every level: the form cache keys and golden files hash. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  // Most keys are built in sorted order already: then the copy is the same JSON, unmade.
+  return JSON.stringify(isSorted(value) ? value : sortKeys(value));
+}
+
+/** Plain objects and arrays only, every object's keys strictly ascending, no undefined value. */
+function isSorted(v: unknown): boolean {
+  if (Array.isArray(v)) {
+    for (const x of v) if (!isSorted(x)) return false;
+    return true;
+  }
+  if (v === null || typeof v !== 'object') return true;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let previous: string | undefined;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || (previous !== undefined && !(previous < k)) || !isSorted(x)) return false;
+    previous = k;
+  }
+  return true;
 }
 
 function sortKeys(v: unknown): unknown {

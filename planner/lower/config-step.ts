@@ -6,7 +6,8 @@ import type { LowerArgs } from './lowering.js';
 
 /** A step that only edits the image config: keyed by its parent, its edits and its history text. */
 export function configStep(a: LowerArgs, ins: Instruction, createdBy: string, edits: ConfigEdit[]): ConfigStep {
-  const keyParts: KeyParts = { parent: a.cursor.key, op: 'config', edits, createdBy };
+  // In sorted order, so that its canonical JSON needs no sorted copy (10,000 LABELs).
+  const keyParts: KeyParts = { createdBy, edits, op: 'config', parent: a.cursor.key };
   return {
     op: 'config',
     index: 0,
