@@ -236,8 +236,13 @@ async function initialState(stage: Stage, sc: StageContext): Promise<StageState>
   }
 }
 
+let lastCreated = { ms: -1, iso: '' };
 function createdNow(opts: ExecuteOptions): string {
-  return (opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000) : new Date()).toISOString();
+  if (opts.sourceDateEpoch !== undefined) return new Date(opts.sourceDateEpoch * 1000).toISOString();
+  // Steps in the same millisecond share the string (10,000 LABELs: 13 ms of toISOString).
+  const ms = Date.now();
+  if (ms !== lastCreated.ms) lastCreated = { ms, iso: new Date(ms).toISOString() };
+  return lastCreated.iso;
 }
 
 async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
