@@ -2,7 +2,7 @@ import { UserError } from '../common/index.js';
 import { unreachable } from '../common/index.js';
 import type { Instruction, RunMount } from './instructions/types.js';
 import { messages } from './messages.js';
-import { expandWord, expandWords, type WordEnv } from './words.js';
+import { expandWord, expandWords, plainValue, type WordEnv } from './words.js';
 
 /**
  * Docker's rules on which fields are expanded (BuildKit's instructions.Expand and dispatch):
@@ -19,6 +19,9 @@ export function expandInstruction<T extends Instruction>(
   const used = new Set<string>();
   const unmatched = new Set<string>();
   const word = (w: string): string => {
+    // Most words have nothing to substitute: no result object, no sets (10,000 LABELs).
+    const plain = plainValue(w, escape);
+    if (plain !== undefined) return plain;
     const r = withRange(ins, () => expandWord(w, env, { escape }));
     for (const u of r.used) used.add(u);
     for (const u of r.unmatched) unmatched.add(u);

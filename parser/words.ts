@@ -53,7 +53,7 @@ export function expandWord(word: string, env: WordEnv, opts: ExpandOptions = {})
  * the escape are special). Most words of a Dockerfile are such; 10,000 LABELs spent 50 ms in
  * the lexer. Undefined for any other word (a lone `"` is the lexer's error to give).
  */
-function plainValue(word: string, escape: string): string | undefined {
+export function plainValue(word: string, escape: string): string | undefined {
   let quotes = 0;
   for (let i = 0; i < word.length; i++) {
     const c = word.charCodeAt(i);
