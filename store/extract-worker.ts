@@ -16,7 +16,7 @@ import { DETACHED_FLAG, extractLayersDetached } from './extract-detached.js';
  */
 const port = parentPort as MessagePort;
 const job = workerData as WorkerJob;
-const post = (m: FromWorker) => port.postMessage(m);
+const post = (m: FromWorker) => port.postMessage(m, m.kind === 'taken' && m.returned ? [m.returned] : []);
 
 /** What was taken is told in steps of this much (or when nothing is left): a message each costs. */
 const TELL_BYTES = 1024 * 1024;
@@ -79,17 +79,26 @@ function fileChunks(path: string): Readable {
   });
 }
 
-/** The posted bytes, hashed and written to `fd` in order. */
-async function writeBlob(fd: number): Promise<FromWorker> {
+/**
+ * The posted bytes, hashed and written to `fd` in order. Each batch is done with when its
+ * message is, so it goes back to be filled again (worker-thread.ts keeps the spares).
+ */
+function writeBlob(fd: number): Promise<FromWorker> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of posted()) {
-    const b = chunk as Buffer;
-    hash.update(b);
-    size += b.length;
-    for (let at = 0; at < b.length; ) at += writeSync(fd, b, at);
-  }
-  return { kind: 'done', digest: `sha256:${hash.digest('hex')}`, size };
+  return new Promise((resolve, reject) => {
+    port.on('message', (m: ToWorker) => {
+      if (m === null) return resolve({ kind: 'done', digest: `sha256:${hash.digest('hex')}`, size });
+      try {
+        hash.update(m);
+        size += m.length;
+        for (let at = 0; at < m.length; ) at += writeSync(fd, m, at);
+      } catch (e) {
+        return reject(e);
+      }
+      post({ kind: 'taken', bytes: m.length, returned: m.buffer as ArrayBuffer });
+    });
+  });
 }
 
 function unpack(): Promise<FromWorker> {

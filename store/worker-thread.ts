@@ -14,6 +14,8 @@ import { UserError, isDigest, type Digest } from '../common/index.js';
 const BATCH_BYTES = 128 * 1024;
 /** Bytes posted that the worker has not taken yet; past this the writer waits, so memory stays flat. */
 const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+/** Returned batches kept for reuse: what can be in flight, and one being filled. */
+const SPARE_BATCHES = IN_FLIGHT_BYTES / BATCH_BYTES + 2;
 
 /** What the worker is given (workerData): a tar to unpack, or a blob to hash and write (`startBlobThread`). */
 export type WorkerJob = UnpackJob | BlobJob;
@@ -37,7 +39,8 @@ export type ToWorker = Uint8Array | null;
 /** `done`: `split` of an unpacking that records it; `digest` and `size` of a blob. */
 export type WorkerDone = { kind: 'done'; split?: Uint8Array; digest?: string; size?: number };
 export type FromWorker =
-  | { kind: 'taken'; bytes: number }
+  /** `returned`: a batch the worker is done with, sent back to be filled again (a blob's). */
+  | { kind: 'taken'; bytes: number; returned?: ArrayBuffer }
   | WorkerDone
   | { kind: 'failed'; error: { code?: string; message: string; where?: string; hint?: string } };
 
@@ -91,6 +94,7 @@ export function inWorker(job: WorkerJob): WorkerRun {
     };
     worker.on('message', (m: FromWorker) => {
       if (m.kind === 'taken') {
+        if (m.returned?.byteLength === BATCH_BYTES && spare.length < SPARE_BATCHES) spare.push(Buffer.from(m.returned));
         inFlight -= m.bytes;
         if (inFlight <= IN_FLIGHT_BYTES) wake();
       } else if (m.kind === 'done') over(() => resolve(m));
@@ -106,6 +110,9 @@ export function inWorker(job: WorkerJob): WorkerRun {
   // the pool small buffers share), so it is transferred, not copied again.
   let batch: Buffer | undefined;
   let batchAt = 0;
+  // Batches the worker sent back. A transferred batch is freed only by the worker's GC, and
+  // one that makes no objects seldom runs: a blob's 128 KiB batches piled up to ~64 MB there.
+  const spare: Buffer[] = [];
   const flush = () => {
     if (!batch || batchAt === 0 || isOver || isAborted) return;
     const full = batch.subarray(0, batchAt);
@@ -118,7 +125,7 @@ export function inWorker(job: WorkerJob): WorkerRun {
     write(chunk: Buffer, _enc, cb) {
       if (isOver || isAborted) return cb();
       for (let at = 0; at < chunk.length; ) {
-        batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES);
+        batch ??= spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
         const n = chunk.copy(batch, batchAt, at);
         at += n;
         batchAt += n;
