@@ -137,10 +137,15 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
   expectSnapshotter(opts.store, runtime.snapshotter);
   const layers = new BuildLayerDirs(opts.store, runtime);
   const network = sharedNetwork(runtime);
-  // Its NAT starts while the first steps run (it takes longer than a trivial RUN).
-  if (plan.order.some((i) => plan.stages[i].steps.some((s) => s.op === 'exec' && s.network === 'default'))) {
+  // Its NAT starts at the first step not taken from the cache, while that and the next
+  // steps run (it takes longer than a trivial RUN); a fully cached build starts none.
+  const needsNetwork = plan.order.some((i) => plan.stages[i].steps.some((s) => s.op === 'exec' && s.network === 'default'));
+  let isNetworkStarted = false;
+  const missed = () => {
+    if (!needsNetwork || isNetworkStarted) return;
+    isNetworkStarted = true;
     network.netns().catch(() => undefined); // a failure is reported by the step that needs it
-  }
+  };
 
   const stageResult = (index: number, lease: Lease): Promise<StageState> => {
     let p = results.get(index);
@@ -148,7 +153,7 @@ export async function executeBuild(planned: Plan, opts: ExecuteOptions): Promise
       const stage = plan.stages[index];
       const again = (i: number) => stageResult(i, lease);
       p = Promise.all(stage.dependsOn.map(again)).then(() =>
-        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previousStep, inputs, lease, dependents, layers, network })),
+        limit(() => runStage(stage, { opts, cache, vertices, counts, stageResult: again, previousStep, missed, inputs, lease, dependents, layers, network })),
       );
       results.set(index, p);
     }
@@ -210,6 +215,8 @@ interface StageContext {
   stageResult(index: number): Promise<StageState>;
   /** The previous build's step at a position. */
   previousStep(position: string): Promise<BuildInputs['steps'][number] | undefined>;
+  /** Called at each step that runs (not taken from the cache). */
+  missed(): void;
   inputs: BuildInputs;
   lease: Lease;
   /** Stages another stage builds on or copies from. */
@@ -263,6 +270,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
   const skipCache = opts.noCache || (stage.name !== undefined && (opts.noCacheStages ?? []).includes(stage.name));
 
   let firstMiss: string | undefined;
+  if (skipCache) sc.missed();
   for (let i = 0; i < stage.steps.length; i++) {
     throwIfCancelled(opts.signal);
     const step = stage.steps[i];
@@ -277,6 +285,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
         running: opts.shared?.running,
         createdNow: () => createdNow(opts),
         onMiss: async (s, j) => {
+          sc.missed();
           const why = explainMiss(await sc.previousStep(`${stage.index}:${i + j}`), s);
           // Its reason is told at the next shown step it invalidates.
           if (why) firstMiss ??= `${s.createdBy}: ${why}`;
@@ -299,6 +308,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
       takeCached(record);
       continue;
     }
+    sc.missed();
     if (!skipCache) {
       const why = explainMiss(await sc.previousStep(position), step);
       if (why) opts.progress.status(vertex, `cache miss: ${why === EARLIER && firstMiss ? firstMiss : why}`);

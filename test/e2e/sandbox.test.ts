@@ -259,6 +259,27 @@ test('a missing slirp4netns is a clear error naming the package, never the host 
   assert.equal(none.code, 0, none.stderr);
 });
 
+test("a build's NAT starts only when a step runs: a fully cached rebuild starts none", async () => {
+  const log = join(work, 'nat-starts.log');
+  const wrapper = join(work, 'slirp4netns-logged');
+  await writeTree(work, { 'slirp4netns-logged': `#!/bin/sh\necho started >> ${log}\nexec /usr/bin/slirp4netns "$@"\n` });
+  await exec('chmod', ['0755', wrapper]);
+  const starts = async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  const ctx = join(work, 'ctx-nat-lazy');
+  await writeTree(ctx, { Dockerfile: `FROM busybox\nENV N=${process.pid}\nRUN echo ran > /ran\n` });
+  const env = { TSBUILD_SLIRP4NETNS: wrapper, TSBUILD_REPLAY: 'off' };
+  const cold = await runCli(['build', '-q', ctx], { root, env });
+  assert.equal(cold.code, 0, cold.stderr);
+  assert.equal(await starts(), 1, 'the cold build started its NAT through the wrapper');
+  const cached = await runCli(['build', '-q', ctx], { root, env });
+  assert.equal(cached.code, 0, cached.stderr);
+  assert.equal(cached.stdout, cold.stdout, 'the same image');
+  assert.equal(await starts(), 1, 'the fully cached rebuild started a NAT');
+  const again = await runCli(['build', '-q', '--no-cache', ctx], { root, env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(await starts(), 2, 'a --no-cache build runs its RUN, with a NAT');
+});
+
 /** `pid ppid args` of every process. */
 async function processes(): Promise<{ pid: number; ppid: number; args: string }[]> {
   const { stdout } = await exec('ps', ['-eo', 'pid=,ppid=,args=']);
