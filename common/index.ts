@@ -17,3 +17,4 @@ export * from './platform.js';
 export * from "./undici.js";
 export * from "./store-root.js";
 export * from "./order.js";
+export * from "./builtin.js";

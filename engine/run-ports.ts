@@ -3,10 +3,11 @@
  * docker/cli's nat.ParsePortSpec reads them; a host port left out is a free one the
  * kernel picks. The forwards themselves are slirp4netns's (runtime-helper/network.c).
  */
-import { createServer, isIPv4, isIPv6 } from 'node:net';
-import { createSocket } from 'node:dgram';
-import { UserError } from '../common/index.js';
+import { UserError, lazyBuiltin } from '../common/index.js';
 import type { PublishedPort } from '../executor/index.js';
+
+const net = lazyBuiltin<typeof import('node:net')>('node:net');
+const dgram = lazyBuiltin<typeof import('node:dgram')>('node:dgram');
 
 function invalid(spec: string, why: string): UserError {
   return new UserError('bad-publish', `invalid publish spec "${spec}": ${why}`, { where: spec, exitCode: 125 });
@@ -34,12 +35,12 @@ function splitAddress(spec: string, addr: string): { hostIp?: string; parts: str
     const parts = addr.split(':');
     if (parts.length > 3) throw invalid(spec, 'too many colons (an IPv6 address goes in brackets: [::1]:8080:80)');
     if (parts.length < 3) return { parts };
-    if (!isIPv4(parts[0])) throw invalid(spec, `invalid IP address: ${parts[0]}`);
+    if (!net().isIPv4(parts[0])) throw invalid(spec, `invalid IP address: ${parts[0]}`);
     return { hostIp: parts[0], parts: parts.slice(1) };
   }
   const end = addr.indexOf(']');
   const hostIp = end < 0 ? addr.slice(1) : addr.slice(1, end);
-  if (end < 0 || !isIPv6(hostIp) || addr[end + 1] !== ':') throw invalid(spec, `invalid IP address: ${hostIp}`);
+  if (end < 0 || !net().isIPv6(hostIp) || addr[end + 1] !== ':') throw invalid(spec, `invalid IP address: ${hostIp}`);
   const parts = addr.slice(end + 2).split(':');
   if (parts.length !== 2) throw invalid(spec, 'want [IP]:HOST_PORT:CONTAINER_PORT');
   return { hostIp, parts };
@@ -51,7 +52,7 @@ export function parsePublish(spec: string): PortRequest {
   const { hostIp, parts } = splitAddress(spec, addr);
   const containerPort = portNumber(spec, parts[parts.length - 1]);
   const hostPortText = parts.length >= 2 ? parts[parts.length - 2] : '';
-  if (hostIp !== undefined && isIPv6(hostIp) && protoText === 'udp') throw invalid(spec, 'UDP on an IPv6 host address is not supported yet (TCP is)');
+  if (hostIp !== undefined && net().isIPv6(hostIp) && protoText === 'udp') throw invalid(spec, 'UDP on an IPv6 host address is not supported yet (TCP is)');
   return { proto: protoText, ...(hostIp !== undefined ? { hostIp } : {}), hostPort: hostPortText === '' ? undefined : portNumber(spec, hostPortText), containerPort };
 }
 
@@ -66,7 +67,7 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
 function freePort(proto: 'tcp' | 'udp', ip: string): Promise<number> {
   return new Promise((resolve, reject) => {
     if (proto === 'udp') {
-      const s = createSocket(isIPv6(ip) ? 'udp6' : 'udp4');
+      const s = dgram().createSocket(net().isIPv6(ip) ? 'udp6' : 'udp4');
       s.once('error', reject);
       s.bind(0, ip, () => {
         const { port } = s.address();
@@ -74,7 +75,7 @@ function freePort(proto: 'tcp' | 'udp', ip: string): Promise<number> {
       });
       return;
     }
-    const server = createServer();
+    const server = net().createServer();
     server.once('error', reject);
     server.listen(0, ip, () => {
       const a = server.address();
@@ -97,7 +98,7 @@ export async function resolvePorts(requests: PortRequest[]): Promise<PublishedPo
 
 /** `0.0.0.0:8080`, `[::]:8080` (Go's net.JoinHostPort, as docker ps and docker port print them). */
 export function hostPortText(p: { hostIp: string; hostPort: number }): string {
-  return isIPv6(p.hostIp) ? `[${p.hostIp}]:${p.hostPort}` : `${p.hostIp}:${p.hostPort}`;
+  return net().isIPv6(p.hostIp) ? `[${p.hostIp}]:${p.hostPort}` : `${p.hostIp}:${p.hostPort}`;
 }
 
 /** Docker's `0.0.0.0:8080->80/tcp`. */

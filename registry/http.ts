@@ -1,9 +1,10 @@
 import type { Dispatcher } from 'undici';
 import { Readable, Transform } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import { undici, type Undici } from '../common/index.js';
+import { lazyBuiltin, undici, type Undici } from '../common/index.js';
 import { registryError } from './messages.js';
+
+const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module that talks HTTP (undici). Everything above it sees plain requests and
@@ -63,7 +64,7 @@ const agents = new Map<string, Dispatcher>();
 function trustedCas(file: string | undefined): string[] | undefined {
   if (!file) return undefined;
   try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
+    return [...tls().rootCertificates, readFileSync(file, 'utf8')];
   } catch (e) {
     process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return undefined;

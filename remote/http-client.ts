@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { UserError, undici, type Undici } from '../common/index.js';
+import { UserError, lazyBuiltin, undici, type Undici } from '../common/index.js';
 import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
+
+const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module of remote/ that talks HTTP (undici): a GET that follows redirects, goes
@@ -40,7 +41,7 @@ function dispatcherFor(s: RemoteSettings, { Agent, EnvHttpProxyAgent, intercepto
 function trustedCas(file: string | undefined): string[] | undefined {
   if (!file) return undefined;
   try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
+    return [...tls().rootCertificates, readFileSync(file, 'utf8')];
   } catch {
     return undefined; // as Node does for NODE_EXTRA_CA_CERTS: the default CAs still work
   }

@@ -1,13 +1,14 @@
 import { chmod, copyFile, utimes } from 'node:fs/promises';
-import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UserError, digestOf, type Digest } from '../common/index.js';
+import { UserError, digestOf, lazyBuiltin, type Digest } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import { httpGet, networkError, type HttpResult } from './http-client.js';
 import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 import type { HttpSource } from './source.js';
+
+const http = lazyBuiltin<typeof import('node:http')>('node:http');
 
 /** An HTTP source with its content known: the digest is the cache key's part. */
 export interface ResolvedHttp {
@@ -86,7 +87,7 @@ export async function materialiseHttp(store: Store, r: ResolvedHttp, dir: string
 async function download(store: Store, url: string, res: HttpResult, s: RemoteSettings): Promise<Digest> {
   if (res.status < 200 || res.status > 299) {
     res.body.resume();
-    throw new UserError('http-status', remoteMessages['http-status'](url, res.status, STATUS_CODES[res.status] ?? ''), { where: redacted(url) });
+    throw new UserError('http-status', remoteMessages['http-status'](url, res.status, http().STATUS_CODES[res.status] ?? ''), { where: redacted(url) });
   }
   const writer = store.blobWriter();
   try {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { Decompress } from 'fzstd';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { createGunzip, type Gunzip } from 'node:zlib';
-import { UserError } from '../common/index.js';
+import type { Gunzip } from 'node:zlib';
+import { UserError, lazyBuiltin } from '../common/index.js';
+
+const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * The uncompressed tar inside a layer or rootfs archive, whatever it was compressed with:
@@ -110,7 +112,7 @@ function unzstd(src: Readable, what: string): Readable {
 
 /** A gunzip for whole layers: 256 KiB out per thread-pool trip, not zlib's 16 KiB (a 400 MB layer is 1,600 trips). */
 export function gunzipStream(): Gunzip {
-  return createGunzip({ chunkSize: 256 << 10 });
+  return zlib().createGunzip({ chunkSize: 256 << 10 });
 }
 
 /** The decompressed bytes of `src` (which is consumed); `what` names it in errors. */

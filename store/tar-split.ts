@@ -2,11 +2,12 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, stat
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { UserError, hexOf, type Digest } from '../common/index.js';
+import { UserError, hexOf, lazyBuiltin, type Digest } from '../common/index.js';
 import { writeFileAtomic } from './atomic.js';
 import type { TarSplitSink } from './tar-read.js';
 import { tempFilePath } from './temp.js';
+
+const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * Each layer once on disk (issue 22): a layer whose extracted dir is in `layers/<hex>/` keeps,
@@ -83,7 +84,7 @@ export class TarSplitRecorder implements TarSplitSink {
   encode(): Buffer {
     const size = Buffer.alloc(8);
     size.writeBigUInt64BE(BigInt(this.sizeBytes));
-    return Buffer.concat([size, gzipSync(this.records(), { level: 6 })]);
+    return Buffer.concat([size, zlib().gzipSync(this.records(), { level: 6 })]);
   }
 }
 
@@ -136,7 +137,7 @@ const READ_BYTES = 1 << 20;
  */
 export function openTarSplit(root: string, diffId: Digest): Readable {
   const what = `layer ${diffId}`;
-  return Readable.from(reproduce(() => gunzipSync(readFileSync(tarSplitPath(root, diffId)).subarray(8)), splitLayerDir(root, diffId), what), { objectMode: false });
+  return Readable.from(reproduce(() => zlib().gunzipSync(readFileSync(tarSplitPath(root, diffId)).subarray(8)), splitLayerDir(root, diffId), what), { objectMode: false });
 }
 
 /** The tar that `split`'s records and the files in `dir` make (to check a split before it is kept). */

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import { UserError, isDigest, type Digest } from '../common/index.js';
+import type { Worker } from 'node:worker_threads';
+import { UserError, isDigest, lazyBuiltin, type Digest } from '../common/index.js';
+
+const workerThreads = lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
 /**
  * The store's worker thread (store/extract-worker.ts, its own bundle tsbuild-extract.cjs):
@@ -74,7 +76,7 @@ export interface WorkerRun {
 }
 
 export function inWorker(job: WorkerJob): WorkerRun {
-  const worker = new Worker(workerFile, { workerData: job });
+  const worker: Worker = new (workerThreads().Worker)(workerFile, { workerData: job });
   let inFlight = 0;
   let resume: (() => void) | undefined;
   let isOver = false;

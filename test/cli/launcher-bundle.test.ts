@@ -6,9 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../common/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const launcher = readFileSync(join(projectRoot, 'dist', 'tsbuild.cjs'), 'utf8');
 
@@ -21,4 +23,25 @@ test('the launcher bundle requires only Node built-ins', () => {
 test('the launcher bundle leaves out the parts of common/ it does not use', () => {
   assert.doesNotMatch(launcher, /uid_map/);
   assert.ok(launcher.length < 16 * 1024, `dist/tsbuild.cjs is ${launcher.length} bytes`);
+});
+
+// Loaded at their first use (common/builtin.ts): a fully cached build needs none of them.
+const LAZY_BUILTINS = ['http', 'tls', 'zlib', 'worker_threads'];
+
+test('a fully cached build loads no http, tls, zlib or worker_threads', async () => {
+  const root = await tempDir('tsbuild-lazy-builtins-');
+  const ctx = join(projectRoot, 'fixtures', 'scratch-hello');
+  const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
+  const env = { ...process.env, TSBUILD_REPLAY: 'off' };
+  const cold = spawnSync('node', [cli, '--root', root, 'build', '-q', ctx], { env, encoding: 'utf8' });
+  assert.equal(cold.status, 0, cold.stderr);
+  // Prints the built-ins the process loaded, at its exit, on fd 3.
+  const preload = join(root, 'loaded.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(3, process.moduleLoadList.join('\\n')));\n");
+  const cached = spawnSync('node', ['-r', preload, cli, '--root', root, 'build', '-q', ctx], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  assert.equal(cached.status, 0, cached.stderr);
+  assert.equal(cached.stdout, cold.stdout, 'the same image, from the cache');
+  const loaded = new Set(String(cached.output[3]).split('\n'));
+  assert.ok(loaded.has('NativeModule crypto'), 'the list of loaded modules was read');
+  assert.deepEqual(LAZY_BUILTINS.filter((m) => loaded.has(`NativeModule ${m}`)), []);
 });
