@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 
-const load = createRequire(import.meta.url);
+const load = /* @__PURE__ */ createRequire(import.meta.url);
 
 /**
  * A Node built-in module loaded at its first use instead of at start. An `import` of one

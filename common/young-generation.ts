@@ -10,7 +10,11 @@
  * MANY_FILES entries, where a few ms are noise, and small commands never pay it.
  */
 
+import { lazyBuiltin } from './builtin.js';
+
 const MANY_FILES = 1000;
+// Loaded here, not at start-up.
+const v8 = /* @__PURE__ */ lazyBuiltin<typeof import('node:v8')>('node:v8');
 
 let capped = false;
 
@@ -21,10 +25,8 @@ export function capYoungGeneration(): void {
   // The warm-up build of `npm install` writes dist/tsbuild-main.cjs.cache: a cache made under
   // changed flags would be refused at every later start.
   if (process.env.TSBUILD_CODE_CACHE === 'write') return;
-  // node:v8 is loaded here, not at start-up; getBuiltinModule is Node ≥ 20.16.
-  const v8 = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:v8') : undefined;
   // Growth factor 1: the semi-spaces stay at the size they start with.
-  v8?.setFlagsFromString('--semi-space-growth-factor=1');
+  v8().setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** Called with a running count of entries a walk holds; caps at MANY_FILES. */

@@ -6,8 +6,8 @@
 import { UserError, lazyBuiltin } from '../common/index.js';
 import type { PublishedPort } from '../executor/index.js';
 
-const net = lazyBuiltin<typeof import('node:net')>('node:net');
-const dgram = lazyBuiltin<typeof import('node:dgram')>('node:dgram');
+const net = /* @__PURE__ */ lazyBuiltin<typeof import('node:net')>('node:net');
+const dgram = /* @__PURE__ */ lazyBuiltin<typeof import('node:dgram')>('node:dgram');
 
 function invalid(spec: string, why: string): UserError {
   return new UserError('bad-publish', `invalid publish spec "${spec}": ${why}`, { where: spec, exitCode: 125 });

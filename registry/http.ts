@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { lazyBuiltin, undici, type Undici } from '../common/index.js';
 import { registryError } from './messages.js';
 
-const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
+const tls = /* @__PURE__ */ lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module that talks HTTP (undici). Everything above it sees plain requests and

@@ -5,7 +5,7 @@ import { UserError, lazyBuiltin, undici, type Undici } from '../common/index.js'
 import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 
-const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
+const tls = /* @__PURE__ */ lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module of remote/ that talks HTTP (undici): a GET that follows redirects, goes

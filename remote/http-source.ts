@@ -8,7 +8,7 @@ import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
 import type { HttpSource } from './source.js';
 
-const http = lazyBuiltin<typeof import('node:http')>('node:http');
+const http = /* @__PURE__ */ lazyBuiltin<typeof import('node:http')>('node:http');
 
 /** An HTTP source with its content known: the digest is the cache key's part. */
 export interface ResolvedHttp {

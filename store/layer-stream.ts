@@ -4,7 +4,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { Gunzip } from 'node:zlib';
 import { UserError, lazyBuiltin } from '../common/index.js';
 
-const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
+const zlib = /* @__PURE__ */ lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * The uncompressed tar inside a layer or rootfs archive, whatever it was compressed with:

@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic.js';
 import type { TarSplitSink } from './tar-read.js';
 import { tempFilePath } from './temp.js';
 
-const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
+const zlib = /* @__PURE__ */ lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * Each layer once on disk (issue 22): a layer whose extracted dir is in `layers/<hex>/` keeps,

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { UserError, isDigest, lazyBuiltin, type Digest } from '../common/index.js';
 
-const workerThreads = lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
+const workerThreads = /* @__PURE__ */ lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
 /**
  * The store's worker thread (store/extract-worker.ts, its own bundle tsbuild-extract.cjs):
