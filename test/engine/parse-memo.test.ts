@@ -1,8 +1,8 @@
 /**
  * engine/dockerfile.ts keeps a parsed Dockerfile as a memo in the store, so that a rebuild of
  * the same text loads no parser. The memo writes each instruction's ranges once (they are its
- * raw instruction's objects); read back, the result is what a fresh parse gives, ranges and
- * all, and the ranges are shared again.
+ * raw instruction's objects), as six numbers each; read back, the result is what a fresh
+ * parse gives, ranges and all (ONBUILD's nested one too), and the ranges are shared again.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +39,9 @@ test('a parsed Dockerfile read back from its memo is the fresh parse, with each 
   const again = await parseDockerfile(store, TEXT, 'Dockerfile');
   assert.notEqual(again, fresh, 'read from the memo, not this process');
   assert.deepEqual(again, fresh);
+  // Key order too: `--call` and the checks read the raw tree as the parser made it.
+  assert.equal(JSON.stringify(again.raw), JSON.stringify(fresh.raw));
+  assert.match(written, /"range":\[3,1,50,4,/, 'a range of the Dockerfile is written as its numbers');
   const label = again.instructions[1].range;
   assert.deepEqual([label.file, label.start, label.end.line], ['Dockerfile', { line: 3, column: 1, offset: 50 }, 4]);
   assert.equal(TEXT.slice(label.start.offset, label.end.offset), 'LABEL a="b c" \\\n      d=e');
