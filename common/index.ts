@@ -18,3 +18,4 @@ export * from "./undici.js";
 export * from "./store-root.js";
 export * from "./order.js";
 export * from "./builtin.js";
+export * from "./trusted-cas.js";

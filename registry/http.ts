@@ -1,10 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { Readable, Transform } from 'node:stream';
-import { readFileSync } from 'node:fs';
-import { lazyBuiltin, undici, type Undici } from '../common/index.js';
+import { trustedCas, undici, type Undici } from '../common/index.js';
 import { registryError } from './messages.js';
-
-const tls = /* @__PURE__ */ lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module that talks HTTP (undici). Everything above it sees plain requests and
@@ -55,21 +52,6 @@ export interface HttpResponse {
 }
 
 const agents = new Map<string, Dispatcher>();
-
-/**
- * The CAs to trust: Node's, plus NODE_EXTRA_CA_CERTS. tsbuild's launcher (cli/launch.ts)
- * keeps Node from reading that file at every start, so it is read here, when TLS is used.
- * (Also when Node did read it: a CA given twice is harmless.)
- */
-function trustedCas(file: string | undefined): string[] | undefined {
-  if (!file) return undefined;
-  try {
-    return [...tls().rootCertificates, readFileSync(file, 'utf8')];
-  } catch (e) {
-    process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    return undefined;
-  }
-}
 
 function agentFor({ Agent }: Undici, isTlsUnverified: boolean, extraCaFile: string | undefined): Dispatcher {
   const key = `${isTlsUnverified ? 'insecure' : 'default'}\0${extraCaFile ?? ''}`;

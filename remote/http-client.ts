@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { UserError, lazyBuiltin, undici, type Undici } from '../common/index.js';
+import { UserError, trustedCas, undici, type Undici } from '../common/index.js';
 import { redacted, remoteMessages } from './messages.js';
 import type { RemoteSettings } from './settings.js';
-
-const tls = /* @__PURE__ */ lazyBuiltin<typeof import('node:tls')>('node:tls');
 
 /**
  * The one module of remote/ that talks HTTP (undici): a GET that follows redirects, goes
@@ -36,15 +33,6 @@ function dispatcherFor(s: RemoteSettings, { Agent, EnvHttpProxyAgent, intercepto
     agents.set(key, d);
   }
   return d;
-}
-
-function trustedCas(file: string | undefined): string[] | undefined {
-  if (!file) return undefined;
-  try {
-    return [...tls().rootCertificates, readFileSync(file, 'utf8')];
-  } catch {
-    return undefined; // as Node does for NODE_EXTRA_CA_CERTS: the default CAs still work
-  }
 }
 
 /** GET `url`; a network failure is a UserError (the status, whatever it is, is the caller's). */
