@@ -80,7 +80,8 @@ test('a killed extractor lends nothing, and the next open unmounts its tmpfs; th
       return true;
     }
   });
-  assert.ok(mounted(pid), 'its tmpfs is still mounted under /run until an open');
+  // Its tmpfs stays mounted under /run until a store opens: the one below, or another test
+  // file's meanwhile (any open removes a dead extractor's mounts), so it is not asserted here.
   const dir = await store.layerDir(diffId, desc, { borrow: true });
   assert.equal(dir, join(store.root, 'layers', diffId.slice(7)), 'a dead loan is not taken: the layer is extracted');
   assert.equal(readFileSync(join(dir, 'deps', 'f1999'), 'utf8'), 'file 1999\n');
