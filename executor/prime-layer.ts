@@ -53,7 +53,12 @@ export async function startOwnExtraction(dir: string): Promise<OwnExtraction> {
   };
 }
 
-/** A writable in front of `target` that keeps its backpressure but never fails: once `target` breaks or is destroyed, bytes are dropped. */
+/**
+ * A writable in front of `target` that keeps its backpressure but never fails: once `target`
+ * breaks or is destroyed, bytes are dropped. It calls back when `target` has: a chunk that
+ * `target` only queued (it was busy) is still the writer's buffer, which the tar writer fills
+ * again once called back (store/tar-write.ts).
+ */
 function forgiving(target: Writable): Writable {
   let isBroken = false;
   target.on('error', () => {
@@ -61,14 +66,9 @@ function forgiving(target: Writable): Writable {
   });
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
-      if (isBroken || target.destroyed || target.write(chunk)) return cb();
-      const resume = () => {
-        target.off('drain', resume);
-        target.off('close', resume);
-        cb();
-      };
-      target.on('drain', resume);
-      target.on('close', resume);
+      if (isBroken || target.destroyed) return cb();
+      // A destroyed target calls back with its error: the bytes are dropped then.
+      target.write(chunk, () => cb());
     },
     final(cb) {
       if (!isBroken && !target.destroyed) target.end();
