@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { inUserNamespace, projectRoot } from '../common/index.js';
 import { joined, replayRecordPath } from './replay-key.js';
@@ -29,9 +29,12 @@ export { replayKey } from './replay-key.js';
  *     R     PATH REAL   realpath of PATH
  *     I     PATH TEXT   write TEXT to PATH (--iidfile)
  *     O     TEXT ""     print TEXT on stdout;  E  TEXT ""  on stderr
- * SIG is `ino:mode:uid:gid:size:mtime_ns:ctime_ns`, uid and gid `*` (any) when recorded in a
- * user namespace (sigOf). The file name is the FNV-1a 64-bit hash
- * of the key's bytes (NULs included).
+ * SIG is `ino:mode:uid:gid:size:mtime_ms:ctime_ms`, uid and gid `*` (any) when recorded in a
+ * user namespace (sigOf). The times are Node's Stats' (sec * 1e3 + nsec / 1e6, a double, as
+ * written by JavaScript: it reads back as the same double), so the walk's own lstats are the
+ * record's: none is made twice. A change after the build sets a ctime at least RACY_MS past
+ * the recorded one, far more than a double's 0.25 µs at today's times. The file name is the
+ * FNV-1a 64-bit hash of the key's bytes (NULs included).
  */
 
 /**
@@ -39,7 +42,7 @@ export { replayKey } from './replay-key.js';
  * of the clock that stamps ctimes (≤ 10 ms): a later change could then keep the same
  * ctime. Such a build is not recorded.
  */
-const RACY_NS = 50_000_000n;
+const RACY_MS = 50;
 /** The program the record was made by: any rebuild of tsbuild invalidates every record. */
 const MAIN_BUNDLE = join(projectRoot, 'dist', 'tsbuild-main.cjs');
 
@@ -66,10 +69,10 @@ export function isReplayable(given: Iterable<string>): boolean {
  * it, where they read otherwise, and an owner the namespace does not map reads as the overflow
  * id, which a mapped id may be too. A chown changes the ctime, which is still compared.
  */
-function sigOf(st: BigIntStats | undefined): string {
+function sigOf(st: Stats | undefined): string {
   if (!st) return '-';
   const owner = inUserNamespace ? '*:*' : `${st.uid}:${st.gid}`;
-  return `${st.ino}:${st.mode}:${owner}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  return `${st.ino}:${st.mode}:${owner}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 function quietly<T>(f: () => T): T | undefined {
@@ -83,8 +86,9 @@ function quietly<T>(f: () => T): T | undefined {
 /** Collects what a build depends on while it runs; `record` gives the file to write if it qualifies. */
 export class ReplayRecorder {
   /** Before anything is read: a path changed since (or just before) is not trusted. */
-  private readonly startNs = BigInt(Date.now()) * 1_000_000n;
-  private readonly lstats = new Set<string>();
+  private readonly startMs = Date.now();
+  /** What the context walks' lstats saw, by path (the last, when one was looked at twice). */
+  private readonly lstats = new Map<string, Stats | undefined>();
   private readonly stats = new Set<string>();
   private readonly reals = new Map<string, string>();
   /** Set when something happened that a replay would not repeat (a pull). */
@@ -92,7 +96,7 @@ export class ReplayRecorder {
   /**
    * index.json as the build found it. The store only ever replaces it by rename (a new
    * inode each time), so a sig that is the same at the end means nobody moved a name in
-   * between, however recently it was written (it is exempt from the RACY_NS rule, which
+   * between, however recently it was written (it is exempt from the RACY_MS rule, which
    * would otherwise skip most builds that follow a tagging build).
    */
   private readonly indexPath: string;
@@ -104,12 +108,12 @@ export class ReplayRecorder {
     private readonly mode: 'plain' | 'quiet' | 'auto',
   ) {
     this.indexPath = join(root, 'oci', 'index.json');
-    this.indexAtStart = sigOf(quietly(() => statSync(this.indexPath, { bigint: true })));
+    this.indexAtStart = sigOf(quietly(() => statSync(this.indexPath)));
   }
 
-  /** A context walk's lstat (a planner StatObserver). */
-  observe = (absPath: string): void => {
-    this.lstats.add(absPath);
+  /** A context walk's lstat (a context StatObserver). */
+  observe = (absPath: string, st: Stats | undefined): void => {
+    this.lstats.set(absPath, st);
   };
 
   /** A path read by following symlinks (the Dockerfile, an ignore file, the context directory). */
@@ -129,23 +133,23 @@ export class ReplayRecorder {
    */
   record(key: string[], out: { stdout: string; stderr: string; iidfile?: [string, string] }): { path: string; bytes: Buffer } | undefined {
     if (this.spoiled) return undefined;
-    const newest = { ns: 0n };
-    const sig = (st: BigIntStats | undefined): string => {
-      if (st && st.ctimeNs > newest.ns) newest.ns = st.ctimeNs;
+    let newestMs = -Infinity;
+    const sig = (st: Stats | undefined): string => {
+      if (st && st.ctimeMs > newestMs) newestMs = st.ctimeMs;
       return sigOf(st);
     };
-    const index = sigOf(quietly(() => statSync(this.indexPath, { bigint: true })));
+    const index = sigOf(quietly(() => statSync(this.indexPath)));
     if (index !== this.indexAtStart || index === '-') return undefined;
-    const tool = quietly(() => statSync(MAIN_BUNDLE, { bigint: true }));
+    const tool = quietly(() => statSync(MAIN_BUNDLE));
     if (!tool) return undefined;
     const entries: string[] = ['tool', sig(tool), '', 'mode', this.mode, ''];
     entries.push('S', this.indexPath, index);
-    for (const p of this.stats) entries.push('S', p, sig(quietly(() => statSync(p, { bigint: true }))));
-    for (const p of this.lstats) entries.push('L', p, sig(quietly(() => lstatSync(p, { bigint: true }))));
+    for (const p of this.stats) entries.push('S', p, sig(quietly(() => statSync(p))));
+    for (const [p, st] of this.lstats) entries.push('L', p, sig(st));
     for (const [p, r] of this.reals) entries.push('R', p, r);
     if (out.iidfile) entries.push('I', out.iidfile[0], out.iidfile[1]);
     entries.push('O', out.stdout, '', 'E', out.stderr, '');
-    if (newest.ns > this.startNs - RACY_NS) return undefined;
+    if (newestMs > this.startMs - RACY_MS) return undefined;
     if (entries.some((s) => s.includes('\0'))) return undefined;
     return { path: replayRecordPath(this.root, key), bytes: Buffer.concat([joined(key), joined(entries)]) };
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * No imports beyond node:path: the build script loads this file on its own.
  */
 
-export const REPLAY_MAGIC = 'tsbuild-replay-1';
+export const REPLAY_MAGIC = 'tsbuild-replay-2';
 /** Variables that never change a build's result, left out of the key (TSBUILD_USERNS: rootless
  * mode's namespace, which the front door, outside it, never sees). */
 export const VOLATILE_ENV: readonly string[] = ['_', 'OLDPWD', 'TSBUILD_DEBUG', 'TSBUILD_USERNS'];

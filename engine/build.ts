@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, formatPlatform, hostPlatform, parsePlatformList, type Digest, type Platform, type SourceRange } from '../common/index.js';
@@ -83,8 +84,8 @@ export type Call = 'build' | 'check' | 'outline' | 'targets';
 
 /** What a build read, for a caller that wants to know when its result may change. */
 export interface InputObserver {
-  /** A path the context walk lstat'ed. */
-  lstat?(path: string): void;
+  /** A path the context walk lstat'ed, and what it saw (undefined: not there). */
+  lstat?(path: string, st: Stats | undefined): void;
   /** A path read following symlinks (the Dockerfile, an ignore file, the context directory). */
   stat?(path: string): void;
   /** A path whose real path the build depends on (the context directory). */

@@ -15,35 +15,58 @@
 
 #include "front.h"
 
-/* `ino:mode:uid:gid:size:mtime_ns:ctime_ns`, or "-" when the path is not there. */
-static void sig_of(int ok, const struct stat *st, char *out, size_t n)
+/* A time as node's Stats has it in milliseconds: sec * 1e3 + nsec / 1e6, in doubles. */
+static double ms_of(const struct timespec *t)
 {
-    if (!ok) {
-        snprintf(out, n, "-");
-        return;
-    }
-    snprintf(out, n, "%llu:%u:%u:%u:%lld:%lld:%lld", (unsigned long long)st->st_ino, (unsigned)st->st_mode,
-             (unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size,
-             (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec,
-             (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec);
+    return (double)t->tv_sec * 1e3 + (double)t->tv_nsec / 1e6;
 }
 
+/* The unsigned number at *p, then `sep`; 0 when it is not there. */
+static int read_u(const char **p, char sep, unsigned long long *out)
+{
+    char *end;
+    if (**p < '0' || **p > '9') return 0;
+    errno = 0;
+    *out = strtoull(*p, &end, 10);
+    if (errno != 0 || *end != sep) return 0;
+    *p = end + (sep != '\0');
+    return 1;
+}
+
+/* An owner field: `*` (any: recorded in rootless mode's user namespace, where owners read
+ * otherwise; cli/build-replay.ts sigOf), else the id `id`. */
+static int owner_matches(const char **p, char sep, unsigned long long id)
+{
+    unsigned long long want;
+    if (**p == '*' && (*p)[1] == sep) {
+        *p += 2;
+        return 1;
+    }
+    return read_u(p, sep, &want) && want == id;
+}
+
+/* A time written by JavaScript (its shortest form, which strtod reads back as the same double), then `sep`. */
+static int time_matches(const char **p, char sep, double ms)
+{
+    char *end;
+    if (**p != '-' && (**p < '0' || **p > '9')) return 0;
+    double want = strtod(*p, &end);
+    if (*end != sep || want != ms) return 0;
+    *p = end + (sep != '\0');
+    return 1;
+}
+
+/* Whether `path` still has the signature `want`: `ino:mode:uid:gid:size:mtime_ms:ctime_ms`, or "-" when it was not there. */
 static int sig_matches(const char *path, int follow, const char *want)
 {
     struct stat st;
     int ok = (follow ? stat(path, &st) : lstat(path, &st)) == 0;
-    if (!ok && errno != ENOENT && errno != ENOTDIR) return 0;
-    char got[256];
-    sig_of(ok, &st, got, sizeof got);
-    if (strcmp(got, want) == 0) return 1;
-    /* Recorded in rootless mode's user namespace, the owners are `*:*` (cli/build-replay.ts
-     * sigOf: they read otherwise in there); all the rest must match. */
-    if (!ok) return 0;
-    char any[256];
-    snprintf(any, sizeof any, "%llu:%u:*:*:%lld:%lld:%lld", (unsigned long long)st.st_ino, (unsigned)st.st_mode, (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
-             (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec);
-    return strcmp(any, want) == 0;
+    if (!ok) return (errno == ENOENT || errno == ENOTDIR) && strcmp(want, "-") == 0;
+    const char *p = want;
+    unsigned long long ino, mode, size;
+    return read_u(&p, ':', &ino) && ino == (unsigned long long)st.st_ino && read_u(&p, ':', &mode) && mode == (unsigned long long)st.st_mode &&
+           owner_matches(&p, ':', st.st_uid) && owner_matches(&p, ':', st.st_gid) && read_u(&p, ':', &size) &&
+           size == (unsigned long long)st.st_size && time_matches(&p, ':', ms_of(&st.st_mtim)) && time_matches(&p, '\0', ms_of(&st.st_ctim));
 }
 
 /* The next NUL-terminated string of the record at *at, or NULL past its end. */

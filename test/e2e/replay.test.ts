@@ -90,6 +90,24 @@ test('a changed context file is seen even with its size and mtime kept', async (
   assert.notEqual(after.id, before.id);
 });
 
+test('the times in a replay record are compared as Node reads them: any nanoseconds still replay, a ns later does not', async () => {
+  // The record keeps the walk's own lstat times, sec * 1e3 + nsec / 1e6 as doubles; the front
+  // door computes the same double from its stat and reads the recorded one back (record.c).
+  const times = ['1700000000.000000001', '1700000000.999999999', '1234567890.123456789', '-12345.678901234'];
+  for (const [i, t] of times.entries()) {
+    await writeFile(join(ctx, 'app', `t${i}.txt`), `${t}\n`);
+    await exec('touch', ['-h', '-d', `@${t}`, join(ctx, 'app', `t${i}.txt`)]);
+  }
+  await settle();
+  await build(); // the COPY runs
+  await build(); // fully cached: recorded
+  assert.equal((await build()).replayed, true);
+  await exec('touch', ['-h', '-d', '@1700000000.000000002', join(ctx, 'app', 't0.txt')]);
+  assert.equal((await build()).replayed, false);
+  for (const i of times.keys()) await rm(join(ctx, 'app', `t${i}.txt`));
+  await settle();
+});
+
 test('a file added to a copied directory, or a new .dockerignore, is seen', async () => {
   const before = await build();
   await writeFile(join(ctx, 'app', 'sub', 'new.txt'), 'new\n');
