@@ -37,25 +37,34 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   }
   await Promise.all(large);
   if (opts.fileDigests) for (const f of files) opts.fileDigests.set(f.relPath, digests.get(f.absPath)!);
-  const h = new DigestHasher();
-  const line = (v: unknown) => h.update(Buffer.from(canonicalJson(v) + '\n'));
+  // One text, hashed once: each entry's line is written as canonicalJson would write it (entryLine).
+  const text: string[] = [];
   for (const s of sel.sources) {
-    line({ source: s.path, parents: s.parentsPath });
+    text.push(canonicalJson({ source: s.path, parents: s.parentsPath }), '\n');
     for (const e of s.entries) {
-      line({
-        p: e.subPath,
-        t: e.type,
-        m: applyChmod(chmod, e.mode, e.type === 'dir'),
-        u: opts.chown?.uid ?? e.uid,
-        g: opts.chown?.gid ?? e.gid,
-        s: e.type === 'file' ? e.size : undefined,
-        l: e.linkTarget,
-        r: e.type === 'char' || e.type === 'block' ? e.rdev : undefined,
-        d: e.type === 'file' ? digests.get(e.absPath) : undefined,
-      });
+      text.push(entryLine(e, applyChmod(chmod, e.mode, e.type === 'dir'), opts.chown?.uid ?? e.uid, opts.chown?.gid ?? e.gid, digests.get(e.absPath)), '\n');
     }
   }
+  const h = new DigestHasher();
+  h.update(Buffer.from(text.join('')));
   return h.digest();
+}
+
+/**
+ * `canonicalJson` of an entry's record in the selection digest — `{ p, t, m, u, g, s, l, r, d }`,
+ * `s` and `d` for files, `l` for symlinks, `r` for devices — written directly: its keys in
+ * sorted order, undefined ones left out (10,000 entries: no object, no sorted copy of each).
+ */
+export function entryLine(e: SourceEntry, mode: number, uid: number, gid: number, digest: Digest | undefined): string {
+  const isFile = e.type === 'file';
+  let line = '{';
+  if (isFile && digest !== undefined) line += `"d":"${digest}",`;
+  line += `"g":${gid},`;
+  if (e.linkTarget !== undefined) line += `"l":${JSON.stringify(e.linkTarget)},`;
+  line += `"m":${mode},"p":${JSON.stringify(e.subPath)},`;
+  if (e.type === 'char' || e.type === 'block') line += `"r":${e.rdev},`;
+  if (isFile) line += `"s":${e.size},`;
+  return `${line}"t":"${e.type}","u":${uid}}`;
 }
 
 /**
