@@ -1,7 +1,8 @@
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { inUserNamespace, projectRoot } from '../common/index.js';
+import { projectRoot } from '../common/index.js';
 import { joined, replayRecordPath } from './replay-key.js';
+import { StatLog, sigOf } from './stat-log.js';
 
 export { replayKey } from './replay-key.js';
 
@@ -30,7 +31,7 @@ export { replayKey } from './replay-key.js';
  *     I     PATH TEXT   write TEXT to PATH (--iidfile)
  *     O     TEXT ""     print TEXT on stdout;  E  TEXT ""  on stderr
  * SIG is `ino:mode:uid:gid:size:mtime_ms:ctime_ms`, uid and gid `*` (any) when recorded in a
- * user namespace (sigOf). The times are Node's Stats' (sec * 1e3 + nsec / 1e6, a double, as
+ * user namespace (stat-log.ts sigOf). The times are Node's Stats' (sec * 1e3 + nsec / 1e6, a double, as
  * written by JavaScript: it reads back as the same double), so the walk's own lstats are the
  * record's: none is made twice. A change after the build sets a ctime at least RACY_MS past
  * the recorded one, far more than a double's 0.25 µs at today's times. The file name is the
@@ -64,17 +65,6 @@ export function isReplayable(given: Iterable<string>): boolean {
   return true;
 }
 
-/**
- * In a user namespace (rootless mode) the owners are `*`: the front door stats from outside
- * it, where they read otherwise, and an owner the namespace does not map reads as the overflow
- * id, which a mapped id may be too. A chown changes the ctime, which is still compared.
- */
-function sigOf(st: Stats | undefined): string {
-  if (!st) return '-';
-  const owner = inUserNamespace ? '*:*' : `${st.uid}:${st.gid}`;
-  return `${st.ino}:${st.mode}:${owner}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
 function quietly<T>(f: () => T): T | undefined {
   try {
     return f();
@@ -87,8 +77,8 @@ function quietly<T>(f: () => T): T | undefined {
 export class ReplayRecorder {
   /** Before anything is read: a path changed since (or just before) is not trusted. */
   private readonly startMs = Date.now();
-  /** What the context walks' lstats saw, by path (the last, when one was looked at twice). */
-  private readonly lstats = new Map<string, Stats | undefined>();
+  /** What the context walks' lstats saw. */
+  private readonly lstats = new StatLog();
   private readonly stats = new Set<string>();
   private readonly reals = new Map<string, string>();
   /** Set when something happened that a replay would not repeat (a pull). */
@@ -113,7 +103,7 @@ export class ReplayRecorder {
 
   /** A context walk's lstat (a context StatObserver). */
   observe = (absPath: string, st: Stats | undefined): void => {
-    this.lstats.set(absPath, st);
+    this.lstats.add(absPath, st);
   };
 
   /** A path read by following symlinks (the Dockerfile, an ignore file, the context directory). */
@@ -145,7 +135,8 @@ export class ReplayRecorder {
     const entries: string[] = ['tool', sig(tool), '', 'mode', this.mode, ''];
     entries.push('S', this.indexPath, index);
     for (const p of this.stats) entries.push('S', p, sig(quietly(() => statSync(p))));
-    for (const [p, st] of this.lstats) entries.push('L', p, sig(st));
+    this.lstats.forEachSig((p, sig) => entries.push('L', p, sig));
+    if (this.lstats.newestCtimeMs > newestMs) newestMs = this.lstats.newestCtimeMs;
     for (const [p, r] of this.reals) entries.push('R', p, r);
     if (out.iidfile) entries.push('I', out.iidfile[0], out.iidfile[1]);
     entries.push('O', out.stdout, '', 'E', out.stderr, '');

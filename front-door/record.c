@@ -34,7 +34,7 @@ static int read_u(const char **p, char sep, unsigned long long *out)
 }
 
 /* An owner field: `*` (any: recorded in rootless mode's user namespace, where owners read
- * otherwise; cli/build-replay.ts sigOf), else the id `id`. */
+ * otherwise; cli/stat-log.ts sigOf), else the id `id`. */
 static int owner_matches(const char **p, char sep, unsigned long long id)
 {
     unsigned long long want;
