@@ -30,7 +30,8 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   const limit = pLimit(4);
   const large: Promise<unknown>[] = [];
   for (const f of files) {
-    const known = memo.get(f.absPath, statKey(f));
+    // The entry is its own StatKey (size, mtimeMs, ino): no key object a file.
+    const known = memo.get(f.absPath, f);
     if (known) digests.set(f.absPath, known);
     else if (f.size <= SMALL_FILE) digests.set(f.absPath, remember(memo, f, smallFileDigest(f)));
     else large.push(limit(async () => digests.set(f.absPath, remember(memo, f, await largeFileDigest(f)))));
@@ -75,12 +76,8 @@ export function entryLine(e: SourceEntry, mode: number, uid: number, gid: number
 const SMALL_FILE = 1 << 20;
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);
 
-function statKey(f: SourceEntry) {
-  return { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino };
-}
-
 function remember(memo: StatMemo, f: SourceEntry, d: Digest): Digest {
-  memo.set(f.absPath, statKey(f), d);
+  memo.set(f.absPath, f, d);
   return d;
 }
 

@@ -232,7 +232,9 @@ class Walker {
     }
     for (let i = 0; i < names.length; i += BATCH) {
       const batch = names.slice(i, i + BATCH);
-      const stats = batch.map((n) => this.lstat(absDir + '/' + n));
+      // One string a path: the lstat's observer and the entry keep the same one.
+      const paths = batch.map((n) => absDir + '/' + n);
+      const stats = paths.map((p) => this.lstat(p));
       noteEntries(out.length + batch.length);
       for (let j = 0; j < batch.length; j++) {
         const st = stats[j];
@@ -245,7 +247,7 @@ class Walker {
         if (ignored && !(isDir && this.opts.ignore!.mayHaveIncludedChildren(childReal))) continue;
         const excluded = this.excludes?.isExcluded(childSub) ?? false;
         if (excluded && !(isDir && this.excludes!.mayHaveIncludedChildren(childSub))) continue;
-        const e = this.entry(st, childSub, relBase, absDir + '/' + name);
+        const e = this.entry(st, childSub, relBase, paths[j]);
         if (!e) continue;
         if (e.type === 'symlink') e.linkTarget = await readlink(e.absPath);
         if (!isDir) {

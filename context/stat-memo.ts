@@ -82,7 +82,9 @@ export async function loadStatMemo(storage?: MemoStorage): Promise<StatMemo> {
       noteEntries(Math.floor(text.length / 170));
       const parsed = JSON.parse(text) as { version?: number; files?: Record<string, MemoRecord> };
       if (parsed.version === 1 && parsed.files) {
-        for (const [k, v] of Object.entries(parsed.files)) {
+        const files = parsed.files;
+        for (const k in files) {
+          const v = files[k];
           if (v && isMemoDigest(v.digest) && typeof v.size === 'number' && typeof v.mtimeMs === 'number' && typeof v.ino === 'number')
             records.set(k, v);
         }
