@@ -346,7 +346,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
 
 /** What the next build compares a step with to explain its miss. */
 function stepInputs(step: Step, position: string): BuildInputs['steps'][number] {
-  return { position, display: step.display, keyParts: step.keyParts, explain: step.explain };
+  return { position, display: step.display, key: step.cacheKey, keyParts: step.keyParts, explain: step.explain };
 }
 
 const EARLIER = 'an earlier step changed';

@@ -36,7 +36,14 @@ export interface BatchEntry {
 
 /** What the last build of a name used as step inputs, to explain the next build's misses. */
 export interface BuildInputs {
-  steps: { position: string; display: string; keyParts: KeyPartsLike; explain?: { files?: Record<string, string> } }[];
+  steps: {
+    position: string;
+    display: string;
+    /** The step's cache key, the digest of `keyParts` (and so of `explain`, drawn from the content it names). */
+    key?: string;
+    keyParts: KeyPartsLike;
+    explain?: { files?: Record<string, string> };
+  }[];
 }
 
 /** A cache key's readable parts (planner/cache-key.ts KeyParts; the store keeps them opaque). */
@@ -115,11 +122,26 @@ export class CacheRecords {
     }
   }
 
+  /**
+   * Keep `inputs` as the last build of `name`. An unchanged rebuild writes nothing: when every
+   * step has its key, their digest beside the file (`.sum`) stands for the file's text, so a
+   * rebuild of 10,000 steps compares one digest instead of writing out megabytes of key parts
+   * and reading the old ones back.
+   */
   async recordBuild(name: string, inputs: BuildInputs): Promise<void> {
-    const path = join(this.buildsDir, `${hexOf(digestOf(name))}.json`);
+    const base = join(this.buildsDir, hexOf(digestOf(name)));
+    const path = `${base}.json`;
+    const sum = inputs.steps.every((s) => s.key !== undefined) ? digestOf(inputs.steps.map((s) => `${s.position}\0${s.display}\0${s.key}`).join('\n')) : undefined;
+    if (sum !== undefined && readIfThere(`${base}.sum`) === sum && existsSync(path)) return;
     const text = JSON.stringify(inputs);
-    if (readIfThere(path) === text) return; // an unchanged rebuild writes nothing
-    await writeCacheFile(path, text);
+    // The old sum goes before the file changes, the new one comes after it: a sum never
+    // stands for other text, whatever step a crash stops at.
+    if (readIfThere(path) !== text) {
+      await rm(`${base}.sum`, { force: true });
+      await writeCacheFile(path, text);
+    }
+    if (sum !== undefined) await writeCacheFile(`${base}.sum`, sum);
+    else await rm(`${base}.sum`, { force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, digestOf, hexOf } from '../../common/index.js';
 import { openStore, MediaType, type CacheRecord, type ImageConfig, type Store } from '../../store/index.js';
@@ -87,4 +87,28 @@ test('cache records travel through a local folder: export then import into anoth
   await assert.rejects(c.cacheRecords.importLocal(dir), (e: unknown) => e instanceof UserError && e.code === 'cache-from-corrupt');
   assert.equal(await c.cacheRecords.get(rec.key), undefined, 'no record points at a layer that did not arrive');
   assert.equal(await c.hasBlob(l.digest), false);
+});
+
+test('the last build of a name: an unchanged rebuild writes nothing, a changed key or a lost file writes it again', async () => {
+  const store = await openStore(await tempDir());
+  const step = (key: string, display = 'LABEL a=b') => ({ position: '0:1', display, key: digestOf(key), keyParts: { parent: 'p', op: 'config', key }, explain: { files: { a: key } } });
+  const path = join(store.root, 'cache', 'builds', `${hexOf(digestOf('app'))}.json`);
+  await store.cacheRecords.recordBuild('app', { steps: [step('one')] });
+  const first = await stat(path);
+  await store.cacheRecords.recordBuild('app', { steps: [step('one')] });
+  assert.equal((await stat(path)).ino, first.ino, 'not written again');
+  await store.cacheRecords.recordBuild('app', { steps: [step('two')] });
+  assert.deepEqual(await store.cacheRecords.lastBuild('app'), { steps: [step('two')] });
+  await store.cacheRecords.recordBuild('app', { steps: [step('two', 'LABEL a=c')] });
+  assert.equal((await store.cacheRecords.lastBuild('app'))?.steps[0].display, 'LABEL a=c', 'the display is in the sum');
+  // The file gone (its sum left): written again; steps without keys: compared by text.
+  await rm(path);
+  await store.cacheRecords.recordBuild('app', { steps: [step('two', 'LABEL a=c')] });
+  assert.equal((await store.cacheRecords.lastBuild('app'))?.steps[0].display, 'LABEL a=c');
+  const keyless = { steps: [{ position: '0:1', display: 'X', keyParts: { parent: 'p', op: 'x' } }] };
+  await store.cacheRecords.recordBuild('app', keyless);
+  assert.deepEqual(await store.cacheRecords.lastBuild('app'), keyless);
+  // The keyed build before it again: its old sum must not stand for the keyless text.
+  await store.cacheRecords.recordBuild('app', { steps: [step('two', 'LABEL a=c')] });
+  assert.equal((await store.cacheRecords.lastBuild('app'))?.steps[0].display, 'LABEL a=c');
 });
