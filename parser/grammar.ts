@@ -3,6 +3,7 @@ import {
   Colon, Comma, False, LBracket, LCurly, Null, NumberLiteral, RBracket, RCurly, StringLiteral, True,
   jsonTokens, tokenizeJson,
 } from './lexer.js';
+import type { ExecForm } from './exec-form.js';
 
 /**
  * The exec-form grammar: one JSON value (Go's `json.Unmarshal` accepts nothing after it).
@@ -61,10 +62,6 @@ function decodeJsonString(image: string): string {
 /** Built on first use: chevrotain's self-analysis costs milliseconds at every start otherwise. */
 let grammar: JsonGrammar | undefined;
 
-export type ExecForm =
-  | { kind: 'array'; items: string[] }
-  | { kind: 'not-strings' }
-  | { kind: 'not-json' };
 
 const MAX_GO_DEPTH = 10000;
 const MAX_RECURSIVE_DEPTH = 200;
@@ -89,32 +86,10 @@ function deepArray(text: string): ExecForm {
   }
 }
 
-/** BuildKit's parseJSON: a JSON array of strings, an array holding something else (an error), or not JSON. */
-export function parseExecForm(text: string): ExecForm {
-  // Text whose first non-blank character opens no array is not JSON to BuildKit (ADD a b).
-  if (!/^[ \t\n\r]*\[/.test(text)) return { kind: 'not-json' };
-  return plainStringArray(text) ?? parseExecFormWithGrammar(text);
-}
-
 /**
- * The common case without building the grammar (its first use costs a cold build ~8 ms):
- * a flat array of strings with no backslash, which JSON.parse reads exactly as Go's decoder
- * and the grammar do. Anything else (escapes, nesting, other values, not JSON) is left to
- * the grammar; test/parser/exec-form.test.ts checks both agree.
+ * parseExecForm by the Chevrotain grammar alone. This module and Chevrotain are bundled on
+ * their own (dist/tsbuild-grammar.cjs), loaded at their first use (parser/exec-form.ts).
  */
-function plainStringArray(text: string): ExecForm | undefined {
-  if (text.includes('\\')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return undefined;
-  return { kind: 'array', items: value as string[] };
-}
-
-/** parseExecForm by the Chevrotain grammar alone. */
 export function parseExecFormWithGrammar(text: string): ExecForm {
   const tokens = tokenizeJson(text);
   if (!tokens || tokens.length === 0 || tokens[0].tokenType !== LBracket) return { kind: 'not-json' };

@@ -1,5 +1,5 @@
 import { isGoSpace, reWhitespace, trimGoSpace, trimLeftGoSpace } from './go-text.js';
-import { parseExecForm } from './grammar.js';
+import { parseExecForm } from './exec-form.js';
 
 /**
  * How each instruction's argument text becomes BuildKit's argument nodes (the dispatch table

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI into two CommonJS files (dependencies included):
+// Bundles the compiled CLI into CommonJS files (dependencies included):
 //  - dist/tsbuild-main.cjs: cli/main.js and everything it imports. Node then reads one
 //    file instead of ~900 small modules (chevrotain alone pulls in 650 lodash-es files),
 //    and CommonJS lets the launcher compile it with V8's code cache (Node 20 has no code
 //    cache for ES modules).
 //  - dist/tsbuild.cjs: the launcher, cli/launch.js (package.json's bin): replays a fully
 //    cached build or loads the main bundle. It must stay small: it runs on every start.
+//  - dist/tsbuild-grammar.cjs (the exec-form grammar and Chevrotain) and
+//    dist/tsbuild-extract.cjs (the layer extractor's worker), loaded when they are needed.
 import { build } from 'esbuild';
 import { chmod, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -36,6 +38,8 @@ const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).h
 await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url } });
 // The layer extractor's worker thread (store/extract-thread.ts) starts from its own bundle.
 await build({ ...common, entryPoints: [join(dist, 'store', 'extract-worker.js')], outfile: join(dist, 'tsbuild-extract.cjs'), banner: { js: url } });
+// The exec-form grammar and Chevrotain (parser/exec-form.ts loads them at their first use).
+await build({ ...common, entryPoints: [join(dist, 'parser', 'grammar.js')], outfile: join(dist, 'tsbuild-grammar.cjs') });
 // The launcher runs the main bundle as a vm.Script, where a dynamic import() of something
 // not bundled (`await import('node:fs')`) throws: import such modules statically.
 const mainText = await readFile(join(dist, 'tsbuild-main.cjs'), 'utf8');
@@ -44,6 +48,7 @@ if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main
 // The launcher reads the bundle as latin1 (twice as fast as UTF-8 for 1.4 MB): it must be
 // ASCII. esbuild escapes strings; a regexp literal keeps its characters: write \u escapes.
 const wide = /.{0,40}[^\x00-\x7f].{0,20}/.exec(mainText);
+if (mainText.includes('EmbeddedActionsParser')) throw new Error('bundle: Chevrotain is in dist/tsbuild-main.cjs: import parser/grammar.ts only through parser/exec-form.ts');
 if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wide[0]}": use \\u escapes in the source`);
 
 // The launcher is run by /bin/sh first (line 2 is shell, and to JavaScript a string and a

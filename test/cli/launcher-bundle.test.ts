@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../common/index.js';
 import { tempDir } from '../helpers/temp.js';
@@ -44,4 +44,29 @@ test('a fully cached build loads no http, tls, zlib or worker_threads', async ()
   const loaded = new Set(String(cached.output[3]).split('\n'));
   assert.ok(loaded.has('NativeModule crypto'), 'the list of loaded modules was read');
   assert.deepEqual(LAZY_BUILTINS.filter((m) => loaded.has(`NativeModule ${m}`)), []);
+});
+
+test('the exec-form grammar (Chevrotain) is loaded only by an exec form JSON.parse cannot read', async () => {
+  const root = await tempDir('tsbuild-lazy-grammar-');
+  const cli = join(projectRoot, 'dist', 'tsbuild.cjs');
+  const env = { ...process.env, TSBUILD_REPLAY: 'off' };
+  // Prints the CommonJS files the process loaded, at its exit, on fd 3.
+  const preload = join(root, 'loaded.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(3, Object.keys(require.cache).join('\\n')));\n");
+  const build = (name: string, dockerfile: string) => {
+    const ctx = join(root, name);
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), dockerfile);
+    const r = spawnSync('node', ['-r', preload, cli, '--root', root, 'build', '-q', ctx], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    assert.equal(r.status, 0, r.stderr);
+    const files = String(r.output[3]).split('\n');
+    assert.ok(files.includes(cli), `the list of loaded files was read: ${files.join(' ')}`);
+    const inspect = spawnSync('node', [cli, '--root', root, 'inspect', r.stdout.trim()], { env, encoding: 'utf8' });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    const [image] = JSON.parse(inspect.stdout) as { Config: { Cmd: string[] } }[];
+    return { isGrammarLoaded: files.some((f) => f.endsWith('tsbuild-grammar.cjs')), cmd: image.Config.Cmd };
+  };
+  assert.deepEqual(build('plain', 'FROM scratch\nCMD ["/hello", "world"]\n'), { isGrammarLoaded: false, cmd: ['/hello', 'world'] });
+  // Escapes: the grammar reads them, as Go's decoder does.
+  assert.deepEqual(build('escaped', 'FROM scratch\nCMD ["/hello", "a\\\\b", "\\u00e9"]\n'), { isGrammarLoaded: true, cmd: ['/hello', 'a\\b', '\u00e9'] });
 });

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../common/index.js';
-import { parseExecForm, parseExecFormWithGrammar } from '../../parser/grammar.js';
+import { parseExecForm } from '../../parser/exec-form.js';
+import { parseExecFormWithGrammar } from '../../parser/grammar.js';
 import { xorshift32 } from '../helpers/xorshift.js';
 
 // parseExecForm reads plain string arrays with JSON.parse and leaves everything else to
