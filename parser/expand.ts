@@ -15,27 +15,32 @@ export function expandInstruction<T extends Instruction>(
   ins: T,
   env: WordEnv,
   escape: string,
-): { instruction: T; used: Set<string>; unmatched: Set<string> } {
-  const used = new Set<string>();
-  const unmatched = new Set<string>();
+): { instruction: T; used: ReadonlySet<string>; unmatched: ReadonlySet<string> } {
+  // Made when a word names a variable: most instructions name none (10,000 LABELs).
+  let used: Set<string> | undefined;
+  let unmatched: Set<string> | undefined;
+  const note = (r: { used: Iterable<string>; unmatched: Iterable<string> }) => {
+    for (const u of r.used) (used ??= new Set()).add(u);
+    for (const u of r.unmatched) (unmatched ??= new Set()).add(u);
+  };
   const word = (w: string): string => {
-    // Most words have nothing to substitute: no result object, no sets (10,000 LABELs).
+    // Most words have nothing to substitute: no result object (10,000 LABELs).
     const plain = plainValue(w, escape);
     if (plain !== undefined) return plain;
     const r = withRange(ins, () => expandWord(w, env, { escape }));
-    for (const u of r.used) used.add(u);
-    for (const u of r.unmatched) unmatched.add(u);
+    note(r);
     return r.value;
   };
   const opt = (w: string | undefined): string | undefined => (w === undefined ? undefined : word(w));
   const instruction = expandFields(ins, word, opt, (w) => {
     const r = withRange(ins, () => expandWords(w, env, { escape }));
-    for (const u of r.used) used.add(u);
-    for (const u of r.unmatched) unmatched.add(u);
+    note(r);
     return r.values;
   });
-  return { instruction: instruction as T, used, unmatched };
+  return { instruction: instruction as T, used: used ?? NONE, unmatched: unmatched ?? NONE };
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 function withRange<R>(ins: Instruction, fn: () => R): R {
   try {

@@ -8,15 +8,19 @@ import { suggest } from '../../common/index.js';
  * bool may be bare), checked for unknown names, duplicates and missing values.
  */
 export interface FlagValues {
-  bools: Map<string, boolean>;
-  strings: Map<string, string>;
-  lists: Map<string, string[]>;
-  used: Set<string>;
+  readonly bools: ReadonlyMap<string, boolean>;
+  readonly strings: ReadonlyMap<string, string>;
+  readonly lists: ReadonlyMap<string, string[]>;
+  readonly used: ReadonlySet<string>;
 }
 
+/** An instruction without flags (most of them): one shared value, no maps of its own. */
+const NO_FLAGS: FlagValues = { bools: new Map(), strings: new Map(), lists: new Map(), used: new Set() };
+
 export function parseFlags(keyword: FlagKeyword, flags: readonly string[]): FlagValues {
+  if (flags.length === 0) return NO_FLAGS;
   const spec: Record<string, FlagType> = FLAG_TABLE[keyword];
-  const out: FlagValues = { bools: new Map(), strings: new Map(), lists: new Map(), used: new Set() };
+  const out = { bools: new Map<string, boolean>(), strings: new Map<string, string>(), lists: new Map<string, string[]>(), used: new Set<string>() };
   for (const word of flags) {
     if (word === '--') break;
     const body = word.slice(2);

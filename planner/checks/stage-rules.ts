@@ -218,10 +218,9 @@ class StageDispatch {
     } catch {
       return undefined; // the build reports it
     }
-    const known = [...this.end.env.keys()];
     for (const v of r.unmatched) {
       if (this.end.declared.has(v) || NON_ENV_ARGS.has(v)) continue;
-      this.lint.run('UndefinedVar', node.range, v, suggest(v, known));
+      this.lint.run('UndefinedVar', node.range, v, suggest(v, [...this.end.env.keys()]));
     }
     return r.instruction;
   }
