@@ -277,7 +277,7 @@ async function runStage(stage: Stage, sc: StageContext): Promise<StageState> {
     if (step.op === 'config') {
       // Not shown, and cached as one record with the config steps that follow it.
       const run = configRunAt(stage.steps, i);
-      for (const [j, s] of run.entries()) sc.inputs.steps.push(stepInputs(s, `${stage.index}:${i + j}`));
+      for (let j = 0; j < run.length; j++) sc.inputs.steps.push(stepInputs(run[j], `${stage.index}:${i + j}`));
       state = await runConfigSteps(run, state, {
         cache: sc.cache,
         editor,

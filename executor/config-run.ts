@@ -53,7 +53,7 @@ export async function runConfigSteps(run: ConfigStep[], state: StageState, rc: C
   }
   if (covered) {
     // History only: an entry brings no layer, whatever a record from elsewhere holds.
-    for (const [i, step] of run.entries()) state = withStepResult(state, step, { history: covered[i].history }, rc.editor);
+    for (let i = 0; i < run.length; i++) state = withStepResult(state, run[i], { history: covered[i].history }, rc.editor);
     return state;
   }
   return whileRunning(rc.running, key, async () => {
@@ -74,7 +74,8 @@ export async function runConfigSteps(run: ConfigStep[], state: StageState, rc: C
 async function stepByStep(run: ConfigStep[], state: StageState, last: CacheRecord | undefined, rc: ConfigRunContext) {
   const entries: BatchEntry[] = [];
   let hasRun = false;
-  for (const [i, step] of run.entries()) {
+  for (let i = 0; i < run.length; i++) {
+    const step = run[i];
     const own = rc.skipCache ? undefined : i === run.length - 1 ? last : hasRun ? undefined : await rc.cache.get(step.cacheKey);
     let history = own?.history;
     if (!history) {
