@@ -5,8 +5,8 @@
 // covers what they all ran: a cold and a cached build of fixtures/scratch-hello, then of a
 // multi-stage one with ENV, WORKDIR, COPY --from and a RUN of the static hello (a cached
 // rebuild of a RUN step compiled its own functions lazily without it, bench/RESULTS.md).
-// Only a speed-up: a build that fails (a RUN needs root or user namespaces) still writes
-// its cache, and when all fail tsbuild still works (V8 compiles from source).
+// Only a speed-up: a build that fails still writes its cache, and without one tsbuild
+// still works (V8 compiles from source).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ ENV PATH=/bin GREETING=hi
 WORKDIR /app
 COPY --from=stage /bin/hello /bin/hello
 LABEL warm=up
-RUN ["/bin/hello"]
+RUN --network=none ["/bin/hello"]
 CMD ["/bin/hello"]
 `;
 
@@ -43,8 +43,10 @@ try {
   writeFileSync(join(multi, 'Dockerfile'), DOCKERFILE);
   copyFileSync(join(hello, 'hello'), join(multi, 'hello'));
   // Cold, then cached: a rebuild runs functions a cold build does not (its cache lookups).
-  const failed = [hello, hello, multi, multi].map(build).filter((e) => e !== undefined);
-  if (failed.length > 0) console.warn(`code-cache: ${failed.length} of 4 warm-up builds failed (${failed[0].split('\n').pop()}); the cache covers what they ran`);
+  // Only the first must work: the RUN needs root or user namespaces, which not every install has.
+  const failed = build(hello);
+  if (failed) console.warn(`code-cache: the warm-up build failed (${failed.split('\n').pop()}); the cache covers what it ran`);
+  else for (const ctx of [hello, multi, multi]) build(ctx);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
