@@ -6,8 +6,8 @@
 //    cache for ES modules).
 //  - dist/tsbuild.cjs: the launcher, cli/launch.js (package.json's bin): replays a fully
 //    cached build or loads the main bundle. It must stay small: it runs on every start.
-//  - dist/tsbuild-grammar.cjs (the exec-form grammar and Chevrotain) and
-//    dist/tsbuild-extract.cjs (the layer extractor's worker), loaded when they are needed.
+//  - dist/tsbuild-grammar.cjs (the exec-form grammar and Chevrotain), dist/tsbuild-undici.cjs
+//    and dist/tsbuild-extract.cjs (the layer extractor's worker), loaded when they are needed.
 import { build } from 'esbuild';
 import { chmod, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -38,8 +38,10 @@ const url = "var __tsbuild_url = require('node:url').pathToFileURL(__filename).h
 await build({ ...common, entryPoints: [join(dist, 'cli', 'main.js')], outfile: join(dist, 'tsbuild-main.cjs'), banner: { js: url } });
 // The layer extractor's worker thread (store/extract-thread.ts) starts from its own bundle.
 await build({ ...common, entryPoints: [join(dist, 'store', 'extract-worker.js')], outfile: join(dist, 'tsbuild-extract.cjs'), banner: { js: url } });
-// The exec-form grammar and Chevrotain (parser/exec-form.ts loads them at their first use).
+// The exec-form grammar and Chevrotain (parser/exec-form.ts loads them at their first use),
+// and undici (common/undici.ts, at the first HTTP request).
 await build({ ...common, entryPoints: [join(dist, 'parser', 'grammar.js')], outfile: join(dist, 'tsbuild-grammar.cjs') });
+await build({ ...common, stdin: { contents: "module.exports = require('undici');", resolveDir: root, loader: 'js' }, outfile: join(dist, 'tsbuild-undici.cjs') });
 // The launcher runs the main bundle as a vm.Script, where a dynamic import() of something
 // not bundled (`await import('node:fs')`) throws: import such modules statically.
 const mainText = await readFile(join(dist, 'tsbuild-main.cjs'), 'utf8');
@@ -49,6 +51,7 @@ if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main
 // ASCII. esbuild escapes strings; a regexp literal keeps its characters: write \u escapes.
 const wide = /.{0,40}[^\x00-\x7f].{0,20}/.exec(mainText);
 if (mainText.includes('EmbeddedActionsParser')) throw new Error('bundle: Chevrotain is in dist/tsbuild-main.cjs: import parser/grammar.ts only through parser/exec-form.ts');
+if (mainText.includes('RequestContentLengthMismatchError')) throw new Error('bundle: undici is in dist/tsbuild-main.cjs: load it only through common/undici.ts');
 if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wide[0]}": use \\u escapes in the source`);
 
 // The launcher is run by /bin/sh first (line 2 is shell, and to JavaScript a string and a
