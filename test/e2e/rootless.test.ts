@@ -35,8 +35,11 @@ let registry: RegistryServer;
 /** The files `npm install` leaves that tsbuild runs from, copied where the test user can read them. */
 function installCopy(dir: string): string {
   assert.ok(cliPath.endsWith('.cjs'), 'the CLI bundle (npm run build) is needed');
-  const files = ['package.json', 'dist/tsbuild.cjs', 'dist/tsbuild-main.cjs', 'dist/tsbuild-main.cjs.cache', 'dist/tsbuild-extract.cjs',
-    'runtime-helper/tsbuild-helper', 'runtime-helper/tsbuild-init', 'runtime-helper/tsbuild-gzip', 'front-door/tsbuild-front'];
+  // Every bundle (the main one, its code cache, and those loaded at first use: the extractor's
+  // worker, the exec-form grammar, undici), as package.json's "files" ships them.
+  const bundles = readdirSync(join(projectRoot, 'dist')).filter((n) => /^tsbuild.*\.cjs(\.cache)?$/.test(n)).map((n) => `dist/${n}`);
+  assert.ok(bundles.includes('dist/tsbuild-undici.cjs') && bundles.includes('dist/tsbuild-grammar.cjs'), bundles.join(' '));
+  const files = ['package.json', ...bundles, 'runtime-helper/tsbuild-helper', 'runtime-helper/tsbuild-init', 'runtime-helper/tsbuild-gzip', 'front-door/tsbuild-front'];
   for (const f of files) {
     if (!existsSync(join(projectRoot, f))) continue;
     mkdirSync(join(dir, f, '..'), { recursive: true });
