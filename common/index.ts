@@ -18,4 +18,5 @@ export * from "./undici.js";
 export * from "./store-root.js";
 export * from "./order.js";
 export * from "./builtin.js";
+export * from "./bundle.js";
 export * from "./trusted-cas.js";

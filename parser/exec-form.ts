@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { projectRoot } from '../common/index.js';
+import { loadBundle } from '../common/index.js';
 
 export type ExecForm =
   | { kind: 'array'; items: string[] }
@@ -8,11 +6,11 @@ export type ExecForm =
   | { kind: 'not-json' };
 
 /**
- * parser/grammar.ts and Chevrotain, bundled on their own by scripts/bundle.mjs: the grammar
- * is needed only for exec forms that are not a plain array of strings, and loading
- * Chevrotain's modules at every start cost each command ~2.5 ms (bench/RESULTS.md).
+ * The grammar's parse, from parser/grammar.ts and Chevrotain bundled on their own
+ * (dist/tsbuild-grammar.cjs): the grammar is needed only for exec forms that are not a plain
+ * array of strings, and loading Chevrotain's modules at every start cost each command ~2.5 ms
+ * (bench/RESULTS.md).
  */
-const GRAMMAR_BUNDLE = join(projectRoot, 'dist', 'tsbuild-grammar.cjs');
 let withGrammar: ((text: string) => ExecForm) | undefined;
 
 /** BuildKit's parseJSON: a JSON array of strings, an array holding something else (an error), or not JSON. */
@@ -23,7 +21,7 @@ export function parseExecForm(text: string): ExecForm {
 }
 
 function grammar(): (text: string) => ExecForm {
-  withGrammar ??= (createRequire(import.meta.url)(GRAMMAR_BUNDLE) as typeof import('./grammar.js')).parseExecFormWithGrammar;
+  withGrammar ??= loadBundle<typeof import('./grammar.js')>('tsbuild-grammar.cjs').parseExecFormWithGrammar;
   return withGrammar;
 }
 

@@ -70,9 +70,10 @@ function agentFor({ Agent }: Undici, isTlsUnverified: boolean, extraCaFile: stri
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const limits = req.timeouts ?? defaultTimeouts;
   const deadline = new Deadline(req, limits);
+  // Outside the try: a broken install is said as such, not as an unreachable registry.
+  const u = await undici();
   let res: Dispatcher.ResponseData;
   try {
-    const u = await undici();
     res = await u.request(req.url, {
       method: req.method,
       headers: req.headers,

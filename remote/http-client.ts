@@ -37,9 +37,10 @@ function dispatcherFor(s: RemoteSettings, { Agent, EnvHttpProxyAgent, intercepto
 
 /** GET `url`; a network failure is a UserError (the status, whatever it is, is the caller's). */
 export async function httpGet(url: string, headers: Record<string, string>, s: RemoteSettings): Promise<HttpResult> {
+  // Outside the try: a broken install is said as such, not as a network failure.
+  const u = await undici();
   let res: Dispatcher.ResponseData;
   try {
-    const u = await undici();
     res = await u.request(url, { method: 'GET', headers: { 'user-agent': 'tsbuild', ...headers }, dispatcher: dispatcherFor(s, u) });
   } catch (e) {
     throw networkError(url, e, s);
