@@ -181,12 +181,15 @@ class PatternMatcher implements Matcher {
   }
 
   isExcluded(relPath: string): boolean {
+    // No .dockerignore (or an empty one): nothing to clean the path for, 10,000 times.
+    if (this.compiled.length === 0) return false;
     const path = cleanPath(relPath).replace(/^\/+/, '');
-    if (path === '.' || path === '' || this.compiled.length === 0) return false;
+    if (path === '.' || path === '') return false;
     return this.evaluate(path, this.parentInfo(path)).matched;
   }
 
   mayHaveIncludedChildren(relDir: string): boolean {
+    if (this.compiled.length === 0) return true;
     const dir = cleanPath(relDir).replace(/^\/+/, '');
     if (dir === '.' || dir === '') return true;
     if (!this.isExcluded(dir)) return true;
