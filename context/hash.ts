@@ -25,29 +25,41 @@ export async function hashSelection(sel: SourceSelection, opts: HashOptions = {}
   const chmod = typeof opts.chmod === 'number' ? parseChmod(opts.chmod.toString(8)) : typeof opts.chmod === 'string' ? parseChmod(opts.chmod) : opts.chmod;
   const memo = opts.memo ?? (await loadStatMemo());
   const files = sel.sources.flatMap((s) => s.entries.filter((e) => e.type === 'file'));
-  const digests = new Map<string, Digest>();
+  // Each file's digest at its place in `files`, the order the lines below meet them in.
+  const digests: Digest[] = new Array(files.length);
   // Small files one after another, synchronously (see smallFileDigest); large ones streamed, a few at a time.
   const limit = pLimit(4);
   const large: Promise<unknown>[] = [];
-  for (const f of files) {
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
     // The entry is its own StatKey (size, mtimeMs, ino): no key object a file.
     const known = memo.get(f.absPath, f);
-    if (known) digests.set(f.absPath, known);
-    else if (f.size <= SMALL_FILE) digests.set(f.absPath, remember(memo, f, smallFileDigest(f)));
-    else large.push(limit(async () => digests.set(f.absPath, remember(memo, f, await largeFileDigest(f)))));
+    if (known) digests[i] = known;
+    else if (f.size <= SMALL_FILE) digests[i] = remember(memo, f, smallFileDigest(f));
+    else large.push(limit(async () => (digests[i] = remember(memo, f, await largeFileDigest(f)))));
   }
   await Promise.all(large);
-  if (opts.fileDigests) for (const f of files) opts.fileDigests.set(f.relPath, digests.get(f.absPath)!);
-  // One text, hashed once: each entry's line is written as canonicalJson would write it (entryLine).
-  const text: string[] = [];
+  if (opts.fileDigests) for (let i = 0; i < files.length; i++) opts.fileDigests.set(files[i].relPath, digests[i]);
+  // Each entry's line as canonicalJson would write it (entryLine), hashed a piece at a time:
+  // the lines of 10,000 entries do not all live until the end.
+  const h = new DigestHasher();
+  let piece = '';
+  const line = (l: string) => {
+    piece += l + '\n';
+    if (piece.length >= HASH_PIECE) {
+      h.update(Buffer.from(piece));
+      piece = '';
+    }
+  };
+  let nextFile = 0;
   for (const s of sel.sources) {
-    text.push(canonicalJson({ source: s.path, parents: s.parentsPath }), '\n');
+    line(canonicalJson({ source: s.path, parents: s.parentsPath }));
     for (const e of s.entries) {
-      text.push(entryLine(e, applyChmod(chmod, e.mode, e.type === 'dir'), opts.chown?.uid ?? e.uid, opts.chown?.gid ?? e.gid, digests.get(e.absPath)), '\n');
+      const digest = e.type === 'file' ? digests[nextFile++] : undefined;
+      line(entryLine(e, applyChmod(chmod, e.mode, e.type === 'dir'), opts.chown?.uid ?? e.uid, opts.chown?.gid ?? e.gid, digest));
     }
   }
-  const h = new DigestHasher();
-  h.update(Buffer.from(text.join('')));
+  if (piece !== '') h.update(Buffer.from(piece));
   return h.digest();
 }
 
@@ -74,6 +86,8 @@ export function entryLine(e: SourceEntry, mode: number, uid: number, gid: number
  * not the reads, are the cost (bench/RESULTS.md, "Measurements behind the code").
  */
 const SMALL_FILE = 1 << 20;
+/** Characters of lines hashed at a time. */
+const HASH_PIECE = 64 * 1024;
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);
 
 function remember(memo: StatMemo, f: SourceEntry, d: Digest): Digest {
