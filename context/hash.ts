@@ -80,14 +80,15 @@ export function entryLine(e: SourceEntry, mode: number, uid: number, gid: number
   return `${line}"t":"${e.type}","u":${uid}}`;
 }
 
+/** Characters of lines hashed at a time. */
+const HASH_PIECE = 64 * 1024;
+
 /**
  * Files up to this size are read whole with synchronous calls: each asynchronous call is a
  * round trip through libuv's thread pool, and for thousands of small files those round trips,
  * not the reads, are the cost (bench/RESULTS.md, "Measurements behind the code").
  */
 const SMALL_FILE = 1 << 20;
-/** Characters of lines hashed at a time. */
-const HASH_PIECE = 64 * 1024;
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE + 1);
 
 function remember(memo: StatMemo, f: SourceEntry, d: Digest): Digest {

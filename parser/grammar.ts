@@ -62,7 +62,6 @@ function decodeJsonString(image: string): string {
 /** Built on first use: chevrotain's self-analysis costs milliseconds at every start otherwise. */
 let grammar: JsonGrammar | undefined;
 
-
 const MAX_GO_DEPTH = 10000;
 const MAX_RECURSIVE_DEPTH = 200;
 

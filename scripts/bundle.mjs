@@ -50,9 +50,10 @@ if (left) throw new Error(`bundle: a dynamic import is left in dist/tsbuild-main
 // The launcher reads the bundle as latin1 (twice as fast as UTF-8 for 1.4 MB): it must be
 // ASCII. esbuild escapes strings; a regexp literal keeps its characters: write \u escapes.
 const wide = /.{0,40}[^\x00-\x7f].{0,20}/.exec(mainText);
+if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wide[0]}": use \\u escapes in the source`);
+// What loads at first use from a bundle of its own must not be in the main one too.
 if (mainText.includes('EmbeddedActionsParser')) throw new Error('bundle: Chevrotain is in dist/tsbuild-main.cjs: import parser/grammar.ts only through parser/exec-form.ts');
 if (mainText.includes('RequestContentLengthMismatchError')) throw new Error('bundle: undici is in dist/tsbuild-main.cjs: load it only through common/undici.ts');
-if (wide) throw new Error(`bundle: dist/tsbuild-main.cjs is not ASCII near "${wide[0]}": use \\u escapes in the source`);
 
 // The launcher is run by /bin/sh first (line 2 is shell, and to JavaScript a string and a
 // comment; the shell's `:` is a builtin, where `//bin/true` cost a process):
